@@ -1,0 +1,189 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	s := Defaults()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("defaults must validate: %v", err)
+	}
+	if s.Region != "eu-central-1" || s.NodeCount != 2 || s.AzCount != 2 || s.NodeExporterPort != 9100 || len(s.AdminCidrs) != 0 {
+		t.Fatalf("unexpected defaults: %+v", s)
+	}
+	if s.Local() {
+		t.Fatal("the default profile must be real AWS, not the emulator")
+	}
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	ctx := map[string]any{"region": "us-east-1", "nodeCount": float64(3), "adminCidrs": []any{"10.1.0.0/16", "192.0.2.0/24"}, "excludeStackIdFromLogicalIds": "true"}
+	env := map[string]string{"PROMAWS_NODE_COUNT": "5", "UNRELATED": "x"}
+	s, err := Load(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Region != "us-east-1" {
+		t.Errorf("context must override the default region, got %s", s.Region)
+	}
+	if s.NodeCount != 5 {
+		t.Errorf("environment must override context, got nodeCount=%d", s.NodeCount)
+	}
+	if strings.Join(s.AdminCidrs, " ") != "10.1.0.0/16 192.0.2.0/24" {
+		t.Errorf("list from context: %v", s.AdminCidrs)
+	}
+}
+
+func TestEnvNames(t *testing.T) {
+	for key, want := range map[string]string{"nodeCount": "PROMAWS_NODE_COUNT", "vpcCidr": "PROMAWS_VPC_CIDR", "region": "PROMAWS_REGION", "nodeAmiId": "PROMAWS_NODE_AMI_ID"} {
+		f, ok := FieldByKey(key)
+		if !ok || f.Env() != want {
+			t.Errorf("%s: env %q, want %q", key, f.Env(), want)
+		}
+	}
+}
+
+func TestLoadRejectsTypos(t *testing.T) {
+	cases := map[string]struct {
+		ctx  map[string]any
+		env  map[string]string
+		want string
+	}{
+		"unknown env":      {env: map[string]string{"PROMAWS_NODECOUNT": "3"}, want: "PROMAWS_NODECOUNT is not a setting"},
+		"context case":     {ctx: map[string]any{"NodeCount": float64(3)}, want: `did you mean "nodeCount"`},
+		"not a number":     {env: map[string]string{"PROMAWS_NODE_COUNT": "three"}, want: "nodeCount"},
+		"not a bool":       {env: map[string]string{"PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "yes please"}, want: "allowWorldOpenAdmin"},
+		"context object":   {ctx: map[string]any{"region": map[string]any{"a": 1}}, want: "region (context)"},
+		"context list int": {ctx: map[string]any{"adminCidrs": []any{1.0}}, want: "list items must be strings"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(c.ctx, c.env)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want error containing %q, got %v", c.want, err)
+			}
+		})
+	}
+}
+
+// TestValidationErrors is the catalogue of bad input: each case must fail,
+// and the message must name the setting and its environment variable.
+func TestValidationErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		env   map[string]string
+		field string // context key the error must name
+		hint  string // part of the fix the error must give
+	}{
+		{"vpc not a cidr", map[string]string{"PROMAWS_VPC_CIDR": "10.0.0.0/33"}, "vpcCidr", "10.0.0.0/16"},
+		{"vpc host bits", map[string]string{"PROMAWS_VPC_CIDR": "10.0.0.1/16"}, "vpcCidr", "did you mean 10.0.0.0/16"},
+		{"vpc too big", map[string]string{"PROMAWS_VPC_CIDR": "10.0.0.0/8"}, "vpcCidr", "/16../24"},
+		{"vpc ipv6", map[string]string{"PROMAWS_VPC_CIDR": "fd00::/48"}, "vpcCidr", "IPv4"},
+		{"vpc too small for zones", map[string]string{"PROMAWS_VPC_CIDR": "10.0.0.0/24"}, "vpcCidr", "widen vpcCidr"},
+		{"subnet outside vpc", map[string]string{"PROMAWS_SUBNET_CIDRS": "10.0.1.0/24,10.9.0.0/24"}, "subnetCidrs", "outside vpcCidr"},
+		{"subnets overlap", map[string]string{"PROMAWS_SUBNET_CIDRS": "10.0.0.0/23,10.0.1.0/24"}, "subnetCidrs", "overlaps"},
+		{"subnet count", map[string]string{"PROMAWS_SUBNET_CIDRS": "10.0.0.0/24"}, "subnetCidrs", "one range per zone"},
+		{"subnet tiny", map[string]string{"PROMAWS_SUBNET_CIDRS": "10.0.0.0/29,10.0.1.0/24"}, "subnetCidrs", "/28"},
+		{"region format", map[string]string{"PROMAWS_REGION": "Frankfurt"}, "region", "eu-central-1"},
+		{"az count zero", map[string]string{"PROMAWS_AZ_COUNT": "0"}, "azCount", "1 to 6"},
+		{"az count high", map[string]string{"PROMAWS_AZ_COUNT": "7"}, "azCount", "1 to 6"},
+		{"zones mismatch", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a"}, "availabilityZones", "azCount"},
+		{"zone of other region", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,us-east-1a"}, "availabilityZones", "not a zone of region"},
+		{"zone twice", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1a"}, "availabilityZones", "twice"},
+		{"negative nodes", map[string]string{"PROMAWS_NODE_COUNT": "-1"}, "nodeCount", "0 to 100"},
+		{"huge nodes", map[string]string{"PROMAWS_NODE_COUNT": "100000"}, "nodeCount", "0 to 100"},
+		{"instance type", map[string]string{"PROMAWS_NODE_INSTANCE_TYPE": "T3 Micro"}, "nodeInstanceType", "t3.micro"},
+		{"ami id", map[string]string{"PROMAWS_NODE_AMI_ID": "ubuntu-22.04"}, "nodeAmiId", "ami-"},
+		{"port zero", map[string]string{"PROMAWS_NODE_EXPORTER_PORT": "0"}, "nodeExporterPort", "1 to 65535"},
+		{"port high", map[string]string{"PROMAWS_PROMETHEUS_PORT": "70000"}, "prometheusPort", "1 to 65535"},
+		{"port ssh", map[string]string{"PROMAWS_NODE_EXPORTER_PORT": "22"}, "nodeExporterPort", "reserved for SSH"},
+		{"empty tag key", map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": " "}, "discoveryTagKey", "prometheus:scrape"},
+		{"aws tag key", map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "aws:scrape"}, "discoveryTagKey", "reserved"},
+		{"long tag key", map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": strings.Repeat("k", 129)}, "discoveryTagKey", "128"},
+		{"empty tag value", map[string]string{"PROMAWS_DISCOVERY_TAG_VALUE": ""}, "discoveryTagValue", "true"},
+		{"world admin without opt-in", map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0"}, "adminCidrs", "allowWorldOpenAdmin=true"},
+		{"world admin v6 without opt-in", map[string]string{"PROMAWS_ADMIN_CIDRS": "::/0"}, "adminCidrs", "allowWorldOpenAdmin=true"},
+		{"admin not a cidr", map[string]string{"PROMAWS_ADMIN_CIDRS": "my-office"}, "adminCidrs", "CIDR"},
+		{"ssh key without cidrs", map[string]string{"PROMAWS_SSH_KEY_NAME": "ops"}, "sshCidrs", "set sshCidrs"},
+		{"ssh cidrs without key", map[string]string{"PROMAWS_SSH_CIDRS": "192.0.2.0/24"}, "sshKeyName", "set sshKeyName"},
+		{"ssh world", map[string]string{"PROMAWS_SSH_KEY_NAME": "ops", "PROMAWS_SSH_CIDRS": "0.0.0.0/0"}, "sshCidrs", "never allowed"},
+		{"project uppercase", map[string]string{"PROMAWS_PROJECT": "Prometheus"}, "project", "lowercase"},
+		{"project too long", map[string]string{"PROMAWS_PROJECT": strings.Repeat("p", 21)}, "project", "1 to 20"},
+		{"environment underscore", map[string]string{"PROMAWS_ENVIRONMENT": "my_env"}, "environment", "hyphens"},
+		{"image unpinned", map[string]string{"PROMAWS_PROMETHEUS_IMAGE": "prom/prometheus"}, "prometheusImage", "pinned"},
+		{"image latest", map[string]string{"PROMAWS_PROMETHEUS_IMAGE": "prom/prometheus:latest"}, "prometheusImage", "pin a version"},
+		{"cpu invalid", map[string]string{"PROMAWS_TASK_CPU": "300"}, "taskCpu", "256, 512"},
+		{"memory mismatch", map[string]string{"PROMAWS_TASK_MEMORY": "512"}, "taskMemory", "does not fit taskCpu=512"},
+		{"log retention", map[string]string{"PROMAWS_LOG_RETENTION_DAYS": "31"}, "logRetentionDays", "CloudWatch retention"},
+		{"scrape interval", map[string]string{"PROMAWS_SCRAPE_INTERVAL": "30 seconds"}, "scrapeInterval", "30s"},
+		{"refresh interval empty", map[string]string{"PROMAWS_REFRESH_INTERVAL": ""}, "refreshInterval", "Prometheus duration"},
+		{"retention", map[string]string{"PROMAWS_RETENTION": "two weeks"}, "retention", "15d"},
+		{"endpoint scheme", map[string]string{"PROMAWS_ENDPOINT": "127.0.0.1:5000"}, "endpoint", "http://127.0.0.1:5000"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(nil, c.env)
+			if err == nil {
+				t.Fatalf("%v must be rejected", c.env)
+			}
+			f, _ := FieldByKey(c.field)
+			msg := err.Error()
+			if !strings.Contains(msg, c.field+" ("+f.Env()+")") {
+				t.Errorf("error must name %s and %s: %s", c.field, f.Env(), msg)
+			}
+			if !strings.Contains(msg, c.hint) {
+				t.Errorf("error must say how to fix it (%q): %s", c.hint, msg)
+			}
+		})
+	}
+}
+
+func TestWorldAdminWithOptIn(t *testing.T) {
+	s, err := Load(nil, map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"})
+	if err != nil || len(s.AdminCidrs) != 1 {
+		t.Fatalf("the explicit opt-in must allow a world-open admin range: %v", err)
+	}
+}
+
+func TestAllErrorsAtOnce(t *testing.T) {
+	_, err := Load(nil, map[string]string{"PROMAWS_REGION": "x", "PROMAWS_NODE_COUNT": "-3"})
+	if err == nil || !strings.Contains(err.Error(), "region") || !strings.Contains(err.Error(), "nodeCount") {
+		t.Fatalf("every problem must be reported in one run: %v", err)
+	}
+}
+
+func TestIsLoopbackEndpoint(t *testing.T) {
+	for endpoint, want := range map[string]bool{
+		"http://127.0.0.1:5000": true, "http://localhost:4566": true, "http://[::1]:5000": true, "http://127.3.2.1": true,
+		"http://10.0.0.5:5000": false, "https://ec2.eu-central-1.amazonaws.com": false, "not a url": false, "": false,
+	} {
+		if got := IsLoopbackEndpoint(endpoint); got != want {
+			t.Errorf("IsLoopbackEndpoint(%q) = %v, want %v", endpoint, got, want)
+		}
+	}
+}
+
+func TestLoadContextFromCdktfJSON(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CDKTF_CONTEXT_JSON", "")
+	writeFile(t, dir+"/cdktf.json", `{"language":"go","context":{"nodeCount":4}}`)
+	ctx, err := LoadContext(dir)
+	if err != nil || ctx["nodeCount"] != float64(4) {
+		t.Fatalf("context from cdktf.json: %v %v", ctx, err)
+	}
+	t.Setenv("CDKTF_CONTEXT_JSON", `{"nodeCount":7}`)
+	ctx, err = LoadContext(dir)
+	if err != nil || ctx["nodeCount"] != float64(7) {
+		t.Fatalf("the CLI's CDKTF_CONTEXT_JSON must win: %v %v", ctx, err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

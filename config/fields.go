@@ -1,0 +1,130 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Field describes one setting: its cdktf context key, its environment
+// variable, its default and its documentation. The table is the single
+// source for loading, defaults and the `help` reference.
+type Field struct {
+	// Key is the cdktf context key (cdktf.json "context", or CDKTF_CONTEXT_JSON).
+	Key string
+	// Default is the value used when neither context nor environment set it,
+	// written as a user would write it.
+	Default string
+	// Doc is one line for `help` and the README.
+	Doc string
+	// ptr returns the Settings field the value is parsed into: *string,
+	// *int, *bool or *[]string.
+	ptr func(*Settings) any
+}
+
+// Env is the environment variable that sets the field: PROMAWS_ and the key
+// in upper snake case (nodeCount -> PROMAWS_NODE_COUNT).
+func (f Field) Env() string {
+	var b strings.Builder
+	b.WriteString("PROMAWS_")
+	for i, r := range f.Key {
+		if r >= 'A' && r <= 'Z' && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteString(strings.ToUpper(string(r)))
+	}
+	return b.String()
+}
+
+// Type names the value's type for humans ("string", "int", "bool", "list").
+func (f Field) Type() string {
+	switch f.ptr(&Settings{}).(type) {
+	case *int:
+		return "int"
+	case *bool:
+		return "bool"
+	case *[]string:
+		return "list"
+	default:
+		return "string"
+	}
+}
+
+// set parses raw into the field of s.
+func (f Field) set(s *Settings, raw string) error {
+	raw = strings.TrimSpace(raw)
+	switch p := f.ptr(s).(type) {
+	case *string:
+		*p = raw
+	case *int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a whole number; set it like %s=%s", f.Key, raw, f.Key, f.Default)
+		}
+		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", f.Key, raw)
+		}
+		*p = b
+	case *[]string:
+		*p = splitList(raw)
+	}
+	return nil
+}
+
+// splitList reads a comma-separated list; blanks are dropped so "" is empty.
+func splitList(raw string) []string {
+	var out []string
+	for _, item := range strings.Split(raw, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// Fields lists every setting, in the order `help` shows them.
+var Fields = []Field{
+	{Key: "project", Default: "prometheus-aws", Doc: "Name prefix of every resource and the `project` tag (lowercase letters, digits, hyphens).", ptr: func(s *Settings) any { return &s.Project }},
+	{Key: "environment", Default: "dev", Doc: "Deployment name (dev, prod, ...): part of resource and stack names, the `environment` tag.", ptr: func(s *Settings) any { return &s.Environment }},
+	{Key: "region", Default: "eu-central-1", Doc: "AWS region to deploy to and to discover nodes in.", ptr: func(s *Settings) any { return &s.Region }},
+	{Key: "vpcCidr", Default: "10.0.0.0/16", Doc: "VPC IPv4 range (/16 to /24).", ptr: func(s *Settings) any { return &s.VpcCidr }},
+	{Key: "azCount", Default: "2", Doc: "Number of availability zones with a public subnet (1 to 6).", ptr: func(s *Settings) any { return &s.AzCount }},
+	{Key: "availabilityZones", Default: "", Doc: "Comma-separated zone names; empty = the first azCount zones of the region.", ptr: func(s *Settings) any { return &s.AvailabilityZones }},
+	{Key: "subnetCidrs", Default: "", Doc: "Comma-separated public subnet ranges inside vpcCidr; empty = /24s carved from vpcCidr.", ptr: func(s *Settings) any { return &s.SubnetCidrs }},
+	{Key: "nodeCount", Default: "2", Doc: "Number of EC2 nodes running node_exporter (0 to 100), kept by an Auto Scaling group.", ptr: func(s *Settings) any { return &s.NodeCount }},
+	{Key: "nodeInstanceType", Default: "t3.micro", Doc: "EC2 instance type of the nodes.", ptr: func(s *Settings) any { return &s.NodeInstanceType }},
+	{Key: "nodeAmiId", Default: "", Doc: "AMI of the nodes; empty = latest Amazon Linux 2023 from the public SSM parameter.", ptr: func(s *Settings) any { return &s.NodeAmiID }},
+	{Key: "nodeExporterPort", Default: "9100", Doc: "Port node_exporter listens on and Prometheus scrapes.", ptr: func(s *Settings) any { return &s.NodeExporterPort }},
+	{Key: "discoveryTagKey", Default: "prometheus:scrape", Doc: "Tag key that marks an instance for scraping.", ptr: func(s *Settings) any { return &s.DiscoveryTagKey }},
+	{Key: "discoveryTagValue", Default: "true", Doc: "Tag value that marks an instance for scraping.", ptr: func(s *Settings) any { return &s.DiscoveryTagValue }},
+	{Key: "sshKeyName", Default: "", Doc: "EC2 key pair name; set it (with sshCidrs) to open SSH. Default: no SSH, use SSM Session Manager.", ptr: func(s *Settings) any { return &s.SSHKeyName }},
+	{Key: "sshCidrs", Default: "", Doc: "Comma-separated ranges allowed to reach port 22 when sshKeyName is set.", ptr: func(s *Settings) any { return &s.SSHCidrs }},
+	{Key: "adminCidrs", Default: "", Doc: "Comma-separated ranges allowed to reach Prometheus's web port. Default: none.", ptr: func(s *Settings) any { return &s.AdminCidrs }},
+	{Key: "allowWorldOpenAdmin", Default: "false", Doc: "Opt-in required before adminCidrs may contain 0.0.0.0/0 or ::/0.", ptr: func(s *Settings) any { return &s.AllowWorldOpenAdmin }},
+	{Key: "prometheusImage", Default: DefaultPrometheusImage, Doc: "Container image of the Prometheus task (pin a tag or digest).", ptr: func(s *Settings) any { return &s.PrometheusImage }},
+	{Key: "prometheusPort", Default: "9090", Doc: "Prometheus web/API port.", ptr: func(s *Settings) any { return &s.PrometheusPort }},
+	{Key: "taskCpu", Default: "512", Doc: "Fargate task CPU units (256, 512, 1024, 2048, 4096).", ptr: func(s *Settings) any { return &s.TaskCPU }},
+	{Key: "taskMemory", Default: "1024", Doc: "Fargate task memory in MiB (must fit the CPU size).", ptr: func(s *Settings) any { return &s.TaskMemory }},
+	{Key: "logRetentionDays", Default: "30", Doc: "CloudWatch log retention of the task logs, in days (a CloudWatch-allowed value).", ptr: func(s *Settings) any { return &s.LogRetentionDays }},
+	{Key: "scrapeInterval", Default: "30s", Doc: "How often Prometheus scrapes every target.", ptr: func(s *Settings) any { return &s.ScrapeInterval }},
+	{Key: "refreshInterval", Default: "60s", Doc: "How often Prometheus asks EC2 for the node list (discovery latency).", ptr: func(s *Settings) any { return &s.RefreshInterval }},
+	{Key: "retention", Default: "15d", Doc: "How long Prometheus keeps samples.", ptr: func(s *Settings) any { return &s.Retention }},
+	{Key: "endpoint", Default: "", Doc: "Local profile: AWS-compatible endpoint (moto, LocalStack) on loopback, e.g. http://127.0.0.1:5000. Empty = real AWS.", ptr: func(s *Settings) any { return &s.Endpoint }},
+}
+
+// DefaultPrometheusImage is the pinned official image the task runs and the
+// docker/ image builds on. Renovate bumps it together with docker/Dockerfile.
+const DefaultPrometheusImage = "prom/prometheus:v3.16.0"
+
+// FieldByKey finds a field by its context key.
+func FieldByKey(key string) (Field, bool) {
+	for _, f := range Fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return Field{}, false
+}

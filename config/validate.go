@@ -1,0 +1,264 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Limits that validation enforces, exported so docs and tests quote them.
+const (
+	MaxNodeCount = 100
+	MaxAzCount   = 6
+)
+
+var (
+	nameRE         = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	amiRE          = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	durationRE     = regexp.MustCompile(`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`)
+	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$`)
+)
+
+// logRetentionDays are the values CloudWatch Logs accepts (0 = never expire).
+var logRetentionDays = map[int]bool{0: true, 1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,
+	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true, 2192: true,
+	2557: true, 2922: true, 3288: true, 3653: true}
+
+// fargateMemory lists, per CPU size, the memory sizes Fargate accepts (MiB).
+var fargateMemory = map[int][]int{
+	256:  {512, 1024, 2048},
+	512:  steps(1024, 4096, 1024),
+	1024: steps(2048, 8192, 1024),
+	2048: steps(4096, 16384, 1024),
+	4096: steps(8192, 30720, 1024),
+}
+
+func steps(from, to, by int) []int {
+	var out []int
+	for v := from; v <= to; v += by {
+		out = append(out, v)
+	}
+	return out
+}
+
+// Validate checks every field and returns all problems at once, each naming
+// the setting (context key and environment variable) and how to fix it.
+func (s *Settings) Validate() error {
+	v := &validator{}
+
+	v.name("project", s.Project, 20)
+	v.name("environment", s.Environment, 12)
+	if !regionRE.MatchString(s.Region) {
+		v.fail("region", "%q is not an AWS region name; use one like eu-central-1", s.Region)
+	}
+
+	vpc, vpcOK := v.cidr("vpcCidr", s.VpcCidr, false)
+	if vpcOK && vpc.Addr().Is4() && (vpc.Bits() < 16 || vpc.Bits() > 24) {
+		v.fail("vpcCidr", "prefix /%d is outside /16../24; use a range like 10.0.0.0/16", vpc.Bits())
+	}
+	if vpcOK && !vpc.Addr().Is4() {
+		v.fail("vpcCidr", "%q is not IPv4; use a range like 10.0.0.0/16", s.VpcCidr)
+		vpcOK = false
+	}
+	if s.AzCount < 1 || s.AzCount > MaxAzCount {
+		v.fail("azCount", "%d is out of range; use 1 to %d", s.AzCount, MaxAzCount)
+	}
+	if n := len(s.AvailabilityZones); n > 0 && n != s.AzCount {
+		v.fail("availabilityZones", "lists %d zones but azCount is %d; set azCount=%d or list %d zones", n, s.AzCount, n, s.AzCount)
+	}
+	seen := map[string]bool{}
+	for _, az := range s.AvailabilityZones {
+		if !strings.HasPrefix(az, s.Region) || len(az) <= len(s.Region) {
+			v.fail("availabilityZones", "%q is not a zone of region %s; use names like %sa", az, s.Region, s.Region)
+		}
+		if seen[az] {
+			v.fail("availabilityZones", "%q is listed twice; list each zone once", az)
+		}
+		seen[az] = true
+	}
+	v.subnets(s, vpc, vpcOK)
+
+	if s.NodeCount < 0 || s.NodeCount > MaxNodeCount {
+		v.fail("nodeCount", "%d is out of range; use 0 to %d (raise MaxNodeCount deliberately for more)", s.NodeCount, MaxNodeCount)
+	}
+	if !instanceTypeRE.MatchString(s.NodeInstanceType) {
+		v.fail("nodeInstanceType", "%q is not an EC2 instance type; use one like t3.micro", s.NodeInstanceType)
+	}
+	if s.NodeAmiID != "" && !amiRE.MatchString(s.NodeAmiID) {
+		v.fail("nodeAmiId", "%q is not an AMI id; use ami- and 8 or 17 hex digits, or leave it empty for Amazon Linux 2023", s.NodeAmiID)
+	}
+	v.port("nodeExporterPort", s.NodeExporterPort)
+	v.port("prometheusPort", s.PrometheusPort)
+	if s.NodeExporterPort == 22 || s.PrometheusPort == 22 {
+		v.fail("nodeExporterPort", "port 22 is reserved for SSH; pick another port")
+	}
+	v.tag(s.DiscoveryTagKey, s.DiscoveryTagValue)
+
+	switch {
+	case s.SSHKeyName != "" && len(s.SSHCidrs) == 0:
+		v.fail("sshCidrs", "sshKeyName is set but no range may reach port 22; set sshCidrs to your admin ranges, or clear sshKeyName")
+	case s.SSHKeyName == "" && len(s.SSHCidrs) > 0:
+		v.fail("sshKeyName", "sshCidrs is set but SSH is off; set sshKeyName to an EC2 key pair, or clear sshCidrs")
+	}
+	for _, c := range s.SSHCidrs {
+		if p, ok := v.cidr("sshCidrs", c, true); ok && p.Bits() == 0 {
+			v.fail("sshCidrs", "%q opens SSH to the whole internet, which is never allowed; list your admin ranges or use Session Manager", c)
+		}
+	}
+	for _, c := range s.AdminCidrs {
+		if p, ok := v.cidr("adminCidrs", c, true); ok && p.Bits() == 0 && !s.AllowWorldOpenAdmin {
+			v.fail("adminCidrs", "%q opens Prometheus to the whole internet; list your admin ranges, or set allowWorldOpenAdmin=true if you really mean it", c)
+		}
+	}
+
+	if !imageRE.MatchString(s.PrometheusImage) || !(strings.Contains(s.PrometheusImage, "@sha256:") || strings.Contains(lastPart(s.PrometheusImage), ":")) {
+		v.fail("prometheusImage", "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", s.PrometheusImage, DefaultPrometheusImage)
+	} else if strings.HasSuffix(s.PrometheusImage, ":latest") {
+		v.fail("prometheusImage", "%q floats with every release; pin a version tag such as %s", s.PrometheusImage, DefaultPrometheusImage)
+	}
+	if mem, ok := fargateMemory[s.TaskCPU]; !ok {
+		v.fail("taskCpu", "%d is not a Fargate CPU size; use 256, 512, 1024, 2048 or 4096", s.TaskCPU)
+	} else if !contains(mem, s.TaskMemory) {
+		v.fail("taskMemory", "%d MiB does not fit taskCpu=%d; use one of %v", s.TaskMemory, s.TaskCPU, mem)
+	}
+	if !logRetentionDays[s.LogRetentionDays] {
+		v.fail("logRetentionDays", "%d is not a CloudWatch retention; use e.g. 7, 14, 30, 90, 365 (0 = never expire)", s.LogRetentionDays)
+	}
+	v.duration("scrapeInterval", s.ScrapeInterval)
+	v.duration("refreshInterval", s.RefreshInterval)
+	v.duration("retention", s.Retention)
+
+	if s.Endpoint != "" {
+		u, err := url.Parse(s.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.fail("endpoint", "%q is not an http(s) URL; use one like http://127.0.0.1:5000, or leave it empty for real AWS", s.Endpoint)
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+// IsLoopbackEndpoint reports whether endpoint names a loopback host. Harnesses
+// that start emulators refuse anything else.
+func IsLoopbackEndpoint(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	addr, err := netip.ParseAddr(u.Hostname())
+	return err == nil && addr.IsLoopback()
+}
+
+type validator struct{ errs []error }
+
+// fail records a problem with the named setting.
+func (v *validator) fail(key, format string, args ...any) {
+	f, _ := FieldByKey(key)
+	v.errs = append(v.errs, fmt.Errorf("%s (%s): %s", key, f.Env(), fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) name(key, val string, max int) {
+	if !nameRE.MatchString(val) || len(val) > max {
+		v.fail(key, "%q must be 1 to %d lowercase letters, digits and single hyphens, starting with a letter (AWS names are built from it)", val, max)
+	}
+}
+
+func (v *validator) port(key string, p int) {
+	if p < 1 || p > 65535 {
+		v.fail(key, "%d is not a TCP port; use 1 to 65535", p)
+	}
+}
+
+func (v *validator) duration(key, val string) {
+	if val == "" || !durationRE.MatchString(val) {
+		v.fail(key, "%q is not a Prometheus duration; use one like 30s, 5m or 15d", val)
+	}
+}
+
+func (v *validator) tag(key, val string) {
+	switch {
+	case strings.TrimSpace(key) == "":
+		v.fail("discoveryTagKey", "is empty; Prometheus would have no tag to filter on; use e.g. prometheus:scrape")
+	case strings.HasPrefix(strings.ToLower(key), "aws:"):
+		v.fail("discoveryTagKey", "%q uses the reserved aws: prefix; pick another key", key)
+	case len(key) > 128:
+		v.fail("discoveryTagKey", "is %d characters; EC2 tag keys hold at most 128", len(key))
+	}
+	switch {
+	case strings.TrimSpace(val) == "":
+		v.fail("discoveryTagValue", "is empty; use e.g. true")
+	case len(val) > 256:
+		v.fail("discoveryTagValue", "is %d characters; EC2 tag values hold at most 256", len(val))
+	}
+}
+
+// cidr parses a network range; host bits must be zero so the intent is clear.
+func (v *validator) cidr(key, val string, allowV6 bool) (netip.Prefix, bool) {
+	p, err := netip.ParsePrefix(val)
+	if err != nil {
+		v.fail(key, "%q is not a CIDR range; write it like 10.0.0.0/16", val)
+		return p, false
+	}
+	if p.Masked() != p {
+		v.fail(key, "%q has host bits set; did you mean %s?", val, p.Masked())
+		return p, false
+	}
+	if !allowV6 && !p.Addr().Is4() {
+		v.fail(key, "%q is IPv6; use an IPv4 range", val)
+		return p, false
+	}
+	return p, true
+}
+
+// subnets checks explicit subnet ranges, or that the VPC has room for the
+// derived /24s.
+func (v *validator) subnets(s *Settings, vpc netip.Prefix, vpcOK bool) {
+	if len(s.SubnetCidrs) == 0 {
+		if vpcOK && s.AzCount >= 1 && s.AzCount <= MaxAzCount && 1<<(24-vpc.Bits()) < s.AzCount {
+			v.fail("vpcCidr", "%s has room for %d /24 subnets but azCount is %d; widen vpcCidr or set subnetCidrs", s.VpcCidr, 1<<(24-vpc.Bits()), s.AzCount)
+		}
+		return
+	}
+	if len(s.SubnetCidrs) != s.AzCount {
+		v.fail("subnetCidrs", "lists %d ranges but azCount is %d; give one range per zone", len(s.SubnetCidrs), s.AzCount)
+	}
+	var parsed []netip.Prefix
+	for _, c := range s.SubnetCidrs {
+		p, ok := v.cidr("subnetCidrs", c, false)
+		if !ok {
+			continue
+		}
+		if p.Bits() > 28 {
+			v.fail("subnetCidrs", "%q is smaller than /28, the smallest AWS subnet", c)
+		}
+		if vpcOK && (!vpc.Contains(p.Addr()) || p.Bits() < vpc.Bits()) {
+			v.fail("subnetCidrs", "%q lies outside vpcCidr %s; pick ranges inside it", c, s.VpcCidr)
+		}
+		for _, q := range parsed {
+			if q.Overlaps(p) {
+				v.fail("subnetCidrs", "%q overlaps %q; subnets must not overlap", c, q.String())
+			}
+		}
+		parsed = append(parsed, p)
+	}
+}
+
+func lastPart(image string) string {
+	return image[strings.LastIndex(image, "/")+1:]
+}
+
+func contains(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,272 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Violation is one broken promise, naming the resource that broke it.
+type Violation struct {
+	Rule     string
+	Resource string // type.name
+	Message  string
+}
+
+func (v Violation) String() string { return fmt.Sprintf("[%s] %s: %s", v.Rule, v.Resource, v.Message) }
+
+// Options tune the checks to the deployment's explicit opt-ins.
+type Options struct {
+	// NodePort is node_exporter's port. Default: 9100.
+	NodePort int
+	// PrometheusPort is Prometheus's web port. Default: 9090.
+	PrometheusPort int
+	// AllowWorldOpenAdmin permits 0.0.0.0/0 or ::/0 on PrometheusPort (the
+	// settings' loudly named opt-in). Ports 22 and NodePort are never
+	// world-open, opt-in or not.
+	AllowWorldOpenAdmin bool
+}
+
+// Rule is one named check.
+type Rule struct {
+	Name  string
+	Doc   string
+	Check func(d *Doc, o Options) []Violation
+}
+
+// Rules are all checks, in report order.
+var Rules = []Rule{
+	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port, and only with allowWorldOpenAdmin).", noWorldIngress},
+	{"node-port-from-scraper-only", "Every ingress to node_exporter's port references one security group, never a CIDR.", nodePortFromScraperOnly},
+	{"imdsv2", "Launch templates and instances require IMDSv2 tokens with a hop limit of 1.", imdsv2},
+	{"encrypted-volumes", "EBS volumes of launch templates and instances, and EFS file systems, are encrypted.", encryptedVolumes},
+	{"no-wildcard-actions", "IAM policies grant no \"*\" or \"service:*\" action.", noWildcardActions},
+	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
+	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
+}
+
+// Check runs every rule and returns the violations, sorted.
+func Check(d *Doc, o Options) []Violation {
+	if o.NodePort == 0 {
+		o.NodePort = 9100
+	}
+	if o.PrometheusPort == 0 {
+		o.PrometheusPort = 9090
+	}
+	var out []Violation
+	for _, r := range Rules {
+		out = append(out, r.Check(d, o)...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// ingress is one ingress permission, whichever resource form declared it.
+type ingress struct {
+	resource     string
+	from, to     int
+	protocol     string
+	cidrs        []string
+	referencedSG string
+}
+
+func (g ingress) covers(port int) bool {
+	return g.protocol == "-1" || g.protocol == "all" || (g.from <= port && port <= g.to)
+}
+
+// ingresses collects standalone rules and inline ingress blocks alike.
+func ingresses(d *Doc) []ingress {
+	var out []ingress
+	for _, name := range d.Names("aws_vpc_security_group_ingress_rule") {
+		a := d.Of("aws_vpc_security_group_ingress_rule")[name]
+		out = append(out, ingress{
+			resource: "aws_vpc_security_group_ingress_rule." + name,
+			from:     int(Num(a["from_port"])), to: int(Num(a["to_port"])), protocol: Str(a["ip_protocol"]),
+			cidrs:        append(Strings(a["cidr_ipv4"]), Strings(a["cidr_ipv6"])...),
+			referencedSG: Str(a["referenced_security_group_id"]),
+		})
+	}
+	for _, name := range d.Names("aws_security_group_rule") {
+		a := d.Of("aws_security_group_rule")[name]
+		if Str(a["type"]) != "ingress" {
+			continue
+		}
+		out = append(out, ingress{
+			resource: "aws_security_group_rule." + name,
+			from:     int(Num(a["from_port"])), to: int(Num(a["to_port"])), protocol: Str(a["protocol"]),
+			cidrs:        append(Strings(a["cidr_blocks"]), Strings(a["ipv6_cidr_blocks"])...),
+			referencedSG: Str(a["source_security_group_id"]),
+		})
+	}
+	for _, name := range d.Names("aws_security_group") {
+		blocks, _ := d.Of("aws_security_group")[name]["ingress"].([]any)
+		for _, b := range blocks {
+			out = append(out, ingress{
+				resource: "aws_security_group." + name,
+				from:     int(Num(Path(b, "from_port"))), to: int(Num(Path(b, "to_port"))), protocol: Str(Path(b, "protocol")),
+				cidrs:        append(Strings(Path(b, "cidr_blocks")), Strings(Path(b, "ipv6_cidr_blocks"))...),
+				referencedSG: strings.Join(Strings(Path(b, "security_groups")), ","),
+			})
+		}
+	}
+	return out
+}
+
+func noWorldIngress(d *Doc, o Options) []Violation {
+	var out []Violation
+	for _, g := range ingresses(d) {
+		for _, c := range g.cidrs {
+			if !IsWorld(c) {
+				continue
+			}
+			allowed := o.AllowWorldOpenAdmin && g.from == o.PrometheusPort && g.to == o.PrometheusPort && g.protocol == "tcp"
+			if !allowed {
+				out = append(out, Violation{"no-world-ingress", g.resource, fmt.Sprintf("ports %d-%d open to %s", g.from, g.to, c)})
+			}
+		}
+	}
+	return out
+}
+
+func nodePortFromScraperOnly(d *Doc, o Options) []Violation {
+	var out []Violation
+	sources := map[string]bool{}
+	for _, g := range ingresses(d) {
+		if !g.covers(o.NodePort) {
+			continue
+		}
+		if len(g.cidrs) > 0 || g.referencedSG == "" {
+			out = append(out, Violation{"node-port-from-scraper-only", g.resource, fmt.Sprintf("port %d must be reached through a security-group reference, not %v", o.NodePort, g.cidrs)})
+			continue
+		}
+		sources[g.referencedSG] = true
+	}
+	if len(sources) > 1 {
+		out = append(out, Violation{"node-port-from-scraper-only", "security groups", fmt.Sprintf("port %d is reachable from %d security groups; only the scraper's may reach it", o.NodePort, len(sources))})
+	}
+	return out
+}
+
+func imdsv2(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, typ := range []string{"aws_launch_template", "aws_instance"} {
+		for _, name := range d.Names(typ) {
+			a := d.Of(typ)[name]
+			if Str(Path(a, "metadata_options", "http_tokens")) != "required" {
+				out = append(out, Violation{"imdsv2", typ + "." + name, "metadata_options.http_tokens must be \"required\""})
+			}
+			if hop := Num(Path(a, "metadata_options", "http_put_response_hop_limit")); hop != 1 {
+				out = append(out, Violation{"imdsv2", typ + "." + name, fmt.Sprintf("metadata_options.http_put_response_hop_limit must be 1, is %v", hop)})
+			}
+		}
+	}
+	return out
+}
+
+func truthy(v any) bool {
+	switch t := v.(type) {
+	case bool:
+		return t
+	case string:
+		return t == "true"
+	}
+	return false
+}
+
+func encryptedVolumes(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, name := range d.Names("aws_launch_template") {
+		blocks, _ := d.Of("aws_launch_template")[name]["block_device_mappings"].([]any)
+		if len(blocks) == 0 {
+			out = append(out, Violation{"encrypted-volumes", "aws_launch_template." + name, "declares no root block device, so its encryption is not ensured"})
+		}
+		for _, b := range blocks {
+			if !truthy(Path(b, "ebs", "encrypted")) {
+				out = append(out, Violation{"encrypted-volumes", "aws_launch_template." + name, fmt.Sprintf("volume %s is not encrypted", Str(Path(b, "device_name")))})
+			}
+		}
+	}
+	for _, name := range d.Names("aws_instance") {
+		if !truthy(Path(d.Of("aws_instance")[name], "root_block_device", "encrypted")) {
+			out = append(out, Violation{"encrypted-volumes", "aws_instance." + name, "root_block_device.encrypted must be true"})
+		}
+	}
+	for _, typ := range []string{"aws_ebs_volume", "aws_efs_file_system"} {
+		for _, name := range d.Names(typ) {
+			if !truthy(d.Of(typ)[name]["encrypted"]) {
+				out = append(out, Violation{"encrypted-volumes", typ + "." + name, "encrypted must be true"})
+			}
+		}
+	}
+	return out
+}
+
+func noWildcardActions(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, typ := range []string{"aws_iam_role_policy", "aws_iam_policy"} {
+		for _, name := range d.Names(typ) {
+			doc := Str(d.Of(typ)[name]["policy"])
+			var p struct {
+				Statement []struct {
+					Action any `json:"Action"`
+				} `json:"Statement"`
+			}
+			if err := json.Unmarshal([]byte(doc), &p); err != nil {
+				out = append(out, Violation{"no-wildcard-actions", typ + "." + name, "policy is not a literal JSON document, so it cannot be checked: " + err.Error()})
+				continue
+			}
+			for _, st := range p.Statement {
+				for _, a := range Strings(st.Action) {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						out = append(out, Violation{"no-wildcard-actions", typ + "." + name, fmt.Sprintf("grants %q; list the actions needed", a)})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func secretRecoveryWindow(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, name := range d.Names("aws_secretsmanager_secret") {
+		if _, ok := d.Of("aws_secretsmanager_secret")[name]["recovery_window_in_days"]; !ok {
+			out = append(out, Violation{"secret-recovery-window", "aws_secretsmanager_secret." + name, "recovery_window_in_days is not set; set it (0 lets destroy-then-apply recreate the secret)"})
+		}
+	}
+	return out
+}
+
+func nameTags(d *Doc, _ Options) []Violation {
+	var out []Violation
+	types := make([]string, 0, len(d.Resources))
+	for t := range d.Resources {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		for _, name := range d.Names(typ) {
+			a := d.Of(typ)[name]
+			if tags, ok := a["tags"].(map[string]any); ok {
+				if Str(tags["Name"]) == "" {
+					out = append(out, Violation{"name-tags", typ + "." + name, "tags lack Name"})
+				}
+			}
+			if typ == "aws_autoscaling_group" && !asgPropagatesName(a) {
+				out = append(out, Violation{"name-tags", typ + "." + name, "no Name tag propagated to the instances"})
+			}
+		}
+	}
+	return out
+}
+
+func asgPropagatesName(a map[string]any) bool {
+	tags, _ := a["tag"].([]any)
+	for _, t := range tags {
+		if Str(Path(t, "key")) == "Name" && truthy(Path(t, "propagate_at_launch")) {
+			return true
+		}
+	}
+	return false
+}
