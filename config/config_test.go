@@ -187,3 +187,55 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestEnvironmentsFromOneContext(t *testing.T) {
+	ctx := map[string]any{
+		"nodeCount":    float64(1),
+		"stateBucket":  "acme-tfstate",
+		"environments": map[string]any{"dev": map[string]any{}, "prod": map[string]any{"nodeCount": float64(4), "vpcCidr": "10.1.0.0/16"}},
+	}
+	dev, err := Load(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := Load(ctx, map[string]string{"PROMAWS_ENVIRONMENT": "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.NodeCount != 1 || prod.NodeCount != 4 || prod.VpcCidr != "10.1.0.0/16" || dev.VpcCidr != "10.0.0.0/16" {
+		t.Errorf("per-environment overrides: dev %d %s, prod %d %s", dev.NodeCount, dev.VpcCidr, prod.NodeCount, prod.VpcCidr)
+	}
+	if dev.StateKey() == prod.StateKey() || dev.StackName() == prod.StackName() {
+		t.Errorf("environments must not share state keys or stacks: %s %s", dev.StateKey(), prod.StateKey())
+	}
+	_, err = Load(ctx, map[string]string{"PROMAWS_ENVIRONMENT": "stage"})
+	if err == nil || !strings.Contains(err.Error(), `"stage" is not in context.environments (dev, prod)`) {
+		t.Errorf("an unknown environment must be named with the choices: %v", err)
+	}
+}
+
+func TestStateSettings(t *testing.T) {
+	for _, c := range []struct {
+		env   map[string]string
+		field string
+	}{
+		{map[string]string{"PROMAWS_STATE_BUCKET": "My_Bucket"}, "stateBucket"},
+		{map[string]string{"PROMAWS_STATE_BUCKET": "192.168.1.1"}, "stateBucket"},
+		{map[string]string{"PROMAWS_STATE_BUCKET": "a..b"}, "stateBucket"},
+		{map[string]string{"PROMAWS_STATE_BUCKET": "ab"}, "stateBucket"},
+		{map[string]string{"PROMAWS_STATE_LOCK_TABLE": "locks"}, "stateBucket"},
+		{map[string]string{"PROMAWS_STATE_BUCKET": "acme-state", "PROMAWS_STATE_LOCK_TABLE": "x"}, "stateLockTable"},
+		{map[string]string{"PROMAWS_STATE_BUCKET": "acme-state", "PROMAWS_STATE_REGION": "europe"}, "stateRegion"},
+		{map[string]string{"PROMAWS_STATE_NONCURRENT_DAYS": "0"}, "stateNoncurrentDays"},
+	} {
+		_, err := Load(nil, c.env)
+		f, _ := FieldByKey(c.field)
+		if err == nil || !strings.Contains(err.Error(), c.field+" ("+f.Env()+")") {
+			t.Errorf("%v: want an error naming %s, got %v", c.env, c.field, err)
+		}
+	}
+	s, err := Load(nil, map[string]string{"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate"})
+	if err != nil || !s.RemoteState() || s.StateKey() != "prometheus-aws/dev/terraform.tfstate" {
+		t.Fatalf("valid bucket: %v %v", s, err)
+	}
+}

@@ -112,6 +112,11 @@ var Fields = []Field{
 	{Key: "scrapeInterval", Default: "30s", Doc: "How often Prometheus scrapes every target.", ptr: func(s *Settings) any { return &s.ScrapeInterval }},
 	{Key: "refreshInterval", Default: "60s", Doc: "How often Prometheus asks EC2 for the node list (discovery latency).", ptr: func(s *Settings) any { return &s.RefreshInterval }},
 	{Key: "retention", Default: "15d", Doc: "How long Prometheus keeps samples.", ptr: func(s *Settings) any { return &s.Retention }},
+	{Key: "stateBucket", Default: "", Doc: "S3 bucket for Terraform state (create it with make bootstrap); empty = local state file.", ptr: func(s *Settings) any { return &s.StateBucket }},
+	{Key: "stateRegion", Default: "", Doc: "Region of the state bucket; empty = region.", ptr: func(s *Settings) any { return &s.StateRegion }},
+	{Key: "stateLockTable", Default: "", Doc: "Opt-in DynamoDB lock table (for Terraform < 1.10); default locking is S3-native (use_lockfile).", ptr: func(s *Settings) any { return &s.StateLockTable }},
+	{Key: "stateNoncurrentDays", Default: "90", Doc: "Days the state bucket keeps old state versions.", ptr: func(s *Settings) any { return &s.StateNoncurrentDays }},
+	{Key: "stateBucketAllowDestroy", Default: "false", Doc: "Opt-in that lets terraform destroy the state bucket (prevent_destroy otherwise).", ptr: func(s *Settings) any { return &s.StateBucketAllowDestroy }},
 	{Key: "endpoint", Default: "", Doc: "Local profile: AWS-compatible endpoint (moto, LocalStack) on loopback, e.g. http://127.0.0.1:5000. Empty = real AWS.", ptr: func(s *Settings) any { return &s.Endpoint }},
 }
 

@@ -29,6 +29,76 @@ func Defaults() *Settings {
 // in case are errors: a typo must not silently deploy the default.
 func Load(ctx map[string]any, env map[string]string) (*Settings, error) {
 	s := Defaults()
+	base, overlay, errs := splitEnvironments(ctx, env)
+	errs = append(errs, applyContext(s, base)...)
+	errs = append(errs, applyContext(s, overlay)...)
+	for _, f := range Fields {
+		if raw, ok := env[f.Env()]; ok {
+			if err := f.set(s, raw); err != nil {
+				errs = append(errs, fmt.Errorf("%s (from %s)", err, f.Env()))
+			}
+		}
+	}
+	errs = append(errs, unknownEnv(env)...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// EnvironmentsKey is the context object holding per-environment overrides:
+// {"environments": {"prod": {"nodeCount": 4}}}. The environment setting
+// (context, or PROMAWS_ENVIRONMENT on the command line) picks one.
+const EnvironmentsKey = "environments"
+
+// splitEnvironments separates the base context from the selected
+// environment's overrides.
+func splitEnvironments(ctx map[string]any, env map[string]string) (base, overlay map[string]any, errs []error) {
+	base = map[string]any{}
+	for k, v := range ctx {
+		if k != EnvironmentsKey {
+			base[k] = v
+		}
+	}
+	raw, ok := ctx[EnvironmentsKey]
+	if !ok {
+		return base, nil, nil
+	}
+	envs, ok := raw.(map[string]any)
+	if !ok {
+		return base, nil, []error{fmt.Errorf("context %q must be an object of environment name to settings", EnvironmentsKey)}
+	}
+	name, _ := base["environment"].(string)
+	if v, ok := env["PROMAWS_ENVIRONMENT"]; ok {
+		name = v
+	}
+	if name == "" {
+		name = envDefault()
+	}
+	sel, ok := envs[name]
+	if !ok {
+		return base, nil, []error{fmt.Errorf("environment (PROMAWS_ENVIRONMENT): %q is not in context.%s (%s); add it there or pick one of those", name, EnvironmentsKey, strings.Join(sortedKeys(envs), ", "))}
+	}
+	overlay, ok = sel.(map[string]any)
+	if !ok {
+		return base, nil, []error{fmt.Errorf("context.%s.%s must be an object of settings", EnvironmentsKey, name)}
+	}
+	if _, named := overlay["environment"]; named {
+		errs = append(errs, fmt.Errorf("context.%s.%s must not set environment itself", EnvironmentsKey, name))
+	}
+	return base, overlay, errs
+}
+
+func envDefault() string {
+	f, _ := FieldByKey("environment")
+	return f.Default
+}
+
+// applyContext sets the fields named by ctx keys.
+func applyContext(s *Settings, ctx map[string]any) []error {
 	var errs []error
 	for _, key := range sortedKeys(ctx) {
 		f, ok := FieldByKey(key)
@@ -47,21 +117,7 @@ func Load(ctx map[string]any, env map[string]string) (*Settings, error) {
 			errs = append(errs, err)
 		}
 	}
-	for _, f := range Fields {
-		if raw, ok := env[f.Env()]; ok {
-			if err := f.set(s, raw); err != nil {
-				errs = append(errs, fmt.Errorf("%s (from %s)", err, f.Env()))
-			}
-		}
-	}
-	errs = append(errs, unknownEnv(env)...)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return errs
 }
 
 // LoadContext returns the cdktf context the program was started with: the

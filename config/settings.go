@@ -70,6 +70,19 @@ type Settings struct {
 	// Retention is how long the TSDB keeps samples.
 	Retention string
 
+	// StateBucket, when set, keeps the main stack's Terraform state in this
+	// S3 bucket (created by the bootstrap stack); empty means local state.
+	StateBucket string
+	// StateRegion is the bucket's region; empty means Region.
+	StateRegion string
+	// StateLockTable opts in to DynamoDB locking (Terraform < 1.10); the
+	// default is S3-native locking (use_lockfile).
+	StateLockTable string
+	// StateNoncurrentDays expires old state versions after this many days.
+	StateNoncurrentDays int
+	// StateBucketAllowDestroy lifts the bootstrap stack's prevent_destroy.
+	StateBucketAllowDestroy bool
+
 	// Endpoint, when set, points the AWS provider and Prometheus's EC2
 	// discovery at an AWS-compatible emulator (the local profile).
 	Endpoint string
@@ -82,6 +95,18 @@ func (s *Settings) Local() bool { return s.Endpoint != "" }
 func (s *Settings) Name(suffix string) string {
 	return s.Project + "-" + s.Environment + "-" + suffix
 }
+
+// RemoteState reports whether the main stack uses the S3 backend.
+func (s *Settings) RemoteState() bool { return s.StateBucket != "" }
+
+// StateKey is the main stack's object key in the state bucket: one per
+// project and environment, so environments never share state.
+func (s *Settings) StateKey() string {
+	return s.Project + "/" + s.Environment + "/terraform.tfstate"
+}
+
+// BootstrapStackName names the stack that creates the state bucket.
+func (s *Settings) BootstrapStackName() string { return s.Project + "-state" }
 
 // StackName is the name of the main stack and of its output folder.
 func (s *Settings) StackName() string { return s.Project + "-" + s.Environment }

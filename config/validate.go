@@ -21,6 +21,9 @@ var (
 	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	amiRE          = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	durationRE     = regexp.MustCompile(`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`)
+	bucketRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	ipLikeRE       = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$`)
+	tableRE        = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$`)
 )
 
@@ -132,6 +135,25 @@ func (s *Settings) Validate() error {
 	v.duration("scrapeInterval", s.ScrapeInterval)
 	v.duration("refreshInterval", s.RefreshInterval)
 	v.duration("retention", s.Retention)
+
+	if s.StateBucket != "" {
+		b := s.StateBucket
+		if !bucketRE.MatchString(b) || strings.Contains(b, "..") || ipLikeRE.MatchString(b) || strings.HasPrefix(b, "xn--") || strings.HasSuffix(b, "-s3alias") {
+			v.fail("stateBucket", "%q is not a valid S3 bucket name; use 3 to 63 lowercase letters, digits, hyphens and dots, starting and ending with a letter or digit", b)
+		}
+	}
+	if s.StateRegion != "" && !regionRE.MatchString(s.StateRegion) {
+		v.fail("stateRegion", "%q is not an AWS region name; use one like eu-central-1, or leave it empty for region", s.StateRegion)
+	}
+	if s.StateLockTable != "" && !tableRE.MatchString(s.StateLockTable) {
+		v.fail("stateLockTable", "%q is not a DynamoDB table name; use 3 to 255 letters, digits, _ . -", s.StateLockTable)
+	}
+	if (s.StateRegion != "" || s.StateLockTable != "") && s.StateBucket == "" {
+		v.fail("stateBucket", "stateRegion/stateLockTable are set but stateBucket is empty; set stateBucket, or clear them")
+	}
+	if s.StateNoncurrentDays < 1 || s.StateNoncurrentDays > 3650 {
+		v.fail("stateNoncurrentDays", "%d is out of range; use 1 to 3650 days", s.StateNoncurrentDays)
+	}
 
 	if s.Endpoint != "" {
 		u, err := url.Parse(s.Endpoint)
