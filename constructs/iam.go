@@ -1,0 +1,65 @@
+package constructs
+
+import (
+	"encoding/json"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+)
+
+// PolicyDocument is an IAM policy built in Go, so tests can read the
+// statements back without a Terraform data source round trip.
+type PolicyDocument struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one IAM policy statement. Resource and Principal hold
+// Terraform tokens where they reference resources of this stack.
+type Statement struct {
+	Sid       string            `json:"Sid,omitempty"`
+	Effect    string            `json:"Effect"`
+	Principal map[string]string `json:"Principal,omitempty"`
+	Action    []string          `json:"Action"`
+	Resource  []string          `json:"Resource,omitempty"`
+	Condition map[string]any    `json:"Condition,omitempty"`
+}
+
+// Policy builds an Allow-only policy document from statements.
+func Policy(statements ...Statement) *PolicyDocument {
+	return &PolicyDocument{Version: "2012-10-17", Statement: statements}
+}
+
+// JSON renders the document; tokens inside survive as ${...} references.
+func (d *PolicyDocument) JSON() *string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic(err) // only strings and maps: cannot fail
+	}
+	return jsii.String(string(b))
+}
+
+// newServiceRole creates a role that only the given AWS service principal
+// (ec2.amazonaws.com, ecs-tasks.amazonaws.com, ...) can assume.
+func newServiceRole(scope constructs.Construct, id, name, service string) iamrole.IamRole {
+	return iamrole.NewIamRole(scope, jsii.String(id), &iamrole.IamRoleConfig{
+		Name: jsii.String(name),
+		AssumeRolePolicy: Policy(Statement{
+			Effect:    "Allow",
+			Principal: map[string]string{"Service": service},
+			Action:    []string{"sts:AssumeRole"},
+		}).JSON(),
+		Tags: nameTag(name),
+	})
+}
+
+// newRolePolicy attaches an inline policy to role.
+func newRolePolicy(scope constructs.Construct, id string, role iamrole.IamRole, name string, doc *PolicyDocument) iamrolepolicy.IamRolePolicy {
+	return iamrolepolicy.NewIamRolePolicy(scope, jsii.String(id), &iamrolepolicy.IamRolePolicyConfig{
+		Name:   jsii.String(name),
+		Role:   role.Id(),
+		Policy: doc.JSON(),
+	})
+}

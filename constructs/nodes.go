@@ -1,0 +1,242 @@
+package constructs
+
+import (
+	"encoding/base64"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalinggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsssmparameter"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
+)
+
+// NodeExporterInstanceProps configures NodeExporterInstance.
+type NodeExporterInstanceProps struct {
+	// Name prefixes resource names and is every node's Name tag. Required.
+	Name string
+	// VpcId is the VPC of the nodes' security group. Required.
+	VpcId *string
+	// SubnetIds are the subnets the nodes spread over. Required.
+	SubnetIds *[]*string
+	// ScraperSecurityGroupId is the only security group allowed to reach the
+	// node_exporter port (Prometheus's). Required.
+	ScraperSecurityGroupId *string
+	// Count is the number of nodes, kept by an Auto Scaling group. 0 keeps
+	// the group empty. Default: 1.
+	Count *int
+	// InstanceType of every node. Default: "t3.micro".
+	InstanceType string
+	// AmiId pins the image. Default: the latest Amazon Linux 2023 for the
+	// instance type's architecture, from the public SSM parameter.
+	AmiId string
+	// Port node_exporter listens on. Default: 9100.
+	Port int
+	// DiscoveryTagKey / DiscoveryTagValue mark the nodes for Prometheus.
+	// Default: "prometheus:scrape" = "true".
+	DiscoveryTagKey   string
+	DiscoveryTagValue string
+	// SSHKeyName enables SSH with this key pair; SSHCidrs may then reach
+	// port 22. Default: "" (no SSH; use SSM Session Manager).
+	SSHKeyName string
+	SSHCidrs   []string
+	// RootDeviceName is the AMI's root device, which gets an encrypted gp3
+	// volume. Default: "/dev/xvda" (Amazon Linux; Ubuntu uses "/dev/sda1").
+	RootDeviceName string
+	// RootVolumeSize in GiB. Default: 8.
+	RootVolumeSize int
+}
+
+// NodeExporterInstance is a group of identical EC2 nodes that install
+// node_exporter from the shared user-data script on first boot. One
+// launch template plus an Auto Scaling group means the node count is a
+// number, not one resource block per node, and a failed node is replaced.
+type NodeExporterInstance struct {
+	constructs.Construct
+	SecurityGroup    securitygroup.SecurityGroup
+	Role             iamrole.IamRole
+	InstanceProfile  iaminstanceprofile.IamInstanceProfile
+	LaunchTemplate   launchtemplate.LaunchTemplate
+	AutoScalingGroup autoscalinggroup.AutoscalingGroup
+	// Ami is the SSM lookup of the image; nil when AmiId was given.
+	Ami dataawsssmparameter.DataAwsSsmParameter
+	// UserData is the rendered script (plain text) the nodes boot with.
+	UserData string
+}
+
+// NewNodeExporterInstance creates the nodes, their security group and role.
+func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeExporterInstanceProps) *NodeExporterInstance {
+	p := *props
+	if p.Name == "" || p.VpcId == nil || p.SubnetIds == nil || p.ScraperSecurityGroupId == nil {
+		panic(fmt.Sprintf("NodeExporterInstance %s: Name, VpcId, SubnetIds and ScraperSecurityGroupId are required", id))
+	}
+	if (p.SSHKeyName == "") != (len(p.SSHCidrs) == 0) {
+		panic(fmt.Sprintf("NodeExporterInstance %s: SSHKeyName and SSHCidrs go together: set both to enable SSH, or neither", id))
+	}
+	count := 1
+	if p.Count != nil {
+		count = *p.Count
+	}
+	p.InstanceType = orDefault(p.InstanceType, "t3.micro")
+	p.DiscoveryTagKey = orDefault(p.DiscoveryTagKey, "prometheus:scrape")
+	p.DiscoveryTagValue = orDefault(p.DiscoveryTagValue, "true")
+	p.RootDeviceName = orDefault(p.RootDeviceName, "/dev/xvda")
+	if p.Port == 0 {
+		p.Port = 9100
+	}
+	if p.RootVolumeSize == 0 {
+		p.RootVolumeSize = 8
+	}
+
+	scope = constructs.NewConstruct(scope, jsii.String(id))
+	n := &NodeExporterInstance{Construct: scope}
+
+	n.SecurityGroup = securitygroup.NewSecurityGroup(scope, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
+		Name:        jsii.String(p.Name + "-sg"),
+		Description: jsii.String("node_exporter nodes: metrics port open to Prometheus only"),
+		VpcId:       p.VpcId,
+		Tags:        nameTag(p.Name + "-sg"),
+	})
+	// Scraper -> node on the metrics port, as a pair of rules that reference
+	// each other's security group (never a CIDR). Descriptions are left off
+	// SG-referencing rules on purpose: moto drops them, which would show as
+	// drift on every plan against the emulator.
+	vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String("metrics-from-scraper"), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+		SecurityGroupId:           n.SecurityGroup.Id(),
+		ReferencedSecurityGroupId: p.ScraperSecurityGroupId,
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(p.Port),
+		ToPort:                    jsii.Number(p.Port),
+	})
+	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("scraper-to-metrics"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
+		SecurityGroupId:           p.ScraperSecurityGroupId,
+		ReferencedSecurityGroupId: n.SecurityGroup.Id(),
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(p.Port),
+		ToPort:                    jsii.Number(p.Port),
+	})
+	// HTTPS out: the node_exporter download, package repositories and the
+	// SSM agent. Without a NAT gateway this goes straight to the internet.
+	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("https-out"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
+		SecurityGroupId: n.SecurityGroup.Id(),
+		Description:     jsii.String("HTTPS to AWS APIs, package repositories and the node_exporter release"),
+		CidrIpv4:        jsii.String("0.0.0.0/0"),
+		IpProtocol:      jsii.String("tcp"),
+		FromPort:        jsii.Number(443),
+		ToPort:          jsii.Number(443),
+	})
+	for i, cidr := range p.SSHCidrs {
+		vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(fmt.Sprintf("ssh-%d", i)), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+			SecurityGroupId: n.SecurityGroup.Id(),
+			Description:     jsii.String("SSH (opted in with sshKeyName)"),
+			CidrIpv4:        cidrV4(cidr),
+			CidrIpv6:        cidrV6(cidr),
+			IpProtocol:      jsii.String("tcp"),
+			FromPort:        jsii.Number(22),
+			ToPort:          jsii.Number(22),
+		})
+	}
+
+	// Operators reach nodes through SSM Session Manager, not SSH.
+	n.Role = newServiceRole(scope, "role", p.Name+"-role", "ec2.amazonaws.com")
+	iamrolepolicyattachment.NewIamRolePolicyAttachment(scope, jsii.String("ssm-core"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+		Role:      n.Role.Name(),
+		PolicyArn: jsii.String("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+	})
+	n.InstanceProfile = iaminstanceprofile.NewIamInstanceProfile(scope, jsii.String("profile"), &iaminstanceprofile.IamInstanceProfileConfig{
+		Name: jsii.String(p.Name + "-profile"),
+		Role: n.Role.Name(),
+		Tags: nameTag(p.Name + "-profile"),
+	})
+
+	image := jsii.String(p.AmiId)
+	if p.AmiId == "" {
+		n.Ami = dataawsssmparameter.NewDataAwsSsmParameter(scope, jsii.String("ami"), &dataawsssmparameter.DataAwsSsmParameterConfig{
+			Name: jsii.String("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + Architecture(p.InstanceType)),
+		})
+		// insecure_value: an AMI id is public, and a sensitive image_id would
+		// hide AMI changes from plan reviewers.
+		image = n.Ami.InsecureValue()
+	}
+
+	n.UserData = userdata.Render(userdata.Options{ListenPort: p.Port})
+	var keyName *string
+	if p.SSHKeyName != "" {
+		keyName = jsii.String(p.SSHKeyName)
+	}
+	n.LaunchTemplate = launchtemplate.NewLaunchTemplate(scope, jsii.String("template"), &launchtemplate.LaunchTemplateConfig{
+		Name:                 jsii.String(p.Name),
+		ImageId:              image,
+		InstanceType:         jsii.String(p.InstanceType),
+		KeyName:              keyName,
+		VpcSecurityGroupIds:  &[]*string{n.SecurityGroup.Id()},
+		IamInstanceProfile:   &launchtemplate.LaunchTemplateIamInstanceProfile{Arn: n.InstanceProfile.Arn()},
+		UpdateDefaultVersion: jsii.Bool(true),
+		// Encoded in Go: the script is full of ${...}, which Terraform would
+		// otherwise read as its own interpolation.
+		UserData: jsii.String(base64.StdEncoding.EncodeToString([]byte(n.UserData))),
+		MetadataOptions: &launchtemplate.LaunchTemplateMetadataOptions{
+			HttpEndpoint:            jsii.String("enabled"),
+			HttpTokens:              jsii.String("required"), // IMDSv2 only
+			HttpPutResponseHopLimit: jsii.Number(1),          // no token relay to containers
+		},
+		BlockDeviceMappings: &[]*launchtemplate.LaunchTemplateBlockDeviceMappings{{
+			DeviceName: jsii.String(p.RootDeviceName),
+			Ebs: &launchtemplate.LaunchTemplateBlockDeviceMappingsEbs{
+				Encrypted:           jsii.String("true"),
+				VolumeType:          jsii.String("gp3"),
+				VolumeSize:          jsii.Number(p.RootVolumeSize),
+				DeleteOnTermination: jsii.String("true"),
+			},
+		}},
+		Tags: nameTag(p.Name),
+	})
+
+	tags := []*autoscalinggroup.AutoscalingGroupTag{
+		{Key: jsii.String("Name"), Value: jsii.String(p.Name), PropagateAtLaunch: jsii.Bool(true)},
+		{Key: jsii.String(p.DiscoveryTagKey), Value: jsii.String(p.DiscoveryTagValue), PropagateAtLaunch: jsii.Bool(true)},
+	}
+	n.AutoScalingGroup = autoscalinggroup.NewAutoscalingGroup(scope, jsii.String("group"), &autoscalinggroup.AutoscalingGroupConfig{
+		Name:              jsii.String(p.Name),
+		MinSize:           jsii.Number(count),
+		MaxSize:           jsii.Number(count),
+		DesiredCapacity:   jsii.Number(count),
+		VpcZoneIdentifier: p.SubnetIds,
+		HealthCheckType:   jsii.String("EC2"),
+		LaunchTemplate: &autoscalinggroup.AutoscalingGroupLaunchTemplate{
+			Id:      n.LaunchTemplate.Id(),
+			Version: cdktf.Token_AsString(n.LaunchTemplate.LatestVersion(), nil),
+		},
+		Tag: &tags,
+	})
+	return n
+}
+
+// Architecture returns the Amazon Linux architecture suffix for an
+// instance type: Graviton families carry a "g" after the generation digit
+// (t4g, m7g, c7gn), everything else is x86_64.
+func Architecture(instanceType string) string {
+	if gravitonRE.MatchString(instanceType) {
+		return "arm64"
+	}
+	return "x86_64"
+}
+
+var gravitonRE = regexp.MustCompile(`^[a-z]+[0-9]+[a-z]*g[a-z]*\.`)
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

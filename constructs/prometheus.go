@@ -1,0 +1,270 @@
+package constructs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecscluster"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsservice"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/docker"
+)
+
+// PrometheusFargateServiceProps configures PrometheusFargateService.
+type PrometheusFargateServiceProps struct {
+	// Name prefixes every resource name. Required.
+	Name string
+	// Region the task runs in, for its log configuration. Required.
+	Region string
+	// VpcId and SubnetIds place the task. Required.
+	VpcId     *string
+	SubnetIds *[]*string
+	// ConfigYAML is the generated prometheus.yml. Required.
+	ConfigYAML string
+	// Image is the container image. Default: config.DefaultPrometheusImage
+	// (the official image; the generated config is delivered at start, so no
+	// custom image or Docker engine is needed to deploy).
+	Image string
+	// Port is Prometheus's web port. Default: 9090.
+	Port int
+	// Cpu and Memory size the task (Fargate units / MiB). Default: 512 / 1024.
+	Cpu    int
+	Memory int
+	// LogRetentionDays of the task log group. Default: 30.
+	LogRetentionDays int
+	// AdminCidrs may reach Port. Default: none (no ingress at all).
+	AdminCidrs []string
+	// Retention is the TSDB retention flag value. Default: "15d".
+	Retention string
+}
+
+// PrometheusFargateService runs one Prometheus task on ECS Fargate. The
+// deployment settings (0% minimum healthy, 100% maximum) stop the old task
+// before the new one starts, so two tasks never write one TSDB.
+type PrometheusFargateService struct {
+	constructs.Construct
+	Cluster        ecscluster.EcsCluster
+	LogGroup       cloudwatchloggroup.CloudwatchLogGroup
+	ExecutionRole  iamrole.IamRole
+	TaskRole       iamrole.IamRole
+	Config         ssmparameter.SsmParameter
+	TaskDefinition ecstaskdefinition.EcsTaskDefinition
+	Service        ecsservice.EcsService
+	SecurityGroup  securitygroup.SecurityGroup
+	// TaskRolePolicy and ExecutionRolePolicy are the documents attached, for
+	// tests and reviewers.
+	TaskRolePolicy      *PolicyDocument
+	ExecutionRolePolicy *PolicyDocument
+}
+
+// ContainerName is the name of the Prometheus container in the task.
+const ContainerName = "prometheus"
+
+// NewPrometheusFargateService creates the cluster, roles, config, task and
+// service.
+func NewPrometheusFargateService(scope constructs.Construct, id string, props *PrometheusFargateServiceProps) *PrometheusFargateService {
+	p := *props
+	if p.Name == "" || p.Region == "" || p.VpcId == nil || p.SubnetIds == nil || p.ConfigYAML == "" {
+		panic(fmt.Sprintf("PrometheusFargateService %s: Name, Region, VpcId, SubnetIds and ConfigYAML are required", id))
+	}
+	p.Image = orDefault(p.Image, config.DefaultPrometheusImage)
+	p.Retention = orDefault(p.Retention, "15d")
+	p.Port = intOr(p.Port, 9090)
+	p.Cpu = intOr(p.Cpu, 512)
+	p.Memory = intOr(p.Memory, 1024)
+	p.LogRetentionDays = intOr(p.LogRetentionDays, 30)
+
+	scope = constructs.NewConstruct(scope, jsii.String(id))
+	s := &PrometheusFargateService{Construct: scope}
+
+	s.SecurityGroup = securitygroup.NewSecurityGroup(scope, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
+		Name:        jsii.String(p.Name + "-prometheus-sg"),
+		Description: jsii.String("Prometheus task: web port for admin ranges only"),
+		VpcId:       p.VpcId,
+		Tags:        nameTag(p.Name + "-prometheus-sg"),
+	})
+	for i, cidr := range p.AdminCidrs {
+		vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(fmt.Sprintf("admin-%d", i)), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+			SecurityGroupId: s.SecurityGroup.Id(),
+			Description:     jsii.String("Prometheus web/API from an admin range"),
+			CidrIpv4:        cidrV4(cidr),
+			CidrIpv6:        cidrV6(cidr),
+			IpProtocol:      jsii.String("tcp"),
+			FromPort:        jsii.Number(p.Port),
+			ToPort:          jsii.Number(p.Port),
+		})
+	}
+	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
+	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("https-out"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
+		SecurityGroupId: s.SecurityGroup.Id(),
+		Description:     jsii.String("HTTPS to AWS APIs and the image registry"),
+		CidrIpv4:        jsii.String("0.0.0.0/0"),
+		IpProtocol:      jsii.String("tcp"),
+		FromPort:        jsii.Number(443),
+		ToPort:          jsii.Number(443),
+	})
+
+	s.Cluster = ecscluster.NewEcsCluster(scope, jsii.String("cluster"), &ecscluster.EcsClusterConfig{
+		Name: jsii.String(p.Name),
+		Setting: &[]*ecscluster.EcsClusterSetting{{
+			Name: jsii.String("containerInsights"), Value: jsii.String("enabled"),
+		}},
+		Tags: nameTag(p.Name),
+	})
+	s.LogGroup = cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Name:            jsii.String("/ecs/" + p.Name + "/prometheus"),
+		RetentionInDays: jsii.Number(p.LogRetentionDays),
+		Tags:            nameTag(p.Name + "-prometheus-logs"),
+	})
+
+	// The configuration travels as a plain SSM parameter so that a change
+	// shows up in `terraform plan` as readable YAML lines, and reaches the
+	// official image as an environment variable (ECS "secrets" from SSM).
+	s.Config = ssmparameter.NewSsmParameter(scope, jsii.String("config"), &ssmparameter.SsmParameterConfig{
+		Name:          jsii.String("/" + p.Name + "/prometheus/prometheus.yml"),
+		Description:   jsii.String("Generated prometheus.yml (edit the settings, not this value)"),
+		Type:          jsii.String("String"),
+		Tier:          jsii.String(ssmTier(p.ConfigYAML)),
+		InsecureValue: jsii.String(TerraformLiteral(p.ConfigYAML)),
+		Tags:          nameTag(p.Name + "-prometheus-config"),
+	})
+
+	s.ExecutionRole = newServiceRole(scope, "execution-role", p.Name+"-prometheus-exec", "ecs-tasks.amazonaws.com")
+	s.ExecutionRolePolicy = Policy(
+		Statement{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{*s.LogGroup.Arn() + ":*"}},
+		Statement{Sid: "Config", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: []string{*s.Config.Arn()}},
+	)
+	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
+
+	// The task role is what Prometheus itself runs as: discovery only. These
+	// two actions support no resource-level restriction, hence "*".
+	s.TaskRole = newServiceRole(scope, "task-role", p.Name+"-prometheus-task", "ecs-tasks.amazonaws.com")
+	s.TaskRolePolicy = Policy(Statement{
+		Sid: "EC2Discovery", Effect: "Allow",
+		Action:   []string{"ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"},
+		Resource: []string{"*"},
+	})
+	newRolePolicy(scope, "task-policy", s.TaskRole, "ec2-discovery", s.TaskRolePolicy)
+
+	s.TaskDefinition = ecstaskdefinition.NewEcsTaskDefinition(scope, jsii.String("task"), &ecstaskdefinition.EcsTaskDefinitionConfig{
+		Family:                  jsii.String(p.Name + "-prometheus"),
+		RequiresCompatibilities: jsii.Strings("FARGATE"),
+		NetworkMode:             jsii.String("awsvpc"),
+		Cpu:                     jsii.String(strconv.Itoa(p.Cpu)),
+		Memory:                  jsii.String(strconv.Itoa(p.Memory)),
+		ExecutionRoleArn:        s.ExecutionRole.Arn(),
+		TaskRoleArn:             s.TaskRole.Arn(),
+		RuntimePlatform: &ecstaskdefinition.EcsTaskDefinitionRuntimePlatform{
+			OperatingSystemFamily: jsii.String("LINUX"),
+			CpuArchitecture:       jsii.String("X86_64"),
+		},
+		// Task-local volumes: the root filesystem stays read-only.
+		Volume: &[]*ecstaskdefinition.EcsTaskDefinitionVolume{
+			{Name: jsii.String("data")},
+			{Name: jsii.String("runtime")},
+		},
+		ContainerDefinitions: jsii.String(containerDefinitions(p, *s.Config.Arn(), *s.LogGroup.Name())),
+		Tags:                 nameTag(p.Name + "-prometheus"),
+	})
+
+	s.Service = ecsservice.NewEcsService(scope, jsii.String("service"), &ecsservice.EcsServiceConfig{
+		Name:                            jsii.String(p.Name + "-prometheus"),
+		Cluster:                         s.Cluster.Id(),
+		TaskDefinition:                  s.TaskDefinition.Arn(),
+		LaunchType:                      jsii.String("FARGATE"),
+		DesiredCount:                    jsii.Number(1),
+		DeploymentMinimumHealthyPercent: jsii.Number(0),
+		DeploymentMaximumPercent:        jsii.Number(100),
+		PropagateTags:                   jsii.String("SERVICE"),
+		NetworkConfiguration: &ecsservice.EcsServiceNetworkConfiguration{
+			Subnets:        p.SubnetIds,
+			SecurityGroups: &[]*string{s.SecurityGroup.Id()},
+			// No NAT gateway: the task pulls its image and calls AWS APIs
+			// over its own public IP; the security group admits nobody.
+			AssignPublicIp: jsii.Bool(true),
+		},
+		Tags: nameTag(p.Name + "-prometheus"),
+	})
+	return s
+}
+
+// containerDefinitions renders the one-container task as ECS JSON. The
+// docker/entrypoint.sh script runs inline in the official image (sh -c), so
+// the same script serves the custom image and the no-Docker deployment.
+func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup string) string {
+	sum := sha256.Sum256([]byte(p.ConfigYAML))
+	def := []map[string]any{{
+		"name":       ContainerName,
+		"image":      p.Image,
+		"essential":  true,
+		"user":       "65534:65534", // nobody, as in the official image
+		"entryPoint": []string{"/bin/sh", "-c"},
+		"command": []string{TerraformLiteral(docker.Entrypoint), "prometheus-entrypoint",
+			"--storage.tsdb.retention.time=" + p.Retention},
+		"readonlyRootFilesystem": true,
+		"mountPoints": []map[string]any{
+			{"sourceVolume": "data", "containerPath": "/prometheus", "readOnly": false},
+			{"sourceVolume": "runtime", "containerPath": "/tmp", "readOnly": false},
+		},
+		"portMappings": []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
+		"environment": []map[string]string{
+			{"name": "PROMETHEUS_PORT", "value": strconv.Itoa(p.Port)},
+			// A new hash means a new task definition revision, so a config
+			// change rolls the task; the SSM value alone would not.
+			{"name": "PROMETHEUS_CONFIG_SHA256", "value": hex.EncodeToString(sum[:])},
+		},
+		"secrets": []map[string]string{{"name": "PROMETHEUS_CONFIG_YAML", "valueFrom": configArn}},
+		"healthCheck": map[string]any{
+			"command":     []string{"CMD-SHELL", fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)},
+			"interval":    30,
+			"timeout":     5,
+			"retries":     3,
+			"startPeriod": 60,
+		},
+		"stopTimeout": 120, // time for the TSDB to close cleanly
+		"logConfiguration": map[string]any{
+			"logDriver": "awslogs",
+			"options": map[string]string{
+				"awslogs-group":         logGroup,
+				"awslogs-region":        p.Region,
+				"awslogs-stream-prefix": "prometheus",
+			},
+		},
+	}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(def); err != nil {
+		panic(err)
+	}
+	return string(bytes.TrimSpace(buf.Bytes()))
+}
+
+// ssmTier picks the cheapest SSM tier that holds the value (Standard: 4 KiB).
+func ssmTier(value string) string {
+	if len(value) <= 4096 {
+		return "Standard"
+	}
+	return "Advanced"
+}
+
+func intOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}

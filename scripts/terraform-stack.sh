@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# terraform-stack.sh plan|apply|destroy — runs plain Terraform on the main
+# stack synthesized by `make synth` (cdktf.out/stacks/<stack>/). Apply and
+# destroy go through a saved plan that you confirm, so what is applied is
+# exactly what was shown. AUTO_APPROVE=1 skips the question (CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+action=${1:?usage: terraform-stack.sh plan|apply|destroy}
+stack=${STACK:-}
+if [[ -z $stack ]]; then
+  mapfile -t stacks < <(find cdktf.out/stacks -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort)
+  if [[ ${#stacks[@]} -ne 1 ]]; then
+    echo "terraform-stack.sh: found stacks: ${stacks[*]:-none}; run make synth, or pick one with STACK=<name>" >&2
+    exit 2
+  fi
+  stack=${stacks[0]}
+fi
+dir=cdktf.out/stacks/$stack
+[[ -f $dir/cdk.tf.json ]] || { echo "terraform-stack.sh: $dir/cdk.tf.json missing; run make synth" >&2; exit 2; }
+
+terraform -chdir="$dir" init -input=false >/dev/null
+case $action in
+  plan)
+    terraform -chdir="$dir" plan -input=false ;;
+  apply|destroy)
+    flag=()
+    [[ $action == destroy ]] && flag=(-destroy)
+    terraform -chdir="$dir" plan -input=false "${flag[@]}" -out=tfplan
+    if [[ ${AUTO_APPROVE:-0} != 1 ]]; then
+      read -r -p "Apply this plan to stack $stack? Type yes: " answer
+      [[ $answer == yes ]] || { echo "Nothing changed."; exit 1; }
+    fi
+    terraform -chdir="$dir" apply -input=false tfplan ;;
+  *)
+    echo "terraform-stack.sh: unknown action $action (plan, apply or destroy)" >&2; exit 2 ;;
+esac

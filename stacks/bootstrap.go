@@ -1,0 +1,83 @@
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+)
+
+// Bootstrap is the stack that creates the state bucket. Its own state stays
+// local (terraform.<project>-state.tfstate beside cdktf.json): it cannot be
+// stored in a bucket it has yet to create. Commit nothing of it; back the
+// file up, or migrate it into the bucket once the bucket exists.
+type Bootstrap struct {
+	Stack cdktf.TerraformStack
+	State *pconstructs.StateBucket
+}
+
+// NewBootstrap builds the state stack for s.StateBucket.
+func NewBootstrap(scope constructs.Construct, s *config.Settings) *Bootstrap {
+	name := s.BootstrapStackName()
+	stack := cdktf.NewTerraformStack(scope, jsii.String(name))
+	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
+	newProvider(stack, s, stateRegion(s))
+	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{Path: jsii.String(localStatePath(name))})
+	b := &Bootstrap{Stack: stack}
+	b.State = pconstructs.NewStateBucket(stack, "state", &pconstructs.StateBucketProps{
+		BucketName:     s.StateBucket,
+		NoncurrentDays: s.StateNoncurrentDays,
+		AllowDestroy:   s.StateBucketAllowDestroy,
+		LockTableName:  s.StateLockTable,
+	})
+	output(stack, "state_bucket", b.State.Bucket.Bucket())
+	return b
+}
+
+func stateRegion(s *config.Settings) string {
+	if s.StateRegion != "" {
+		return s.StateRegion
+	}
+	return s.Region
+}
+
+// newBackend points the main stack at its state: the S3 bucket when one is
+// configured, else a local file beside cdktf.json.
+func newBackend(stack cdktf.TerraformStack, s *config.Settings) {
+	if !s.RemoteState() {
+		cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{Path: jsii.String(localStatePath(s.StackName()))})
+		return
+	}
+	cfg := &cdktf.S3BackendConfig{
+		Bucket:  jsii.String(s.StateBucket),
+		Key:     jsii.String(s.StateKey()),
+		Region:  jsii.String(stateRegion(s)),
+		Encrypt: jsii.Bool(true),
+	}
+	if s.StateLockTable != "" {
+		cfg.DynamodbTable = jsii.String(s.StateLockTable)
+	}
+	if s.Local() {
+		e := jsii.String(s.Endpoint)
+		cfg.Endpoints = &cdktf.S3BackendEndpointConfig{S3: e, Sts: e, Iam: e, Dynamodb: e}
+		cfg.UsePathStyle = jsii.Bool(true)
+		cfg.AccessKey = jsii.String("test")
+		cfg.SecretKey = jsii.String("test")
+		cfg.SkipCredentialsValidation = jsii.Bool(true)
+		cfg.SkipMetadataApiCheck = jsii.Bool(true)
+		cfg.SkipRequestingAccountId = jsii.Bool(true)
+	}
+	cdktf.NewS3Backend(stack, cfg)
+	// Terraform's S3-native lock (a .tflock object beside the state);
+	// cdktf 0.20's S3BackendConfig predates the field.
+	stack.AddOverride(jsii.String("terraform.backend.s3.use_lockfile"), jsii.Bool(true))
+}
+
+// localStatePath is a local backend's state file, relative to the stack's
+// folder cdktf.out/stacks/<stack>/: the project root. cdktf.out is
+// disposable build output and must never hold state.
+func localStatePath(stack string) string {
+	return "../../../terraform." + stack + ".tfstate"
+}

@@ -1,0 +1,142 @@
+// Package stacks assembles the constructs into Terraform stacks: the main
+// stack of one environment (network, Prometheus, nodes), wired from the one
+// settings value.
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/promconfig"
+)
+
+// AWSProviderConstraint accepts the version the prebuilt bindings were
+// generated for (5.84.0) and every later 5.x, so both a registry install
+// and a newer local mirror (5.100.0) resolve.
+const AWSProviderConstraint = "~> 5.84"
+
+// NewApp adds every stack the settings call for to app: the main stack and,
+// when a state bucket is configured, the bootstrap stack that creates it.
+// One process synthesizes them all (the provider load is paid once).
+func NewApp(app cdktf.App, s *config.Settings) (*Main, *Bootstrap, error) {
+	m, err := NewMain(app, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b *Bootstrap
+	if s.RemoteState() {
+		b = NewBootstrap(app, s)
+	}
+	return m, b, nil
+}
+
+// Main is the deployment of one environment.
+type Main struct {
+	Stack      cdktf.TerraformStack
+	Network    *pconstructs.Network
+	Prometheus *pconstructs.PrometheusFargateService
+	Nodes      *pconstructs.NodeExporterInstance
+	// PrometheusYAML is the generated configuration the task receives.
+	PrometheusYAML string
+}
+
+// NewMain builds the main stack, named s.StackName(), from validated settings.
+func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
+	yaml, err := promconfig.Generate(s).YAML()
+	if err != nil {
+		return nil, err
+	}
+	stack := cdktf.NewTerraformStack(scope, jsii.String(s.StackName()))
+	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
+	newProvider(stack, s, s.Region)
+	newBackend(stack, s)
+
+	m := &Main{Stack: stack, PrometheusYAML: string(yaml)}
+	m.Network = pconstructs.NewNetwork(stack, "network", &pconstructs.NetworkProps{
+		Name:              s.Name("net"),
+		CidrBlock:         s.VpcCidr,
+		AzCount:           s.AzCount,
+		AvailabilityZones: s.AvailabilityZones,
+		SubnetCidrs:       s.SubnetCidrs,
+	})
+	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
+		Name:             s.StackName(),
+		Region:           s.Region,
+		VpcId:            m.Network.Vpc.Id(),
+		SubnetIds:        m.Network.SubnetIds(),
+		ConfigYAML:       m.PrometheusYAML,
+		Image:            s.PrometheusImage,
+		Port:             s.PrometheusPort,
+		Cpu:              s.TaskCPU,
+		Memory:           s.TaskMemory,
+		LogRetentionDays: s.LogRetentionDays,
+		AdminCidrs:       s.AdminCidrs,
+		Retention:        s.Retention,
+	})
+	count := s.NodeCount
+	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
+		Name:                   s.Name("node"),
+		VpcId:                  m.Network.Vpc.Id(),
+		SubnetIds:              m.Network.SubnetIds(),
+		ScraperSecurityGroupId: m.Prometheus.SecurityGroup.Id(),
+		Count:                  &count,
+		InstanceType:           s.NodeInstanceType,
+		AmiId:                  s.NodeAmiID,
+		Port:                   s.NodeExporterPort,
+		DiscoveryTagKey:        s.DiscoveryTagKey,
+		DiscoveryTagValue:      s.DiscoveryTagValue,
+		SSHKeyName:             s.SSHKeyName,
+		SSHCidrs:               s.SSHCidrs,
+	})
+
+	if s.Local() {
+		m.emulatorGaps()
+	}
+
+	output(stack, "vpc_id", m.Network.Vpc.Id())
+	output(stack, "subnet_ids", m.Network.SubnetIds())
+	output(stack, "cluster_name", m.Prometheus.Cluster.Name())
+	output(stack, "service_name", m.Prometheus.Service.Name())
+	output(stack, "prometheus_security_group_id", m.Prometheus.SecurityGroup.Id())
+	output(stack, "node_security_group_id", m.Nodes.SecurityGroup.Id())
+	output(stack, "node_group_name", m.Nodes.AutoScalingGroup.Name())
+	output(stack, "prometheus_config_parameter", m.Prometheus.Config.Name())
+	output(stack, "log_group", m.Prometheus.LogGroup.Name())
+	return m, nil
+}
+
+// newProvider configures the AWS provider; with an endpoint set (the local
+// profile) every service the stack uses is pointed at the emulator, with
+// static test credentials and no metadata lookups.
+func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) provider.AwsProvider {
+	cfg := &provider.AwsProviderConfig{
+		Region: jsii.String(region),
+		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: &map[string]*string{
+			"project":     jsii.String(s.Project),
+			"environment": jsii.String(s.Environment),
+			"managed-by":  jsii.String("prometheus-aws"),
+		}}},
+	}
+	if s.Local() {
+		e := jsii.String(s.Endpoint)
+		cfg.AccessKey = jsii.String("test")
+		cfg.SecretKey = jsii.String("test")
+		cfg.SkipCredentialsValidation = jsii.Bool(true)
+		cfg.SkipMetadataApiCheck = jsii.String("true")
+		cfg.SkipRequestingAccountId = jsii.Bool(false) // the emulator's STS answers
+		cfg.S3UsePathStyle = jsii.Bool(true)
+		cfg.Endpoints = &[]*provider.AwsProviderEndpoints{{
+			Autoscaling: e, Cloudwatch: e, Cloudwatchlogs: e, Dynamodb: e, Ec2: e, Ecr: e, Ecs: e,
+			Efs: e, Elbv2: e, Iam: e, Kms: e, Amp: e, S3: e, Secretsmanager: e, Sns: e, Ssm: e, Sts: e,
+		}}
+	}
+	return provider.NewAwsProvider(stack, jsii.String("aws"), cfg)
+}
+
+func output(stack cdktf.TerraformStack, name string, value any) {
+	cdktf.NewTerraformOutput(stack, jsii.String(name), &cdktf.TerraformOutputConfig{Value: value})
+}

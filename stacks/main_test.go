@@ -1,0 +1,508 @@
+package stacks
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
+	"github.com/prometheus-aws/prometheus-aws/policy"
+)
+
+// Synthesized variants, built once per test process: jsii loads the AWS
+// provider assembly in ~8 s per process, later synths are cheap.
+var variants = map[string]map[string]string{
+	"default": {},
+	"local":   {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
+	"opened": {
+		"PROMAWS_SSH_KEY_NAME": "ops", "PROMAWS_SSH_CIDRS": "192.0.2.0/24",
+		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24,2001:db8::/32", "PROMAWS_NODE_EXPORTER_PORT": "9200",
+		"PROMAWS_DISCOVERY_TAG_KEY": "team:monitoring", "PROMAWS_DISCOVERY_TAG_VALUE": "yes",
+		"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
+	},
+	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0"},
+	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod"},
+	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
+}
+
+var (
+	// bootstraps holds the state stacks of the variants with a bucket.
+	bootstraps = map[string]*policy.Doc{}
+	synthed    = map[string]*policy.Doc{}
+	settings = map[string]*config.Settings{}
+	outDirs  = map[string]string{}
+)
+
+func TestMain(m *testing.M) {
+	tmp, err := os.MkdirTemp("", "stacks-test-")
+	if err != nil {
+		panic(err)
+	}
+	code := func() int {
+		defer jsii.Close()
+		for name, env := range variants {
+			s, err := config.Load(nil, env)
+			if err != nil {
+				panic(name + ": " + err.Error())
+			}
+			out := filepath.Join(tmp, name)
+			app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(out)})
+			if _, _, err := NewApp(app, s); err != nil {
+				panic(err)
+			}
+			app.Synth()
+			if s.RemoteState() {
+				b, err := policy.ParseFile(filepath.Join(out, "stacks", s.BootstrapStackName(), "cdk.tf.json"))
+				if err != nil {
+					panic(err)
+				}
+				bootstraps[name] = b
+			}
+			dir := filepath.Join(out, "stacks", s.StackName())
+			d, err := policy.ParseFile(filepath.Join(dir, "cdk.tf.json"))
+			if err != nil {
+				panic(err)
+			}
+			synthed[name], settings[name], outDirs[name] = d, s, dir
+		}
+		return m.Run()
+	}()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// one returns the single resource of typ, failing the test otherwise.
+func one(t *testing.T, d *policy.Doc, typ string) (string, map[string]any) {
+	t.Helper()
+	name, a, ok := d.Only(typ)
+	if !ok {
+		t.Fatalf("want exactly one %s, have %v", typ, d.Names(typ))
+	}
+	return name, a
+}
+
+func TestEveryConceptIsDeployed(t *testing.T) {
+	d := synthed["default"]
+	want := map[string]int{
+		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
+		"aws_route_table_association": 2, "aws_ecs_cluster": 1, "aws_ecs_task_definition": 1, "aws_ecs_service": 1,
+		"aws_cloudwatch_log_group": 1, "aws_ssm_parameter": 1, "aws_launch_template": 1, "aws_autoscaling_group": 1,
+		"aws_iam_role": 3, "aws_iam_instance_profile": 1, "aws_security_group": 2,
+	}
+	for typ, n := range want {
+		if got := len(d.Of(typ)); got != n {
+			t.Errorf("%s: %d resources, want %d", typ, got, n)
+		}
+	}
+	if len(d.Of("aws_nat_gateway")) != 0 {
+		t.Error("the design has no NAT gateway (cost); found one")
+	}
+}
+
+func TestProviderConstraintAcceptsMirror(t *testing.T) {
+	d := synthed["default"]
+	got := policy.Str(policy.Path(d.Raw, "terraform", "required_providers", "aws", "version"))
+	if got != "~> 5.84" {
+		t.Fatalf("aws provider constraint %q must be ~> 5.84 (5.100.0 mirror and registry both resolve)", got)
+	}
+	region := policy.Str(policy.Path(d.Raw, "provider", "aws", "region"))
+	if region != "eu-central-1" {
+		t.Fatalf("provider region %q", region)
+	}
+}
+
+func TestPoliciesHoldForEveryVariant(t *testing.T) {
+	all := map[string]*policy.Doc{}
+	for name, d := range synthed {
+		all[name] = d
+	}
+	for name, d := range bootstraps {
+		all[name+"/bootstrap"] = d
+	}
+	for name, d := range all {
+		name, _, _ = strings.Cut(name, "/")
+		s := settings[name]
+		v := policy.Check(d, policy.Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin})
+		for _, x := range v {
+			t.Errorf("%s: %s", name, x)
+		}
+	}
+}
+
+func TestSubnetsArePublicWithoutNAT(t *testing.T) {
+	d := synthed["default"]
+	var cidrs []string
+	for _, a := range d.Of("aws_subnet") {
+		if a["map_public_ip_on_launch"] != true {
+			t.Errorf("subnet %v must map public IPs (no NAT in this design)", a["cidr_block"])
+		}
+		cidrs = append(cidrs, policy.Str(a["cidr_block"]))
+	}
+	sort.Strings(cidrs)
+	if strings.Join(cidrs, ",") != "10.0.0.0/24,10.0.1.0/24" {
+		t.Errorf("subnet ranges %v", cidrs)
+	}
+	_, route := one(t, d, "aws_route")
+	if route["destination_cidr_block"] != "0.0.0.0/0" || !strings.Contains(policy.Str(route["gateway_id"]), "aws_internet_gateway") {
+		t.Errorf("default route must go to the internet gateway: %v", route)
+	}
+}
+
+// nodePortRules returns the ingress rules that open port on the node group.
+func nodePortRules(d *policy.Doc, port float64) []map[string]any {
+	var out []map[string]any
+	for _, a := range d.Of("aws_vpc_security_group_ingress_rule") {
+		if policy.Num(a["from_port"]) <= port && port <= policy.Num(a["to_port"]) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func TestNodePortOnlyFromPrometheus(t *testing.T) {
+	for _, name := range []string{"default", "opened"} {
+		d, s := synthed[name], settings[name]
+		promSG := ""
+		for n, a := range d.Of("aws_security_group") {
+			if strings.HasSuffix(policy.Str(a["name"]), "-prometheus-sg") {
+				promSG = policy.Ref("aws_security_group", n, "id")
+			}
+		}
+		rules := nodePortRules(d, float64(s.NodeExporterPort))
+		if len(rules) != 1 {
+			t.Fatalf("%s: want one rule opening %d, have %d", name, s.NodeExporterPort, len(rules))
+		}
+		r := rules[0]
+		if r["referenced_security_group_id"] != promSG || r["cidr_ipv4"] != nil || r["cidr_ipv6"] != nil {
+			t.Errorf("%s: port %d must be open to the Prometheus SG %s only: %v", name, s.NodeExporterPort, promSG, r)
+		}
+	}
+}
+
+func TestNoWorldOpenIngressByDefault(t *testing.T) {
+	d := synthed["default"]
+	if n := len(d.Of("aws_vpc_security_group_ingress_rule")); n != 1 {
+		t.Errorf("default stack opens %d ingress rules; only node_exporter-from-Prometheus is expected", n)
+	}
+	for _, port := range []float64{22, 9090, 9100} {
+		for _, r := range nodePortRules(d, port) {
+			if policy.IsWorld(policy.Str(r["cidr_ipv4"])) || policy.IsWorld(policy.Str(r["cidr_ipv6"])) {
+				t.Errorf("port %v open to the world: %v", port, r)
+			}
+		}
+	}
+}
+
+func TestOptInAccessRules(t *testing.T) {
+	d := synthed["opened"]
+	ssh := nodePortRules(d, 22)
+	if len(ssh) != 1 || ssh[0]["cidr_ipv4"] != "192.0.2.0/24" {
+		t.Errorf("SSH opt-in must open 22 to sshCidrs only: %v", ssh)
+	}
+	admin := nodePortRules(d, 9090)
+	got := map[string]bool{}
+	for _, r := range admin {
+		got[policy.Str(r["cidr_ipv4"])+policy.Str(r["cidr_ipv6"])] = true
+	}
+	if len(admin) != 2 || !got["198.51.100.0/24"] || !got["2001:db8::/32"] {
+		t.Errorf("adminCidrs must open 9090 to exactly those ranges (IPv4 and IPv6): %v", admin)
+	}
+	_, lt := one(t, d, "aws_launch_template")
+	if lt["key_name"] != "ops" {
+		t.Errorf("SSH opt-in must set the key pair: %v", lt["key_name"])
+	}
+	if len(nodePortRules(synthed["default"], 22)) != 0 || synthedLT(t, "default")["key_name"] != nil {
+		t.Error("SSH must be off by default")
+	}
+}
+
+func synthedLT(t *testing.T, variant string) map[string]any {
+	_, lt := one(t, synthed[variant], "aws_launch_template")
+	return lt
+}
+
+func TestNodesHardened(t *testing.T) {
+	lt := synthedLT(t, "default")
+	if policy.Path(lt, "metadata_options", "http_tokens") != "required" || policy.Num(policy.Path(lt, "metadata_options", "http_put_response_hop_limit")) != 1 {
+		t.Errorf("IMDSv2 with hop limit 1 required: %v", lt["metadata_options"])
+	}
+	if policy.Path(lt, "block_device_mappings", "ebs", "encrypted") != "true" {
+		t.Errorf("root volume must be encrypted: %v", lt["block_device_mappings"])
+	}
+	if lt["instance_type"] != "t3.micro" {
+		t.Errorf("default instance type %v", lt["instance_type"])
+	}
+	ami := synthed["default"].Of("data")
+	_ = ami
+	data := policy.Path(synthed["default"].Raw, "data", "aws_ssm_parameter")
+	if !strings.Contains(mustJSON(t, data), "al2023-ami-kernel-default-x86_64") {
+		t.Errorf("AMI must come from the AL2023 SSM parameter: %s", mustJSON(t, data))
+	}
+	if !strings.Contains(mustJSON(t, policy.Path(synthed["opened"].Raw, "data", "aws_ssm_parameter")), "al2023-ami-kernel-default-arm64") {
+		t.Error("a Graviton instance type must get the arm64 AMI")
+	}
+	if synthedLT(t, "zero-nodes")["image_id"] != "ami-0123456789abcdef0" || policy.Path(synthed["zero-nodes"].Raw, "data", "aws_ssm_parameter") != nil {
+		t.Error("nodeAmiId must replace the SSM lookup")
+	}
+	_, role := findRole(t, synthed["default"], "node-role")
+	if !strings.Contains(policy.Str(role["assume_role_policy"]), "ec2.amazonaws.com") {
+		t.Errorf("node role must be assumable by EC2 only: %v", role["assume_role_policy"])
+	}
+	found := false
+	for _, a := range synthed["default"].Of("aws_iam_role_policy_attachment") {
+		found = found || a["policy_arn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+	}
+	if !found {
+		t.Error("nodes need AmazonSSMManagedInstanceCore for Session Manager")
+	}
+}
+
+func TestNodeGroupSizeAndTags(t *testing.T) {
+	for variant, want := range map[string]float64{"default": 2, "zero-nodes": 0} {
+		_, asg := one(t, synthed[variant], "aws_autoscaling_group")
+		if policy.Num(asg["desired_capacity"]) != want || policy.Num(asg["min_size"]) != want || policy.Num(asg["max_size"]) != want {
+			t.Errorf("%s: group size %v/%v/%v, want %v", variant, asg["min_size"], asg["desired_capacity"], asg["max_size"], want)
+		}
+	}
+	for variant, want := range map[string]string{"default": "prometheus:scrape=true", "opened": "team:monitoring=yes"} {
+		_, asg := one(t, synthed[variant], "aws_autoscaling_group")
+		tags := map[string]bool{}
+		for _, tag := range asg["tag"].([]any) {
+			if policy.Path(tag, "propagate_at_launch") == true {
+				tags[policy.Str(policy.Path(tag, "key"))+"="+policy.Str(policy.Path(tag, "value"))] = true
+			}
+		}
+		if !tags[want] {
+			t.Errorf("%s: nodes must carry the discovery tag %s at launch: %v", variant, want, tags)
+		}
+	}
+}
+
+func TestUserDataInstallsPinnedNodeExporter(t *testing.T) {
+	for variant, port := range map[string]string{"default": ":9100", "opened": ":9200"} {
+		raw, err := base64.StdEncoding.DecodeString(policy.Str(synthedLT(t, variant)["user_data"]))
+		if err != nil {
+			t.Fatalf("user_data must be base64: %v", err)
+		}
+		script := string(raw)
+		for _, want := range []string{"#!/bin/bash", userdata.Version(), "sha256sum", port} {
+			if !strings.Contains(script, want) {
+				t.Errorf("%s: user data lacks %q", variant, want)
+			}
+		}
+	}
+}
+
+func findRole(t *testing.T, d *policy.Doc, suffix string) (string, map[string]any) {
+	t.Helper()
+	for n, a := range d.Of("aws_iam_role") {
+		if strings.HasSuffix(policy.Str(a["name"]), suffix) {
+			return n, a
+		}
+	}
+	t.Fatalf("no IAM role named *%s", suffix)
+	return "", nil
+}
+
+func rolePolicy(t *testing.T, d *policy.Doc, roleName string) map[string]any {
+	t.Helper()
+	for _, a := range d.Of("aws_iam_role_policy") {
+		if a["role"] == policy.Ref("aws_iam_role", roleName, "id") {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(policy.Str(a["policy"])), &doc); err != nil {
+				t.Fatal(err)
+			}
+			return doc
+		}
+	}
+	t.Fatalf("no inline policy on role %s", roleName)
+	return nil
+}
+
+func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
+	d := synthed["default"]
+	name, role := findRole(t, d, "prometheus-task")
+	if !strings.Contains(policy.Str(role["assume_role_policy"]), "ecs-tasks.amazonaws.com") {
+		t.Errorf("task role must be assumable by ECS tasks: %v", role["assume_role_policy"])
+	}
+	var actions []string
+	for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
+		actions = append(actions, policy.Strings(policy.Path(st, "Action"))...)
+	}
+	sort.Strings(actions)
+	if strings.Join(actions, ",") != "ec2:DescribeAvailabilityZones,ec2:DescribeInstances" {
+		t.Errorf("task role must grant exactly the two discovery actions, grants %v", actions)
+	}
+	if len(d.Of("aws_iam_access_key")) != 0 || len(d.Of("aws_iam_user")) != 0 {
+		t.Error("no IAM users or long-lived keys")
+	}
+	_, task := one(t, d, "aws_ecs_task_definition")
+	if task["task_role_arn"] == task["execution_role_arn"] {
+		t.Error("execution role and task role must differ")
+	}
+}
+
+func TestFargateServiceShape(t *testing.T) {
+	d := synthed["default"]
+	_, svc := one(t, d, "aws_ecs_service")
+	if svc["launch_type"] != "FARGATE" || policy.Num(svc["desired_count"]) != 1 {
+		t.Errorf("service must run one FARGATE task: %v %v", svc["launch_type"], svc["desired_count"])
+	}
+	if policy.Num(svc["deployment_minimum_healthy_percent"]) != 0 || policy.Num(svc["deployment_maximum_percent"]) != 100 {
+		t.Errorf("deployments must stop the old task first (0/100), got %v/%v", svc["deployment_minimum_healthy_percent"], svc["deployment_maximum_percent"])
+	}
+	if policy.Path(svc, "network_configuration", "assign_public_ip") != true {
+		t.Error("task needs a public IP: no NAT")
+	}
+	_, cluster := one(t, d, "aws_ecs_cluster")
+	if !strings.Contains(mustJSON(t, cluster["setting"]), `"value":"enabled"`) {
+		t.Errorf("Container Insights must be on: %v", cluster["setting"])
+	}
+	_, logs := one(t, d, "aws_cloudwatch_log_group")
+	if policy.Num(logs["retention_in_days"]) != 30 {
+		t.Errorf("log retention %v, want 30", logs["retention_in_days"])
+	}
+	_, task := one(t, d, "aws_ecs_task_definition")
+	if task["cpu"] != "512" || task["memory"] != "1024" || task["network_mode"] != "awsvpc" {
+		t.Errorf("task size/network: %v %v %v", task["cpu"], task["memory"], task["network_mode"])
+	}
+	var defs []map[string]any
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
+		t.Fatalf("container_definitions: %v", err)
+	}
+	c := defs[0]
+	if c["image"] != config.DefaultPrometheusImage || c["readonlyRootFilesystem"] != true || c["user"] == "0" || c["user"] == nil {
+		t.Errorf("container: image %v, read-only root %v, user %v", c["image"], c["readonlyRootFilesystem"], c["user"])
+	}
+	if !strings.Contains(mustJSON(t, c["healthCheck"]), "/-/healthy") {
+		t.Errorf("health check must probe /-/healthy: %v", c["healthCheck"])
+	}
+	if !strings.Contains(mustJSON(t, c["secrets"]), "aws_ssm_parameter") {
+		t.Errorf("config must come from the SSM parameter: %v", c["secrets"])
+	}
+}
+
+func TestPrometheusConfigIsReadableAndExplicit(t *testing.T) {
+	for variant, want := range map[string][]string{
+		"default": {"region: eu-central-1", "tag:prometheus:scrape", "instance-state-name", "port: 9100"},
+		"opened":  {"tag:team:monitoring", "port: 9200"},
+	} {
+		_, param := one(t, synthed[variant], "aws_ssm_parameter")
+		yaml := policy.Str(param["insecure_value"])
+		if param["type"] != "String" || !strings.Contains(yaml, "\n") {
+			t.Fatalf("%s: config must be a plain multi-line String parameter (readable in plan): %v", variant, param["type"])
+		}
+		for _, w := range want {
+			if !strings.Contains(yaml, w) {
+				t.Errorf("%s: generated config lacks %q", variant, w)
+			}
+		}
+	}
+}
+
+func TestLocalProfileOnlyWhenAsked(t *testing.T) {
+	local := mustJSON(t, policy.Path(synthed["local"].Raw, "provider", "aws"))
+	for _, want := range []string{"http://127.0.0.1:5000", `"skip_metadata_api_check":"true"`, `"access_key":"test"`} {
+		if !strings.Contains(local, want) {
+			t.Errorf("local profile provider lacks %s: %s", want, local)
+		}
+	}
+	real := mustJSON(t, policy.Path(synthed["default"].Raw, "provider", "aws"))
+	for _, banned := range []string{"endpoints", "access_key", "secret_key", "127.0.0.1"} {
+		if strings.Contains(real, banned) {
+			t.Errorf("the AWS profile must not carry %s: %s", banned, real)
+		}
+	}
+	for variant, want := range map[string]bool{"local": true, "default": false} {
+		_, svc := one(t, synthed[variant], "aws_ecs_service")
+		if got := policy.Path(svc, "lifecycle", "ignore_changes") != nil; got != want {
+			t.Errorf("%s: emulator-gap ignore_changes present=%v, want %v (local profile only)", variant, got, want)
+		}
+	}
+	if !strings.Contains(real, `"managed-by":"prometheus-aws"`) {
+		t.Errorf("default tags missing: %s", real)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestLocalBackendByDefault(t *testing.T) {
+	path := policy.Str(policy.Path(synthed["default"].Raw, "terraform", "backend", "local", "path"))
+	if path != "../../../terraform.prometheus-aws-dev.tfstate" {
+		t.Errorf("local state must live in the project root, relative to the stack folder, got %q", path)
+	}
+	if _, ok := bootstraps["default"]; ok {
+		t.Error("no bootstrap stack without a state bucket")
+	}
+}
+
+func TestS3BackendWithNativeLocking(t *testing.T) {
+	s3 := policy.Path(synthed["remote"].Raw, "terraform", "backend", "s3")
+	want := map[string]any{"bucket": "acme-prometheus-tfstate", "key": "prometheus-aws/prod/terraform.tfstate", "encrypt": true, "use_lockfile": true, "region": "eu-central-1"}
+	for k, v := range want {
+		if got := policy.Path(s3, k); got != v {
+			t.Errorf("backend.s3.%s = %v, want %v", k, got, v)
+		}
+	}
+	if policy.Path(s3, "dynamodb_table") != nil || policy.Path(s3, "endpoints") != nil {
+		t.Errorf("no DynamoDB table or endpoints unless asked: %v", s3)
+	}
+	if policy.Path(synthed["remote"].Raw, "terraform", "backend", "local") != nil {
+		t.Error("remote state must replace the local backend")
+	}
+	ddb := policy.Path(synthed["remote-ddb"].Raw, "terraform", "backend", "s3")
+	if policy.Path(ddb, "dynamodb_table") != "tf-locks" || policy.Path(ddb, "use_path_style") != true || policy.Path(ddb, "endpoints", "s3") != "http://127.0.0.1:5000" {
+		t.Errorf("opt-in lock table and local-profile endpoints: %v", ddb)
+	}
+}
+
+func TestStateBucketIsProtected(t *testing.T) {
+	b := bootstraps["remote"]
+	_, bucket := one(t, b, "aws_s3_bucket")
+	if bucket["bucket"] != "acme-prometheus-tfstate" || policy.Path(bucket, "lifecycle", "prevent_destroy") != true {
+		t.Errorf("bucket must be named as configured and protected from destroy: %v", bucket)
+	}
+	if policy.Path(b.Raw, "terraform", "backend", "local", "path") != "../../../terraform.prometheus-aws-state.tfstate" {
+		t.Errorf("bootstrap state stays local: %v", policy.Path(b.Raw, "terraform", "backend"))
+	}
+	_, v := one(t, b, "aws_s3_bucket_versioning")
+	if policy.Path(v, "versioning_configuration", "status") != "Enabled" {
+		t.Errorf("versioning: %v", v)
+	}
+	_, enc := one(t, b, "aws_s3_bucket_server_side_encryption_configuration")
+	if policy.Path(enc, "rule", "apply_server_side_encryption_by_default", "sse_algorithm") == nil {
+		t.Errorf("default encryption: %v", enc)
+	}
+	_, pab := one(t, b, "aws_s3_bucket_public_access_block")
+	for _, k := range []string{"block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"} {
+		if pab[k] != true {
+			t.Errorf("public access block %s = %v", k, pab[k])
+		}
+	}
+	_, pol := one(t, b, "aws_s3_bucket_policy")
+	if !strings.Contains(policy.Str(pol["policy"]), `"aws:SecureTransport":"false"`) || !strings.Contains(policy.Str(pol["policy"]), `"Effect":"Deny"`) {
+		t.Errorf("bucket policy must deny non-TLS access: %v", pol["policy"])
+	}
+	_, lc := one(t, b, "aws_s3_bucket_lifecycle_configuration")
+	if policy.Num(policy.Path(lc, "rule", "noncurrent_version_expiration", "noncurrent_days")) != 90 {
+		t.Errorf("old versions expire after 90 days by default: %v", lc)
+	}
+	if len(b.Of("aws_dynamodb_table")) != 0 || len(bootstraps["remote-ddb"].Of("aws_dynamodb_table")) != 1 {
+		t.Error("a DynamoDB lock table exists only when opted in")
+	}
+}
