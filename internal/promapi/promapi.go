@@ -1,0 +1,113 @@
+// Package promapi reads the few Prometheus HTTP API answers the demo and the
+// end-to-end tests need: active targets and instant queries.
+package promapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+)
+
+// Target is one active scrape target.
+type Target struct {
+	ScrapePool       string            `json:"scrapePool"`
+	ScrapeURL        string            `json:"scrapeUrl"`
+	Health           string            `json:"health"`
+	LastError        string            `json:"lastError"`
+	Labels           map[string]string `json:"labels"`
+	DiscoveredLabels map[string]string `json:"discoveredLabels"`
+}
+
+// Client talks to one Prometheus.
+type Client struct {
+	// BaseURL such as http://127.0.0.1:9090.
+	BaseURL string
+	// Username and Password, when set, are sent as basic auth.
+	Username, Password string
+	HTTP               *http.Client
+}
+
+// New returns a client with a short request timeout.
+func New(baseURL string) *Client {
+	return &Client{BaseURL: baseURL, HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+path, nil)
+	if err != nil {
+		return err
+	}
+	if c.Username != "" {
+		req.SetBasicAuth(c.Username, c.Password)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return &StatusError{Code: resp.StatusCode, Body: string(body)}
+	}
+	var env struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  string          `json:"error"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	if env.Status != "success" {
+		return fmt.Errorf("%s: %s", path, env.Error)
+	}
+	return json.Unmarshal(env.Data, out)
+}
+
+// StatusError is a non-200 answer.
+type StatusError struct {
+	Code int
+	Body string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body) }
+
+// Targets returns the active targets, optionally of one scrape pool (job).
+func (c *Client) Targets(ctx context.Context, pool string) ([]Target, error) {
+	var data struct {
+		ActiveTargets []Target `json:"activeTargets"`
+	}
+	q := "?state=active"
+	if pool != "" {
+		q += "&scrapePool=" + url.QueryEscape(pool)
+	}
+	if err := c.get(ctx, "/api/v1/targets"+q, &data); err != nil {
+		return nil, err
+	}
+	sort.Slice(data.ActiveTargets, func(i, j int) bool {
+		return data.ActiveTargets[i].Labels["instance"] < data.ActiveTargets[j].Labels["instance"]
+	})
+	return data.ActiveTargets, nil
+}
+
+// Scalar runs an instant query whose answer is one sample and returns its
+// value as text.
+func (c *Client) Scalar(ctx context.Context, query string) (string, error) {
+	var data struct {
+		Result []struct {
+			Value [2]any `json:"value"`
+		} `json:"result"`
+	}
+	if err := c.get(ctx, "/api/v1/query?query="+url.QueryEscape(query), &data); err != nil {
+		return "", err
+	}
+	if len(data.Result) != 1 {
+		return "", fmt.Errorf("query %q: %d samples, want 1", query, len(data.Result))
+	}
+	s, _ := data.Result[0].Value[1].(string)
+	return s, nil
+}
