@@ -1,0 +1,291 @@
+// Package e2e proves the product end to end without an AWS account: the
+// synthesized stack is applied with the real AWS provider to the moto
+// emulator, and a real Prometheus, run with the same generated configuration
+// plus the local-profile overlay, discovers the emulated nodes.
+//
+// Everything runs inside a loopback-only network namespace (make test wraps
+// go test in scripts/netns.sh); the harness refuses to run elsewhere.
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
+)
+
+// TestLifecycle walks the product's promise in order: apply, clean re-plan,
+// discovery, scale-out, destroy and re-apply. Each step needs the one before,
+// so the first failure stops the walk.
+func TestLifecycle(t *testing.T) {
+	h := newHarness(t)
+	dep := h.deploy(t, "lifecycle", map[string]string{"PROMAWS_NODE_COUNT": "2"})
+
+	step(t, "apply creates the stack", func(t *testing.T) {
+		dep.apply(t)
+		assertStackResources(t, h, dep)
+	})
+	step(t, "second plan is clean", func(t *testing.T) {
+		dep.assertCleanPlan(t)
+	})
+
+	prom := h.startPrometheus(t, dep.settings)
+	noise := h.createNoiseInstances(t, dep)
+	step(t, "prometheus discovers exactly the tagged running nodes", func(t *testing.T) {
+		want := dep.groupInstances(t)
+		if len(want) != 2 {
+			t.Fatalf("node group runs %d instances, want 2", len(want))
+		}
+		targets := prom.waitForNodes(t, want)
+		for _, tg := range targets {
+			for _, id := range noise {
+				if tg.Labels["instance_id"] == id {
+					t.Errorf("instance %s (untagged or stopped) must not be a target", id)
+				}
+			}
+			assertTargetLabels(t, dep, tg)
+		}
+	})
+	step(t, "scale from 2 to 3 nodes without restarting prometheus", func(t *testing.T) {
+		started := prom.startTime(t)
+		dep.resynth(t, map[string]string{"PROMAWS_NODE_COUNT": "3"})
+		dep.apply(t)
+		want := dep.groupInstances(t)
+		if len(want) != 3 {
+			t.Fatalf("node group runs %d instances after scaling, want 3", len(want))
+		}
+		prom.waitForNodes(t, want)
+		if again := prom.startTime(t); again != started {
+			t.Errorf("prometheus restarted (start time %s -> %s); discovery must pick nodes up live", started, again)
+		}
+	})
+	step(t, "destroy removes everything and an immediate re-apply works", func(t *testing.T) {
+		h.terminate(t, noise)
+		dep.destroy(t)
+		assertStackGone(t, h, dep)
+		dep.apply(t)
+		dep.assertCleanPlan(t)
+		dep.destroy(t)
+		assertStackGone(t, h, dep)
+	})
+}
+
+// step runs one stage; a failed stage ends the test.
+func step(t *testing.T, name string, f func(t *testing.T)) {
+	t.Helper()
+	if !t.Run(name, f) {
+		t.FailNow()
+	}
+}
+
+func assertStackResources(t *testing.T, h *harness, dep *deployment) {
+	ctx := h.ctx
+	out := dep.outputs(t)
+	ec2c := ec2.NewFromConfig(h.aws)
+	vpcs, err := ec2c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{out["vpc_id"]}})
+	if err != nil || len(vpcs.Vpcs) != 1 || aws.ToString(vpcs.Vpcs[0].CidrBlock) != dep.settings.VpcCidr {
+		t.Fatalf("VPC %s: %v %v", out["vpc_id"], vpcs, err)
+	}
+	subnets, err := ec2c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{out["vpc_id"]}}}})
+	if err != nil || len(subnets.Subnets) != dep.settings.AzCount {
+		t.Fatalf("want %d subnets: %v", dep.settings.AzCount, err)
+	}
+	for _, sn := range subnets.Subnets {
+		if !aws.ToBool(sn.MapPublicIpOnLaunch) {
+			t.Errorf("subnet %s must map public IPs", aws.ToString(sn.SubnetId))
+		}
+	}
+
+	// The node SG admits the node_exporter port from the Prometheus SG only.
+	sgs, err := ec2c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{out["node_security_group_id"]}})
+	if err != nil || len(sgs.SecurityGroups) != 1 {
+		t.Fatalf("node SG: %v", err)
+	}
+	perms := sgs.SecurityGroups[0].IpPermissions
+	if len(perms) != 1 || aws.ToInt32(perms[0].FromPort) != int32(dep.settings.NodeExporterPort) || len(perms[0].IpRanges) != 0 ||
+		len(perms[0].UserIdGroupPairs) != 1 || aws.ToString(perms[0].UserIdGroupPairs[0].GroupId) != out["prometheus_security_group_id"] {
+		t.Errorf("node SG ingress must be port %d from %s only: %+v", dep.settings.NodeExporterPort, out["prometheus_security_group_id"], perms)
+	}
+	psg, err := ec2c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{out["prometheus_security_group_id"]}})
+	if err != nil || len(psg.SecurityGroups) != 1 || len(psg.SecurityGroups[0].IpPermissions) != 0 {
+		t.Errorf("Prometheus SG must admit nothing by default: %+v %v", psg, err)
+	}
+
+	ecsc := ecs.NewFromConfig(h.aws)
+	svcs, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(out["cluster_name"]), Services: []string{out["service_name"]}})
+	if err != nil || len(svcs.Services) != 1 || string(svcs.Services[0].LaunchType) != "FARGATE" {
+		t.Fatalf("ECS service: %+v %v", svcs, err)
+	}
+	td, err := ecsc.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: svcs.Services[0].TaskDefinition})
+	if err != nil || aws.ToString(td.TaskDefinition.TaskRoleArn) == "" || td.TaskDefinition.TaskRoleArn == td.TaskDefinition.ExecutionRoleArn {
+		t.Fatalf("task definition needs its own task role: %v", err)
+	}
+
+	iamc := iam.NewFromConfig(h.aws)
+	for _, role := range []string{dep.settings.StackName() + "-prometheus-task", dep.settings.StackName() + "-prometheus-exec", dep.settings.Name("node") + "-role"} {
+		if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err != nil {
+			t.Errorf("IAM role %s: %v", role, err)
+		}
+	}
+	param, err := ssm.NewFromConfig(h.aws).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(out["prometheus_config_parameter"])})
+	if err != nil || !strings.Contains(aws.ToString(param.Parameter.Value), "region: "+dep.settings.Region) {
+		t.Errorf("config parameter must hold the generated YAML: %v", err)
+	}
+
+	// moto's Auto Scaling does not copy a launch template's metadata options
+	// onto the instances it starts, so IMDSv2 is checked where the stack
+	// sets it, on the template every node is launched from.
+	lt, err := ec2c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateName: aws.String(dep.settings.Name("node")), Versions: []string{"$Latest"},
+	})
+	if err != nil || len(lt.LaunchTemplateVersions) != 1 {
+		t.Fatalf("launch template: %v", err)
+	}
+	data := lt.LaunchTemplateVersions[0].LaunchTemplateData
+	if data.MetadataOptions == nil || data.MetadataOptions.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired || aws.ToInt32(data.MetadataOptions.HttpPutResponseHopLimit) != 1 {
+		t.Errorf("launch template must require IMDSv2 with hop limit 1: %+v", data.MetadataOptions)
+	}
+	if len(data.BlockDeviceMappings) != 1 || !aws.ToBool(data.BlockDeviceMappings[0].Ebs.Encrypted) {
+		t.Errorf("launch template root volume must be encrypted: %+v", data.BlockDeviceMappings)
+	}
+	ltID := aws.ToString(lt.LaunchTemplateVersions[0].LaunchTemplateId)
+	for _, id := range dep.groupInstances(t) {
+		inst := h.instance(t, id)
+		if tagValue(inst.Tags, dep.settings.DiscoveryTagKey) != dep.settings.DiscoveryTagValue {
+			t.Errorf("instance %s lacks the discovery tag: %v", id, inst.Tags)
+		}
+		if tagValue(inst.Tags, "aws:ec2launchtemplate:id") != ltID {
+			t.Errorf("instance %s was not launched from the hardened template %s", id, ltID)
+		}
+	}
+}
+
+func assertTargetLabels(t *testing.T, dep *deployment, tg promapi.Target) {
+	t.Helper()
+	l := tg.Labels
+	id := l["instance_id"]
+	if l["job"] != "node" || !strings.HasPrefix(id, "i-") {
+		t.Errorf("target labels: %v", l)
+	}
+	if l["instance"] != dep.settings.Name("node")+"/"+id {
+		t.Errorf("instance label %q, want <Name tag>/<instance id>", l["instance"])
+	}
+	if l["region"] != dep.settings.Region || !strings.HasPrefix(l["availability_zone"], dep.settings.Region) || l["instance_type"] != dep.settings.NodeInstanceType {
+		t.Errorf("region/zone/type labels: %v", l)
+	}
+	if tg.Health != "up" {
+		t.Errorf("target %s is %s: %s", l["instance"], tg.Health, tg.LastError)
+	}
+}
+
+func assertStackGone(t *testing.T, h *harness, dep *deployment) {
+	ctx := h.ctx
+	vpcs, err := ec2.NewFromConfig(h.aws).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:project"), Values: []string{dep.settings.Project}}}})
+	if err != nil || len(vpcs.Vpcs) != 0 {
+		t.Errorf("VPCs left after destroy: %d %v", len(vpcs.Vpcs), err)
+	}
+	groups, err := autoscaling.NewFromConfig(h.aws).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{dep.settings.Name("node")}})
+	if err != nil || len(groups.AutoScalingGroups) != 0 {
+		t.Errorf("node group left after destroy: %v", err)
+	}
+	if _, err := iam.NewFromConfig(h.aws).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(dep.settings.StackName() + "-prometheus-task")}); err == nil {
+		t.Error("task role left after destroy")
+	}
+	running, err := ec2.NewFromConfig(h.aws).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + dep.settings.DiscoveryTagKey), Values: []string{dep.settings.DiscoveryTagValue}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}},
+	}})
+	if err != nil || countInstances(running) != 0 {
+		t.Errorf("tagged instances still running after destroy: %d %v", countInstances(running), err)
+	}
+}
+
+func countInstances(out *ec2.DescribeInstancesOutput) int {
+	n := 0
+	if out != nil {
+		for _, r := range out.Reservations {
+			n += len(r.Instances)
+		}
+	}
+	return n
+}
+
+func tagValue(tags []ec2types.Tag, key string) string {
+	for _, tag := range tags {
+		if aws.ToString(tag.Key) == key {
+			return aws.ToString(tag.Value)
+		}
+	}
+	return ""
+}
+
+// waitForNodes polls the targets of job "node" until they are exactly the
+// given instances, all up, and every scrape goes to loopback.
+func (p *prometheus) waitForNodes(t *testing.T, ids []string) []promapi.Target {
+	t.Helper()
+	want := append([]string(nil), ids...)
+	sort.Strings(want)
+	var last []promapi.Target
+	var lastErr error
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		targets, err := p.api.Targets(p.ctx, "node")
+		last, lastErr = targets, err
+		if err == nil {
+			// The network rule comes first: every scrape stays on loopback.
+			for _, tg := range targets {
+				u, perr := url.Parse(tg.ScrapeURL)
+				if perr != nil || u.Hostname() != "127.0.0.1" {
+					t.Fatalf("scrape URL %q is not loopback: the local overlay must rewrite every address", tg.ScrapeURL)
+				}
+			}
+			var got []string
+			up := true
+			for _, tg := range targets {
+				got = append(got, tg.Labels["instance_id"])
+				up = up && tg.Health == "up"
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") == strings.Join(want, ",") && up {
+				return targets
+			}
+		}
+		time.Sleep(2 * time.Second)
+	}
+	t.Fatalf("targets never became exactly %v, all up; last: %s (err %v)\nprometheus log:\n%s", want, describe(last), lastErr, p.logTail())
+	return nil
+}
+
+func describe(ts []promapi.Target) string {
+	var parts []string
+	for _, tg := range ts {
+		parts = append(parts, fmt.Sprintf("%s=%s(%s)", tg.Labels["instance_id"], tg.Health, tg.LastError))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// startTime is Prometheus's process start, to prove it was not restarted.
+func (p *prometheus) startTime(t *testing.T) string {
+	t.Helper()
+	v, err := p.api.Scalar(p.ctx, `process_start_time_seconds{job="prometheus"}`)
+	for i := 0; err != nil && i < 30; i++ {
+		time.Sleep(time.Second) // the self-scrape may not have run yet
+		v, err = p.api.Scalar(p.ctx, `process_start_time_seconds{job="prometheus"}`)
+	}
+	if err != nil {
+		t.Fatalf("prometheus start time: %v", err)
+	}
+	return v
+}

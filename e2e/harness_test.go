@@ -1,0 +1,346 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
+	"github.com/prometheus-aws/prometheus-aws/internal/proc"
+	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
+	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
+	"github.com/prometheus-aws/prometheus-aws/promconfig"
+	"github.com/prometheus-aws/prometheus-aws/stacks"
+)
+
+// One emulator for the package; tests reset it between them. jsii is closed
+// once at the end (TestMain): every synth shares one provider load.
+var (
+	sharedEmu  *emulator.Emulator
+	emuErr     error
+	synthMu    sync.Mutex // jsii apps are built one at a time
+	skipReason string
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("PROMAWS_SKIP_E2E") == "1" {
+		skipReason = "PROMAWS_SKIP_E2E=1"
+		os.Exit(m.Run())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Minute)
+	sharedEmu, emuErr = emulator.Start(ctx, emulator.Options{})
+	code := m.Run()
+	if sharedEmu != nil {
+		sharedEmu.Stop()
+	}
+	cancel()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// harness is one test's view of the emulator.
+type harness struct {
+	ctx context.Context
+	emu *emulator.Emulator
+	aws aws.Config
+	dir string
+	// promPort is the local Prometheus's port, also set as the
+	// prometheusPort setting so the generated self-scrape finds it.
+	promPort int
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	if emuErr != nil {
+		t.Fatalf("emulator: %v", emuErr)
+	}
+	if err := sharedEmu.Reset(); err != nil {
+		t.Fatalf("emulator reset: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	t.Cleanup(cancel)
+	cfg, err := sharedEmu.AWSConfig(ctx, "eu-central-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{ctx: ctx, emu: sharedEmu, aws: cfg, dir: t.TempDir(), promPort: freePort(t)}
+}
+
+// deployment is one synthesized main stack and its Terraform working dir.
+type deployment struct {
+	h        *harness
+	name     string
+	env      map[string]string
+	settings *config.Settings
+	root     string // holds cdktf.out and the local state file
+	tf       *tfexec.Terraform
+}
+
+// deploy synthesizes the local-profile stack for env (PROMAWS_* settings).
+func (h *harness) deploy(t *testing.T, name string, env map[string]string) *deployment {
+	t.Helper()
+	d := &deployment{h: h, name: name, root: filepath.Join(h.dir, name)}
+	if err := os.MkdirAll(d.root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.resynth(t, env)
+	return d
+}
+
+// resynth rebuilds the stack with env merged over the previous settings;
+// the state file stays where it was, as it would for a user.
+func (d *deployment) resynth(t *testing.T, env map[string]string) {
+	t.Helper()
+	merged := map[string]string{
+		"PROMAWS_ENDPOINT":         d.h.emu.Endpoint(),
+		"PROMAWS_REFRESH_INTERVAL": "5s",
+		"PROMAWS_SCRAPE_INTERVAL":  "5s",
+		"PROMAWS_PROMETHEUS_PORT":  strconv.Itoa(d.h.promPort),
+	}
+	for k, v := range d.env {
+		merged[k] = v
+	}
+	for k, v := range env {
+		merged[k] = v
+	}
+	d.env = merged
+	s, err := config.Load(nil, merged)
+	if err != nil {
+		t.Fatalf("settings: %v", err)
+	}
+	d.settings = s
+	synthMu.Lock()
+	defer synthMu.Unlock()
+	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(filepath.Join(d.root, "cdktf.out"))})
+	if _, _, err := stacks.NewApp(app, s); err != nil {
+		t.Fatal(err)
+	}
+	app.Synth()
+	if d.tf == nil {
+		tf, err := tfenv.New(d.h.ctx, d.stackDir(s.StackName()), d.h.emu.Env(s.Region))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.tf = tf
+	}
+}
+
+func (d *deployment) stackDir(stack string) string {
+	return filepath.Join(d.root, "cdktf.out", "stacks", stack)
+}
+
+func (d *deployment) apply(t *testing.T) {
+	t.Helper()
+	if err := d.tf.Init(d.h.ctx, tfexec.Upgrade(false)); err != nil {
+		t.Fatalf("terraform init: %v", err)
+	}
+	if err := d.tf.Apply(d.h.ctx); err != nil {
+		t.Fatalf("terraform apply: %v", err)
+	}
+}
+
+func (d *deployment) destroy(t *testing.T) {
+	t.Helper()
+	if err := d.tf.Destroy(d.h.ctx); err != nil {
+		t.Fatalf("terraform destroy: %v", err)
+	}
+}
+
+// assertCleanPlan runs plan with -detailed-exitcode; any change is drift.
+func (d *deployment) assertCleanPlan(t *testing.T) {
+	t.Helper()
+	changed, err := d.tf.Plan(d.h.ctx)
+	if err != nil {
+		t.Fatalf("terraform plan: %v", err)
+	}
+	if changed {
+		out, _ := d.tf.ShowPlanFileRaw(d.h.ctx, "")
+		t.Fatalf("plan after apply is not clean:\n%s", out)
+	}
+}
+
+func (d *deployment) outputs(t *testing.T) map[string]string {
+	t.Helper()
+	outs, err := d.tf.Output(d.h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for k, v := range outs {
+		var s string
+		if json.Unmarshal(v.Value, &s) == nil {
+			m[k] = s
+		}
+	}
+	return m
+}
+
+// groupInstances lists the in-service instances of the node group.
+func (d *deployment) groupInstances(t *testing.T) []string {
+	t.Helper()
+	out, err := autoscaling.NewFromConfig(d.h.aws).DescribeAutoScalingGroups(d.h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{
+		AutoScalingGroupNames: []string{d.settings.Name("node")},
+	})
+	if err != nil || len(out.AutoScalingGroups) != 1 {
+		t.Fatalf("node group: %v", err)
+	}
+	var ids []string
+	for _, i := range out.AutoScalingGroups[0].Instances {
+		ids = append(ids, aws.ToString(i.InstanceId))
+	}
+	return ids
+}
+
+func (h *harness) instance(t *testing.T, id string) ec2types.Instance {
+	t.Helper()
+	out, err := ec2.NewFromConfig(h.aws).DescribeInstances(h.ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil || countInstances(out) != 1 {
+		t.Fatalf("instance %s: %v", id, err)
+	}
+	return out.Reservations[0].Instances[0]
+}
+
+// createNoiseInstances starts two instances Prometheus must ignore: one
+// without the discovery tag, and one tagged but stopped.
+func (h *harness) createNoiseInstances(t *testing.T, d *deployment) []string {
+	t.Helper()
+	c := ec2.NewFromConfig(h.aws)
+	subnet := d.outputsList(t, "subnet_ids")[0]
+	run := func(tags []ec2types.Tag) string {
+		out, err := c.RunInstances(h.ctx, &ec2.RunInstancesInput{
+			ImageId: aws.String("ami-12c6146b"), InstanceType: ec2types.InstanceTypeT3Micro,
+			MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: aws.String(subnet),
+			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: tags}},
+		})
+		if err != nil {
+			t.Fatalf("run instance: %v", err)
+		}
+		return aws.ToString(out.Instances[0].InstanceId)
+	}
+	untagged := run([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("not-monitored")}})
+	stopped := run([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("stopped-node")}, {Key: aws.String(d.settings.DiscoveryTagKey), Value: aws.String(d.settings.DiscoveryTagValue)}})
+	if _, err := c.StopInstances(h.ctx, &ec2.StopInstancesInput{InstanceIds: []string{stopped}}); err != nil {
+		t.Fatalf("stop instance: %v", err)
+	}
+	return []string{untagged, stopped}
+}
+
+func (h *harness) terminate(t *testing.T, ids []string) {
+	t.Helper()
+	if _, err := ec2.NewFromConfig(h.aws).TerminateInstances(h.ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
+		t.Fatalf("terminate: %v", err)
+	}
+}
+
+func (d *deployment) outputsList(t *testing.T, name string) []string {
+	t.Helper()
+	outs, err := d.tf.Output(d.h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []string
+	if err := json.Unmarshal(outs[name].Value, &l); err != nil {
+		t.Fatalf("output %s: %v", name, err)
+	}
+	return l
+}
+
+// prometheus is a local Prometheus 3 running the generated configuration
+// with the local overlay, plus the node_exporter every target points at.
+type prometheus struct {
+	ctx  context.Context
+	api  *promapi.Client
+	proc *proc.Process
+}
+
+func (p *prometheus) logTail() string { return p.proc.LogTail(40) }
+
+func (h *harness) startPrometheus(t *testing.T, s *config.Settings) *prometheus {
+	t.Helper()
+	dir := t.TempDir()
+	nePort, promPort := freePort(t), s.PrometheusPort
+	for nePort == promPort {
+		nePort = freePort(t)
+	}
+	ne, err := proc.Start(h.ctx, proc.Spec{
+		Name: "node_exporter",
+		Path: tool(t, "node_exporter"),
+		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(nePort)},
+		Dir:  dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ne.Stop() })
+
+	cfg := promconfig.Generate(s)
+	if err := cfg.ApplyLocal(promconfig.LocalOptions{
+		Endpoint: h.emu.Endpoint(), AccessKey: "test", SecretKey: "test",
+		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	yaml, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(file, yaml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := proc.Start(h.ctx, proc.Spec{
+		Name: "prometheus",
+		Path: tool(t, "prometheus"),
+		Args: []string{"--config.file=" + file, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=127.0.0.1:" + strconv.Itoa(promPort)},
+		Dir: dir,
+		// Prometheus 3 discovers nothing while AWS_CA_BUNDLE is set.
+		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", promPort)
+	if err := proc.WaitHTTP(h.ctx, base+"/-/ready", p); err != nil {
+		t.Fatal(err)
+	}
+	return &prometheus{ctx: h.ctx, api: promapi.New(base), proc: p}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	p, err := proc.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := tools.Find(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

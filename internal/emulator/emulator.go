@@ -1,0 +1,176 @@
+// Package emulator runs the moto AWS emulator for the tests and the demo,
+// on loopback only, inside a loopback-only network namespace.
+//
+// Safety rules it enforces: it refuses to start unless every network
+// interface is loopback (run through scripts/netns.sh, as make test does);
+// moto gets static test credentials and AWS_EC2_METADATA_DISABLED (started
+// without them it reached for instance metadata); nothing of the caller's
+// AWS environment is passed on.
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/proc"
+)
+
+// AccessKey and SecretKey are the static credentials everything uses
+// against the emulator.
+const (
+	AccessKey = "test"
+	SecretKey = "test"
+)
+
+// Options tune Start.
+type Options struct {
+	// Dir holds moto's log; default a new temp folder.
+	Dir string
+	// Port on 127.0.0.1; default a free one.
+	Port int
+	// Detach lets moto outlive the caller (the demo).
+	Detach bool
+}
+
+// Emulator is a running moto server.
+type Emulator struct {
+	endpoint string
+	Process  *proc.Process
+}
+
+// CheckLoopbackOnly returns an error unless this network namespace has no
+// interface but loopback.
+func CheckLoopbackOnly() error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
+	return checkInterfaces(ifaces)
+}
+
+func checkInterfaces(ifaces []net.Interface) error {
+	for _, i := range ifaces {
+		if i.Flags&net.FlagLoopback == 0 {
+			return fmt.Errorf("not in a loopback-only network namespace (interface %s exists): run through scripts/netns.sh (make test and make demo do)", i.Name)
+		}
+	}
+	return nil
+}
+
+// Start launches moto_server on 127.0.0.1 and waits until it answers.
+func Start(ctx context.Context, o Options) (*Emulator, error) {
+	if err := CheckLoopbackOnly(); err != nil {
+		return nil, err
+	}
+	moto, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, fmt.Errorf("moto_server not found: install moto with its server extra (pip install 'moto[server]') or run make tools")
+	}
+	if o.Dir == "" {
+		if o.Dir, err = os.MkdirTemp("", "moto-"); err != nil {
+			return nil, err
+		}
+	}
+	if o.Port == 0 {
+		if o.Port, err = proc.FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	env := append(baseEnv(),
+		"MOTO_IAM_LOAD_MANAGED_POLICIES=true", // AWS-managed policy attachments
+		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	p, err := proc.Start(ctx, proc.Spec{
+		Name: "moto", Path: moto, Dir: o.Dir, Env: env, Detach: o.Detach,
+		Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(o.Port)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{endpoint: "http://127.0.0.1:" + strconv.Itoa(o.Port), Process: p}
+	if err := proc.WaitHTTP(ctx, e.endpoint+"/moto-api/", p); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Attach returns a handle on an emulator started earlier (the demo's).
+func Attach(endpoint string) (*Emulator, error) {
+	if !config.IsLoopbackEndpoint(endpoint) {
+		return nil, fmt.Errorf("emulator endpoint %q is not loopback", endpoint)
+	}
+	return &Emulator{endpoint: endpoint}, nil
+}
+
+// baseEnv is the environment passed on to tools: PATH and HOME only, never
+// the caller's AWS settings (profile, CA bundle, real credentials).
+func baseEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "LANG", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// Endpoint is the emulator's URL.
+func (e *Emulator) Endpoint() string { return e.endpoint }
+
+// Stop ends moto (only if this handle started it).
+func (e *Emulator) Stop() {
+	if e.Process != nil {
+		e.Process.Stop()
+	}
+}
+
+// Reset wipes every resource in the emulator.
+func (e *Emulator) Reset() error {
+	resp, err := http.Post(e.endpoint+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("moto reset: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// Env is the environment for Terraform and other AWS clients aimed at the
+// emulator: PATH/HOME, static credentials, no metadata, the endpoint.
+func (e *Emulator) Env(region string) []string {
+	return append(baseEnv(),
+		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL="+e.endpoint,
+		"AWS_REGION="+region, "AWS_DEFAULT_REGION="+region,
+	)
+}
+
+// AWSConfig is an SDK configuration aimed at the emulator.
+func (e *Emulator) AWSConfig(ctx context.Context, region string) (aws.Config, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRegion(region),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")),
+		awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+	)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.BaseEndpoint = aws.String(e.endpoint)
+	return cfg, nil
+}

@@ -1,0 +1,101 @@
+// Package tfenv prepares Terraform for the tests and the demo: the binary,
+// a CLI configuration that installs the AWS provider from a local filesystem
+// mirror when the machine has one (the public registry otherwise), a shared
+// plugin cache, and a clean environment.
+package tfenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
+)
+
+// MirrorCandidates are folders checked for a filesystem mirror holding
+// registry.terraform.io/hashicorp/aws. TF_PROVIDER_MIRROR overrides them,
+// and `make tools` records a mirror it found elsewhere in the tools cache
+// (file provider-mirror).
+var MirrorCandidates = []string{"/opt/tf-plugins", "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins"}
+
+// Mirror returns the filesystem mirror root, or "" when there is none.
+func Mirror() string {
+	candidates := MirrorCandidates
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(tools.Bin()), "provider-mirror")); err == nil {
+		candidates = append([]string{strings.TrimSpace(string(data))}, candidates...)
+	}
+	if m := os.Getenv("TF_PROVIDER_MIRROR"); m != "" {
+		candidates = []string{m}
+	}
+	for _, dir := range candidates {
+		if st, err := os.Stat(filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws")); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	return ""
+}
+
+// CLIConfig is the Terraform CLI configuration: mirror first when present,
+// and a plugin cache so every working folder shares one provider copy.
+// `make tools` writes it through cmd/tfrc; New writes it again, so the tests
+// need no earlier step.
+func CLIConfig(mirror, cacheDir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "plugin_cache_dir = %q\n", cacheDir)
+	if mirror != "" {
+		fmt.Fprintf(&b, `provider_installation {
+  filesystem_mirror {
+    path    = %q
+    include = ["registry.terraform.io/*/*"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/*/*"]
+  }
+}
+`, mirror)
+	}
+	return b.String()
+}
+
+// WriteCLIConfig writes CLIConfig into dir/terraformrc (creating the cache
+// folder) and returns the file's path.
+func WriteCLIConfig(dir string) (string, error) {
+	cache := filepath.Join(dir, "terraform-plugin-cache")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "terraformrc")
+	return path, os.WriteFile(path, []byte(CLIConfig(Mirror(), cache)), 0o644)
+}
+
+// New returns Terraform for workdir with env (e.g. the emulator's) plus the
+// CLI configuration; output goes to the test log through tf.SetLogger/
+// SetStdout by the caller if wanted.
+func New(ctx context.Context, workdir string, env []string) (*tfexec.Terraform, error) {
+	bin, err := tools.Find("terraform")
+	if err != nil {
+		return nil, err
+	}
+	rc, err := WriteCLIConfig(filepath.Dir(tools.Bin()))
+	if err != nil {
+		return nil, err
+	}
+	tf, err := tfexec.NewTerraform(workdir, bin)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]string{"TF_CLI_CONFIG_FILE": rc}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	if err := tf.SetEnv(vars); err != nil {
+		return nil, err
+	}
+	return tf, nil
+}

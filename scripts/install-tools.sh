@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# install-tools.sh [core|lint] [--with-chromium]
+#
+# Installs what `make test` and `make demo` (core) or `make lint` (lint) need
+# on a Debian 12 machine, and checks what it cannot install. Go tools are
+# built once into TOOLS_BIN (default ~/.cache/prometheus-aws/bin, outside the
+# clone), so fresh clones and CI reruns find them ready. Idempotent: a second
+# run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+group=core
+chromium=0
+for arg in "$@"; do
+  case $arg in
+    core | lint) group=$arg ;;
+    --with-chromium) chromium=1 ;;
+    *) echo "usage: install-tools.sh [core|lint] [--with-chromium]" >&2; exit 2 ;;
+  esac
+done
+
+TOOLS_BIN=${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}
+mkdir -p "$TOOLS_BIN"
+export PATH="$TOOLS_BIN:$PATH"
+
+say() { printf '  %-14s %s\n' "$1" "$2"; }
+die() { echo "install-tools: $*" >&2; exit 1; }
+
+# Pinned tool versions (Renovate bumps them like any dependency).
+PROMETHEUS_MODULE_VERSION=v0.316.0 # Prometheus 3.16.0, the image's version
+PROMETHEUS_VERSION=3.16.0
+TFLINT_VERSION=v0.64.0
+TFLINT_RULESET_AWS_VERSION=v0.36.0
+TFSEC_VERSION=v1.26.0
+ACTIONLINT_VERSION=v1.7.12
+TERRAFORM_VERSION=v1.11.4
+# node_exporter: the version the user-data script pins, so the demo runs what nodes run.
+NODE_EXPORTER_VERSION=v$(sed -n 's/^NODE_EXPORTER_VERSION="\(.*\)"$/\1/p' constructs/userdata/node_exporter.sh)
+
+apt_updated=0
+apt_install() { # package command
+  command -v "$2" >/dev/null 2>&1 && return 0
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  if [[ $apt_updated -eq 0 ]]; then
+    echo "install-tools: apt-get update"
+    "${sudo[@]}" apt-get update -qq
+    apt_updated=1
+  fi
+  echo "install-tools: apt-get install $1"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null
+}
+
+go_tool() { # binary module@version [ldflags]
+  local bin=$1 module=$2 ldflags=${3:-}
+  local stamp="$TOOLS_BIN/.$bin.version"
+  if [[ -x $TOOLS_BIN/$bin && -f $stamp && $(cat "$stamp") == "$module" ]]; then
+    return 0
+  fi
+  echo "install-tools: building $module (once per machine; minutes for large tools)"
+  GOBIN=$TOOLS_BIN go install ${ldflags:+-ldflags "$ldflags"} "$module"
+  echo "$module" >"$stamp"
+}
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"; }
+
+core() {
+  need go "install Go 1.26 or newer (https://go.dev/dl)"
+  need node "install Node.js 20 or newer: the cdktf Go bindings run on jsii, which needs it"
+  need python3 "install python3 with moto: pip install 'moto[server]>=5'"
+  need moto_server "install moto with its server: pip install 'moto[server]>=5' (the AWS emulator of make demo/test)"
+  apt_install shellcheck shellcheck
+  apt_install iproute2 ip
+  apt_install util-linux unshare
+  apt_install curl curl
+  if [[ $chromium -eq 1 ]]; then apt_install chromium chromium; fi
+
+  if ! command -v terraform >/dev/null 2>&1; then
+    go_tool terraform "github.com/hashicorp/terraform@$TERRAFORM_VERSION"
+  fi
+  local pldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+  go_tool prometheus "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$pldflags"
+  go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
+  go_tool node_exporter "github.com/prometheus/node_exporter@$NODE_EXPORTER_VERSION" \
+    "-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION#v}"
+
+  # The AWS provider: a local filesystem mirror when the machine has one
+  # (recorded for the tests), else Terraform's registry.
+  local record="$TOOLS_BIN/../provider-mirror"
+  if [[ ! -d /opt/tf-plugins/registry.terraform.io/hashicorp/aws && ! -s $record ]]; then
+    local found
+    found=$(find / -xdev -path '*registry.terraform.io/hashicorp/aws/*' -name 'terraform-provider-aws_*' -print -quit 2>/dev/null || true)
+    if [[ -n $found ]]; then
+      echo "${found%%/registry.terraform.io/*}" >"$record"
+    fi
+  fi
+  go run ./cmd/tfrc
+
+  echo "install-tools: core tools ready"
+  say go "$(go version | cut -d' ' -f3)"
+  say node "$(node --version)"
+  say terraform "$(terraform version | head -1)"
+  say moto "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?')"
+  say prometheus "$(prometheus --version 2>&1 | head -1)"
+  say promtool "$(promtool --version 2>&1 | head -1)"
+  say node_exporter "$(node_exporter --version 2>&1 | head -1)"
+  say shellcheck "$(shellcheck --version | sed -n 2p)"
+}
+
+lint() {
+  go_tool tflint "github.com/terraform-linters/tflint@$TFLINT_VERSION"
+  go_tool tfsec "github.com/aquasecurity/tfsec/cmd/tfsec@$TFSEC_VERSION"
+  go_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  # The AWS ruleset: `go install` of it fails (replace directives), so it is
+  # built inside its module folder; tflint finds it via TFLINT_PLUGIN_DIR.
+  local plugins="$TOOLS_BIN/tflint-plugins" stamp="$TOOLS_BIN/.tflint-ruleset-aws.version"
+  if [[ ! -x $plugins/tflint-ruleset-aws || ! -f $stamp || $(cat "$stamp") != "$TFLINT_RULESET_AWS_VERSION" ]]; then
+    echo "install-tools: building tflint-ruleset-aws $TFLINT_RULESET_AWS_VERSION"
+    local dir
+    dir=$(GOFLAGS=-mod=mod go mod download -json "github.com/terraform-linters/tflint-ruleset-aws@$TFLINT_RULESET_AWS_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    [[ -d $dir ]] || die "could not download tflint-ruleset-aws $TFLINT_RULESET_AWS_VERSION"
+    mkdir -p "$plugins"
+    (cd "$dir" && GOFLAGS=-mod=mod go build -o "$plugins/tflint-ruleset-aws" .)
+    echo "$TFLINT_RULESET_AWS_VERSION" >"$stamp"
+  fi
+  echo "install-tools: lint tools ready"
+  say tflint "$(tflint --version | head -1)"
+  say tfsec "$(tfsec --version)"
+  say actionlint "$(actionlint -version | head -1)"
+}
+
+"$group"
