@@ -171,9 +171,16 @@ func contextString(v any) (string, error) {
 	}
 }
 
+// BuildEnv are PROMAWS_* variables of the build and test tooling, not
+// settings of the deployment: the tools cache and the e2e opt-out.
+var BuildEnv = []string{"PROMAWS_TOOLS_BIN", "PROMAWS_SKIP_E2E"}
+
 // unknownEnv reports PROMAWS_* variables that name no setting.
 func unknownEnv(env map[string]string) []error {
 	known := map[string]bool{}
+	for _, name := range BuildEnv {
+		known[name] = true
+	}
 	for _, f := range Fields {
 		known[f.Env()] = true
 	}

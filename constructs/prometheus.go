@@ -74,6 +74,9 @@ type PrometheusFargateService struct {
 // ContainerName is the name of the Prometheus container in the task.
 const ContainerName = "prometheus"
 
+// logStreamPrefix names the task's log streams (prefix/container/task-id).
+const logStreamPrefix = "prometheus"
+
 // NewPrometheusFargateService creates the cluster, roles, config, task and
 // service.
 func NewPrometheusFargateService(scope constructs.Construct, id string, props *PrometheusFargateServiceProps) *PrometheusFargateService {
@@ -145,7 +148,8 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 
 	s.ExecutionRole = newServiceRole(scope, "execution-role", p.Name+"-prometheus-exec", "ecs-tasks.amazonaws.com")
 	s.ExecutionRolePolicy = Policy(
-		Statement{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{*s.LogGroup.Arn() + ":*"}},
+		// Streams are created per task under the "prometheus/" prefix.
+		Statement{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{*s.LogGroup.Arn() + ":log-stream:" + logStreamPrefix + "/*"}},
 		Statement{Sid: "Config", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: []string{*s.Config.Arn()}},
 	)
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
@@ -241,7 +245,7 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 			"options": map[string]string{
 				"awslogs-group":         logGroup,
 				"awslogs-region":        p.Region,
-				"awslogs-stream-prefix": "prometheus",
+				"awslogs-stream-prefix": logStreamPrefix,
 			},
 		},
 	}}

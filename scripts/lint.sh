@@ -10,15 +10,20 @@ failed=0
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*"; failed=1; }
 
+export TFLINT_PLUGIN_DIR=${TFLINT_PLUGIN_DIR:-${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}/tflint-plugins}
+tools_bin=${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}
+
 step "versions"
 go version
-shellcheck --version | sed -n 2p
-tflint --version | head -1
-tfsec --version
+echo "shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
+tflint --version --config="$PWD/.tflint.hcl" | tr '\n' ' '; echo
+# A locally built tfsec prints no version of its own; the build records it.
+echo "tfsec $(sed 's/.*@//' "$tools_bin/.tfsec.version" 2>/dev/null || echo '(unknown build)')"
 if command -v actionlint >/dev/null; then echo "actionlint $(actionlint -version | head -1)"; fi
 
 step "gofmt"
-unformatted=$(gofmt -l $(git ls-files -co --exclude-standard -- '*.go'))
+mapfile -t go_files < <(git ls-files -co --exclude-standard -- '*.go')
+unformatted=$(gofmt -l "${go_files[@]}")
 [[ -z $unformatted ]] || fail "not gofmt-formatted: $unformatted"
 
 step "go vet"
@@ -29,13 +34,17 @@ mapfile -t bash_scripts < <(git ls-files -co --exclude-standard -- '*.sh' ':!doc
 shellcheck "${bash_scripts[@]}" || fail "shellcheck (bash)"
 shellcheck -s sh docker/*.sh || fail "shellcheck (sh)"
 
-stacks=(cdktf.out/stacks/*/)
-[[ -e ${stacks[0]} ]] || { echo "no synthesized stacks: run make synth"; exit 2; }
+# Every stack the app can produce: the synth of the current settings
+# (make synth), plus one with a state bucket so the bootstrap stack and the
+# S3 backend are linted too.
+[[ -e cdktf.out/stacks ]] || { echo "no synthesized stacks: run make synth"; exit 2; }
+rm -rf cdktf.out.lint
+CDKTF_OUTDIR=cdktf.out.lint PROMAWS_STATE_BUCKET=example-prometheus-tfstate bin/prometheus-aws
+stacks=(cdktf.out/stacks/*/ cdktf.out.lint/stacks/*/)
 
 step "policy checks (cmd/policycheck)"
-go run ./cmd/policycheck cdktf.out/stacks/*/cdk.tf.json || fail "policy checks"
+go run ./cmd/policycheck cdktf.out/stacks/*/cdk.tf.json cdktf.out.lint/stacks/*/cdk.tf.json || fail "policy checks"
 
-export TFLINT_PLUGIN_DIR=${TFLINT_PLUGIN_DIR:-${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}/tflint-plugins}
 for dir in "${stacks[@]}"; do
   step "tflint ${dir}"
   tflint --chdir="$dir" --config="$PWD/.tflint.hcl" --format=compact || fail "tflint $dir"

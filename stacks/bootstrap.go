@@ -22,7 +22,7 @@ type Bootstrap struct {
 func NewBootstrap(scope constructs.Construct, s *config.Settings) *Bootstrap {
 	name := s.BootstrapStackName()
 	stack := cdktf.NewTerraformStack(scope, jsii.String(name))
-	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
+	pinVersions(stack, s)
 	newProvider(stack, s, stateRegion(s))
 	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{Path: jsii.String(localStatePath(name))})
 	b := &Bootstrap{Stack: stack}
@@ -70,9 +70,27 @@ func newBackend(stack cdktf.TerraformStack, s *config.Settings) {
 		cfg.SkipRequestingAccountId = jsii.Bool(true)
 	}
 	cdktf.NewS3Backend(stack, cfg)
-	// Terraform's S3-native lock (a .tflock object beside the state);
-	// cdktf 0.20's S3BackendConfig predates the field.
-	stack.AddOverride(jsii.String("terraform.backend.s3.use_lockfile"), jsii.Bool(true))
+	if s.StateLockTable == "" {
+		// Terraform's S3-native lock (a .tflock object beside the state);
+		// cdktf 0.20's S3BackendConfig predates the field. Terraform < 1.10
+		// does not know it, hence the DynamoDB opt-in for those versions.
+		stack.AddOverride(jsii.String("terraform.backend.s3.use_lockfile"), jsii.Bool(true))
+	}
+}
+
+// requiredTerraform is the Terraform version the stacks need: 1.10 brought
+// S3-native locking; the DynamoDB opt-in exists for older versions.
+func requiredTerraform(s *config.Settings) string {
+	if s.RemoteState() && s.StateLockTable == "" {
+		return ">= 1.10"
+	}
+	return ">= 1.5"
+}
+
+// pinVersions sets the Terraform and AWS provider constraints of a stack.
+func pinVersions(stack cdktf.TerraformStack, s *config.Settings) {
+	stack.AddOverride(jsii.String("terraform.required_version"), jsii.String(requiredTerraform(s)))
+	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
 }
 
 // localStatePath is a local backend's state file, relative to the stack's

@@ -51,7 +51,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		return nil, err
 	}
 	stack := cdktf.NewTerraformStack(scope, jsii.String(s.StackName()))
-	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
+	pinVersions(stack, s)
 	newProvider(stack, s, s.Region)
 	newBackend(stack, s)
 

@@ -35,10 +35,11 @@ var variants = map[string]map[string]string{
 
 var (
 	// bootstraps holds the state stacks of the variants with a bucket.
-	bootstraps = map[string]*policy.Doc{}
-	synthed    = map[string]*policy.Doc{}
-	settings = map[string]*config.Settings{}
-	outDirs  = map[string]string{}
+	bootstraps    = map[string]*policy.Doc{}
+	bootstrapDirs = map[string]string{}
+	synthed       = map[string]*policy.Doc{}
+	settings      = map[string]*config.Settings{}
+	outDirs       = map[string]string{}
 )
 
 func TestMain(m *testing.M) {
@@ -60,11 +61,12 @@ func TestMain(m *testing.M) {
 			}
 			app.Synth()
 			if s.RemoteState() {
-				b, err := policy.ParseFile(filepath.Join(out, "stacks", s.BootstrapStackName(), "cdk.tf.json"))
+				bdir := filepath.Join(out, "stacks", s.BootstrapStackName())
+				b, err := policy.ParseFile(filepath.Join(bdir, "cdk.tf.json"))
 				if err != nil {
 					panic(err)
 				}
-				bootstraps[name] = b
+				bootstraps[name], bootstrapDirs[name] = b, bdir
 			}
 			dir := filepath.Join(out, "stacks", s.StackName())
 			d, err := policy.ParseFile(filepath.Join(dir, "cdk.tf.json"))
@@ -466,6 +468,12 @@ func TestS3BackendWithNativeLocking(t *testing.T) {
 		t.Error("remote state must replace the local backend")
 	}
 	ddb := policy.Path(synthed["remote-ddb"].Raw, "terraform", "backend", "s3")
+	if policy.Path(ddb, "use_lockfile") != nil || policy.Path(synthed["remote-ddb"].Raw, "terraform", "required_version") != ">= 1.5" {
+		t.Errorf("the DynamoDB opt-in is for Terraform < 1.10, which rejects use_lockfile: %v", ddb)
+	}
+	if policy.Path(synthed["remote"].Raw, "terraform", "required_version") != ">= 1.10" {
+		t.Error("S3-native locking needs Terraform >= 1.10")
+	}
 	if policy.Path(ddb, "dynamodb_table") != "tf-locks" || policy.Path(ddb, "use_path_style") != true || policy.Path(ddb, "endpoints", "s3") != "http://127.0.0.1:5000" {
 		t.Errorf("opt-in lock table and local-profile endpoints: %v", ddb)
 	}

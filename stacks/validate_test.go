@@ -1,0 +1,47 @@
+package stacks
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
+)
+
+// TestTerraformValidate runs `terraform init` and `terraform validate` with
+// the real AWS provider (the local mirror here, the registry elsewhere) on
+// the synthesized JSON: the schema, not just our reading of it, must accept
+// every variant.
+func TestTerraformValidate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dirs := map[string]string{}
+	for name, dir := range outDirs {
+		dirs[name] = dir
+	}
+	for name, dir := range bootstrapDirs {
+		dirs[name+"/bootstrap"] = dir
+	}
+	for name, dir := range dirs {
+		t.Run(name, func(t *testing.T) {
+			tf, err := tfenv.New(ctx, dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+				t.Fatalf("terraform init: %v", err)
+			}
+			out, err := tf.Validate(ctx)
+			if err != nil {
+				t.Fatalf("terraform validate: %v", err)
+			}
+			if !out.Valid {
+				for _, d := range out.Diagnostics {
+					t.Errorf("%s: %s: %s", d.Severity, d.Summary, d.Detail)
+				}
+			}
+		})
+	}
+}
