@@ -8,9 +8,7 @@
 package e2e
 
 import (
-	"fmt"
-	"net/url"
-	"sort"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -231,49 +229,17 @@ func tagValue(tags []ec2types.Tag, key string) string {
 	return ""
 }
 
-// waitForNodes polls the targets of job "node" until they are exactly the
-// given instances, all up, and every scrape goes to loopback.
+// waitForNodes waits until the node targets are exactly ids, all up, all
+// scraped on loopback.
 func (p *prometheus) waitForNodes(t *testing.T, ids []string) []promapi.Target {
 	t.Helper()
-	want := append([]string(nil), ids...)
-	sort.Strings(want)
-	var last []promapi.Target
-	var lastErr error
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
-		targets, err := p.api.Targets(p.ctx, "node")
-		last, lastErr = targets, err
-		if err == nil {
-			// The network rule comes first: every scrape stays on loopback.
-			for _, tg := range targets {
-				u, perr := url.Parse(tg.ScrapeURL)
-				if perr != nil || u.Hostname() != "127.0.0.1" {
-					t.Fatalf("scrape URL %q is not loopback: the local overlay must rewrite every address", tg.ScrapeURL)
-				}
-			}
-			var got []string
-			up := true
-			for _, tg := range targets {
-				got = append(got, tg.Labels["instance_id"])
-				up = up && tg.Health == "up"
-			}
-			sort.Strings(got)
-			if strings.Join(got, ",") == strings.Join(want, ",") && up {
-				return targets
-			}
-		}
-		time.Sleep(2 * time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, 3*time.Minute)
+	defer cancel()
+	targets, err := p.api.WaitForTargets(ctx, "node", ids)
+	if err != nil {
+		t.Fatalf("%v\nprometheus log:\n%s", err, p.logTail())
 	}
-	t.Fatalf("targets never became exactly %v, all up; last: %s (err %v)\nprometheus log:\n%s", want, describe(last), lastErr, p.logTail())
-	return nil
-}
-
-func describe(ts []promapi.Target) string {
-	var parts []string
-	for _, tg := range ts {
-		parts = append(parts, fmt.Sprintf("%s=%s(%s)", tg.Labels["instance_id"], tg.Health, tg.LastError))
-	}
-	return "[" + strings.Join(parts, " ") + "]"
+	return targets
 }
 
 // startTime is Prometheus's process start, to prove it was not restarted.

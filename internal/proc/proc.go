@@ -65,6 +65,11 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	cmd.Dir, cmd.Env = s.Dir, s.Env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if !s.Detach {
+		// Die with the caller even if it crashes (a panicking test binary
+		// runs no cleanup): no stray emulators.
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", s.Name, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -110,4 +111,48 @@ func (c *Client) Scalar(ctx context.Context, query string) (string, error) {
 	}
 	s, _ := data.Result[0].Value[1].(string)
 	return s, nil
+}
+
+// WaitForTargets polls the targets of job until their instance_id labels are
+// exactly ids and all are up, or ctx ends. Every scrape URL must be on
+// loopback (the local profile's promise): anything else fails at once.
+func (c *Client) WaitForTargets(ctx context.Context, job string, ids []string) ([]Target, error) {
+	want := append([]string(nil), ids...)
+	sort.Strings(want)
+	var last []Target
+	var lastErr error
+	for {
+		targets, err := c.Targets(ctx, job)
+		last, lastErr = targets, err
+		if err == nil {
+			var got []string
+			up := true
+			for _, tg := range targets {
+				u, perr := url.Parse(tg.ScrapeURL)
+				if perr != nil || u.Hostname() != "127.0.0.1" {
+					return nil, fmt.Errorf("scrape URL %q is not loopback: the local overlay must rewrite every address", tg.ScrapeURL)
+				}
+				got = append(got, tg.Labels["instance_id"])
+				up = up && tg.Health == "up"
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") == strings.Join(want, ",") && up {
+				return targets, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return last, fmt.Errorf("targets of job %s never became exactly %v, all up; last: %s (error %v)", job, want, Describe(last), lastErr)
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// Describe summarises targets for messages.
+func Describe(ts []Target) string {
+	var parts []string
+	for _, tg := range ts {
+		parts = append(parts, fmt.Sprintf("%s=%s(%s)", tg.Labels["instance_id"], tg.Health, tg.LastError))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }

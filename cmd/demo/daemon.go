@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
+	"github.com/prometheus-aws/prometheus-aws/internal/proc"
+	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
+	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
+	"github.com/prometheus-aws/prometheus-aws/promconfig"
+)
+
+// demoEnv are the settings the demo adds to the user's: the emulator
+// endpoint and a short discovery refresh, so nodes show up in seconds.
+func demoEnv(endpoint string) map[string]string {
+	env := config.OSEnv()
+	env["PROMAWS_ENDPOINT"] = endpoint
+	if _, set := env["PROMAWS_REFRESH_INTERVAL"]; !set {
+		env["PROMAWS_REFRESH_INTERVAL"] = "10s"
+	}
+	if _, set := env["PROMAWS_SCRAPE_INTERVAL"]; !set {
+		env["PROMAWS_SCRAPE_INTERVAL"] = "10s"
+	}
+	return env
+}
+
+func logf(format string, args ...any) {
+	fmt.Printf("%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// daemon is the supervisor inside the loopback-only namespace. It brings the
+// demo up, reports readiness in ready.json, serves the Prometheus bridge,
+// and on SIGTERM destroys the stack and stops what it started.
+func daemon() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
+
+	d := &supervisor{ctx: ctx}
+	defer d.stop()
+	if err := d.start(); err != nil {
+		_ = os.WriteFile(failedFile, []byte(err.Error()), 0o644)
+		logf("FAILED: %v", err)
+		d.teardown()
+		return err
+	}
+	<-term
+	logf("stopping: destroying the stack in the emulator")
+	d.teardown()
+	return nil
+}
+
+type supervisor struct {
+	ctx      context.Context
+	emu      *emulator.Emulator
+	tf       *tfexec.Terraform
+	procs    []*proc.Process
+	listener net.Listener
+	applied  bool
+}
+
+func (d *supervisor) start() error {
+	abs, _ := filepath.Abs(Dir)
+	neBin, err := tools.Find("node_exporter")
+	if err != nil {
+		return err
+	}
+	promBin, err := tools.Find("prometheus")
+	if err != nil {
+		return err
+	}
+	logf("starting the AWS emulator (moto) on loopback")
+	emu, err := emulator.Start(d.ctx, emulator.Options{Dir: abs})
+	if err != nil {
+		return err
+	}
+	d.emu = emu
+	d.procs = append(d.procs, emu.Process)
+	logf("emulator at %s", emu.Endpoint())
+
+	ctxJSON, err := config.LoadContext(".")
+	if err != nil {
+		return err
+	}
+	env := demoEnv(emu.Endpoint())
+	s, err := config.Load(ctxJSON, env)
+	if err != nil {
+		return fmt.Errorf("invalid settings:\n%v", err)
+	}
+
+	logf("synthesizing stack %s with the local profile", s.StackName())
+	synth := exec.CommandContext(d.ctx, "bin/prometheus-aws")
+	synth.Env = append(os.Environ(), "CDKTF_OUTDIR="+filepath.Join(abs, "cdktf.out"), "PROMAWS_ENDPOINT="+emu.Endpoint(),
+		"PROMAWS_REFRESH_INTERVAL="+s.RefreshInterval, "PROMAWS_SCRAPE_INTERVAL="+s.ScrapeInterval)
+	synth.Stdout, synth.Stderr = os.Stdout, os.Stdout
+	if err := synth.Run(); err != nil {
+		return fmt.Errorf("synth: %v (run make build first)", err)
+	}
+
+	stackDir := filepath.Join(abs, "cdktf.out", "stacks", s.StackName())
+	d.tf, err = tfenv.New(d.ctx, stackDir, emu.Env(s.Region))
+	if err != nil {
+		return err
+	}
+	d.tf.SetStdout(os.Stdout)
+	d.tf.SetStderr(os.Stdout)
+	logf("terraform init")
+	if err := d.tf.Init(d.ctx); err != nil {
+		return fmt.Errorf("terraform init: %v", err)
+	}
+	logf("terraform apply (about a minute)")
+	d.applied = true
+	if err := d.tf.Apply(d.ctx); err != nil {
+		return fmt.Errorf("terraform apply: %v", err)
+	}
+	d.tf.SetStdout(io.Discard)
+
+	nePort, err := proc.FreePort()
+	if err != nil {
+		return err
+	}
+	logf("starting node_exporter on 127.0.0.1:%d (every emulated node's scrape lands here)", nePort)
+	ne, err := proc.Start(d.ctx, proc.Spec{Name: "node_exporter", Path: neBin, Dir: abs,
+		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(nePort)}})
+	if err != nil {
+		return err
+	}
+	d.procs = append(d.procs, ne)
+
+	cfg := promconfig.Generate(s)
+	if err := cfg.ApplyLocal(promconfig.LocalOptions{Endpoint: emu.Endpoint(), AccessKey: emulator.AccessKey, SecretKey: emulator.SecretKey,
+		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort)}); err != nil {
+		return err
+	}
+	yaml, err := cfg.YAML()
+	if err != nil {
+		return err
+	}
+	cfgFile := filepath.Join(abs, "prometheus.yml")
+	if err := os.WriteFile(cfgFile, yaml, 0o600); err != nil {
+		return err
+	}
+	promURL := fmt.Sprintf("http://127.0.0.1:%d", s.PrometheusPort)
+	logf("starting Prometheus on %s with the generated configuration (%s)", promURL, cfgFile)
+	p, err := proc.Start(d.ctx, proc.Spec{Name: "prometheus", Path: promBin, Dir: abs,
+		// Prometheus 3 discovers nothing while AWS_CA_BUNDLE is set.
+		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + abs},
+		Args: []string{"--config.file=" + cfgFile, "--storage.tsdb.path=" + filepath.Join(abs, "data"),
+			"--web.listen-address=127.0.0.1:" + strconv.Itoa(s.PrometheusPort)}})
+	if err != nil {
+		return err
+	}
+	d.procs = append(d.procs, p)
+	if err := proc.WaitHTTP(d.ctx, promURL+"/-/ready", p); err != nil {
+		return err
+	}
+
+	awsCfg, err := emu.AWSConfig(d.ctx, s.Region)
+	if err != nil {
+		return err
+	}
+	group, err := autoscaling.NewFromConfig(awsCfg).DescribeAutoScalingGroups(d.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{s.Name("node")}})
+	if err != nil || len(group.AutoScalingGroups) != 1 {
+		return fmt.Errorf("node group %s: %v", s.Name("node"), err)
+	}
+	var ids []string
+	for _, i := range group.AutoScalingGroups[0].Instances {
+		ids = append(ids, aws.ToString(i.InstanceId))
+	}
+	logf("waiting until Prometheus discovers all %d nodes and they are up (refresh every %s)", len(ids), s.RefreshInterval)
+	wctx, cancel := context.WithTimeout(d.ctx, 5*time.Minute)
+	defer cancel()
+	targets, err := promapi.New(promURL).WaitForTargets(wctx, promconfig.NodeJob, ids)
+	if err != nil {
+		return fmt.Errorf("%v\nprometheus log:\n%s", err, p.LogTail(20))
+	}
+	health := map[string]string{}
+	for _, tg := range targets {
+		health[tg.Labels["instance_id"]] = tg.Health
+	}
+
+	ready := &Ready{Endpoint: emu.Endpoint(), InnerURL: promURL, Stack: s.StackName(), StartedAt: time.Now().Format(time.RFC3339)}
+	if len(ids) > 0 {
+		out, err := ec2.NewFromConfig(awsCfg).DescribeInstances(d.ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+		if err != nil {
+			return err
+		}
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				name := ""
+				for _, t := range i.Tags {
+					if aws.ToString(t.Key) == "Name" {
+						name = aws.ToString(t.Value)
+					}
+				}
+				ready.Instances = append(ready.Instances, Node{ID: aws.ToString(i.InstanceId), Name: name,
+					Zone: aws.ToString(i.Placement.AvailabilityZone), State: string(i.State.Name), Health: health[aws.ToString(i.InstanceId)]})
+			}
+		}
+	}
+	for _, pr := range d.procs {
+		ready.Processes = append(ready.Processes, pr.PID)
+	}
+
+	// The bridge: a unix socket (files cross network namespaces) that the
+	// host-side forwarder connects to; each connection is relayed to
+	// Prometheus on loopback here.
+	_ = os.Remove(socketFile)
+	d.listener, err = net.Listen("unix", socketFile)
+	if err != nil {
+		return err
+	}
+	go serveBridge(d.listener, promURL[len("http://"):])
+
+	data, _ := json.MarshalIndent(ready, "", "  ")
+	if err := os.WriteFile(readyFile, data, 0o644); err != nil {
+		return err
+	}
+	logf("ready: %d nodes discovered and up", len(ids))
+	return nil
+}
+
+// teardown destroys the stack (if one was applied) while the emulator still
+// runs, then stops every process the supervisor started.
+func (d *supervisor) teardown() {
+	if d.applied && d.tf != nil && d.emu != nil {
+		d.tf.SetStdout(os.Stdout)
+		if err := d.tf.Destroy(context.Background()); err != nil {
+			logf("terraform destroy failed (the emulator's state is discarded with it anyway): %v", err)
+		} else {
+			logf("stack destroyed")
+		}
+		d.applied = false
+	}
+	d.stop()
+}
+
+func (d *supervisor) stop() {
+	if d.listener != nil {
+		d.listener.Close()
+		d.listener = nil
+	}
+	for i := len(d.procs) - 1; i >= 0; i-- {
+		logf("stopping %s (PID %d)", d.procs[i].Name, d.procs[i].PID)
+		d.procs[i].Stop()
+	}
+	d.procs = nil
+}
