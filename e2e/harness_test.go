@@ -295,7 +295,7 @@ func (h *harness) startPrometheus(t *testing.T, s *config.Settings) *prometheus 
 	cfg := promconfig.Generate(s)
 	if err := cfg.ApplyLocal(promconfig.LocalOptions{
 		Endpoint: h.emu.Endpoint(), AccessKey: "test", SecretKey: "test",
-		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort),
+		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort), CAFile: h.emu.CAFile,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -47,13 +47,19 @@ type StaticConfig struct {
 
 // EC2SDConfig is one EC2 service discovery.
 type EC2SDConfig struct {
-	Region          string   `yaml:"region"`
-	Endpoint        string   `yaml:"endpoint,omitempty"`
-	AccessKey       string   `yaml:"access_key,omitempty"`
-	SecretKey       string   `yaml:"secret_key,omitempty"`
-	Port            int      `yaml:"port"`
-	RefreshInterval string   `yaml:"refresh_interval"`
-	Filters         []Filter `yaml:"filters"`
+	Region          string     `yaml:"region"`
+	Endpoint        string     `yaml:"endpoint,omitempty"`
+	AccessKey       string     `yaml:"access_key,omitempty"`
+	SecretKey       string     `yaml:"secret_key,omitempty"`
+	TLSConfig       *TLSConfig `yaml:"tls_config,omitempty"`
+	Port            int        `yaml:"port"`
+	RefreshInterval string     `yaml:"refresh_interval"`
+	Filters         []Filter   `yaml:"filters"`
+}
+
+// TLSConfig trusts a private certificate authority.
+type TLSConfig struct {
+	CAFile string `yaml:"ca_file"`
 }
 
 // Filter is a server-side EC2 DescribeInstances filter.
@@ -147,6 +153,8 @@ type LocalOptions struct {
 	// TargetAddress (host:port, loopback) receives every node scrape: the
 	// emulated instances' private IPs exist nowhere.
 	TargetAddress string
+	// CAFile, when set, is the emulator's certificate (it speaks HTTPS).
+	CAFile string
 }
 
 // ApplyLocal overlays the local profile on every EC2 job: the emulator
@@ -169,6 +177,9 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 		for j := range sc.EC2SDConfigs {
 			sd := &sc.EC2SDConfigs[j]
 			sd.Endpoint, sd.AccessKey, sd.SecretKey = o.Endpoint, o.AccessKey, o.SecretKey
+			if o.CAFile != "" {
+				sd.TLSConfig = &TLSConfig{CAFile: o.CAFile}
+			}
 		}
 		sc.RelabelConfigs = append(sc.RelabelConfigs, RelabelConfig{
 			TargetLabel: "__address__", Replacement: o.TargetAddress,

@@ -116,7 +116,7 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-var local = LocalOptions{Endpoint: "http://127.0.0.1:5000", AccessKey: "test", SecretKey: "test", TargetAddress: "127.0.0.1:9100"}
+var local = LocalOptions{Endpoint: "https://127.0.0.1:5000", AccessKey: "test", SecretKey: "test", TargetAddress: "127.0.0.1:9100", CAFile: "/tmp/emulator-cert.pem"}
 
 func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 	base := Generate(config.Defaults())
@@ -126,7 +126,7 @@ func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 	}
 	job := nodeJob(t, over)
 	sd := job.EC2SDConfigs[0]
-	if sd.Endpoint != local.Endpoint || sd.AccessKey != "test" || sd.SecretKey != "test" {
+	if sd.Endpoint != local.Endpoint || sd.AccessKey != "test" || sd.SecretKey != "test" || sd.TLSConfig == nil || sd.TLSConfig.CAFile != local.CAFile {
 		t.Errorf("overlay must point discovery at the emulator: %+v", sd)
 	}
 	last := job.RelabelConfigs[len(job.RelabelConfigs)-1]
@@ -134,7 +134,7 @@ func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 		t.Errorf("overlay must end with the address rewrite: %+v", last)
 	}
 	// Undo exactly the overlay: what is left must equal the AWS config.
-	sd.Endpoint, sd.AccessKey, sd.SecretKey = "", "", ""
+	sd.Endpoint, sd.AccessKey, sd.SecretKey, sd.TLSConfig = "", "", "", nil
 	job.EC2SDConfigs[0] = sd
 	job.RelabelConfigs = job.RelabelConfigs[:len(job.RelabelConfigs)-1]
 	over.ScrapeConfigs[1] = job

@@ -32,6 +32,9 @@ func NewBootstrap(scope constructs.Construct, s *config.Settings) *Bootstrap {
 		AllowDestroy:   s.StateBucketAllowDestroy,
 		LockTableName:  s.StateLockTable,
 	})
+	if s.Local() {
+		b.emulatorGaps()
+	}
 	output(stack, "state_bucket", b.State.Bucket.Bucket())
 	return b
 }

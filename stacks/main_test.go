@@ -510,6 +510,9 @@ func TestStateBucketIsProtected(t *testing.T) {
 	if policy.Num(policy.Path(lc, "rule", "noncurrent_version_expiration", "noncurrent_days")) != 90 {
 		t.Errorf("old versions expire after 90 days by default: %v", lc)
 	}
+	if _, p := one(t, bootstraps["remote-ddb"], "aws_s3_bucket_policy"); policy.Num(p["count"]) != 0 || pol["count"] != nil {
+		t.Error("only the local profile drops the bucket policy (moto gap)")
+	}
 	if len(b.Of("aws_dynamodb_table")) != 0 || len(bootstraps["remote-ddb"].Of("aws_dynamodb_table")) != 1 {
 		t.Error("a DynamoDB lock table exists only when opted in")
 	}

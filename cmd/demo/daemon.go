@@ -148,7 +148,7 @@ func (d *supervisor) start() error {
 
 	cfg := promconfig.Generate(s)
 	if err := cfg.ApplyLocal(promconfig.LocalOptions{Endpoint: emu.Endpoint(), AccessKey: emulator.AccessKey, SecretKey: emulator.SecretKey,
-		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort)}); err != nil {
+		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort), CAFile: emu.CAFile}); err != nil {
 		return err
 	}
 	yaml, err := cfg.YAML()

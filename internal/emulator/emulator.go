@@ -9,6 +9,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -43,10 +44,14 @@ type Options struct {
 	Detach bool
 }
 
-// Emulator is a running moto server.
+// Emulator is a running moto server, speaking HTTPS with its own
+// throw-away certificate.
 type Emulator struct {
 	endpoint string
-	Process  *proc.Process
+	// CAFile is the PEM certificate clients must trust.
+	CAFile  string
+	Process *proc.Process
+	client  *http.Client
 }
 
 // CheckLoopbackOnly returns an error unless this network namespace has no
@@ -92,27 +97,41 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
 		"AWS_EC2_METADATA_DISABLED=true",
 	)
+	cert, key, err := writeCertificate(o.Dir)
+	if err != nil {
+		return nil, err
+	}
 	p, err := proc.Start(ctx, proc.Spec{
 		Name: "moto", Path: moto, Dir: o.Dir, Env: env, Detach: o.Detach,
-		Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(o.Port)},
+		Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(o.Port), "-c", cert, "-k", key},
 	})
 	if err != nil {
 		return nil, err
 	}
-	e := &Emulator{endpoint: "http://127.0.0.1:" + strconv.Itoa(o.Port), Process: p}
-	if err := proc.WaitHTTP(ctx, e.endpoint+"/moto-api/", p); err != nil {
+	e, err := Attach("https://127.0.0.1:"+strconv.Itoa(o.Port), cert)
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	e.Process = p
+	if err := proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", p); err != nil {
 		p.Stop()
 		return nil, err
 	}
 	return e, nil
 }
 
-// Attach returns a handle on an emulator started earlier (the demo's).
-func Attach(endpoint string) (*Emulator, error) {
+// Attach returns a handle on an emulator at endpoint whose certificate is
+// caFile.
+func Attach(endpoint, caFile string) (*Emulator, error) {
 	if !config.IsLoopbackEndpoint(endpoint) {
 		return nil, fmt.Errorf("emulator endpoint %q is not loopback", endpoint)
 	}
-	return &Emulator{endpoint: endpoint}, nil
+	client, err := httpClient(caFile)
+	if err != nil {
+		return nil, err
+	}
+	return &Emulator{endpoint: endpoint, CAFile: caFile, client: client}, nil
 }
 
 // baseEnv is the environment passed on to tools: PATH and HOME only, never
@@ -139,7 +158,7 @@ func (e *Emulator) Stop() {
 
 // Reset wipes every resource in the emulator.
 func (e *Emulator) Reset() error {
-	resp, err := http.Post(e.endpoint+"/moto-api/reset", "application/json", nil)
+	resp, err := e.client.Post(e.endpoint+"/moto-api/reset", "application/json", nil)
 	if err != nil {
 		return err
 	}
@@ -151,22 +170,31 @@ func (e *Emulator) Reset() error {
 }
 
 // Env is the environment for Terraform and other AWS clients aimed at the
-// emulator: PATH/HOME, static credentials, no metadata, the endpoint.
+// emulator: PATH/HOME, static credentials, no metadata, the endpoint and
+// its certificate.
 func (e *Emulator) Env(region string) []string {
 	return append(baseEnv(),
 		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL="+e.endpoint,
+		"AWS_CA_BUNDLE="+e.CAFile,
 		"AWS_REGION="+region, "AWS_DEFAULT_REGION="+region,
 	)
 }
 
 // AWSConfig is an SDK configuration aimed at the emulator.
 func (e *Emulator) AWSConfig(ctx context.Context, region string) (aws.Config, error) {
+	ca, err := os.ReadFile(e.CAFile)
+	if err != nil {
+		return aws.Config{}, err
+	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
 		awsconfig.WithRegion(region),
 		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")),
 		awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+		// Trust the emulator's certificate (this also overrides an
+		// AWS_CA_BUNDLE in the caller's environment).
+		awsconfig.WithCustomCABundle(bytes.NewReader(ca)),
 	)
 	if err != nil {
 		return cfg, err

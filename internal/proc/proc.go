@@ -121,7 +121,12 @@ func Tail(path string, n int) string {
 // WaitHTTP polls url until it answers 200, the process exits, or ctx ends.
 // The error carries the tail of the process log.
 func WaitHTTP(ctx context.Context, url string, p *Process) error {
-	client := &http.Client{Timeout: 2 * time.Second}
+	return WaitHTTPWith(ctx, &http.Client{Timeout: 2 * time.Second}, url, p)
+}
+
+// WaitHTTPWith is WaitHTTP with a given client (e.g. one trusting a
+// private certificate).
+func WaitHTTPWith(ctx context.Context, client *http.Client, url string, p *Process) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		resp, err := client.Get(url)
