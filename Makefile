@@ -64,6 +64,10 @@ plan: synth ## terraform plan of the main stack (uses your AWS credentials)
 deploy: synth ## terraform apply of the main stack (uses your AWS credentials)
 	@scripts/terraform-stack.sh apply
 
+.PHONY: bootstrap
+bootstrap: synth ## Create the Terraform state bucket (needs stateBucket set)
+	@STACK=bootstrap scripts/terraform-stack.sh apply
+
 .PHONY: destroy
 destroy: synth ## terraform destroy of the main stack
 	@scripts/terraform-stack.sh destroy
@@ -94,7 +98,9 @@ demo-down: ## Destroy the demo stack and stop exactly the processes the demo sta
 	@go run ./cmd/demo down
 
 .PHONY: screenshot
-screenshot: ## Screenshot the demo's Prometheus targets page into docs/targets.png
+screenshot: ## Screenshot the running demo's targets page into docs/targets.png (needs the UI build)
+	@scripts/install-tools.sh --with-chromium
+	@scripts/build-prometheus-ui.sh
 	@go run ./cmd/demo screenshot docs/targets.png
 
 .PHONY: clean

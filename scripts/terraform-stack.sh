@@ -7,11 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 action=${1:?usage: terraform-stack.sh plan|apply|destroy}
+# STACK: a stack name, "bootstrap" (the *-state stack), or empty for the
+# main stack (the one that is not *-state).
 stack=${STACK:-}
-if [[ -z $stack ]]; then
-  mapfile -t stacks < <(find cdktf.out/stacks -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort)
+if [[ -z $stack || $stack == bootstrap ]]; then
+  if [[ $stack == bootstrap ]]; then pattern='-state$'; else pattern='-state$|^$'; fi
+  mapfile -t stacks < <(find cdktf.out/stacks -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort |
+    if [[ $stack == bootstrap ]]; then grep -E -- "$pattern"; else grep -Ev -- "$pattern"; fi)
   if [[ ${#stacks[@]} -ne 1 ]]; then
-    echo "terraform-stack.sh: found stacks: ${stacks[*]:-none}; run make synth, or pick one with STACK=<name>" >&2
+    hint="run make synth"
+    [[ $stack == bootstrap ]] && hint="set stateBucket (PROMAWS_STATE_BUCKET) and run make synth"
+    echo "terraform-stack.sh: no single ${stack:-main} stack in cdktf.out/stacks (found: ${stacks[*]:-none}); $hint, or pick one with STACK=<name>" >&2
     exit 2
   fi
   stack=${stacks[0]}
@@ -19,7 +25,13 @@ fi
 dir=cdktf.out/stacks/$stack
 [[ -f $dir/cdk.tf.json ]] || { echo "terraform-stack.sh: $dir/cdk.tf.json missing; run make synth" >&2; exit 2; }
 
-terraform -chdir="$dir" init -input=false >/dev/null
+if ! terraform -chdir="$dir" init -input=false >"$dir/init.log" 2>&1; then
+  cat "$dir/init.log" >&2
+  if grep -q '"s3"' "$dir/cdk.tf.json"; then
+    echo "terraform-stack.sh: the S3 backend could not be initialised. Does the state bucket exist? Create it with: make bootstrap" >&2
+  fi
+  exit 1
+fi
 case $action in
   plan)
     terraform -chdir="$dir" plan -input=false ;;

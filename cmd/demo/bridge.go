@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,9 @@ func screenshot(out string) error {
 	r, err := readReady()
 	if err != nil || r.URL == "" {
 		return fmt.Errorf("no demo is running: run make demo first")
+	}
+	if resp, err := http.Get(r.URL + "/targets"); err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the demo's Prometheus serves no web UI (plain go install build): run scripts/build-prometheus-ui.sh, then make demo-down && make demo")
 	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {

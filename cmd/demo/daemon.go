@@ -84,9 +84,13 @@ func (d *supervisor) start() error {
 	if err != nil {
 		return err
 	}
-	promBin, err := tools.Find("prometheus")
+	// The build with the web UI (scripts/build-prometheus-ui.sh) when there
+	// is one; the plain build serves the API only.
+	promBin, err := tools.Find("prometheus-ui")
 	if err != nil {
-		return err
+		if promBin, err = tools.Find("prometheus"); err != nil {
+			return err
+		}
 	}
 	logf("starting the AWS emulator (moto) on loopback")
 	emu, err := emulator.Start(d.ctx, emulator.Options{Dir: abs})
