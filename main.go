@@ -8,6 +8,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/jsii-runtime-go"
@@ -18,26 +19,35 @@ import (
 )
 
 func main() {
-	os.Exit(run())
-}
-
-func run() int {
 	if len(os.Args) > 1 && os.Args[1] == "settings" {
 		config.WriteReference(os.Stdout) // for ./help; needs no jsii
-		return 0
+		return
 	}
-	ctx, err := config.LoadContext(".")
+	settings, err := settingsOrExplain(".", config.OSEnv(), os.Stderr)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "prometheus-aws:", err)
-		return 2
+		os.Exit(2)
 	}
-	// Validate before the jsii runtime starts: bad input writes nothing.
-	settings, err := config.Load(ctx, config.OSEnv())
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "prometheus-aws: invalid settings (nothing was synthesized):\n%v\nSee ./help for every setting.\n", err)
-		return 2
-	}
+	os.Exit(synth(settings))
+}
 
+// settingsOrExplain loads and validates the settings before the jsii
+// runtime starts, so bad input writes nothing; problems go to w.
+func settingsOrExplain(dir string, env map[string]string, w io.Writer) (*config.Settings, error) {
+	ctx, err := config.LoadContext(dir)
+	if err != nil {
+		fmt.Fprintln(w, "prometheus-aws:", err)
+		return nil, err
+	}
+	settings, err := config.Load(ctx, env)
+	if err != nil {
+		fmt.Fprintf(w, "prometheus-aws: invalid settings (nothing was synthesized):\n%v\nSee ./help for every setting.\n", err)
+		return nil, err
+	}
+	return settings, nil
+}
+
+// synth writes every stack of the settings to cdktf.out (or CDKTF_OUTDIR).
+func synth(settings *config.Settings) int {
 	// Without Close the jsii runtime leaves a temp folder per run.
 	defer jsii.Close()
 	app := cdktf.NewApp(nil)

@@ -24,7 +24,8 @@ cd "$work/prometheus/web/ui"
 
 echo "build-prometheus-ui: installing pnpm 10 and the UI's packages (npm registry)"
 npm install --no-save --prefix "$work/pnpm" pnpm@10 >/dev/null
-pnpm="$work/pnpm/node_modules/.bin/pnpm"
+export PATH="$work/pnpm/node_modules/.bin:$PATH" # build_ui.sh calls pnpm by name
+pnpm=pnpm
 # The newest @mantine/code-highlight the registry serves.
 node -e '
   const fs = require("fs"); const p = "mantine-ui/package.json";
@@ -34,9 +35,9 @@ node -e '
 echo "build-prometheus-ui: building the UI"
 "$pnpm" run build:mantine-ui >/dev/null
 cd "$work/prometheus"
-scripts/compress_assets.sh
+bash scripts/compress_assets.sh # module-cache copies lose the exec bit
 echo "build-prometheus-ui: compiling prometheus with the UI embedded"
-go build -tags builtinassets -ldflags "-X github.com/prometheus/common/version.Version=3.16.0" \
+GOWORK=off go build -tags builtinassets -ldflags "-X github.com/prometheus/common/version.Version=3.16.0" \
   -o "$TOOLS_BIN/prometheus-ui" ./cmd/prometheus
 echo "$VERSION" >"$TOOLS_BIN/.prometheus-ui.version"
 echo "build-prometheus-ui: $TOOLS_BIN/prometheus-ui ready"
