@@ -101,12 +101,7 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	n := &NodeExporterInstance{Construct: scope}
 
-	n.SecurityGroup = securitygroup.NewSecurityGroup(scope, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
-		Name:        jsii.String(p.Name + "-sg"),
-		Description: jsii.String("node_exporter nodes: metrics port open to Prometheus only"),
-		VpcId:       p.VpcId,
-		Tags:        nameTag(p.Name + "-sg"),
-	})
+	n.SecurityGroup = newSecurityGroup(scope, p.Name+"-sg", "node_exporter nodes: metrics port open to Prometheus only", p.VpcId)
 	// Scraper -> node on the metrics port, as a pair of rules that reference
 	// each other's security group (never a CIDR). Descriptions are left off
 	// SG-referencing rules on purpose: moto drops them, which would show as
@@ -127,25 +122,8 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 	})
 	// HTTPS out: the node_exporter download, package repositories and the
 	// SSM agent. Without a NAT gateway this goes straight to the internet.
-	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("https-out"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
-		SecurityGroupId: n.SecurityGroup.Id(),
-		Description:     jsii.String("HTTPS to AWS APIs, package repositories and the node_exporter release"),
-		CidrIpv4:        jsii.String("0.0.0.0/0"),
-		IpProtocol:      jsii.String("tcp"),
-		FromPort:        jsii.Number(443),
-		ToPort:          jsii.Number(443),
-	})
-	for i, cidr := range p.SSHCidrs {
-		vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(fmt.Sprintf("ssh-%d", i)), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
-			SecurityGroupId: n.SecurityGroup.Id(),
-			Description:     jsii.String("SSH (opted in with sshKeyName)"),
-			CidrIpv4:        cidrV4(cidr),
-			CidrIpv6:        cidrV6(cidr),
-			IpProtocol:      jsii.String("tcp"),
-			FromPort:        jsii.Number(22),
-			ToPort:          jsii.Number(22),
-		})
-	}
+	httpsEgress(scope, n.SecurityGroup, "HTTPS to AWS APIs, package repositories and the node_exporter release")
+	cidrIngress(scope, "ssh", n.SecurityGroup, p.SSHCidrs, 22, "SSH (opted in with sshKeyName)")
 
 	// Operators reach nodes through SSM Session Manager, not SSH.
 	n.Role = newServiceRole(scope, "role", p.Name+"-role", "ec2.amazonaws.com")

@@ -17,8 +17,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/docker"
@@ -94,32 +92,10 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	s := &PrometheusFargateService{Construct: scope}
 
-	s.SecurityGroup = securitygroup.NewSecurityGroup(scope, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
-		Name:        jsii.String(p.Name + "-prometheus-sg"),
-		Description: jsii.String("Prometheus task: web port for admin ranges only"),
-		VpcId:       p.VpcId,
-		Tags:        nameTag(p.Name + "-prometheus-sg"),
-	})
-	for i, cidr := range p.AdminCidrs {
-		vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(fmt.Sprintf("admin-%d", i)), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
-			SecurityGroupId: s.SecurityGroup.Id(),
-			Description:     jsii.String("Prometheus web/API from an admin range"),
-			CidrIpv4:        cidrV4(cidr),
-			CidrIpv6:        cidrV6(cidr),
-			IpProtocol:      jsii.String("tcp"),
-			FromPort:        jsii.Number(p.Port),
-			ToPort:          jsii.Number(p.Port),
-		})
-	}
+	s.SecurityGroup = newSecurityGroup(scope, p.Name+"-prometheus-sg", "Prometheus task: web port for admin ranges only", p.VpcId)
+	cidrIngress(scope, "admin", s.SecurityGroup, p.AdminCidrs, p.Port, "Prometheus web/API from an admin range")
 	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
-	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("https-out"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
-		SecurityGroupId: s.SecurityGroup.Id(),
-		Description:     jsii.String("HTTPS to AWS APIs and the image registry"),
-		CidrIpv4:        jsii.String("0.0.0.0/0"),
-		IpProtocol:      jsii.String("tcp"),
-		FromPort:        jsii.Number(443),
-		ToPort:          jsii.Number(443),
-	})
+	httpsEgress(scope, s.SecurityGroup, "HTTPS to AWS APIs and the image registry")
 
 	s.Cluster = ecscluster.NewEcsCluster(scope, jsii.String("cluster"), &ecscluster.EcsClusterConfig{
 		Name: jsii.String(p.Name),

@@ -21,9 +21,7 @@ type Bootstrap struct {
 // NewBootstrap builds the state stack for s.StateBucket.
 func NewBootstrap(scope constructs.Construct, s *config.Settings) *Bootstrap {
 	name := s.BootstrapStackName()
-	stack := cdktf.NewTerraformStack(scope, jsii.String(name))
-	pinVersions(stack, s)
-	newProvider(stack, s, stateRegion(s))
+	stack := newStack(scope, name, s, stateRegion(s))
 	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{Path: jsii.String(localStatePath(name))})
 	b := &Bootstrap{Stack: stack}
 	b.State = pconstructs.NewStateBucket(stack, "state", &pconstructs.StateBucketProps{
@@ -90,10 +88,14 @@ func requiredTerraform(s *config.Settings) string {
 	return ">= 1.5"
 }
 
-// pinVersions sets the Terraform and AWS provider constraints of a stack.
-func pinVersions(stack cdktf.TerraformStack, s *config.Settings) {
+// newStack creates a stack with the version constraints and the AWS
+// provider for region (every stack of this app needs both).
+func newStack(scope constructs.Construct, name string, s *config.Settings, region string) cdktf.TerraformStack {
+	stack := cdktf.NewTerraformStack(scope, jsii.String(name))
 	stack.AddOverride(jsii.String("terraform.required_version"), jsii.String(requiredTerraform(s)))
 	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
+	newProvider(stack, s, region)
+	return stack
 }
 
 // localStatePath is a local backend's state file, relative to the stack's

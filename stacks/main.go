@@ -50,9 +50,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	stack := cdktf.NewTerraformStack(scope, jsii.String(s.StackName()))
-	pinVersions(stack, s)
-	newProvider(stack, s, s.Region)
+	stack := newStack(scope, s.StackName(), s, s.Region)
 	newBackend(stack, s)
 
 	m := &Main{Stack: stack, PrometheusYAML: string(yaml)}

@@ -1,56 +1,126 @@
 // Command promconfig prints the prometheus.yml that the deployment generates
-// from the current settings (cdktf.json context, PROMAWS_* environment).
-// With -local-endpoint it applies the local-profile overlay, as the demo does.
+// from the current settings, loaded exactly as the app loads them (cdktf.json
+// context or CDKTF_CONTEXT_JSON, then PROMAWS_* environment). With
+// -local-endpoint it applies the local-profile overlay, as the demo does.
 //
-//	go run ./cmd/promconfig                     # the config the Fargate task gets
-//	go run ./cmd/promconfig -o docker/prometheus.yml
+//	go run ./cmd/promconfig                          # the config the Fargate task gets
+//	go run ./cmd/promconfig -defaults -o docker/prometheus.yml   # make docker-config
+//	go run ./cmd/promconfig -local-endpoint https://127.0.0.1:5000 -ca-file cert.pem \
+//	    -target 127.0.0.1:9100 -access-key test -secret-key test
+//
+// Bad settings or flags print the problem on standard error, write nothing
+// and exit with status 2.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
 func main() {
-	endpoint := flag.String("local-endpoint", "", "emulator URL (loopback); applies the local-profile overlay")
-	target := flag.String("target", "127.0.0.1:9100", "with -local-endpoint: the loopback node_exporter every scrape goes to")
-	accessKey := flag.String("access-key", "test", "with -local-endpoint: the emulator's access key")
-	secretKey := flag.String("secret-key", "test", "with -local-endpoint: the emulator's secret key")
-	out := flag.String("o", "", "write to this file instead of standard output")
-	flag.Parse()
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
-	ctx, err := config.LoadContext(".")
-	if err != nil {
-		fail(err)
+// run is the command without the process: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("promconfig", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	endpoint := fs.String("local-endpoint", "", "emulator URL (loopback); applies the local-profile overlay")
+	target := fs.String("target", "127.0.0.1:9100", "with -local-endpoint: the loopback node_exporter every node scrape goes to")
+	accessKey := fs.String("access-key", "test", "with -local-endpoint: the emulator's static access key")
+	secretKey := fs.String("secret-key", "test", "with -local-endpoint: the emulator's static secret key")
+	caFile := fs.String("ca-file", "", "with -local-endpoint: CA certificate of an HTTPS emulator")
+	defaults := fs.Bool("defaults", false, "ignore cdktf.json context and PROMAWS_* variables: the default settings (docker/prometheus.yml)")
+	out := fs.String("o", "", "write to this file instead of standard output")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: promconfig [-defaults] [-local-endpoint URL [-target host:port] [-access-key K -secret-key S] [-ca-file F]] [-o file]")
+		fs.PrintDefaults()
 	}
-	s, err := config.Load(ctx, config.OSEnv())
-	if err != nil {
-		fail(fmt.Errorf("invalid settings:\n%v", err))
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2 // the flag package has printed the problem and the usage
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "promconfig:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected argument %q; settings come from cdktf.json and PROMAWS_* variables (see ./help)", fs.Arg(0)))
+	}
+	if *endpoint == "" {
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "target", "access-key", "secret-key", "ca-file":
+				stray = append(stray, "-"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			return fail(fmt.Errorf("%s only apply with -local-endpoint", strings.Join(stray, ", ")))
+		}
+	}
+
+	s := config.Defaults()
+	if !*defaults {
+		ctx, err := config.LoadContext(".")
+		if err != nil {
+			return fail(err)
+		}
+		if s, err = config.Load(ctx, config.OSEnv()); err != nil {
+			return fail(fmt.Errorf("invalid settings:\n%v", err))
+		}
 	}
 	c := promconfig.Generate(s)
 	if *endpoint != "" {
-		if err := c.ApplyLocal(promconfig.LocalOptions{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey, TargetAddress: *target}); err != nil {
-			fail(err)
+		if err := c.ApplyLocal(promconfig.LocalOptions{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
+			TargetAddress: *target, CAFile: *caFile}); err != nil {
+			return fail(err)
 		}
 	}
 	data, err := c.YAML()
 	if err != nil {
-		fail(err)
+		return fail(err)
 	}
 	if *out == "" {
-		os.Stdout.Write(data)
-		return
+		if _, err := stdout.Write(data); err != nil {
+			return fail(err)
+		}
+		return 0
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		fail(err)
+	if err := writeFile(*out, data); err != nil {
+		return fail(err)
 	}
+	return 0
 }
 
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "promconfig:", err)
-	os.Exit(2)
+// writeFile replaces path through a temporary file in the same folder, so a
+// failed write never leaves a half-written config behind.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

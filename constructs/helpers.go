@@ -1,0 +1,76 @@
+package constructs
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
+)
+
+// TerraformLiteral escapes text so Terraform takes it verbatim: in
+// Terraform JSON every string is a template, and the shell scripts and YAML
+// we ship are full of ${...} that must not be read as interpolation.
+func TerraformLiteral(s string) string {
+	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
+}
+
+// cidrIngress opens port on sg to each range (IPv4 or IPv6), one rule
+// resource per range, named <prefix>-<n>.
+func cidrIngress(scope constructs.Construct, prefix string, sg securitygroup.SecurityGroup, cidrs []string, port int, description string) {
+	for i, cidr := range cidrs {
+		vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(fmt.Sprintf("%s-%d", prefix, i)), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+			SecurityGroupId: sg.Id(),
+			Description:     jsii.String(description),
+			CidrIpv4:        cidrV4(cidr),
+			CidrIpv6:        cidrV6(cidr),
+			IpProtocol:      jsii.String("tcp"),
+			FromPort:        jsii.Number(port),
+			ToPort:          jsii.Number(port),
+		})
+	}
+}
+
+// cidrV4 and cidrV6 route a range to the rule attribute of its family, so
+// callers can mix IPv4 and IPv6 ranges in one list.
+func cidrV4(cidr string) *string {
+	if p, err := netip.ParsePrefix(cidr); err == nil && p.Addr().Is4() {
+		return jsii.String(cidr)
+	}
+	return nil
+}
+
+func cidrV6(cidr string) *string {
+	if p, err := netip.ParsePrefix(cidr); err == nil && p.Addr().Is6() {
+		return jsii.String(cidr)
+	}
+	return nil
+}
+
+// newSecurityGroup creates a security group with no inline rules: every
+// rule is a resource of its own, which scanners and reviewers can see.
+func newSecurityGroup(scope constructs.Construct, name, description string, vpcID *string) securitygroup.SecurityGroup {
+	return securitygroup.NewSecurityGroup(scope, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
+		Name:        jsii.String(name),
+		Description: jsii.String(description),
+		VpcId:       vpcID,
+		Tags:        nameTag(name),
+	})
+}
+
+// httpsEgress lets sg open HTTPS connections to anywhere: without a NAT
+// gateway, AWS APIs and downloads are reached over the internet.
+func httpsEgress(scope constructs.Construct, sg securitygroup.SecurityGroup, description string) {
+	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("https-out"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
+		SecurityGroupId: sg.Id(),
+		Description:     jsii.String(description),
+		CidrIpv4:        jsii.String("0.0.0.0/0"),
+		IpProtocol:      jsii.String("tcp"),
+		FromPort:        jsii.Number(443),
+		ToPort:          jsii.Number(443),
+	})
+}
