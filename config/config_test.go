@@ -121,6 +121,9 @@ func TestValidationErrors(t *testing.T) {
 		{"scrape interval", map[string]string{"PROMAWS_SCRAPE_INTERVAL": "30 seconds"}, "scrapeInterval", "30s"},
 		{"refresh interval empty", map[string]string{"PROMAWS_REFRESH_INTERVAL": ""}, "refreshInterval", "Prometheus duration"},
 		{"retention", map[string]string{"PROMAWS_RETENTION": "two weeks"}, "retention", "15d"},
+		{"auth user", map[string]string{"PROMAWS_BASIC_AUTH_USER": "ad min"}, "basicAuthUser", "letters"},
+		{"auth version", map[string]string{"PROMAWS_BASIC_AUTH_PASSWORD_VERSION": "0"}, "basicAuthPasswordVersion", "rotate"},
+		{"world open without auth", map[string]string{"PROMAWS_BASIC_AUTH": "false", "PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"}, "basicAuth", "keep basicAuth=true"},
 		{"endpoint scheme", map[string]string{"PROMAWS_ENDPOINT": "127.0.0.1:5000"}, "endpoint", "http://127.0.0.1:5000"},
 	}
 	for _, c := range cases {

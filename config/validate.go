@@ -23,6 +23,7 @@ var (
 	durationRE     = regexp.MustCompile(`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`)
 	bucketRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	ipLikeRE       = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$`)
+	userRE         = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,64}$`)
 	tableRE        = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
 	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$`)
 )
@@ -123,6 +124,15 @@ func (s *Settings) Validate() error {
 		v.fail("prometheusImage", "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", s.PrometheusImage, DefaultPrometheusImage)
 	} else if strings.HasSuffix(s.PrometheusImage, ":latest") {
 		v.fail("prometheusImage", "%q floats with every release; pin a version tag such as %s", s.PrometheusImage, DefaultPrometheusImage)
+	}
+	if !userRE.MatchString(s.BasicAuthUser) {
+		v.fail("basicAuthUser", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", s.BasicAuthUser)
+	}
+	if s.BasicAuthPasswordVersion < 1 {
+		v.fail("basicAuthPasswordVersion", "%d must be 1 or more; increase it by one to rotate the password", s.BasicAuthPasswordVersion)
+	}
+	if !s.BasicAuth && len(s.AdminCidrs) > 0 && hasWorld(s.AdminCidrs) {
+		v.fail("basicAuth", "Prometheus would be open to the whole internet without a password; keep basicAuth=true when adminCidrs is world-open")
 	}
 	if mem, ok := fargateMemory[s.TaskCPU]; !ok {
 		v.fail("taskCpu", "%d is not a Fargate CPU size; use 256, 512, 1024, 2048 or 4096", s.TaskCPU)
@@ -270,6 +280,15 @@ func (v *validator) subnets(s *Settings, vpc netip.Prefix, vpcOK bool) {
 		}
 		parsed = append(parsed, p)
 	}
+}
+
+func hasWorld(cidrs []string) bool {
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Bits() == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func lastPart(image string) string {

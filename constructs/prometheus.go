@@ -15,6 +15,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsservice"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
 
@@ -48,6 +49,9 @@ type PrometheusFargateServiceProps struct {
 	AdminCidrs []string
 	// Retention is the TSDB retention flag value. Default: "15d".
 	Retention string
+	// BasicAuth puts basic auth on the UI and API, with a generated password
+	// kept in Secrets Manager only. Default: nil (off; the app turns it on).
+	BasicAuth *BasicAuthProps
 }
 
 // PrometheusFargateService runs one Prometheus task on ECS Fargate. The
@@ -63,6 +67,9 @@ type PrometheusFargateService struct {
 	TaskDefinition ecstaskdefinition.EcsTaskDefinition
 	Service        ecsservice.EcsService
 	SecurityGroup  securitygroup.SecurityGroup
+	// BasicAuthSecret holds username, password and web config; nil without
+	// basic auth.
+	BasicAuthSecret secretsmanagersecret.SecretsmanagerSecret
 	// TaskRolePolicy and ExecutionRolePolicy are the documents attached, for
 	// tests and reviewers.
 	TaskRolePolicy      *PolicyDocument
@@ -122,12 +129,23 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Tags:          nameTag(p.Name + "-prometheus-config"),
 	})
 
+	var auth *basicAuth
+	if p.BasicAuth != nil {
+		auth = newBasicAuth(scope, p.Name, p.BasicAuth)
+		s.BasicAuthSecret = auth.Secret
+	}
+
 	s.ExecutionRole = newServiceRole(scope, "execution-role", p.Name+"-prometheus-exec", "ecs-tasks.amazonaws.com")
 	s.ExecutionRolePolicy = Policy(
 		// Streams are created per task under the "prometheus/" prefix.
 		Statement{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{*s.LogGroup.Arn() + ":log-stream:" + logStreamPrefix + "/*"}},
 		Statement{Sid: "Config", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: []string{*s.Config.Arn()}},
 	)
+	if auth != nil {
+		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
+			Sid: "BasicAuth", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*auth.Secret.Arn()},
+		})
+	}
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
 
 	// The task role is what Prometheus itself runs as: discovery only. These
@@ -157,7 +175,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 			{Name: jsii.String("data")},
 			{Name: jsii.String("runtime")},
 		},
-		ContainerDefinitions: jsii.String(containerDefinitions(p, *s.Config.Arn(), *s.LogGroup.Name())),
+		ContainerDefinitions: jsii.String(containerDefinitions(p, *s.Config.Arn(), *s.LogGroup.Name(), auth)),
 		Tags:                 nameTag(p.Name + "-prometheus"),
 	})
 
@@ -185,8 +203,24 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 // containerDefinitions renders the one-container task as ECS JSON. The
 // docker/entrypoint.sh script runs inline in the official image (sh -c), so
 // the same script serves the custom image and the no-Docker deployment.
-func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup string) string {
+func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) string {
 	sum := sha256.Sum256([]byte(p.ConfigYAML))
+	env := []map[string]string{
+		{"name": "PROMETHEUS_PORT", "value": strconv.Itoa(p.Port)},
+		// A new hash means a new task definition revision, so a config
+		// change rolls the task; the SSM value alone would not.
+		{"name": "PROMETHEUS_CONFIG_SHA256", "value": hex.EncodeToString(sum[:])},
+	}
+	secrets := []map[string]string{{"name": "PROMETHEUS_CONFIG_YAML", "valueFrom": configArn}}
+	health := fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)
+	if auth != nil {
+		env = append(env, map[string]string{"name": "PROMETHEUS_BASIC_AUTH_USER", "value": auth.User})
+		// JSON keys of the secret, resolved by ECS when the task starts.
+		secrets = append(secrets,
+			map[string]string{"name": "PROMETHEUS_WEB_CONFIG_YAML", "valueFrom": *auth.Secret.Arn() + ":web_config::"},
+			map[string]string{"name": "PROMETHEUS_BASIC_AUTH_PASSWORD", "valueFrom": *auth.Secret.Arn() + ":password::"})
+		health = fmt.Sprintf(`wget -q -O /dev/null "http://$PROMETHEUS_BASIC_AUTH_USER:$PROMETHEUS_BASIC_AUTH_PASSWORD@127.0.0.1:%d/-/healthy" || exit 1`, p.Port)
+	}
 	def := []map[string]any{{
 		"name":       ContainerName,
 		"image":      p.Image,
@@ -201,15 +235,10 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 			{"sourceVolume": "runtime", "containerPath": "/tmp", "readOnly": false},
 		},
 		"portMappings": []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
-		"environment": []map[string]string{
-			{"name": "PROMETHEUS_PORT", "value": strconv.Itoa(p.Port)},
-			// A new hash means a new task definition revision, so a config
-			// change rolls the task; the SSM value alone would not.
-			{"name": "PROMETHEUS_CONFIG_SHA256", "value": hex.EncodeToString(sum[:])},
-		},
-		"secrets": []map[string]string{{"name": "PROMETHEUS_CONFIG_YAML", "valueFrom": configArn}},
+		"environment":  env,
+		"secrets":      secrets,
 		"healthCheck": map[string]any{
-			"command":     []string{"CMD-SHELL", fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)},
+			"command":     []string{"CMD-SHELL", health},
 			"interval":    30,
 			"timeout":     5,
 			"retries":     3,

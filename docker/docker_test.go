@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,98 +21,279 @@ func TestEntrypointIsPOSIXClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(shellcheck, "-s", "sh", "entrypoint.sh").CombinedOutput(); err != nil {
-		t.Fatalf("shellcheck: %v\n%s", err, out)
+		t.Fatalf("shellcheck -s sh entrypoint.sh: %v\n%s", err, out)
 	}
 }
 
-// fakePrometheus records its arguments and the config it was pointed at.
-func fakePrometheus(t *testing.T, dir string) string {
+func TestEmbeddedFilesAreTheFiles(t *testing.T) {
+	for name, embedded := range map[string]string{"entrypoint.sh": Entrypoint, "prometheus.yml": DefaultConfig} {
+		data, err := os.ReadFile(name)
+		if err != nil || string(data) != embedded {
+			t.Errorf("%s: embedded copy differs from the file (%v)", name, err)
+		}
+	}
+}
+
+// fakePrometheus stands in for /bin/prometheus: it records its pid, its
+// arguments (one a line), the files --config.file and --web.config.file name,
+// and its environment, into $RECORD; it exits with $FAKE_EXIT.
+const fakePrometheus = `#!/bin/sh
+echo $$ >"$RECORD/pid"
+: >"$RECORD/argv"
+for a in "$@"; do
+  printf '%s\n' "$a" >>"$RECORD/argv"
+  case $a in
+  --config.file=*) cp "${a#--config.file=}" "$RECORD/config" ;;
+  --web.config.file=*) cp "${a#--web.config.file=}" "$RECORD/web" ;;
+  esac
+done
+env >"$RECORD/env"
+exit "${FAKE_EXIT:-0}"
+`
+
+// shells are the POSIX shells on this machine to run the entrypoint with:
+// /bin/sh always, and busybox (the image's shell), dash and bash in POSIX
+// mode when installed.
+func shells(t *testing.T) map[string][]string {
 	t.Helper()
-	bin := filepath.Join(dir, "prometheus")
-	script := "#!/bin/sh\nfor a in \"$@\"; do echo \"ARG $a\"; done\n" +
-		"for a in \"$@\"; do case $a in --config.file=*) echo \"CONFIG $(cat \"${a#--config.file=}\")\";; esac; done\n" +
-		"env | grep -q PROMETHEUS_CONFIG_YAML && echo LEAKED\nexit 0\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+	out := map[string][]string{"sh": {"sh"}}
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Fatal("no sh on PATH")
+	}
+	for name, argv := range map[string][]string{"busybox": {"busybox", "sh"}, "dash": {"dash"}, "bash-posix": {"bash", "--posix"}} {
+		if _, err := exec.LookPath(argv[0]); err == nil {
+			out[name] = argv
+		}
+	}
+	return out
+}
+
+type run struct {
+	dir, record string
+	out         string // the entrypoint's own output
+	err         error
+	pid         int // of the entrypoint's process
+}
+
+func (r run) file(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(r.record, name))
+	if err != nil {
+		t.Fatalf("the fake prometheus did not record %s (was it started?): %v\n%s", name, err, r.out)
+	}
+	return string(data)
+}
+
+func (r run) argv(t *testing.T) []string {
+	return strings.Split(strings.TrimSuffix(r.file(t, "argv"), "\n"), "\n")
+}
+
+// runEntrypoint runs argv (which names the script as the shell's caller
+// would) with only the given environment, plus PATH, PROMETHEUS_BIN and
+// RECORD for the fake.
+func runEntrypoint(t *testing.T, argv []string, env ...string) run {
+	t.Helper()
+	dir := t.TempDir()
+	r := run{dir: dir, record: filepath.Join(dir, "record")}
+	if err := os.Mkdir(r.record, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return bin
+	bin := filepath.Join(dir, "prometheus")
+	if err := os.WriteFile(bin, []byte(fakePrometheus), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("entrypoint.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range argv {
+		argv[i] = strings.NewReplacer("@SCRIPT_FILE@", script, "@DIR@", dir).Replace(a)
+	}
+	for i, e := range env {
+		env[i] = strings.ReplaceAll(e, "@DIR@", dir)
+	}
+	// The image's baked config, and a private runtime folder unless the
+	// case names its own (never the shared /tmp/prometheus).
+	baked := filepath.Join(dir, "baked.yml")
+	if err := os.WriteFile(baked, []byte("# baked\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"PATH=" + os.Getenv("PATH"), "PROMETHEUS_BIN=" + bin, "RECORD=" + r.record,
+		"PROMETHEUS_DEFAULT_CONFIG=" + baked, "PROMETHEUS_RUNTIME_DIR=" + filepath.Join(dir, "run")}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(base, env...) // later entries win
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	r.err = cmd.Run()
+	r.out = out.String()
+	if cmd.Process != nil {
+		r.pid = cmd.Process.Pid
+	}
+	return r
 }
 
-// TestEntrypointBothCallingConventions runs the script the way the image
-// does (as a file) and the way the ECS task does (sh -c "<script>" name args).
-func TestEntrypointBothCallingConventions(t *testing.T) {
-	for name, argv := range map[string][]string{
-		"image": {"sh", "entrypoint.sh", "--storage.tsdb.retention.time=15d"},
-		"ecs":   {"sh", "-c", Entrypoint, "prometheus-entrypoint", "--storage.tsdb.retention.time=15d"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			cmd := exec.Command(argv[0], argv[1:]...)
-			cmd.Env = []string{
-				"PATH=" + os.Getenv("PATH"),
-				"PROMETHEUS_BIN=" + fakePrometheus(t, dir),
-				"PROMETHEUS_RUNTIME_DIR=" + filepath.Join(dir, "run"),
-				"PROMETHEUS_CONFIG_YAML=global:\n  scrape_interval: 7s",
-				"PROMETHEUS_WEB_CONFIG_YAML=basic_auth_users: {}",
-				"PROMETHEUS_PORT=9191",
-			}
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			got := string(out)
-			for _, want := range []string{
-				"ARG --config.file=" + filepath.Join(dir, "run", "prometheus.yml"),
-				"ARG --storage.tsdb.path=/prometheus",
-				"ARG --web.listen-address=:9191",
-				"ARG --storage.tsdb.retention.time=15d",
-				"ARG --web.config.file=" + filepath.Join(dir, "run", "web.yml"),
-				"CONFIG global:",
-			} {
-				if !strings.Contains(got, want) {
-					t.Errorf("output lacks %q:\n%s", want, got)
+// config holds everything a shell could mangle: expansions, escapes,
+// format directives, quotes, a leading dash, blank and indented lines.
+const tricky = "# SECRET-MARKER $HOME ${PATH} $(id) `id` \\n \\\\ %s %d '\" *\n-leading: dash\n\nglobal:\n  scrape_interval: 7s   "
+
+func TestEntrypointCallingConventions(t *testing.T) {
+	extra := []string{"--storage.tsdb.retention.time=15d", "--web.external-url=http://x/a b*"}
+	conventions := map[string]func(sh []string) []string{
+		// The image: ENTRYPOINT ["/bin/sh", "/etc/prometheus/entrypoint.sh"] + CMD.
+		"file": func(sh []string) []string { return append(append(slices.Clone(sh), "@SCRIPT_FILE@"), extra...) },
+		// ECS: entryPoint ["/bin/sh", "-c"], command [script, name, flags...].
+		"ecs": func(sh []string) []string {
+			return append(append(slices.Clone(sh), "-c", Entrypoint, "prometheus-entrypoint"), extra...)
+		},
+		// ECS with the $0 placeholder forgotten: no flag may be lost.
+		"ecs-without-name": func(sh []string) []string { return append(append(slices.Clone(sh), "-c", Entrypoint), extra...) },
+	}
+	for shell, sh := range shells(t) {
+		for name, argv := range conventions {
+			t.Run(shell+"/"+name, func(t *testing.T) {
+				r := runEntrypoint(t, argv(sh),
+					"PROMETHEUS_RUNTIME_DIR=@DIR@/run/prometheus",
+					"PROMETHEUS_CONFIG_YAML="+tricky,
+					"PROMETHEUS_WEB_CONFIG_YAML=basic_auth_users:\n  admin: SECRET-MARKER-HASH",
+					"PROMETHEUS_PORT=9191",
+					"PROMETHEUS_STORAGE_PATH=@DIR@/data",
+				)
+				if r.err != nil {
+					t.Fatalf("%v\n%s", r.err, r.out)
 				}
+				run := filepath.Join(r.dir, "run", "prometheus")
+				want := append([]string{
+					"--config.file=" + filepath.Join(run, "prometheus.yml"),
+					"--storage.tsdb.path=" + filepath.Join(r.dir, "data"),
+					"--web.listen-address=:9191",
+					"--web.config.file=" + filepath.Join(run, "web.yml"),
+				}, extra...)
+				if got := r.argv(t); !slices.Equal(got, want) {
+					t.Errorf("prometheus argv\n got %q\nwant %q", got, want)
+				}
+				if got := r.file(t, "config"); got != tricky+"\n" {
+					t.Errorf("the config must be written verbatim:\n got %q\nwant %q", got, tricky+"\n")
+				}
+				if got := r.file(t, "web"); got != "basic_auth_users:\n  admin: SECRET-MARKER-HASH\n" {
+					t.Errorf("web config: %q", got)
+				}
+				if strings.Contains(r.out, "SECRET-MARKER") {
+					t.Errorf("the entrypoint must never print the contents:\n%s", r.out)
+				}
+				if strings.Contains(r.file(t, "env"), "SECRET-MARKER") {
+					t.Error("the contents must not stay in Prometheus's environment")
+				}
+				for path, mode := range map[string]os.FileMode{run: 0o700, filepath.Join(run, "prometheus.yml"): 0o600, filepath.Join(run, "web.yml"): 0o600} {
+					if st, err := os.Stat(path); err != nil || st.Mode().Perm() != mode {
+						t.Errorf("%s must be private (%v): %v", path, mode, err)
+					}
+				}
+				// exec: Prometheus replaces the shell, so ECS's SIGTERM
+				// reaches it directly and the TSDB closes cleanly.
+				if pid, _ := strconv.Atoi(strings.TrimSpace(r.file(t, "pid"))); pid != r.pid {
+					t.Errorf("prometheus runs as pid %d, the entrypoint was %d: the script must exec it", pid, r.pid)
+				}
+			})
+		}
+	}
+}
+
+func TestEntrypointDefaults(t *testing.T) {
+	for shell, sh := range shells(t) {
+		t.Run(shell, func(t *testing.T) {
+			// Empty counts as unset: a copy of the baked-in config (the root
+			// filesystem is read-only), no web config, no password.
+			r := runEntrypoint(t, append(slices.Clone(sh), "-c", Entrypoint, "prometheus-entrypoint"), "PROMETHEUS_CONFIG_YAML=")
+			want := []string{"--config.file=" + filepath.Join(r.dir, "run", "prometheus.yml"), "--storage.tsdb.path=/prometheus", "--web.listen-address=:9090"}
+			if got := r.argv(t); !slices.Equal(got, want) {
+				t.Errorf("defaults\n got %q\nwant %q\n%s", got, want, r.out)
 			}
-			// The fake prints the config once; the entrypoint itself never does.
-			if strings.Count(got, "scrape_interval: 7s") != 1 || strings.Contains(got, "basic_auth_users") {
-				t.Errorf("the entrypoint must not echo the configuration:\n%s", got)
+			if got := r.file(t, "config"); got != "# baked\n" {
+				t.Errorf("the baked config must be used, got %q", got)
 			}
-			if strings.Contains(got, "LEAKED") {
-				t.Error("config content must not stay in Prometheus's environment")
-			}
-			if st, err := os.Stat(filepath.Join(dir, "run", "web.yml")); err != nil || st.Mode().Perm() != 0o600 {
-				t.Errorf("web config must be private (0600): %v", err)
+			if pw, err := os.ReadFile(filepath.Join(r.dir, "run", promconfig.SelfScrapePasswordFile)); err != nil || len(pw) != 0 {
+				t.Errorf("without basic auth the self-scrape password file is empty: %q %v", pw, err)
 			}
 		})
 	}
 }
 
-func TestEntrypointFallsBackToBakedConfig(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command("sh", "entrypoint.sh")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PROMETHEUS_BIN=" + fakePrometheus(t, dir)}
-	out, _ := cmd.CombinedOutput()
-	if !strings.Contains(string(out), "ARG --config.file=/etc/prometheus/prometheus.yml") || strings.Contains(string(out), "web.config.file") {
-		t.Fatalf("without PROMETHEUS_CONFIG_YAML the baked config is used, and no web config:\n%s", out)
+// TestEntrypointSelfScrapePassword: the password lands, private, where the
+// generated config's relative password_file points, and not in
+// Prometheus's environment.
+func TestEntrypointSelfScrapePassword(t *testing.T) {
+	r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_BASIC_AUTH_PASSWORD=s3cr3t-Pa55")
+	file := filepath.Join(r.dir, "run", promconfig.SelfScrapePasswordFile)
+	pw, err := os.ReadFile(file)
+	if err != nil || string(pw) != "s3cr3t-Pa55" {
+		t.Fatalf("password file: %q %v\n%s", pw, err, r.out)
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("password file mode %v, want 0600", st.Mode().Perm())
+	}
+	if strings.Contains(r.file(t, "env"), "s3cr3t-Pa55") || strings.Contains(r.out, "s3cr3t-Pa55") {
+		t.Error("the password must not reach Prometheus's environment or the log")
 	}
 }
 
-func TestDockerfilePinsTheDeployedImage(t *testing.T) {
+func TestEntrypointFailures(t *testing.T) {
+	t.Run("exit status passes through", func(t *testing.T) {
+		r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "FAKE_EXIT=3")
+		if ee, ok := r.err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+			t.Errorf("want Prometheus's exit status 3, got %v", r.err)
+		}
+	})
+	t.Run("unwritable runtime folder stops before Prometheus", func(t *testing.T) {
+		// A folder below a regular file cannot be created, even by root.
+		r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_RUNTIME_DIR=@DIR@/prometheus/run", "PROMETHEUS_CONFIG_YAML=global: {}")
+		if r.err == nil {
+			t.Error("the entrypoint must fail when it cannot write the config")
+		}
+		if _, err := os.Stat(filepath.Join(r.record, "argv")); err == nil {
+			t.Error("Prometheus must not start without its config")
+		}
+	})
+}
+
+func TestDockerfile(t *testing.T) {
 	f, err := os.Open("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var lines []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if from, ok := strings.CutPrefix(sc.Text(), "FROM "); ok {
-			if strings.TrimSpace(from) != config.DefaultPrometheusImage {
-				t.Fatalf("Dockerfile FROM %s, but the task runs %s: bump both together", from, config.DefaultPrometheusImage)
-			}
-			return
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			lines = append(lines, line)
 		}
 	}
-	t.Fatal("Dockerfile has no FROM line")
+	var from []string
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "FROM "); ok {
+			from = append(from, strings.TrimSpace(rest))
+		}
+	}
+	if len(from) != 1 || from[0] != config.DefaultPrometheusImage {
+		t.Errorf("Dockerfile FROM %v, but the task runs %s: bump both together", from, config.DefaultPrometheusImage)
+	}
+	for _, want := range []string{
+		"COPY prometheus.yml /etc/prometheus/prometheus.yml",
+		"COPY entrypoint.sh /etc/prometheus/entrypoint.sh",
+		`ENTRYPOINT ["/bin/sh", "/etc/prometheus/entrypoint.sh"]`,
+		"USER nobody",
+		"EXPOSE 9090",
+	} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "web.enable-lifecycle") || strings.HasPrefix(l, "USER root") || strings.HasPrefix(l, "USER 0") {
+			t.Errorf("Dockerfile must not %q", l)
+		}
+	}
 }
 
 func TestDefaultConfigIsGenerated(t *testing.T) {
@@ -119,13 +302,13 @@ func TestDefaultConfigIsGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	if DefaultConfig != string(want) {
-		t.Fatal("docker/prometheus.yml differs from the generated default: run make docker-config")
+		t.Fatal("docker/prometheus.yml differs from the config generated from the default settings: run `make docker-config`")
 	}
 	promtool, err := tools.Find("promtool")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(promtool, "check", "config", "prometheus.yml").CombinedOutput(); err != nil {
-		t.Fatalf("promtool: %v\n%s", err, out)
+		t.Fatalf("promtool check config docker/prometheus.yml: %v\n%s", err, out)
 	}
 }

@@ -1,49 +1,81 @@
 #!/bin/sh
 # prometheus-entrypoint: start Prometheus with the configuration delivered at
-# run time. POSIX sh: the official image is busybox-based.
+# run time. POSIX sh only: the official image is busybox-based (no bash).
 #
-# One script, two callers:
-#   - the image in this folder: ENTRYPOINT ["/bin/sh", "/etc/prometheus/entrypoint.sh"]
-#   - the ECS task on the unmodified official image (no Docker needed to
-#     deploy): entryPoint ["/bin/sh", "-c"], command ["<this script>",
-#     "prometheus-entrypoint", extra flags...]; with sh -c the word after the
-#     script becomes $0, so "$@" holds the extra flags in both cases.
+# One script, two calling conventions; in both, "$@" holds only the extra
+# Prometheus flags (e.g. --storage.tsdb.retention.time=15d), appended last:
+#   - as a file, by the image in this folder:
+#       ENTRYPOINT ["/bin/sh", "/etc/prometheus/entrypoint.sh"], CMD [flags...]
+#       i.e. sh entrypoint.sh flags...          ($0 = the script's path)
+#   - inline, by the ECS task on the unmodified official image (deploying
+#     needs no Docker): entryPoint ["/bin/sh", "-c"],
+#       command ["<this script>", "prometheus-entrypoint", flags...]
+#       i.e. sh -c "$script" prometheus-entrypoint flags...
+#     With sh -c the first word after the script becomes $0, not $1: always
+#     pass a name there. If it is forgotten and $0 is a --flag, the flag is
+#     put back in front of "$@" rather than silently dropped.
 #
 # Environment:
 #   PROMETHEUS_CONFIG_YAML      prometheus.yml content; empty = the baked-in
 #                               /etc/prometheus/prometheus.yml
-#   PROMETHEUS_WEB_CONFIG_YAML  optional web config (basic auth, TLS) content
-#   PROMETHEUS_RUNTIME_DIR      where they are written (default /tmp/prometheus)
+#   PROMETHEUS_WEB_CONFIG_YAML  optional web config (basic auth, TLS) content;
+#                               adds --web.config.file
+#   PROMETHEUS_BASIC_AUTH_PASSWORD  the basic auth password, for the self-scrape
+#   PROMETHEUS_DEFAULT_CONFIG   the baked-in config (default
+#                               /etc/prometheus/prometheus.yml)
+#   PROMETHEUS_RUNTIME_DIR      where they are written (default /tmp/prometheus,
+#                               created private: umask 077)
 #   PROMETHEUS_STORAGE_PATH     TSDB folder (default /prometheus)
 #   PROMETHEUS_PORT             listen port (default 9090)
 #   PROMETHEUS_BIN              the binary (default /bin/prometheus)
-# Contents are never echoed: the web config holds a password hash.
+# The lifecycle API (--web.enable-lifecycle) stays off.
+# Contents are never echoed (they may hold secrets), and they are removed from
+# the environment Prometheus inherits.
 set -eu
 
-runtime_dir=${PROMETHEUS_RUNTIME_DIR:-/tmp/prometheus}
-config_file=/etc/prometheus/prometheus.yml
-umask 077
+case $0 in
+--*) set -- "$0" "$@" ;;
+esac
 
+runtime_dir=${PROMETHEUS_RUNTIME_DIR:-/tmp/prometheus}
+baked_config=${PROMETHEUS_DEFAULT_CONFIG:-/etc/prometheus/prometheus.yml}
+web_config_file=
+umask 077
+mkdir -p "$runtime_dir"
+
+# The config always runs from the runtime folder (the root filesystem is
+# read-only), beside the files its relative paths name.
+config_file=$runtime_dir/prometheus.yml
 if [ -n "${PROMETHEUS_CONFIG_YAML:-}" ]; then
-  mkdir -p "$runtime_dir"
-  config_file=$runtime_dir/prometheus.yml
   printf '%s\n' "$PROMETHEUS_CONFIG_YAML" >"$config_file"
   echo "prometheus-entrypoint: configuration from PROMETHEUS_CONFIG_YAML written to $config_file"
+else
+  cp "$baked_config" "$config_file"
+  echo "prometheus-entrypoint: PROMETHEUS_CONFIG_YAML is empty; using $baked_config"
 fi
 
+# The password Prometheus scrapes itself with when basic auth is on
+# (promconfig.SelfScrapePasswordFile, relative to the config). Empty
+# without basic auth: the header is then ignored.
+printf '%s' "${PROMETHEUS_BASIC_AUTH_PASSWORD:-}" >"$runtime_dir/self-scrape-password"
+
+if [ -n "${PROMETHEUS_WEB_CONFIG_YAML:-}" ]; then
+  mkdir -p "$runtime_dir"
+  web_config_file=$runtime_dir/web.yml
+  printf '%s\n' "$PROMETHEUS_WEB_CONFIG_YAML" >"$web_config_file"
+  echo "prometheus-entrypoint: web configuration from PROMETHEUS_WEB_CONFIG_YAML written to $web_config_file"
+fi
+
+# Fixed flags first, the caller's extra flags last.
+if [ -n "$web_config_file" ]; then
+  set -- "--web.config.file=$web_config_file" "$@"
+fi
 set -- \
   "--config.file=$config_file" \
   "--storage.tsdb.path=${PROMETHEUS_STORAGE_PATH:-/prometheus}" \
   "--web.listen-address=:${PROMETHEUS_PORT:-9090}" \
   "$@"
 
-if [ -n "${PROMETHEUS_WEB_CONFIG_YAML:-}" ]; then
-  mkdir -p "$runtime_dir"
-  printf '%s\n' "$PROMETHEUS_WEB_CONFIG_YAML" >"$runtime_dir/web.yml"
-  set -- "$@" "--web.config.file=$runtime_dir/web.yml"
-  echo "prometheus-entrypoint: web configuration written to $runtime_dir/web.yml"
-fi
-
 # Keep the contents out of Prometheus's own environment (/proc/<pid>/environ).
-unset PROMETHEUS_CONFIG_YAML PROMETHEUS_WEB_CONFIG_YAML
+unset PROMETHEUS_CONFIG_YAML PROMETHEUS_WEB_CONFIG_YAML PROMETHEUS_BASIC_AUTH_PASSWORD
 exec "${PROMETHEUS_BIN:-/bin/prometheus}" "$@"

@@ -9,6 +9,10 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +58,36 @@ func TestLifecycle(t *testing.T) {
 				}
 			}
 			assertTargetLabels(t, dep, tg)
+		}
+	})
+	step(t, "basic auth guards the API and its password stays out of state and plans", func(t *testing.T) {
+		resp, err := http.Get(prom.api.BaseURL + "/api/v1/targets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("unauthenticated API call answered %d, want 401", resp.StatusCode)
+		}
+		wrong := *prom.api
+		wrong.Password = "not-the-password"
+		var se *promapi.StatusError
+		if _, err := wrong.Targets(h.ctx, ""); !errors.As(err, &se) || se.Code != http.StatusUnauthorized {
+			t.Errorf("a wrong password must get 401, got %v", err)
+		}
+		if _, err := prom.api.Targets(h.ctx, ""); err != nil {
+			t.Errorf("the right credentials must get in: %v", err)
+		}
+		password := prom.api.Password
+		state, err := os.ReadFile(filepath.Join(dep.root, "terraform."+dep.settings.StackName()+".tfstate"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(state), password) {
+			t.Error("the basic auth password is in the Terraform state")
+		}
+		if plan := dep.planJSON(t); strings.Contains(plan, password) {
+			t.Error("the basic auth password is in the plan JSON")
 		}
 	})
 	step(t, "scale from 2 to 3 nodes without restarting prometheus", func(t *testing.T) {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,11 +20,11 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
+	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
-	"github.com/prometheus-aws/prometheus-aws/promconfig"
 	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
@@ -178,6 +177,24 @@ func (d *deployment) assertCleanPlan(t *testing.T) {
 	}
 }
 
+// planJSON is `terraform show -json` of a fresh plan, as CI would record it.
+func (d *deployment) planJSON(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "plan.tfplan")
+	if _, err := d.tf.Plan(d.h.ctx, tfexec.Out(file)); err != nil {
+		t.Fatalf("terraform plan: %v", err)
+	}
+	plan, err := d.tf.ShowPlanFile(d.h.ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 func (d *deployment) outputs(t *testing.T) map[string]string {
 	t.Helper()
 	outs, err := d.tf.Output(d.h.ctx)
@@ -274,57 +291,17 @@ type prometheus struct {
 
 func (p *prometheus) logTail() string { return p.proc.LogTail(40) }
 
+// startPrometheus runs Prometheus 3 the way the Fargate task does
+// (internal/localprom): the shared entrypoint, the generated configuration
+// plus the local overlay, and the basic auth secret from the emulator.
 func (h *harness) startPrometheus(t *testing.T, s *config.Settings) *prometheus {
 	t.Helper()
-	dir := t.TempDir()
-	nePort, promPort := freePort(t), s.PrometheusPort
-	for nePort == promPort {
-		nePort = freePort(t)
-	}
-	ne, err := proc.Start(h.ctx, proc.Spec{
-		Name: "node_exporter",
-		Path: tool(t, "node_exporter"),
-		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(nePort)},
-		Dir:  dir,
-	})
+	l, err := localprom.Start(h.ctx, s, h.emu, t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ne.Stop() })
-
-	cfg := promconfig.Generate(s)
-	if err := cfg.ApplyLocal(promconfig.LocalOptions{
-		Endpoint: h.emu.Endpoint(), AccessKey: "test", SecretKey: "test",
-		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort), CAFile: h.emu.CAFile,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	yaml, err := cfg.YAML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(file, yaml, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p, err := proc.Start(h.ctx, proc.Spec{
-		Name: "prometheus",
-		Path: tool(t, "prometheus"),
-		Args: []string{"--config.file=" + file, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
-			"--web.listen-address=127.0.0.1:" + strconv.Itoa(promPort)},
-		Dir: dir,
-		// Prometheus 3 discovers nothing while AWS_CA_BUNDLE is set.
-		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Stop() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", promPort)
-	if err := proc.WaitHTTP(h.ctx, base+"/-/ready", p); err != nil {
-		t.Fatal(err)
-	}
-	return &prometheus{ctx: h.ctx, api: promapi.New(base), proc: p}
+	t.Cleanup(l.Stop)
+	return &prometheus{ctx: h.ctx, api: l.API, proc: l.Prometheus}
 }
 
 func freePort(t *testing.T) int {

@@ -5,8 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
@@ -102,6 +105,16 @@ func TestSelfScrape(t *testing.T) {
 	}
 }
 
+func TestSelfScrapeAuthenticatesWhenBasicAuthIsOn(t *testing.T) {
+	on := Generate(config.Defaults()).ScrapeConfigs[0].BasicAuth
+	if on == nil || on.Username != "admin" || on.PasswordFile != SelfScrapePasswordFile {
+		t.Errorf("self-scrape must use basic auth by default: %+v", on)
+	}
+	if off := Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH": "false"})).ScrapeConfigs[0].BasicAuth; off != nil {
+		t.Errorf("no credentials without basic auth: %+v", off)
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	a, err := Generate(config.Defaults()).YAML()
 	if err != nil {
@@ -146,23 +159,109 @@ func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 	}
 }
 
-func TestLocalOverlayRefusesNonLoopback(t *testing.T) {
-	for _, o := range []LocalOptions{
-		{Endpoint: "https://ec2.eu-central-1.amazonaws.com", TargetAddress: "127.0.0.1:9100"},
-		{Endpoint: "http://10.0.0.5:5000", TargetAddress: "127.0.0.1:9100"},
-		{Endpoint: "http://127.0.0.1:5000", TargetAddress: "10.0.0.7:9100"},
-		{Endpoint: "http://127.0.0.1:5000", TargetAddress: "127.0.0.1"},
+func TestLocalOverlayRefuses(t *testing.T) {
+	ok := LocalOptions{Endpoint: "http://127.0.0.1:5000", TargetAddress: "127.0.0.1:9100", AccessKey: "test", SecretKey: "test"}
+	for _, c := range []struct {
+		name string
+		edit func(*LocalOptions)
+		want string
+	}{
+		{"aws endpoint", func(o *LocalOptions) { o.Endpoint = "https://ec2.eu-central-1.amazonaws.com" }, "not a loopback URL"},
+		{"private endpoint", func(o *LocalOptions) { o.Endpoint = "http://10.0.0.5:5000" }, "not a loopback URL"},
+		{"no endpoint", func(o *LocalOptions) { o.Endpoint = "" }, "not a loopback URL"},
+		{"host-only endpoint", func(o *LocalOptions) { o.Endpoint = "127.0.0.1:5000" }, "not a loopback URL"},
+		{"private target", func(o *LocalOptions) { o.TargetAddress = "10.0.0.7:9100" }, "not a loopback host:port"},
+		{"target without port", func(o *LocalOptions) { o.TargetAddress = "127.0.0.1" }, "not a loopback host:port"},
+		{"target bad port", func(o *LocalOptions) { o.TargetAddress = "127.0.0.1:http" }, "not a loopback host:port"},
+		{"target port zero", func(o *LocalOptions) { o.TargetAddress = "127.0.0.1:0" }, "not a loopback host:port"},
+		{"target name", func(o *LocalOptions) { o.TargetAddress = "node.internal:9100" }, "not a loopback host:port"},
+		{"no access key", func(o *LocalOptions) { o.AccessKey = "" }, "static access and secret key"},
+		{"no secret key", func(o *LocalOptions) { o.SecretKey = "" }, "static access and secret key"},
 	} {
-		if err := Generate(config.Defaults()).ApplyLocal(o); err == nil {
-			t.Errorf("%+v must be refused", o)
+		t.Run(c.name, func(t *testing.T) {
+			o := ok
+			c.edit(&o)
+			cfg := Generate(config.Defaults())
+			before, _ := cfg.YAML()
+			err := cfg.ApplyLocal(o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%+v: want an error containing %q, got %v", o, c.want, err)
+			}
+			if after, _ := cfg.YAML(); !bytes.Equal(before, after) {
+				t.Error("a refused overlay must leave the config untouched")
+			}
+		})
+	}
+	for _, target := range []string{"127.0.0.1:9100", "localhost:9100", "[::1]:9100"} {
+		o := ok
+		o.TargetAddress = target
+		if err := Generate(config.Defaults()).ApplyLocal(o); err != nil {
+			t.Errorf("%s is loopback: %v", target, err)
 		}
+	}
+	twice := Generate(config.Defaults())
+	if err := twice.ApplyLocal(ok); err != nil {
+		t.Fatal(err)
+	}
+	if err := twice.ApplyLocal(ok); err == nil || !strings.Contains(err.Error(), "applies once") {
+		t.Errorf("a second overlay must be refused: %v", err)
 	}
 }
 
 func TestSanitizeLabel(t *testing.T) {
-	for in, want := range map[string]string{"prometheus:scrape": "prometheus_scrape", "Name": "Name", "a-b.c/d e": "a_b_c_d_e", "x_1": "x_1"} {
+	// Prometheus replaces each character (not byte) outside [a-zA-Z0-9_].
+	for in, want := range map[string]string{
+		"prometheus:scrape": "prometheus_scrape", "Name": "Name", "a-b.c/d e": "a_b_c_d_e", "x_1": "x_1",
+		"9lives": "9lives", "team@ops+=": "team_ops__", "größe": "gr__e", "日本": "__", "a\xffb": "a_b",
+	} {
 		if got := SanitizeLabel(in); got != want {
 			t.Errorf("SanitizeLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := TagLabel("prometheus:scrape"); got != "__meta_ec2_tag_prometheus_scrape" {
+		t.Errorf("TagLabel = %q", got)
+	}
+}
+
+// TestYAMLRoundTrip reads the YAML back: values YAML would otherwise take
+// for booleans, nulls or numbers must stay the strings they are.
+func TestYAMLRoundTrip(t *testing.T) {
+	for _, value := range []string{"true", "yes", "null", "1.0", "0x1F", "a: b", "#x", "~", "it's \"q\""} {
+		s := settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_VALUE": value})
+		want := Generate(s)
+		if err := want.ApplyLocal(local); err != nil {
+			t.Fatal(err)
+		}
+		data, err := want.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Config
+		if err := yaml.Unmarshal(data, &got); err != nil {
+			t.Fatalf("%q: %v\n%s", value, err, data)
+		}
+		got.header = want.header
+		if !reflect.DeepEqual(&got, want) {
+			t.Errorf("tag value %q does not survive YAML:\n%s", value, data)
+		}
+	}
+}
+
+func TestHeaderNamesRealSettings(t *testing.T) {
+	data, _ := Generate(config.Defaults()).YAML()
+	header := string(data[:bytes.Index(data, []byte("\nglobal:"))])
+	for _, line := range strings.Split(header, "\n") {
+		if !strings.HasPrefix(line, "# ") || len(line) > 80 {
+			t.Errorf("header line is not a short comment: %q", line)
+		}
+	}
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(header, "#", "")), " ")
+	for _, key := range SourceSettings {
+		if _, ok := config.FieldByKey(key); !ok {
+			t.Errorf("header names %q, which is not a setting", key)
+		}
+		if !strings.Contains(flat, key) {
+			t.Errorf("header must name the setting %s:\n%s", key, header)
 		}
 	}
 }
@@ -176,7 +275,9 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 	}
 	variants := map[string]*Config{
 		"default": Generate(config.Defaults()),
-		"custom":  Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "team:mon", "PROMAWS_DISCOVERY_TAG_VALUE": "a.b", "PROMAWS_NODE_EXPORTER_PORT": "9200", "PROMAWS_SCRAPE_INTERVAL": "1m"})),
+		"custom": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "team:mon", "PROMAWS_DISCOVERY_TAG_VALUE": "a.b", "PROMAWS_NODE_EXPORTER_PORT": "9200",
+			"PROMAWS_SCRAPE_INTERVAL": "1m", "PROMAWS_REFRESH_INTERVAL": "2m", "PROMAWS_PROMETHEUS_PORT": "9191", "PROMAWS_REGION": "ap-southeast-2"})),
+		"odd tag": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "Team Größe/x.y", "PROMAWS_DISCOVERY_TAG_VALUE": "(a|b)* [x] $1 yes"})),
 	}
 	withLocal := Generate(config.Defaults())
 	if err := withLocal.ApplyLocal(local); err != nil {

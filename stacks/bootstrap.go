@@ -79,10 +79,14 @@ func newBackend(stack cdktf.TerraformStack, s *config.Settings) {
 	}
 }
 
-// requiredTerraform is the Terraform version the stacks need: 1.10 brought
-// S3-native locking; the DynamoDB opt-in exists for older versions.
+// requiredTerraform is the Terraform version the stacks need: 1.11 brought
+// ephemeral resources with write-only attributes (the basic auth password),
+// 1.10 S3-native locking; the DynamoDB opt-in exists for older versions.
 func requiredTerraform(s *config.Settings) string {
-	if s.RemoteState() && s.StateLockTable == "" {
+	switch {
+	case s.BasicAuth:
+		return ">= 1.11"
+	case s.RemoteState() && s.StateLockTable == "":
 		return ">= 1.10"
 	}
 	return ">= 1.5"

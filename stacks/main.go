@@ -14,10 +14,11 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
-// AWSProviderConstraint accepts the version the prebuilt bindings were
-// generated for (5.84.0) and every later 5.x, so both a registry install
-// and a newer local mirror (5.100.0) resolve.
-const AWSProviderConstraint = "~> 5.84"
+// AWSProviderConstraint: the prebuilt bindings were generated for 5.84.0
+// and write that exact version; we need 5.88 (write-only secret_string_wo
+// for the basic auth password) and accept every later 5.x, so both a
+// registry install and the local mirror (5.100.0) resolve.
+const AWSProviderConstraint = "~> 5.88"
 
 // NewApp adds every stack the settings call for to app: the main stack and,
 // when a state bucket is configured, the bootstrap stack that creates it.
@@ -74,6 +75,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		LogRetentionDays: s.LogRetentionDays,
 		AdminCidrs:       s.AdminCidrs,
 		Retention:        s.Retention,
+		BasicAuth:        basicAuthProps(s),
 	})
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
@@ -105,6 +107,13 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	output(stack, "prometheus_config_parameter", m.Prometheus.Config.Name())
 	output(stack, "log_group", m.Prometheus.LogGroup.Name())
 	return m, nil
+}
+
+func basicAuthProps(s *config.Settings) *pconstructs.BasicAuthProps {
+	if !s.BasicAuth {
+		return nil
+	}
+	return &pconstructs.BasicAuthProps{User: s.BasicAuthUser, PasswordVersion: s.BasicAuthPasswordVersion}
 }
 
 // newProvider configures the AWS provider; with an endpoint set (the local

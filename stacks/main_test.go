@@ -30,7 +30,7 @@ var variants = map[string]map[string]string{
 	},
 	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0"},
 	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod"},
-	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
+	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
 }
 
 var (
@@ -112,8 +112,8 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 func TestProviderConstraintAcceptsMirror(t *testing.T) {
 	d := synthed["default"]
 	got := policy.Str(policy.Path(d.Raw, "terraform", "required_providers", "aws", "version"))
-	if got != "~> 5.84" {
-		t.Fatalf("aws provider constraint %q must be ~> 5.84 (5.100.0 mirror and registry both resolve)", got)
+	if got != "~> 5.88" {
+		t.Fatalf("aws provider constraint %q must be ~> 5.88 (write-only secrets; 5.100.0 mirror and registry both resolve)", got)
 	}
 	region := policy.Str(policy.Path(d.Raw, "provider", "aws", "region"))
 	if region != "eu-central-1" {
@@ -471,8 +471,8 @@ func TestS3BackendWithNativeLocking(t *testing.T) {
 	if policy.Path(ddb, "use_lockfile") != nil || policy.Path(synthed["remote-ddb"].Raw, "terraform", "required_version") != ">= 1.5" {
 		t.Errorf("the DynamoDB opt-in is for Terraform < 1.10, which rejects use_lockfile: %v", ddb)
 	}
-	if policy.Path(synthed["remote"].Raw, "terraform", "required_version") != ">= 1.10" {
-		t.Error("S3-native locking needs Terraform >= 1.10")
+	if policy.Path(synthed["remote"].Raw, "terraform", "required_version") != ">= 1.11" {
+		t.Error("write-only secrets need Terraform >= 1.11 (S3-native locking >= 1.10)")
 	}
 	if policy.Path(ddb, "dynamodb_table") != "tf-locks" || policy.Path(ddb, "use_path_style") != true || policy.Path(ddb, "endpoints", "s3") != "http://127.0.0.1:5000" {
 		t.Errorf("opt-in lock table and local-profile endpoints: %v", ddb)
@@ -515,5 +515,35 @@ func TestStateBucketIsProtected(t *testing.T) {
 	}
 	if len(b.Of("aws_dynamodb_table")) != 0 || len(bootstraps["remote-ddb"].Of("aws_dynamodb_table")) != 1 {
 		t.Error("a DynamoDB lock table exists only when opted in")
+	}
+}
+
+func TestBasicAuthSecretNeverInJSON(t *testing.T) {
+	d := synthed["default"]
+	_, secret := one(t, d, "aws_secretsmanager_secret")
+	if policy.Num(secret["recovery_window_in_days"]) != 0 || secret["recovery_window_in_days"] == nil {
+		t.Errorf("recovery_window_in_days must be 0 so destroy-then-apply works: %v", secret["recovery_window_in_days"])
+	}
+	_, version := one(t, d, "aws_secretsmanager_secret_version")
+	if version["secret_string"] != nil || !strings.Contains(policy.Str(version["secret_string_wo"]), "ephemeral.aws_secretsmanager_random_password.") ||
+		!strings.Contains(policy.Str(version["secret_string_wo"]), "bcrypt(") {
+		t.Errorf("the password must be generated ephemerally and written write-only: %v", version)
+	}
+	if policy.Path(d.Raw, "ephemeral", "aws_secretsmanager_random_password") == nil {
+		t.Error("no ephemeral password generator")
+	}
+	_, task := one(t, d, "aws_ecs_task_definition")
+	defs := policy.Str(task["container_definitions"])
+	for _, want := range []string{"PROMETHEUS_WEB_CONFIG_YAML", ":web_config::", "PROMETHEUS_BASIC_AUTH_PASSWORD", "$PROMETHEUS_BASIC_AUTH_PASSWORD@127.0.0.1"} {
+		if !strings.Contains(defs, want) {
+			t.Errorf("container definition lacks %s", want)
+		}
+	}
+	name, _ := findRole(t, d, "prometheus-exec")
+	if !strings.Contains(mustJSON(t, rolePolicy(t, d, name)), "secretsmanager:GetSecretValue") {
+		t.Error("the execution role must read the basic auth secret")
+	}
+	if len(synthed["remote-ddb"].Of("aws_secretsmanager_secret")) != 0 {
+		t.Error("basicAuth=false creates no secret")
 	}
 }

@@ -67,7 +67,7 @@ func screenshot(out string) error {
 	if err != nil || r.URL == "" {
 		return fmt.Errorf("no demo is running: run make demo first")
 	}
-	if resp, err := http.Get(r.URL + "/targets"); err != nil || resp.StatusCode != http.StatusOK {
+	if resp, err := http.Get(r.authURL("/targets")); err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("the demo's Prometheus serves no web UI (plain go install build): run scripts/build-prometheus-ui.sh, then make demo-down && make demo")
 	}
 	chromium, err := exec.LookPath("chromium")
@@ -87,7 +87,7 @@ func screenshot(out string) error {
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+profile, "--proxy-server=http://127.0.0.1:9",
 		"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-		"--virtual-time-budget=8000", "--window-size=1400,900", "--screenshot="+abs, r.URL+"/targets")
+		"--virtual-time-budget=8000", "--window-size=1400,900", "--screenshot="+abs, r.authURL("/targets"))
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("chromium: %v\n%s", err, output)
 	}

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -21,8 +20,8 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
+	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
-	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
@@ -80,18 +79,9 @@ type supervisor struct {
 
 func (d *supervisor) start() error {
 	abs, _ := filepath.Abs(Dir)
-	neBin, err := tools.Find("node_exporter")
-	if err != nil {
-		return err
-	}
 	// The build with the web UI (scripts/build-prometheus-ui.sh) when there
 	// is one; the plain build serves the API only.
-	promBin, err := tools.Find("prometheus-ui")
-	if err != nil {
-		if promBin, err = tools.Find("prometheus"); err != nil {
-			return err
-		}
-	}
+	promBin, _ := tools.Find("prometheus-ui")
 	logf("starting the AWS emulator (moto) on loopback")
 	emu, err := emulator.Start(d.ctx, emulator.Options{Dir: abs})
 	if err != nil {
@@ -138,45 +128,14 @@ func (d *supervisor) start() error {
 	}
 	d.tf.SetStdout(io.Discard)
 
-	nePort, err := proc.FreePort()
-	if err != nil {
-		return err
-	}
-	logf("starting node_exporter on 127.0.0.1:%d (every emulated node's scrape lands here)", nePort)
-	ne, err := proc.Start(d.ctx, proc.Spec{Name: "node_exporter", Path: neBin, Dir: abs,
-		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(nePort)}})
-	if err != nil {
-		return err
-	}
-	d.procs = append(d.procs, ne)
-
-	cfg := promconfig.Generate(s)
-	if err := cfg.ApplyLocal(promconfig.LocalOptions{Endpoint: emu.Endpoint(), AccessKey: emulator.AccessKey, SecretKey: emulator.SecretKey,
-		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort), CAFile: emu.CAFile}); err != nil {
-		return err
-	}
-	yaml, err := cfg.YAML()
-	if err != nil {
-		return err
-	}
-	cfgFile := filepath.Join(abs, "prometheus.yml")
-	if err := os.WriteFile(cfgFile, yaml, 0o600); err != nil {
-		return err
-	}
 	promURL := fmt.Sprintf("http://127.0.0.1:%d", s.PrometheusPort)
-	logf("starting Prometheus on %s with the generated configuration (%s)", promURL, cfgFile)
-	p, err := proc.Start(d.ctx, proc.Spec{Name: "prometheus", Path: promBin, Dir: abs,
-		// Prometheus 3 discovers nothing while AWS_CA_BUNDLE is set.
-		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + abs},
-		Args: []string{"--config.file=" + cfgFile, "--storage.tsdb.path=" + filepath.Join(abs, "data"),
-			"--web.listen-address=127.0.0.1:" + strconv.Itoa(s.PrometheusPort)}})
+	logf("starting node_exporter and Prometheus on %s through docker/entrypoint.sh, with the generated configuration", promURL)
+	local, err := localprom.Start(d.ctx, s, emu, abs, promBin)
 	if err != nil {
 		return err
 	}
-	d.procs = append(d.procs, p)
-	if err := proc.WaitHTTP(d.ctx, promURL+"/-/ready", p); err != nil {
-		return err
-	}
+	d.procs = append(d.procs, local.NodeExporter, local.Prometheus)
+	p := local.Prometheus
 
 	awsCfg, err := emu.AWSConfig(d.ctx, s.Region)
 	if err != nil {
@@ -193,7 +152,7 @@ func (d *supervisor) start() error {
 	logf("waiting until Prometheus discovers all %d nodes and they are up (refresh every %s)", len(ids), s.RefreshInterval)
 	wctx, cancel := context.WithTimeout(d.ctx, 5*time.Minute)
 	defer cancel()
-	targets, err := promapi.New(promURL).WaitForTargets(wctx, promconfig.NodeJob, ids)
+	targets, err := local.API.WaitForTargets(wctx, promconfig.NodeJob, ids)
 	if err != nil {
 		return fmt.Errorf("%v\nprometheus log:\n%s", err, p.LogTail(20))
 	}
@@ -202,7 +161,8 @@ func (d *supervisor) start() error {
 		health[tg.Labels["instance_id"]] = tg.Health
 	}
 
-	ready := &Ready{Endpoint: emu.Endpoint(), InnerURL: promURL, Stack: s.StackName(), StartedAt: time.Now().Format(time.RFC3339)}
+	ready := &Ready{Endpoint: emu.Endpoint(), InnerURL: promURL, Stack: s.StackName(), StartedAt: time.Now().Format(time.RFC3339),
+		User: local.API.Username, Password: local.API.Password, SecretName: localprom.SecretName(s), ConfigFile: local.ConfigFile}
 	if len(ids) > 0 {
 		out, err := ec2.NewFromConfig(awsCfg).DescribeInstances(d.ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 		if err != nil {
@@ -236,7 +196,7 @@ func (d *supervisor) start() error {
 	go serveBridge(d.listener, promURL[len("http://"):])
 
 	data, _ := json.MarshalIndent(ready, "", "  ")
-	if err := os.WriteFile(readyFile, data, 0o644); err != nil {
+	if err := os.WriteFile(readyFile, data, 0o600); err != nil {
 		return err
 	}
 	logf("ready: %d nodes discovered and up", len(ids))

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,13 @@ type Ready struct {
 	Instances []Node `json:"instances"`  // discovered nodes
 	Processes []int  `json:"processes"`  // PIDs inside the namespace
 	StartedAt string `json:"started_at"` // RFC 3339
+	// Basic auth (empty when off): read from the stack's secret in the
+	// emulator, as an operator reads it from Secrets Manager. Demo-only
+	// credentials, kept in .demo/ (0600) until make demo-down.
+	User       string `json:"user,omitempty"`
+	Password   string `json:"password,omitempty"`
+	SecretName string `json:"secret_name,omitempty"`
+	ConfigFile string `json:"config_file"`
 }
 
 // Node is one row of the table.
@@ -111,6 +119,16 @@ func readPID(file string) int {
 		return 0 // a reused PID: not ours
 	}
 	return pid
+}
+
+// authURL is URL+path with the demo's basic auth credentials embedded.
+func (r *Ready) authURL(path string) string {
+	if r.User == "" {
+		return r.URL + path
+	}
+	u, _ := url.Parse(r.URL + path)
+	u.User = url.UserPassword(r.User, r.Password)
+	return u.String()
 }
 
 func readReady() (*Ready, error) {
@@ -204,14 +222,20 @@ func up() error {
 	_ = os.WriteFile(forwarderPID, []byte(strconv.Itoa(fwd.Process.Pid)), 0o644)
 	ready.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	data, _ := json.MarshalIndent(ready, "", "  ")
-	_ = os.WriteFile(readyFile, data, 0o644)
-	if err := proc.WaitHTTP(context.Background(), ready.URL+"/-/ready", nil); err != nil {
+	_ = os.WriteFile(readyFile, data, 0o600)
+	if err := proc.WaitHTTP(context.Background(), ready.authURL("/-/ready"), nil); err != nil {
 		return fmt.Errorf("the host bridge to Prometheus does not answer: %v", err)
 	}
 
 	fmt.Printf("\nAll %d demo nodes are discovered and up in Prometheus:\n\n", len(ready.Instances))
 	printTable(ready)
 	fmt.Printf("\nTargets page: %s/targets   (API: %s/api/v1/targets)\n", ready.URL, ready.URL)
+	if ready.User != "" {
+		fmt.Printf("Basic auth:   user %s, password %s\n", ready.User, ready.Password)
+		fmt.Printf("              (generated into the emulator's Secrets Manager secret %s; on AWS read it with\n", ready.SecretName)
+		fmt.Printf("               aws secretsmanager get-secret-value --secret-id %s --query SecretString --output text)\n", ready.SecretName)
+	}
+	fmt.Printf("Effective configuration: %s\n", ready.ConfigFile)
 	fmt.Println("Stop everything with: make demo-down")
 	return nil
 }
