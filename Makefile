@@ -74,7 +74,7 @@ destroy: synth ## terraform destroy of the main stack
 
 .PHONY: docker-config
 docker-config: ## Regenerate docker/prometheus.yml from the default settings
-	env -u PROMAWS_ENDPOINT go run ./cmd/promconfig -o docker/prometheus.yml
+	go run ./cmd/promconfig -defaults -o docker/prometheus.yml
 
 .PHONY: unit
 unit: ## Fast tests: settings, config generation, synth policies (no emulator)
