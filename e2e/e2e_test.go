@@ -103,6 +103,17 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("prometheus restarted (start time %s -> %s); discovery must pick nodes up live", started, again)
 		}
 	})
+	step(t, "a config change reads as YAML lines in the plan", func(t *testing.T) {
+		dep.resynth(t, map[string]string{"PROMAWS_SCRAPE_INTERVAL": "15s"})
+		plan := dep.planText(t)
+		for _, want := range []string{"aws_ssm_parameter.", "-   scrape_interval: 5s", "+   scrape_interval: 15s", "aws_ecs_task_definition."} {
+			if !strings.Contains(plan, want) {
+				t.Errorf("plan lacks %q (a reviewer must see the changed YAML and the task rolling):\n%s", want, plan)
+			}
+		}
+		dep.resynth(t, map[string]string{"PROMAWS_SCRAPE_INTERVAL": "5s"})
+		dep.assertCleanPlan(t)
+	})
 	step(t, "destroy removes everything and an immediate re-apply works", func(t *testing.T) {
 		h.terminate(t, noise)
 		dep.destroy(t)

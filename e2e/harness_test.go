@@ -177,6 +177,20 @@ func (d *deployment) assertCleanPlan(t *testing.T) {
 	}
 }
 
+// planText is the human-readable plan a reviewer reads.
+func (d *deployment) planText(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "plan.tfplan")
+	if _, err := d.tf.Plan(d.h.ctx, tfexec.Out(file)); err != nil {
+		t.Fatalf("terraform plan: %v", err)
+	}
+	text, err := d.tf.ShowPlanFileRaw(d.h.ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
 // planJSON is `terraform show -json` of a fresh plan, as CI would record it.
 func (d *deployment) planJSON(t *testing.T) string {
 	t.Helper()
