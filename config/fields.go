@@ -94,6 +94,7 @@ var Fields = []Field{
 	{Key: "azCount", Default: "2", Doc: "Number of availability zones with a public subnet (1 to 6).", ptr: func(s *Settings) any { return &s.AzCount }},
 	{Key: "availabilityZones", Default: "", Doc: "Comma-separated zone names; empty = the first azCount zones of the region.", ptr: func(s *Settings) any { return &s.AvailabilityZones }},
 	{Key: "subnetCidrs", Default: "", Doc: "Comma-separated public subnet ranges inside vpcCidr; empty = /24s carved from vpcCidr.", ptr: func(s *Settings) any { return &s.SubnetCidrs }},
+	{Key: "flowLogs", Default: "false", Doc: "Record all VPC traffic (VPC flow logs) in CloudWatch Logs, kept logRetentionDays.", ptr: func(s *Settings) any { return &s.FlowLogs }},
 	{Key: "nodeCount", Default: "2", Doc: "Number of EC2 nodes running node_exporter (0 to 100), kept by an Auto Scaling group.", ptr: func(s *Settings) any { return &s.NodeCount }},
 	{Key: "nodeInstanceType", Default: "t3.micro", Doc: "EC2 instance type of the nodes.", ptr: func(s *Settings) any { return &s.NodeInstanceType }},
 	{Key: "nodeAmiId", Default: "", Doc: "AMI of the nodes; empty = latest Amazon Linux 2023 from the public SSM parameter.", ptr: func(s *Settings) any { return &s.NodeAmiID }},

@@ -30,6 +30,9 @@ type Settings struct {
 	// from VpcCidr.
 	SubnetCidrs []string
 
+	// FlowLogs records the VPC's traffic in CloudWatch Logs.
+	FlowLogs bool
+
 	// NodeCount is how many EC2 nodes run node_exporter (0 is allowed).
 	NodeCount int
 	// NodeInstanceType is the EC2 type of the nodes.

@@ -34,6 +34,10 @@ type NetworkProps struct {
 	// SubnetCidrs pins subnet ranges (len must equal AzCount). Default:
 	// consecutive /24s from the start of CidrBlock.
 	SubnetCidrs []string
+	// FlowLogs records all VPC traffic in CloudWatch Logs. Default: false.
+	FlowLogs bool
+	// FlowLogRetentionDays keeps flow logs this long. Default: 30.
+	FlowLogRetentionDays int
 }
 
 // Network is a VPC with one public subnet per availability zone, an internet
@@ -48,6 +52,8 @@ type Network struct {
 	RouteTable      routetable.RouteTable
 	// Zones is the zone lookup; nil when AvailabilityZones were given.
 	Zones dataawsavailabilityzones.DataAwsAvailabilityZones
+	// FlowLogs is nil unless FlowLogs was set.
+	FlowLogs *FlowLogs
 }
 
 // NewNetwork creates the VPC and its public subnets.
@@ -119,6 +125,9 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 			RouteTableId: n.RouteTable.Id(),
 		})
 		n.Subnets = append(n.Subnets, sn)
+	}
+	if p.FlowLogs {
+		n.FlowLogs = newFlowLogs(scope, p.Name, n.Vpc.Id(), p.FlowLogRetentionDays)
 	}
 	return n
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-exec/tfexec"
 
@@ -111,7 +112,7 @@ func TestRemoteState(t *testing.T) {
 	})
 
 	step(t, "two environments keep separate state", func(t *testing.T) {
-		prod := h.deploy(t, "prod", map[string]string{"PROMAWS_STATE_BUCKET": stateBucket, "PROMAWS_NODE_COUNT": "0", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_VPC_CIDR": "10.1.0.0/16"})
+		prod := h.deploy(t, "prod", map[string]string{"PROMAWS_STATE_BUCKET": stateBucket, "PROMAWS_NODE_COUNT": "0", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_VPC_CIDR": "10.1.0.0/16", "PROMAWS_FLOW_LOGS": "true"})
 		prod.apply(t)
 		prod.assertCleanPlan(t)
 		if prod.settings.StateKey() == dev.settings.StateKey() {
@@ -124,6 +125,11 @@ func TestRemoteState(t *testing.T) {
 		dev.assertCleanPlan(t) // prod's apply left dev's state alone
 		if stateResources(t, h, s3c, prod.settings.StateKey()) == 0 {
 			t.Error("prod state object is empty")
+		}
+		// prod also opts in to VPC flow logs: they apply and re-plan clean.
+		logs, err := ec2.NewFromConfig(h.aws).DescribeFlowLogs(h.ctx, &ec2.DescribeFlowLogsInput{})
+		if err != nil || len(logs.FlowLogs) != 1 || aws.ToString(logs.FlowLogs[0].ResourceId) != prodVPC {
+			t.Errorf("prod's VPC must have exactly one flow log: %+v %v", logs, err)
 		}
 	})
 }

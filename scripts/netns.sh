@@ -4,21 +4,42 @@
 # Everything that talks to the AWS emulator runs this way (make test, make
 # demo): inside, the only interface is lo, so no request can leave the
 # machine, whatever a misconfigured endpoint would have done. Already inside
-# such a namespace, it just runs CMD.
+# such a namespace, it just runs CMD. CMD is exec'd: its exit code is ours.
 set -euo pipefail
 
-# /sys/class/net shows the namespace sysfs was mounted in; ip asks netlink.
+if [[ $# -eq 0 ]]; then
+  echo "usage: scripts/netns.sh CMD [ARGS...]" >&2
+  exit 2
+fi
+
+# The interfaces of *our* network namespace. /proc/net/dev follows the
+# namespace of the reading process; /sys/class/net does not (it shows the
+# namespace sysfs was mounted in, i.e. the host's, even inside unshare -n).
 only_loopback() {
-  [[ $(ip -o link show | awk -F': ' '{print $2}' | grep -cv '^lo$') -eq 0 ]]
+  local ifaces
+  ifaces=$(tail -n +3 /proc/net/dev 2>/dev/null | cut -d: -f1 | tr -d ' ') || return 1
+  [[ -n $ifaces && $ifaces == lo ]]
 }
 
 if only_loopback; then
   exec "$@"
 fi
 
-if ! unshare -rn true 2>/dev/null; then
-  echo "netns.sh: cannot create a network namespace (unshare -rn failed)." >&2
-  echo "  Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root." >&2
+for tool in unshare ip; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "netns.sh: $tool is missing (apt-get install util-linux iproute2, or run scripts/install-tools.sh)" >&2
+    exit 1
+  fi
+done
+
+# -r maps us to root inside a new user namespace, which is what lets an
+# unprivileged user create the network namespace (-n).
+if ! err=$(unshare -rn true 2>&1); then
+  echo "netns.sh: cannot create a network namespace: unshare -rn failed: $err" >&2
+  echo "  Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1," >&2
+  echo "  kernel.apparmor_restrict_unprivileged_userns=0), or run as root / with CAP_SYS_ADMIN." >&2
+  echo "  In a container: run it with --privileged or a seccomp profile that permits unshare." >&2
   exit 1
 fi
-exec unshare -rn bash -c 'ip link set lo up && exec "$@"' netns "$@"
+# shellcheck disable=SC2016 # $@ expands in the inner shell
+exec unshare -rn bash -c 'ip link set lo up && exec "$@"' netns.sh "$@"

@@ -56,11 +56,13 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 
 	m := &Main{Stack: stack, PrometheusYAML: string(yaml)}
 	m.Network = pconstructs.NewNetwork(stack, "network", &pconstructs.NetworkProps{
-		Name:              s.Name("net"),
-		CidrBlock:         s.VpcCidr,
-		AzCount:           s.AzCount,
-		AvailabilityZones: s.AvailabilityZones,
-		SubnetCidrs:       s.SubnetCidrs,
+		Name:                 s.Name("net"),
+		CidrBlock:            s.VpcCidr,
+		AzCount:              s.AzCount,
+		AvailabilityZones:    s.AvailabilityZones,
+		SubnetCidrs:          s.SubnetCidrs,
+		FlowLogs:             s.FlowLogs,
+		FlowLogRetentionDays: s.LogRetentionDays,
 	})
 	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
 		Name:             s.StackName(),

@@ -28,7 +28,7 @@ var variants = map[string]map[string]string{
 		"PROMAWS_DISCOVERY_TAG_KEY": "team:monitoring", "PROMAWS_DISCOVERY_TAG_VALUE": "yes",
 		"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
 	},
-	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0"},
+	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0", "PROMAWS_FLOW_LOGS": "true"},
 	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod"},
 	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
 }
@@ -545,5 +545,23 @@ func TestBasicAuthSecretNeverInJSON(t *testing.T) {
 	}
 	if len(synthed["remote-ddb"].Of("aws_secretsmanager_secret")) != 0 {
 		t.Error("basicAuth=false creates no secret")
+	}
+}
+
+func TestFlowLogsOptIn(t *testing.T) {
+	if len(synthed["default"].Of("aws_flow_log")) != 0 {
+		t.Error("flow logs are opt-in")
+	}
+	d := synthed["zero-nodes"]
+	_, fl := one(t, d, "aws_flow_log")
+	if fl["traffic_type"] != "ALL" || !strings.Contains(policy.Str(fl["vpc_id"]), "aws_vpc.") || !strings.Contains(policy.Str(fl["log_destination"]), "aws_cloudwatch_log_group.") {
+		t.Errorf("flow log must record all VPC traffic into its log group: %v", fl)
+	}
+	name, role := findRole(t, d, "flow-logs")
+	if !strings.Contains(policy.Str(role["assume_role_policy"]), "vpc-flow-logs.amazonaws.com") {
+		t.Errorf("flow log role principal: %v", role["assume_role_policy"])
+	}
+	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, "logs:PutLogEvents") || strings.Contains(doc, `"*"`) {
+		t.Errorf("flow log role must write only to its log group: %s", doc)
 	}
 }
