@@ -106,3 +106,42 @@ screenshot: ## Screenshot the running demo's targets page into docs/targets.png 
 .PHONY: clean
 clean: ## Remove build and synth output (not Terraform state of real deployments)
 	rm -rf bin $(OUT)
+
+# ---- Plan review: merge-request pipelines run these same targets (docs/CI.md).
+
+# PLAN_STACKS: the stacks make plan-out plans; empty = the main stack. (The
+# bootstrap stack keeps a local state by design, so CI never plans it.)
+PLAN_STACKS ?=
+# Built, not go run: `go run` turns the "plan destroys" exit status 3 into 1.
+PLANPREVIEW := bin/planpreview
+
+$(PLANPREVIEW): $(GO_SOURCES)
+	@mkdir -p bin
+	go build -o $@ ./cmd/planpreview
+
+# Plan and apply jobs need Terraform's CLI configuration (provider mirror,
+# plugin cache) but not the rest of make tools.
+$(TF_CLI_CONFIG_FILE):
+	go run ./cmd/tfrc
+
+.PHONY: plan-out
+plan-out: | $(TF_CLI_CONFIG_FILE) ## Save the plan of what make synth wrote: cdktf.out/stacks/<stack>/tfplan + plan.json
+	@rm -f $(OUT)/stacks/*/tfplan $(OUT)/stacks/*/plan.json
+	@for stack in $(or $(PLAN_STACKS),""); do STACK=$$stack scripts/terraform-stack.sh plan-out; done
+
+.PHONY: plan-preview
+plan-preview: $(PLANPREVIEW) ## Summarise the saved plans: cdktf.out/plan-preview.md + GitLab report cdktf.out/plan-report.json
+	@$(PLANPREVIEW) -o $(OUT)/plan-preview.md -gitlab-report $(OUT)/plan-report.json $(wildcard $(OUT)/stacks/*/plan.json)
+	@cat $(OUT)/plan-preview.md
+
+.PHONY: plan-guard
+plan-guard: $(PLANPREVIEW) ## Fail when a saved plan deletes or replaces anything (planpreview exits 3; make reports 2)
+	@$(PLANPREVIEW) -o /dev/null -fail-on-destroy $(wildcard $(OUT)/stacks/*/plan.json)
+
+.PHONY: apply-plan
+apply-plan: | $(TF_CLI_CONFIG_FILE) ## Apply exactly the saved plan (no synth); one that destroys needs ALLOW_DESTROY=1
+	@for stack in $(or $(PLAN_STACKS),""); do STACK=$$stack scripts/terraform-stack.sh apply-plan; done
+
+.PHONY: mr-note
+mr-note: $(PLANPREVIEW) ## GitLab CI: post cdktf.out/plan-preview.md as the merge-request note (updated on each push)
+	@$(PLANPREVIEW) -post-gitlab-note $(OUT)/plan-preview.md

@@ -124,6 +124,18 @@ func TestValidationErrors(t *testing.T) {
 		{"auth user", map[string]string{"PROMAWS_BASIC_AUTH_USER": "ad min"}, "basicAuthUser", "letters"},
 		{"auth version", map[string]string{"PROMAWS_BASIC_AUTH_PASSWORD_VERSION": "0"}, "basicAuthPasswordVersion", "rotate"},
 		{"world open without auth", map[string]string{"PROMAWS_BASIC_AUTH": "false", "PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"}, "basicAuth", "keep basicAuth=true"},
+		{"tls cert not an arn", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": "prometheus.example.com", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsCertificateArn", "arn:aws:acm:eu-central-1"},
+		{"tls cert other region", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": cert("us-east-1"), "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsCertificateArn", "in eu-central-1"},
+		{"tls cert and domain", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1"), "PROMAWS_TLS_DOMAIN": "p.example.com", "PROMAWS_TLS_ZONE_ID": "Z123", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsCertificateArn", "not both"},
+		{"tls domain without zone", map[string]string{"PROMAWS_TLS_DOMAIN": "p.example.com", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsZoneId", "hosted zone id"},
+		{"tls zone without domain", map[string]string{"PROMAWS_TLS_ZONE_ID": "Z123", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsDomain", "clear tlsZoneId"},
+		{"tls domain uppercase", map[string]string{"PROMAWS_TLS_DOMAIN": "Prometheus.Example.com", "PROMAWS_TLS_ZONE_ID": "Z123", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsDomain", "prometheus.example.com"},
+		{"tls zone name", map[string]string{"PROMAWS_TLS_DOMAIN": "p.example.com", "PROMAWS_TLS_ZONE_ID": "example.com", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsZoneId", "not the zone name"},
+		{"tls without admin ranges", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1")}, "adminCidrs", "admit nobody"},
+		{"tls in one zone", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1"), "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24", "PROMAWS_AZ_COUNT": "1"}, "azCount", "at least 2"},
+		{"kms alias", map[string]string{"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:alias/prometheus"}, "kmsKeyArn", "needs the key ARN"},
+		{"kms not an arn", map[string]string{"PROMAWS_KMS_KEY_ARN": "1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "arn:aws:kms:eu-central-1"},
+		{"kms other region", map[string]string{"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "in eu-central-1"},
 		{"endpoint scheme", map[string]string{"PROMAWS_ENDPOINT": "127.0.0.1:5000"}, "endpoint", "http://127.0.0.1:5000"},
 	}
 	for _, c := range cases {
@@ -240,5 +252,25 @@ func TestStateSettings(t *testing.T) {
 	s, err := Load(nil, map[string]string{"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate"})
 	if err != nil || !s.RemoteState() || s.StateKey() != "prometheus-aws/dev/terraform.tfstate" {
 		t.Fatalf("valid bucket: %v %v", s, err)
+	}
+}
+
+func cert(region string) string {
+	return "arn:aws:acm:" + region + ":123456789012:certificate/0f3c9a6e-1234-4cde-9abc-0123456789ab"
+}
+
+func TestTLSAndKmsAccepted(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"certificate": {"PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1"), "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"},
+		"domain":      {"PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"},
+		"kms":         {"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+	} {
+		s, err := Load(nil, env)
+		if err != nil {
+			t.Fatalf("%s: valid settings rejected: %v", name, err)
+		}
+		if got := s.TLS(); got != (name != "kms") {
+			t.Errorf("%s: TLS() = %v", name, got)
+		}
 	}
 }

@@ -25,6 +25,10 @@ var (
 	ipLikeRE       = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$`)
 	userRE         = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,64}$`)
 	tableRE        = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+	kmsKeyRE       = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):[0-9]{12}:key/[a-zA-Z0-9-]+$`)
+	acmCertRE      = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[a-zA-Z0-9-]+$`)
+	domainRE       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	zoneIDRE       = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$`)
 )
 
@@ -119,6 +123,9 @@ func (s *Settings) Validate() error {
 			v.fail("adminCidrs", "%q opens Prometheus to the whole internet; list your admin ranges, or set allowWorldOpenAdmin=true if you really mean it", c)
 		}
 	}
+
+	v.tls(s)
+	v.kmsKey(s)
 
 	if !imageRE.MatchString(s.PrometheusImage) || !(strings.Contains(s.PrometheusImage, "@sha256:") || strings.Contains(lastPart(s.PrometheusImage), ":")) {
 		v.fail("prometheusImage", "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", s.PrometheusImage, DefaultPrometheusImage)
@@ -302,4 +309,57 @@ func contains(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+// tls checks the load balancer settings: one certificate source, a
+// reachable balancer, and the two zones an ALB needs.
+func (v *validator) tls(s *Settings) {
+	if s.TLSCertificateArn != "" {
+		if m := acmCertRE.FindStringSubmatch(s.TLSCertificateArn); m == nil {
+			v.fail("tlsCertificateArn", "%q is not an ACM certificate ARN; use arn:aws:acm:%s:<account>:certificate/<id>", s.TLSCertificateArn, s.Region)
+		} else if m[1] != s.Region {
+			v.fail("tlsCertificateArn", "the certificate is in %s but the load balancer is in %s; request or import the certificate in %s", m[1], s.Region, s.Region)
+		}
+		if s.TLSDomain != "" || s.TLSZoneID != "" {
+			v.fail("tlsCertificateArn", "set either tlsCertificateArn (your certificate) or tlsDomain with tlsZoneId (a certificate created for you), not both")
+		}
+	}
+	switch {
+	case s.TLSDomain != "" && s.TLSZoneID == "":
+		v.fail("tlsZoneId", "tlsDomain is set but tlsZoneId is empty; set the Route 53 hosted zone id that holds %s", s.TLSDomain)
+	case s.TLSDomain == "" && s.TLSZoneID != "" && s.TLSCertificateArn == "":
+		v.fail("tlsDomain", "tlsZoneId is set but tlsDomain is empty; set the domain name for Prometheus, or clear tlsZoneId")
+	}
+	if s.TLSDomain != "" && (!domainRE.MatchString(s.TLSDomain) || len(s.TLSDomain) > 253) {
+		v.fail("tlsDomain", "%q is not a DNS name; use one like prometheus.example.com (lowercase)", s.TLSDomain)
+	}
+	if s.TLSZoneID != "" && !zoneIDRE.MatchString(s.TLSZoneID) {
+		v.fail("tlsZoneId", "%q is not a Route 53 hosted zone id; use the id (like Z0123456789ABCDEFGHIJ), not the zone name", s.TLSZoneID)
+	}
+	if !s.TLS() {
+		return
+	}
+	if len(s.AdminCidrs) == 0 {
+		v.fail("adminCidrs", "the HTTPS load balancer would admit nobody; set adminCidrs to the ranges that may reach it")
+	}
+	if s.AzCount < 2 {
+		v.fail("azCount", "an Application Load Balancer needs subnets in at least 2 availability zones; set azCount=2 or more")
+	}
+}
+
+// kmsKey checks the customer key: a key ARN (CloudWatch Logs takes no
+// alias) in the deployment's region (a key serves its own region only).
+func (v *validator) kmsKey(s *Settings) {
+	if s.KmsKeyArn == "" {
+		return
+	}
+	m := kmsKeyRE.FindStringSubmatch(s.KmsKeyArn)
+	switch {
+	case m == nil && strings.Contains(s.KmsKeyArn, ":alias/"):
+		v.fail("kmsKeyArn", "%q is an alias; CloudWatch Logs needs the key ARN (arn:aws:kms:%s:<account>:key/<id>)", s.KmsKeyArn, s.Region)
+	case m == nil:
+		v.fail("kmsKeyArn", "%q is not a KMS key ARN; use arn:aws:kms:%s:<account>:key/<id>", s.KmsKeyArn, s.Region)
+	case m[1] != s.Region:
+		v.fail("kmsKeyArn", "the key is in %s but the deployment is in %s; use a key (or a multi-Region replica) in %s", m[1], s.Region, s.Region)
+	}
 }

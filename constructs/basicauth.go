@@ -18,6 +18,9 @@ type BasicAuthProps struct {
 	// PasswordVersion: a new number generates a new password on the next
 	// apply (rotation). Default: 1.
 	PasswordVersion int
+	// KmsKeyArn encrypts the secret with a customer-managed key. Default:
+	// "" (the AWS-managed aws/secretsmanager key).
+	KmsKeyArn string
 }
 
 // basicAuth is the secret behind Prometheus's basic auth. The password is
@@ -45,6 +48,7 @@ func newBasicAuth(scope constructs.Construct, name string, props *BasicAuthProps
 		// Deleted at once on destroy, so destroy-then-apply can recreate it
 		// (the default 30-day window blocks the name).
 		RecoveryWindowInDays: jsii.Number(0),
+		KmsKeyId:             optional(p.KmsKeyArn),
 		Tags:                 nameTag(name + "-prometheus-basic-auth"),
 	})
 

@@ -17,11 +17,12 @@ type FlowLogs struct {
 	FlowLog  flowlog.FlowLog
 }
 
-func newFlowLogs(scope constructs.Construct, name string, vpcID *string, retentionDays int) *FlowLogs {
+func newFlowLogs(scope constructs.Construct, name string, vpcID *string, retentionDays int, kmsKeyArn string) *FlowLogs {
 	f := &FlowLogs{}
 	f.LogGroup = cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("flow-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/vpc/" + name + "/flow-logs"),
 		RetentionInDays: jsii.Number(intOr(retentionDays, 30)),
+		KmsKeyId:        optional(kmsKeyArn),
 		Tags:            nameTag(name + "-flow-logs"),
 	})
 	f.Role = newServiceRole(scope, "flow-logs-role", name+"-flow-logs", "vpc-flow-logs.amazonaws.com")

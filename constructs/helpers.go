@@ -35,6 +35,14 @@ func cidrIngress(scope constructs.Construct, prefix string, sg securitygroup.Sec
 	}
 }
 
+// optional is nil for "" (attribute left out) and the string otherwise.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return jsii.String(s)
+}
+
 // cidrV4 and cidrV6 route a range to the rule attribute of its family, so
 // callers can mix IPv4 and IPv6 ranges in one list.
 func cidrV4(cidr string) *string {

@@ -36,6 +36,10 @@ type NetworkProps struct {
 	SubnetCidrs []string
 	// FlowLogs records all VPC traffic in CloudWatch Logs. Default: false.
 	FlowLogs bool
+	// FlowLogKmsKeyArn encrypts the flow log group with a customer-managed
+	// key (its key policy must admit CloudWatch Logs). Default: "" (the
+	// AWS-managed key).
+	FlowLogKmsKeyArn string
 	// FlowLogRetentionDays keeps flow logs this long. Default: 30.
 	FlowLogRetentionDays int
 }
@@ -127,7 +131,7 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 		n.Subnets = append(n.Subnets, sn)
 	}
 	if p.FlowLogs {
-		n.FlowLogs = newFlowLogs(scope, p.Name, n.Vpc.Id(), p.FlowLogRetentionDays)
+		n.FlowLogs = newFlowLogs(scope, p.Name, n.Vpc.Id(), p.FlowLogRetentionDays, p.FlowLogKmsKeyArn)
 	}
 	return n
 }

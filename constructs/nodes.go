@@ -40,6 +40,10 @@ type NodeExporterInstanceProps struct {
 	// AmiId pins the image. Default: the latest Amazon Linux 2023 for the
 	// instance type's architecture, from the public SSM parameter.
 	AmiId string
+	// KmsKeyArn encrypts the root volumes with a customer-managed key (its
+	// key policy must let the Auto Scaling service-linked role use it).
+	// Default: "" (the account's default EBS key).
+	KmsKeyArn string
 	// Port node_exporter listens on. Default: 9100.
 	Port int
 	// DiscoveryTagKey / DiscoveryTagValue mark the nodes for Prometheus.
@@ -172,6 +176,7 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 			DeviceName: jsii.String(p.RootDeviceName),
 			Ebs: &launchtemplate.LaunchTemplateBlockDeviceMappingsEbs{
 				Encrypted:           jsii.String("true"),
+				KmsKeyId:            optional(p.KmsKeyArn),
 				VolumeType:          jsii.String("gp3"),
 				VolumeSize:          jsii.Number(p.RootVolumeSize),
 				DeleteOnTermination: jsii.String("true"),

@@ -18,6 +18,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/docker"
@@ -52,6 +53,16 @@ type PrometheusFargateServiceProps struct {
 	// BasicAuth puts basic auth on the UI and API, with a generated password
 	// kept in Secrets Manager only. Default: nil (off; the app turns it on).
 	BasicAuth *BasicAuthProps
+	// KmsKeyArn encrypts the log group and the basic auth secret with a
+	// customer-managed key, and lets the execution role decrypt with it.
+	// The key policy must admit CloudWatch Logs. Default: "" (AWS-managed
+	// keys).
+	KmsKeyArn string
+	// LoadBalancer, when set, is the only way in: the task registers in its
+	// target group and admits its security group alone. Mutually exclusive
+	// with AdminCidrs (the ranges then belong on the load balancer).
+	// Default: nil (no load balancer).
+	LoadBalancer *HTTPSLoadBalancer
 }
 
 // PrometheusFargateService runs one Prometheus task on ECS Fargate. The
@@ -95,12 +106,18 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	p.Cpu = intOr(p.Cpu, 512)
 	p.Memory = intOr(p.Memory, 1024)
 	p.LogRetentionDays = intOr(p.LogRetentionDays, 30)
+	if p.LoadBalancer != nil && len(p.AdminCidrs) > 0 {
+		panic(fmt.Sprintf("PrometheusFargateService %s: LoadBalancer and AdminCidrs are mutually exclusive; give the admin ranges to the load balancer", id))
+	}
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	s := &PrometheusFargateService{Construct: scope}
 
 	s.SecurityGroup = newSecurityGroup(scope, p.Name+"-prometheus-sg", "Prometheus task: web port for admin ranges only", p.VpcId)
 	cidrIngress(scope, "admin", s.SecurityGroup, p.AdminCidrs, p.Port, "Prometheus web/API from an admin range")
+	if p.LoadBalancer != nil {
+		p.LoadBalancer.admit(scope, s.SecurityGroup, p.Port)
+	}
 	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
 	httpsEgress(scope, s.SecurityGroup, "HTTPS to AWS APIs and the image registry")
 
@@ -114,6 +131,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	s.LogGroup = cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/ecs/" + p.Name + "/prometheus"),
 		RetentionInDays: jsii.Number(p.LogRetentionDays),
+		KmsKeyId:        optional(p.KmsKeyArn),
 		Tags:            nameTag(p.Name + "-prometheus-logs"),
 	})
 
@@ -131,7 +149,9 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 
 	var auth *basicAuth
 	if p.BasicAuth != nil {
-		auth = newBasicAuth(scope, p.Name, p.BasicAuth)
+		ba := *p.BasicAuth
+		ba.KmsKeyArn = orDefault(ba.KmsKeyArn, p.KmsKeyArn)
+		auth = newBasicAuth(scope, p.Name, &ba)
 		s.BasicAuthSecret = auth.Secret
 	}
 
@@ -144,6 +164,12 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	if auth != nil {
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
 			Sid: "BasicAuth", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*auth.Secret.Arn()},
+		})
+	}
+	if p.KmsKeyArn != "" && auth != nil {
+		// Reading a secret under a customer key needs Decrypt on that key.
+		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
+			Sid: "DecryptSecret", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{p.KmsKeyArn},
 		})
 	}
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
@@ -179,7 +205,23 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Tags:                 nameTag(p.Name + "-prometheus"),
 	})
 
+	var loadBalancers *[]*ecsservice.EcsServiceLoadBalancer
+	var gracePeriod *float64
+	var dependsOn *[]cdktf.ITerraformDependable
+	if lb := p.LoadBalancer; lb != nil {
+		loadBalancers = &[]*ecsservice.EcsServiceLoadBalancer{{
+			TargetGroupArn: lb.TargetGroup.Arn(), ContainerName: jsii.String(ContainerName), ContainerPort: jsii.Number(p.Port),
+		}}
+		// Time for a restarted task to replay its write-ahead log before
+		// failed load balancer checks count against it.
+		gracePeriod = jsii.Number(120)
+		// ECS rejects a target group that no listener uses yet.
+		dependsOn = &[]cdktf.ITerraformDependable{lb.HTTPS}
+	}
 	s.Service = ecsservice.NewEcsService(scope, jsii.String("service"), &ecsservice.EcsServiceConfig{
+		LoadBalancer:                    loadBalancers,
+		HealthCheckGracePeriodSeconds:   gracePeriod,
+		DependsOn:                       dependsOn,
 		Name:                            jsii.String(p.Name + "-prometheus"),
 		Cluster:                         s.Cluster.Id(),
 		TaskDefinition:                  s.TaskDefinition.Arn(),

@@ -44,6 +44,7 @@ var Rules = []Rule{
 	{"no-wildcard-actions", "IAM policies grant no \"*\" or \"service:*\" action.", noWildcardActions},
 	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
 	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
+	{"http-listener-redirects", "A load balancer listener on plain HTTP only redirects to HTTPS; HTTPS listeners use a TLS 1.2+ policy.", listenerTLS},
 }
 
 // Check runs every rule and returns the violations, sorted.
@@ -269,4 +270,27 @@ func asgPropagatesName(a map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// listenerTLS covers what tfsec cannot see of aws_lb_listener (the
+// default_action block): plain HTTP may only redirect to HTTPS.
+func listenerTLS(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, typ := range []string{"aws_lb_listener", "aws_alb_listener"} {
+		for _, name := range d.Names(typ) {
+			l := d.Of(typ)[name]
+			id := typ + "." + name
+			switch Str(l["protocol"]) {
+			case "HTTP":
+				if Str(Path(l, "default_action", "type")) != "redirect" || Str(Path(l, "default_action", "redirect", "protocol")) != "HTTPS" {
+					out = append(out, Violation{"http-listener-redirects", id, "a plain HTTP listener must only redirect to HTTPS (default_action redirect, protocol HTTPS)"})
+				}
+			case "HTTPS":
+				if p := Str(l["ssl_policy"]); !strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-") && !strings.HasPrefix(p, "ELBSecurityPolicy-TLS-1-2") {
+					out = append(out, Violation{"http-listener-redirects", id, fmt.Sprintf("ssl_policy %q allows TLS below 1.2; use ELBSecurityPolicy-TLS13-1-2-2021-06", p)})
+				}
+			}
+		}
+	}
+	return out
 }

@@ -25,6 +25,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"no-wildcard-actions", `{"resource":{"aws_iam_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeInstances\",\"s3:*\"]}]}","tags":{"Name":"x"}}}}}`, Options{}},
 		{"secret-recovery-window", `{"resource":{"aws_secretsmanager_secret":{"s":{"name":"x","tags":{"Name":"x"}}}}}`, Options{}},
 		{"name-tags", `{"resource":{"aws_vpc":{"v":{"cidr_block":"10.0.0.0/16","tags":{"team":"x"}}}}}`, Options{}},
+		{"http-listener-redirects", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"forward","target_group_arn":"x"}],"tags":{"Name":"x"}}}}}`, Options{}},
+		{"http-listener-redirects", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-2016-08","tags":{"Name":"x"}}}}}`, Options{}},
 		{"name-tags", `{"resource":{"aws_autoscaling_group":{"g":{"tag":[{"key":"Name","value":"n","propagate_at_launch":false}]}}}}`, Options{}},
 	}
 	for _, c := range cases {

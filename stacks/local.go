@@ -7,8 +7,9 @@ import "github.com/aws/jsii-runtime-go"
 // profile only), so the AWS stack keeps full drift detection.
 func (m *Main) emulatorGaps() {
 	// moto does not store availability_zone_rebalancing, so the provider's
-	// default "DISABLED" shows as a change on every plan.
-	m.Prometheus.Service.AddOverride(jsii.String("lifecycle.ignore_changes"), jsii.Strings("availability_zone_rebalancing"))
+	// default "DISABLED" shows as a change on every plan; nor
+	// health_check_grace_period_seconds (set with a load balancer).
+	m.Prometheus.Service.AddOverride(jsii.String("lifecycle.ignore_changes"), jsii.Strings("availability_zone_rebalancing", "health_check_grace_period_seconds"))
 	// moto reports the launch template's own tags back as a phantom
 	// tag_specifications block, so every plan would cut a new version.
 	m.Nodes.LaunchTemplate.AddOverride(jsii.String("lifecycle.ignore_changes"), jsii.Strings("tag_specifications"))

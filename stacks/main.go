@@ -41,6 +41,8 @@ type Main struct {
 	Network    *pconstructs.Network
 	Prometheus *pconstructs.PrometheusFargateService
 	Nodes      *pconstructs.NodeExporterInstance
+	// LoadBalancer is nil unless TLS is configured.
+	LoadBalancer *pconstructs.HTTPSLoadBalancer
 	// PrometheusYAML is the generated configuration the task receives.
 	PrometheusYAML string
 }
@@ -62,8 +64,25 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		AvailabilityZones:    s.AvailabilityZones,
 		SubnetCidrs:          s.SubnetCidrs,
 		FlowLogs:             s.FlowLogs,
+		FlowLogKmsKeyArn:     s.KmsKeyArn,
 		FlowLogRetentionDays: s.LogRetentionDays,
 	})
+	adminCidrs := s.AdminCidrs
+	if s.TLS() {
+		// The admin ranges reach the load balancer; the task admits only it.
+		adminCidrs = nil
+		m.LoadBalancer = pconstructs.NewHTTPSLoadBalancer(stack, "load-balancer", &pconstructs.HTTPSLoadBalancerProps{
+			Name:               s.StackName(),
+			VpcId:              m.Network.Vpc.Id(),
+			SubnetIds:          m.Network.SubnetIds(),
+			AdminCidrs:         s.AdminCidrs,
+			CertificateArn:     s.TLSCertificateArn,
+			DomainName:         s.TLSDomain,
+			ZoneId:             s.TLSZoneID,
+			TargetPort:         s.PrometheusPort,
+			HealthCheckMatcher: map[bool]string{true: "200,401", false: "200"}[s.BasicAuth],
+		})
+	}
 	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
 		Name:             s.StackName(),
 		Region:           s.Region,
@@ -75,9 +94,11 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Cpu:              s.TaskCPU,
 		Memory:           s.TaskMemory,
 		LogRetentionDays: s.LogRetentionDays,
-		AdminCidrs:       s.AdminCidrs,
+		AdminCidrs:       adminCidrs,
 		Retention:        s.Retention,
 		BasicAuth:        basicAuthProps(s),
+		KmsKeyArn:        s.KmsKeyArn,
+		LoadBalancer:     m.LoadBalancer,
 	})
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
@@ -93,6 +114,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		DiscoveryTagValue:      s.DiscoveryTagValue,
 		SSHKeyName:             s.SSHKeyName,
 		SSHCidrs:               s.SSHCidrs,
+		KmsKeyArn:              s.KmsKeyArn,
 	})
 
 	if s.Local() {
@@ -108,6 +130,9 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	output(stack, "node_group_name", m.Nodes.AutoScalingGroup.Name())
 	output(stack, "prometheus_config_parameter", m.Prometheus.Config.Name())
 	output(stack, "log_group", m.Prometheus.LogGroup.Name())
+	if m.LoadBalancer != nil {
+		output(stack, "prometheus_url", m.LoadBalancer.URL)
+	}
 	return m, nil
 }
 
@@ -139,9 +164,13 @@ func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) 
 		cfg.SkipRequestingAccountId = jsii.Bool(false) // the emulator's STS answers
 		cfg.S3UsePathStyle = jsii.Bool(true)
 		cfg.Endpoints = &[]*provider.AwsProviderEndpoints{{
-			Autoscaling: e, Cloudwatch: e, Cloudwatchlogs: e, Dynamodb: e, Ec2: e, Ecr: e, Ecs: e,
-			Efs: e, Elbv2: e, Iam: e, Kms: e, Amp: e, S3: e, Secretsmanager: e, Sns: e, Ssm: e, Sts: e,
+			Acm: e, Autoscaling: e, Cloudwatch: e, Cloudwatchlogs: e, Dynamodb: e, Ec2: e, Ecr: e, Ecs: e,
+			Efs: e, Elbv2: e, Iam: e, Kms: e, Amp: e, Route53: e, S3: e, Secretsmanager: e, Sns: e, Ssm: e, Sts: e,
 		}}
+		// A service missing above would be sent to AWS itself; inside the
+		// test namespace that fails, and with the default 25 retries it
+		// would take most of an hour to say so.
+		cfg.MaxRetries = jsii.Number(2)
 	}
 	return provider.NewAwsProvider(stack, jsii.String("aws"), cfg)
 }

@@ -30,6 +30,11 @@ var variants = map[string]map[string]string{
 	},
 	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0", "PROMAWS_FLOW_LOGS": "true"},
 	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod"},
+	// Behind the HTTPS load balancer: a given certificate (AWS profile), and
+	// a created one with a customer KMS key against the emulator.
+	"tls-cert": {"PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
+	"tls-domain-local": {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ",
+		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_FLOW_LOGS": "true"},
 	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
 }
 
@@ -305,12 +310,18 @@ func TestUserDataInstallsPinnedNodeExporter(t *testing.T) {
 
 func findRole(t *testing.T, d *policy.Doc, suffix string) (string, map[string]any) {
 	t.Helper()
-	for n, a := range d.Of("aws_iam_role") {
+	return named(t, d, "aws_iam_role", suffix)
+}
+
+// named finds the resource of type typ whose name attribute ends in suffix.
+func named(t *testing.T, d *policy.Doc, typ, suffix string) (string, map[string]any) {
+	t.Helper()
+	for n, a := range d.Of(typ) {
 		if strings.HasSuffix(policy.Str(a["name"]), suffix) {
 			return n, a
 		}
 	}
-	t.Fatalf("no IAM role named *%s", suffix)
+	t.Fatalf("no %s named *%s", typ, suffix)
 	return "", nil
 }
 
@@ -564,4 +575,164 @@ func TestFlowLogsOptIn(t *testing.T) {
 	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, "logs:PutLogEvents") || strings.Contains(doc, `"*"`) {
 		t.Errorf("flow log role must write only to its log group: %s", doc)
 	}
+}
+
+const (
+	testCert = "arn:aws:acm:eu-central-1:123456789012:certificate/0f3c9a6e-1234-4cde-9abc-0123456789ab"
+	testKey  = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+)
+
+// endpointOf maps resource type prefixes to the provider endpoint the local
+// profile must set for them; longest prefix wins.
+var endpointOf = map[string]string{
+	"aws_acm_": "acm", "aws_autoscaling_": "autoscaling", "aws_cloudwatch_log_": "cloudwatchlogs",
+	"aws_cloudwatch_metric_alarm": "cloudwatch", "aws_dynamodb_": "dynamodb", "aws_ecr_": "ecr", "aws_ecs_": "ecs",
+	"aws_efs_": "efs", "aws_lb": "elbv2", "aws_iam_": "iam", "aws_kms_": "kms", "aws_prometheus_": "amp",
+	"aws_route53_": "route53", "aws_s3_": "s3", "aws_secretsmanager_": "secretsmanager", "aws_sns_": "sns", "aws_ssm_": "ssm",
+	"aws_vpc": "ec2", "aws_subnet": "ec2", "aws_internet_gateway": "ec2", "aws_route": "ec2", "aws_security_group": "ec2",
+	"aws_launch_template": "ec2", "aws_flow_log": "ec2", "aws_availability_zones": "ec2",
+}
+
+// TestLocalProfileCoversEveryService: a service without an emulator
+// endpoint would send its calls to AWS itself.
+func TestLocalProfileCoversEveryService(t *testing.T) {
+	for _, variant := range []string{"local", "tls-domain-local"} {
+		d := synthed[variant]
+		endpoints, _ := policy.Path(d.Raw, "provider", "aws").([]any)
+		if len(endpoints) != 1 {
+			t.Fatalf("%s: one aws provider expected", variant)
+		}
+		set, _ := policy.Path(endpoints[0], "endpoints").([]any)
+		if len(set) != 1 {
+			t.Fatalf("%s: local profile has no endpoints block", variant)
+		}
+		have, _ := set[0].(map[string]any)
+		var types []string
+		for typ := range d.Resources {
+			types = append(types, typ)
+		}
+		if data, ok := d.Raw["data"].(map[string]any); ok {
+			for typ := range data {
+				types = append(types, typ)
+			}
+		}
+		for _, typ := range types {
+			best := ""
+			for prefix := range endpointOf {
+				if strings.HasPrefix(typ, prefix) && len(prefix) > len(best) {
+					best = prefix
+				}
+			}
+			if best == "" {
+				t.Errorf("%s: resource type %s has no known service: add it to endpointOf and to the local profile's endpoints", variant, typ)
+				continue
+			}
+			if have[endpointOf[best]] != "http://127.0.0.1:5000" {
+				t.Errorf("%s: %s needs the %s endpoint in the local profile (newProvider)", variant, typ, endpointOf[best])
+			}
+		}
+	}
+}
+
+func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
+	if len(synthed["default"].Of("aws_lb")) != 0 {
+		t.Error("the load balancer is opt-in")
+	}
+	for _, variant := range []string{"tls-cert", "tls-domain-local"} {
+		d := synthed[variant]
+		_, alb := one(t, d, "aws_lb")
+		if alb["internal"] != false || alb["drop_invalid_header_fields"] != true || alb["load_balancer_type"] != "application" {
+			t.Errorf("%s: load balancer shape: %v", variant, alb)
+		}
+		listeners := map[float64]map[string]any{}
+		for _, l := range d.Of("aws_lb_listener") {
+			listeners[policy.Num(l["port"])] = l
+		}
+		https, http := listeners[443], listeners[80]
+		if https == nil || https["protocol"] != "HTTPS" || !strings.HasPrefix(policy.Str(https["ssl_policy"]), "ELBSecurityPolicy-TLS13-") {
+			t.Errorf("%s: want an HTTPS listener on 443 with a TLS 1.3 policy: %v", variant, https)
+		}
+		if http == nil || policy.Str(policy.Path(http, "default_action", "type")) != "redirect" ||
+			policy.Str(policy.Path(http, "default_action", "redirect", "protocol")) != "HTTPS" {
+			t.Errorf("%s: port 80 must only redirect to HTTPS: %v", variant, http)
+		}
+		// Ingress: the admin range on 443/80 of the balancer; Prometheus's
+		// port only from the balancer's group, never from a range.
+		promSG, _ := named(t, d, "aws_security_group", "-prometheus-sg")
+		albSG, _ := named(t, d, "aws_security_group", "-alb-sg")
+		ports := map[float64]bool{}
+		for _, r := range d.Of("aws_vpc_security_group_ingress_rule") {
+			sg := policy.Str(r["security_group_id"])
+			switch sg {
+			case policy.Ref("aws_security_group", promSG, "id"):
+				if r["cidr_ipv4"] != nil || r["cidr_ipv6"] != nil || r["referenced_security_group_id"] != policy.Ref("aws_security_group", albSG, "id") {
+					t.Errorf("%s: Prometheus must admit only the load balancer: %v", variant, r)
+				}
+			case policy.Ref("aws_security_group", albSG, "id"):
+				if r["cidr_ipv4"] != "198.51.100.0/24" {
+					t.Errorf("%s: the balancer must admit only the admin range: %v", variant, r)
+				}
+				ports[policy.Num(r["from_port"])] = true
+			}
+		}
+		if !ports[443] || !ports[80] || len(ports) != 2 {
+			t.Errorf("%s: balancer ingress ports %v, want 443 and 80", variant, ports)
+		}
+		_, svc := one(t, d, "aws_ecs_service")
+		if policy.Str(policy.Path(svc, "load_balancer", "container_name")) != "prometheus" || len(policy.Strings(svc["depends_on"])) != 1 {
+			t.Errorf("%s: the service must register in the target group after the listener exists: %v", variant, svc)
+		}
+		_, tg := one(t, d, "aws_lb_target_group")
+		if tg["target_type"] != "ip" || policy.Str(policy.Path(tg, "health_check", "matcher")) != "200,401" {
+			t.Errorf("%s: target group (ip targets, basic auth answers 401 to the check): %v", variant, tg)
+		}
+	}
+	if _, https := listenerOn(synthed["tls-cert"], 443); https["certificate_arn"] != testCert || len(synthed["tls-cert"].Of("aws_acm_certificate")) != 0 {
+		t.Errorf("a given certificate is used as is: %v", https)
+	}
+	d := synthed["tls-domain-local"]
+	_, cert := one(t, d, "aws_acm_certificate")
+	if cert["domain_name"] != "prometheus.example.com" || cert["validation_method"] != "DNS" {
+		t.Errorf("certificate: %v", cert)
+	}
+	if _, https := listenerOn(d, 443); !strings.Contains(policy.Str(https["certificate_arn"]), "aws_acm_certificate_validation.") {
+		t.Errorf("the listener must wait for the validated certificate: %v", https)
+	}
+	if n := len(d.Of("aws_route53_record")); n != 2 {
+		t.Errorf("want the validation record and the alias, have %d records", n)
+	}
+	if url := policy.Str(policy.Path(d.Raw, "output", "prometheus_url", "value")); url != "https://prometheus.example.com" {
+		t.Errorf("prometheus_url output: %q", url)
+	}
+}
+
+func TestCustomerKmsKey(t *testing.T) {
+	for variant, want := range map[string]string{"default": "", "tls-domain-local": testKey} {
+		d := synthed[variant]
+		for typ, path := range map[string][]string{
+			"aws_cloudwatch_log_group":  {"kms_key_id"},
+			"aws_secretsmanager_secret": {"kms_key_id"},
+			"aws_launch_template":       {"block_device_mappings", "ebs", "kms_key_id"},
+		} {
+			for name, r := range d.Of(typ) {
+				if got := policy.Str(policy.Path(r, path...)); got != want {
+					t.Errorf("%s: %s.%s %s = %q, want %q", variant, typ, name, strings.Join(path, "."), got, want)
+				}
+			}
+		}
+	}
+	d := synthed["tls-domain-local"]
+	name, _ := findRole(t, d, "-prometheus-exec")
+	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `{"Action":["kms:Decrypt"],"Effect":"Allow","Resource":["`+testKey+`"]`) {
+		t.Errorf("the execution role must decrypt the secret with the customer key, and only it: %s", doc)
+	}
+}
+
+func listenerOn(d *policy.Doc, port float64) (string, map[string]any) {
+	for n, l := range d.Of("aws_lb_listener") {
+		if policy.Num(l["port"]) == port {
+			return n, l
+		}
+	}
+	return "", nil
 }

@@ -94,6 +94,8 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 	}
 	env := append(baseEnv(),
 		"MOTO_IAM_LOAD_MANAGED_POLICIES=true", // AWS-managed policy attachments
+		// ACM issues a DNS-validated certificate at once, not after 60 s.
+		"MOTO_ACM_VALIDATION_WAIT=0",
 		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
 		"AWS_EC2_METADATA_DISABLED=true",
 	)

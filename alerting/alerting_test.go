@@ -1,0 +1,330 @@
+package alerting
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
+	"github.com/prometheus-aws/prometheus-aws/promconfig"
+)
+
+// debianPromtool is where Debian's prometheus package installs promtool
+// (2.42 on Debian 12). When present, the rules are checked with it too, so
+// they stay usable with an older Prometheus.
+const debianPromtool = "/usr/bin/promtool"
+
+// promtools returns the promtool binaries to check with: the project's
+// (tools.Find, Prometheus 3; missing is a failure, not a skip), Debian's when
+// installed, and every path listed in $PROMTOOL_COMPAT (path-list separated;
+// a listed path that does not exist fails).
+func promtools(t *testing.T) []string {
+	t.Helper()
+	main, err := tools.Find("promtool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := []string{main}
+	if _, err := os.Stat(debianPromtool); err == nil {
+		list = append(list, debianPromtool)
+	}
+	for _, p := range filepath.SplitList(os.Getenv("PROMTOOL_COMPAT")) {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("PROMTOOL_COMPAT names %s: %v", p, err)
+		}
+		list = append(list, p)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range list {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			real = p
+		}
+		if !seen[real] {
+			seen[real] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// promtool runs bin with args in this package's folder.
+func promtool(t *testing.T, bin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return string(out), err
+}
+
+func version(t *testing.T, bin string) string {
+	out, _ := promtool(t, bin, "--version")
+	first, _, _ := strings.Cut(out, "\n")
+	return first
+}
+
+func fixtures(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("tests", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no promtool test fixtures in tests/*.yml (%v)", err)
+	}
+	return files
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	for _, bin := range promtools(t) {
+		t.Run(bin, func(t *testing.T) {
+			t.Log(version(t, bin))
+			if out, err := promtool(t, bin, "check", "rules", FileName); err != nil {
+				t.Errorf("promtool check rules %s: %v\n%s", FileName, err, out)
+			}
+		})
+	}
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	files := fixtures(t)
+	for _, bin := range promtools(t) {
+		t.Run(bin, func(t *testing.T) {
+			t.Log(version(t, bin))
+			if out, err := promtool(t, bin, append([]string{"test", "rules"}, files...)...); err != nil {
+				t.Errorf("promtool test rules %s: %v\n%s", strings.Join(files, " "), err, out)
+			}
+		})
+	}
+}
+
+// TestGeneratedConfigLoadsRules checks the generated prometheus.yml with
+// rule_files: [FileName] beside it, as the deployment ships them.
+func TestGeneratedConfigLoadsRules(t *testing.T) {
+	dir := t.TempDir()
+	c := promconfig.Generate(config.Defaults())
+	c.RuleFiles = []string{FileName}
+	data, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "prometheus.yml")
+	for name, content := range map[string][]byte{cfg: data, filepath.Join(dir, FileName): Rules()} {
+		if err := os.WriteFile(name, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bin := range promtools(t) {
+		t.Run(bin, func(t *testing.T) {
+			out, err := promtool(t, bin, "check", "config", cfg)
+			if err != nil {
+				t.Errorf("promtool check config with %s: %v\n%s", FileName, err, out)
+			}
+			if !strings.Contains(out, FileName) {
+				t.Errorf("promtool did not read %s:\n%s", FileName, out)
+			}
+		})
+	}
+}
+
+type rule struct {
+	Alert         string            `yaml:"alert"`
+	Record        string            `yaml:"record"`
+	Expr          string            `yaml:"expr"`
+	For           string            `yaml:"for"`
+	KeepFiringFor string            `yaml:"keep_firing_for"`
+	Labels        map[string]string `yaml:"labels"`
+	Annotations   map[string]string `yaml:"annotations"`
+}
+
+type ruleFile struct {
+	Groups []struct {
+		Name     string `yaml:"name"`
+		Interval string `yaml:"interval"`
+		Rules    []rule `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// alerts parses rules.yml strictly (a misspelt key fails) and returns its
+// alerting rules.
+func alerts(t *testing.T) []rule {
+	t.Helper()
+	dec := yaml.NewDecoder(bytes.NewReader(Rules()))
+	dec.KnownFields(true)
+	var f ruleFile
+	if err := dec.Decode(&f); err != nil {
+		t.Fatalf("%s: %v", FileName, err)
+	}
+	var out []rule
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				t.Errorf("group %s: rule %q is not an alert; this file holds alerting rules only", g.Name, r.Record)
+				continue
+			}
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s holds no alert", FileName)
+	}
+	return out
+}
+
+var severities = []string{"critical", "warning"}
+
+func TestEveryAlertIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range alerts(t) {
+		if seen[r.Alert] {
+			t.Errorf("%s: alert name used twice", r.Alert)
+		}
+		seen[r.Alert] = true
+		if d, err := time.ParseDuration(r.For); err != nil || d <= 0 {
+			t.Errorf("%s: needs a for: duration, so a single bad scrape or evaluation does not page (got %q)", r.Alert, r.For)
+		}
+		if !slices.Contains(severities, r.Labels["severity"]) {
+			t.Errorf("%s: severity label %q, want one of %v", r.Alert, r.Labels["severity"], severities)
+		}
+		for _, a := range []string{"summary", "description"} {
+			if strings.TrimSpace(r.Annotations[a]) == "" {
+				t.Errorf("%s: needs a %s annotation", r.Alert, a)
+			}
+		}
+	}
+}
+
+type testFile struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Tests     []struct {
+		Name          string `yaml:"name"`
+		AlertRuleTest []struct {
+			EvalTime  string `yaml:"eval_time"`
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				ExpLabels map[string]string `yaml:"exp_labels"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+// TestEveryAlertIsTested requires, for every alert, a fixture case where it
+// fires and one where it must not (pending, a blip under for:, a case it
+// ignores), and that fixtures name only existing alerts and test this
+// rules.yml.
+func TestEveryAlertIsTested(t *testing.T) {
+	firing, quiet := map[string]bool{}, map[string]bool{}
+	for _, file := range fixtures(t) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f testFile
+		if err := yaml.Unmarshal(data, &f); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !slices.Equal(f.RuleFiles, []string{"../" + FileName}) {
+			t.Errorf("%s: rule_files %v, want [../%s]", file, f.RuleFiles, FileName)
+		}
+		for _, tc := range f.Tests {
+			for _, a := range tc.AlertRuleTest {
+				if len(a.ExpAlerts) > 0 {
+					firing[a.Alertname] = true
+				} else {
+					quiet[a.Alertname] = true
+				}
+			}
+		}
+	}
+	names := map[string]bool{}
+	for _, r := range alerts(t) {
+		names[r.Alert] = true
+		if !firing[r.Alert] {
+			t.Errorf("%s: no fixture in tests/ where it fires", r.Alert)
+		}
+		if !quiet[r.Alert] {
+			t.Errorf("%s: no fixture in tests/ where it must not fire (exp_alerts: [])", r.Alert)
+		}
+	}
+	for name := range firing {
+		if !names[name] {
+			t.Errorf("tests/ expect alert %s, which %s does not define", name, FileName)
+		}
+	}
+	for name := range quiet {
+		if !names[name] {
+			t.Errorf("tests/ expect alert %s, which %s does not define", name, FileName)
+		}
+	}
+}
+
+var jobMatcher = regexp.MustCompile(`\bjob\s*=\s*"([^"]*)"`)
+
+// TestJobsMatchGeneratedConfig keeps the rules on the job names promconfig
+// generates: a renamed job would otherwise silence them (and turn
+// NoNodesDiscovered on).
+func TestJobsMatchGeneratedConfig(t *testing.T) {
+	generated := map[string]bool{}
+	for _, sc := range promconfig.Generate(config.Defaults()).ScrapeConfigs {
+		generated[sc.JobName] = true
+	}
+	used := map[string]bool{}
+	for _, r := range alerts(t) {
+		m := jobMatcher.FindAllStringSubmatch(r.Expr, -1)
+		if len(m) == 0 {
+			t.Errorf("%s: expression selects no job (add job=\"...\"): %s", r.Alert, r.Expr)
+		}
+		for _, sm := range m {
+			used[sm[1]] = true
+			if !generated[sm[1]] {
+				t.Errorf("%s: selects job %q, which the generated prometheus.yml does not have (jobs: %v)", r.Alert, sm[1], slices.Sorted(maps.Keys(generated)))
+			}
+		}
+	}
+	for _, job := range []string{promconfig.NodeJob, "prometheus"} {
+		if !used[job] {
+			t.Errorf("no alert watches job %q", job)
+		}
+	}
+}
+
+// TestReadmeListsEveryAlert keeps README.md's table in step with the rules.
+func TestReadmeListsEveryAlert(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z0-9]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		listed[m[1]] = true
+	}
+	for _, r := range alerts(t) {
+		if !listed[r.Alert] {
+			t.Errorf("README.md: the alert table has no row for %s", r.Alert)
+		}
+		delete(listed, r.Alert)
+	}
+	for name := range listed {
+		t.Errorf("README.md lists alert %s, which %s does not define", name, FileName)
+	}
+}
+
+func TestRulesIsACopy(t *testing.T) {
+	a := Rules()
+	a[0] ^= 0xff
+	if bytes.Equal(a, Rules()) {
+		t.Fatal("Rules() must return a fresh copy")
+	}
+}

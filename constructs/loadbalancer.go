@@ -1,0 +1,232 @@
+package constructs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lb"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtargetgroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// HTTPSLoadBalancerProps configures HTTPSLoadBalancer. Exactly one
+// certificate source: CertificateArn, or DomainName with ZoneId.
+type HTTPSLoadBalancerProps struct {
+	// Name prefixes resource names (load balancer and target group names
+	// are shortened to AWS's 32 characters). Required.
+	Name string
+	// VpcId and SubnetIds (public, in at least two zones) place the load
+	// balancer. Required.
+	VpcId     *string
+	SubnetIds *[]*string
+	// AdminCidrs may reach ports 443 and 80 (80 only redirects). Required:
+	// a load balancer nobody may reach is a mistake.
+	AdminCidrs []string
+	// CertificateArn is an ACM certificate in the load balancer's region.
+	CertificateArn string
+	// DomainName and ZoneId: a certificate for DomainName is requested from
+	// ACM, validated with a DNS record in the Route 53 zone, and DomainName
+	// becomes an alias of the load balancer.
+	DomainName string
+	ZoneId     string
+	// TargetPort is the port of the targets (Prometheus's web port).
+	// Default: 9090.
+	TargetPort int
+	// HealthCheckMatcher is the HTTP codes that count as healthy on
+	// /-/healthy. Default: "200"; "200,401" when the targets demand basic
+	// auth, which the load balancer cannot send (a 401 still proves
+	// Prometheus answers).
+	HealthCheckMatcher string
+	// SslPolicy of the HTTPS listener. Default:
+	// ELBSecurityPolicy-TLS13-1-2-2021-06 (TLS 1.3 and 1.2 only).
+	SslPolicy string
+}
+
+// HTTPSLoadBalancer is a public Application Load Balancer that terminates
+// TLS in front of Prometheus: HTTPS on 443, HTTP on 80 redirected to
+// HTTPS, both open to the admin ranges only. Targets are registered by IP
+// (Fargate tasks).
+type HTTPSLoadBalancer struct {
+	constructs.Construct
+	SecurityGroup securitygroup.SecurityGroup
+	LoadBalancer  lb.Lb
+	TargetGroup   lbtargetgroup.LbTargetGroup
+	HTTPS         lblistener.LbListener
+	HTTPRedirect  lblistener.LbListener
+	// Certificate, Validation, ValidationRecord and Alias exist only when
+	// DomainName was given.
+	Certificate      acmcertificate.AcmCertificate
+	Validation       acmcertificatevalidation.AcmCertificateValidation
+	ValidationRecord route53record.Route53Record
+	Alias            route53record.Route53Record
+	// URL is where Prometheus is served: https://DomainName, or the load
+	// balancer's DNS name.
+	URL *string
+}
+
+// NewHTTPSLoadBalancer creates the load balancer, its security group, the
+// target group and both listeners (and with DomainName the certificate and
+// DNS records).
+func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoadBalancerProps) *HTTPSLoadBalancer {
+	p := *props
+	switch {
+	case p.Name == "" || p.VpcId == nil || p.SubnetIds == nil:
+		panic(fmt.Sprintf("HTTPSLoadBalancer %s: Name, VpcId and SubnetIds are required", id))
+	case len(p.AdminCidrs) == 0:
+		panic(fmt.Sprintf("HTTPSLoadBalancer %s: AdminCidrs is required (nobody could reach it)", id))
+	case (p.CertificateArn == "") == (p.DomainName == ""):
+		panic(fmt.Sprintf("HTTPSLoadBalancer %s: set exactly one of CertificateArn and DomainName", id))
+	case p.DomainName != "" && p.ZoneId == "":
+		panic(fmt.Sprintf("HTTPSLoadBalancer %s: DomainName needs ZoneId", id))
+	}
+	p.TargetPort = intOr(p.TargetPort, 9090)
+	p.HealthCheckMatcher = orDefault(p.HealthCheckMatcher, "200")
+	p.SslPolicy = orDefault(p.SslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06")
+
+	scope = constructs.NewConstruct(scope, jsii.String(id))
+	l := &HTTPSLoadBalancer{Construct: scope}
+
+	l.SecurityGroup = newSecurityGroup(scope, p.Name+"-alb-sg", "Prometheus load balancer: HTTPS (and the HTTP redirect) for admin ranges only", p.VpcId)
+	cidrIngress(scope, "https-in", l.SecurityGroup, p.AdminCidrs, 443, "HTTPS to Prometheus from an admin range")
+	cidrIngress(scope, "http-in", l.SecurityGroup, p.AdminCidrs, 80, "HTTP, redirected to HTTPS")
+
+	l.LoadBalancer = lb.NewLb(scope, jsii.String("alb"), &lb.LbConfig{
+		Name:                    jsii.String(awsName(p.Name, 32)),
+		LoadBalancerType:        jsii.String("application"),
+		Internal:                jsii.Bool(false),
+		SecurityGroups:          &[]*string{l.SecurityGroup.Id()},
+		Subnets:                 p.SubnetIds,
+		DropInvalidHeaderFields: jsii.Bool(true),
+		Tags:                    nameTag(p.Name + "-alb"),
+	})
+	l.TargetGroup = lbtargetgroup.NewLbTargetGroup(scope, jsii.String("targets"), &lbtargetgroup.LbTargetGroupConfig{
+		Name:       jsii.String(awsName(p.Name+"-prometheus", 32)),
+		Port:       jsii.Number(p.TargetPort),
+		Protocol:   jsii.String("HTTP"),
+		TargetType: jsii.String("ip"),
+		VpcId:      p.VpcId,
+		// Short: only one task, which is stopped before its successor
+		// starts, so there is nothing to drain for long.
+		DeregistrationDelay: jsii.String("30"),
+		HealthCheck: &lbtargetgroup.LbTargetGroupHealthCheck{
+			Path:    jsii.String("/-/healthy"),
+			Matcher: jsii.String(p.HealthCheckMatcher),
+		},
+		Tags: nameTag(p.Name + "-prometheus"),
+	})
+
+	certificateArn := jsii.String(p.CertificateArn)
+	l.URL = cdktf.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), l.LoadBalancer.DnsName()})
+	if p.DomainName != "" {
+		certificateArn = l.requestCertificate(scope, p)
+		l.URL = jsii.String("https://" + p.DomainName)
+	}
+	l.HTTPS = lblistener.NewLbListener(scope, jsii.String("https"), &lblistener.LbListenerConfig{
+		LoadBalancerArn: l.LoadBalancer.Arn(),
+		Port:            jsii.Number(443),
+		Protocol:        jsii.String("HTTPS"),
+		SslPolicy:       jsii.String(p.SslPolicy),
+		CertificateArn:  certificateArn,
+		DefaultAction: &[]*lblistener.LbListenerDefaultAction{{
+			Type: jsii.String("forward"), TargetGroupArn: l.TargetGroup.Arn(),
+		}},
+		Tags: nameTag(p.Name + "-https"),
+	})
+	l.HTTPRedirect = lblistener.NewLbListener(scope, jsii.String("http"), &lblistener.LbListenerConfig{
+		LoadBalancerArn: l.LoadBalancer.Arn(),
+		Port:            jsii.Number(80),
+		Protocol:        jsii.String("HTTP"),
+		DefaultAction: &[]*lblistener.LbListenerDefaultAction{{
+			Type: jsii.String("redirect"),
+			Redirect: &lblistener.LbListenerDefaultActionRedirect{
+				Port: jsii.String("443"), Protocol: jsii.String("HTTPS"), StatusCode: jsii.String("HTTP_301"),
+			},
+		}},
+		Tags: nameTag(p.Name + "-http-redirect"),
+	})
+	return l
+}
+
+// requestCertificate requests a DNS-validated certificate for the domain,
+// writes the validation record into the zone, waits for issuance and
+// points the domain at the load balancer. It returns the ARN to serve,
+// taken from the validation so the listener waits for an issued
+// certificate.
+func (l *HTTPSLoadBalancer) requestCertificate(scope constructs.Construct, p HTTPSLoadBalancerProps) *string {
+	l.Certificate = acmcertificate.NewAcmCertificate(scope, jsii.String("certificate"), &acmcertificate.AcmCertificateConfig{
+		DomainName:       jsii.String(p.DomainName),
+		ValidationMethod: jsii.String("DNS"),
+		// A replacement is issued before the old one is let go, so the
+		// listener is never without a certificate.
+		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+		Tags:      nameTag(p.Name + "-certificate"),
+	})
+	// One domain, so one validation record.
+	option := l.Certificate.DomainValidationOptions().Get(jsii.Number(0))
+	l.ValidationRecord = route53record.NewRoute53Record(scope, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
+		ZoneId:         jsii.String(p.ZoneId),
+		Name:           option.ResourceRecordName(),
+		Type:           option.ResourceRecordType(),
+		Records:        &[]*string{option.ResourceRecordValue()},
+		Ttl:            jsii.Number(60),
+		AllowOverwrite: jsii.Bool(true),
+	})
+	l.Validation = acmcertificatevalidation.NewAcmCertificateValidation(scope, jsii.String("certificate-validation"), &acmcertificatevalidation.AcmCertificateValidationConfig{
+		CertificateArn:        l.Certificate.Arn(),
+		ValidationRecordFqdns: &[]*string{l.ValidationRecord.Fqdn()},
+	})
+	l.Alias = route53record.NewRoute53Record(scope, jsii.String("alias"), &route53record.Route53RecordConfig{
+		ZoneId: jsii.String(p.ZoneId),
+		Name:   jsii.String(p.DomainName),
+		Type:   jsii.String("A"),
+		Alias: &route53record.Route53RecordAlias{
+			Name:                 l.LoadBalancer.DnsName(),
+			ZoneId:               l.LoadBalancer.ZoneId(),
+			EvaluateTargetHealth: jsii.Bool(false),
+		},
+	})
+	return l.Validation.CertificateArn()
+}
+
+// admit lets the load balancer reach the targets' security group on port,
+// and nothing else. The rules reference each other's groups (no CIDR) and
+// carry no description: moto drops descriptions of such rules, which would
+// show as drift against the emulator.
+func (l *HTTPSLoadBalancer) admit(scope constructs.Construct, target securitygroup.SecurityGroup, port int) {
+	vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String("from-load-balancer"), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+		SecurityGroupId:           target.Id(),
+		ReferencedSecurityGroupId: l.SecurityGroup.Id(),
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(port),
+		ToPort:                    jsii.Number(port),
+	})
+	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("load-balancer-to-targets"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
+		SecurityGroupId:           l.SecurityGroup.Id(),
+		ReferencedSecurityGroupId: target.Id(),
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(port),
+		ToPort:                    jsii.Number(port),
+	})
+}
+
+// awsName fits name into max characters (load balancer and target group
+// names allow 32): a too-long name keeps its start and gets a short hash,
+// so different long names stay different.
+func awsName(name string, max int) string {
+	if len(name) <= max {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return strings.TrimRight(name[:max-7], "-") + "-" + hex.EncodeToString(sum[:])[:6]
+}

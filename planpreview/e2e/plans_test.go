@@ -1,0 +1,303 @@
+// Package e2e produces real plans of this project's main stack against the
+// moto emulator and runs planpreview on them. With -record it also rewrites
+// the fixtures the fast unit tests of planpreview read
+// (planpreview/testdata/<scenario>/{plan.json,cdk.tf.json}):
+//
+//	scripts/netns.sh go test ./planpreview/e2e -count=1 -record
+//	go test ./planpreview -update      # then refresh the golden outputs
+//
+// Like ../../e2e it runs inside a loopback-only network namespace (make test
+// does that) and fails elsewhere; PROMAWS_SKIP_E2E=1 skips it. Its path
+// contains /e2e, so make unit leaves it out.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
+	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
+	"github.com/prometheus-aws/prometheus-aws/planpreview"
+	"github.com/prometheus-aws/prometheus-aws/stacks"
+)
+
+var record = flag.Bool("record", false, "rewrite planpreview/testdata/<scenario>/{plan.json,cdk.tf.json} from this run")
+
+var (
+	emu        *emulator.Emulator
+	emuErr     error
+	skipReason string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if os.Getenv("PROMAWS_SKIP_E2E") == "1" {
+		skipReason = "PROMAWS_SKIP_E2E=1"
+		os.Exit(m.Run())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	emu, emuErr = emulator.Start(ctx, emulator.Options{})
+	code := m.Run()
+	if emu != nil {
+		emu.Stop()
+	}
+	cancel()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// fixtureEndpoint replaces the emulator's random port in recorded plans, so
+// fixtures do not change with every recording.
+const fixtureEndpoint = "https://127.0.0.1:5000"
+
+// TestPlansOfTheMainStack walks the scenarios a reviewer meets, in order,
+// on one deployment: create from scratch, no-op, an in-place change of the
+// Prometheus configuration, a replacement (new subnet ranges), a destroy.
+func TestPlansOfTheMainStack(t *testing.T) {
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	if emuErr != nil {
+		t.Fatalf("emulator: %v", emuErr)
+	}
+	if err := emu.Reset(); err != nil {
+		t.Fatalf("emulator reset: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	w := &workspace{t: t, ctx: ctx, root: t.TempDir()}
+	base := map[string]string{"PROMAWS_ENDPOINT": emu.Endpoint(), "PROMAWS_NODE_COUNT": "1"}
+
+	w.synth(base)
+	w.terraform("init", "-input=false")
+	create := w.plan("create")
+	if c := create.Counts; c.Create == 0 || c.Update+c.Replace+c.Delete != 0 {
+		t.Fatalf("create plan: want only creates, got %+v", c)
+	}
+	if n := w.resourceCount(); create.Counts.Create != n {
+		t.Errorf("create plan creates %d resources, cdk.tf.json has %d", create.Counts.Create, n)
+	}
+	for _, c := range create.Changes {
+		if c.Guessed {
+			t.Errorf("%s: construct path not found in cdk.tf.json", c.Address)
+		}
+	}
+	w.terraform("apply", "-input=false", "-auto-approve")
+
+	if noop := w.plan("noop"); noop.Counts.Changes() != 0 {
+		t.Fatalf("plan after apply: want no changes, got %+v", noop.Counts)
+	}
+
+	w.synth(with(base, "PROMAWS_SCRAPE_INTERVAL", "15s"))
+	update := w.plan("update-config")
+	// The parameter changes in place; the task definition gets a new
+	// revision (a replacement: revisions are immutable) and the service
+	// moves to it.
+	for _, c := range update.Changes {
+		want := planpreview.Update
+		if c.Type == "aws_ecs_task_definition" {
+			want = planpreview.Replace
+		}
+		if c.Action != want || c.Group != "prometheus" {
+			t.Errorf("config change: %s: %s in construct %s, want %s in prometheus", c.Address, c.Action, c.Group, want)
+		}
+	}
+	if len(update.Configs) != 1 || !strings.Contains(update.Configs[0].Diff, "\n-  scrape_interval: 30s\n") || !strings.Contains(update.Configs[0].Diff, "\n+  scrape_interval: 15s\n") {
+		t.Errorf("config change: want the scrape_interval lines in the YAML diff, got %+v", update.Configs)
+	}
+
+	w.synth(with(base, "PROMAWS_SUBNET_CIDRS", "10.0.10.0/24,10.0.11.0/24"))
+	replace := w.plan("replace")
+	if replace.Counts.Replace == 0 || replace.Counts.Delete != 0 {
+		t.Errorf("new subnet ranges: want replacements, got %+v", replace.Counts)
+	}
+	for _, c := range replace.Changes {
+		if c.Type == "aws_subnet" && (c.Action != planpreview.Replace || !strings.Contains(c.Why, "cidr_block")) {
+			t.Errorf("%s: want a replacement because of cidr_block, got %s (%s)", c.Address, c.Action, c.Why)
+		}
+	}
+
+	w.synth(base)
+	destroy := w.plan("destroy", "-destroy")
+	if c := destroy.Counts; c.Delete != create.Counts.Create || c.Create+c.Update+c.Replace != 0 {
+		t.Errorf("destroy plan: want %d deletes only, got %+v", create.Counts.Create, c)
+	}
+	w.terraform("destroy", "-input=false", "-auto-approve")
+}
+
+type workspace struct {
+	t     *testing.T
+	ctx   context.Context
+	root  string
+	stack string
+	env   []string
+}
+
+func with(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for key, val := range m {
+		if key != k {
+			out[key] = val
+		}
+	}
+	return out
+}
+
+// synth writes the local-profile main stack for env (PROMAWS_* settings)
+// into root/cdktf.out, as make synth would.
+func (w *workspace) synth(env map[string]string) {
+	w.t.Helper()
+	s, err := config.Load(nil, env)
+	if err != nil {
+		w.t.Fatalf("settings: %v", err)
+	}
+	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(filepath.Join(w.root, "cdktf.out"))})
+	if _, _, err := stacks.NewApp(app, s); err != nil {
+		w.t.Fatal(err)
+	}
+	app.Synth()
+	w.stack = s.StackName()
+	if w.env == nil {
+		rc, err := tfenv.WriteCLIConfig(filepath.Dir(tools.Bin()))
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.env = append(emu.Env(s.Region), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	}
+}
+
+func (w *workspace) dir() string { return filepath.Join(w.root, "cdktf.out", "stacks", w.stack) }
+
+// terraform runs the terraform CLI in the stack folder and returns stdout.
+func (w *workspace) terraform(args ...string) []byte {
+	w.t.Helper()
+	bin, err := tools.Find("terraform")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cmd := exec.CommandContext(w.ctx, bin, args...)
+	cmd.Dir, cmd.Env = w.dir(), w.env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		w.t.Fatalf("terraform %s: %v\n%s\n%s", strings.Join(args, " "), err, stderr.String(), out)
+	}
+	return out
+}
+
+// plan makes a saved plan, reads it back as JSON (as make plan-out does)
+// and summarises it; with -record it stores the JSON as a fixture.
+func (w *workspace) plan(scenario string, extra ...string) *planpreview.Stack {
+	w.t.Helper()
+	w.terraform(append([]string{"plan", "-input=false", "-out=tfplan"}, extra...)...)
+	raw := w.terraform("show", "-json", "tfplan")
+	planFile := filepath.Join(w.dir(), "plan.json")
+	if err := os.WriteFile(planFile, raw, 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+	s, err := planpreview.Load(planFile)
+	if err != nil {
+		w.t.Fatalf("%s: %v", scenario, err)
+	}
+	if s.Name != w.stack {
+		w.t.Errorf("%s: stack name %q, want %q (from cdk.tf.json)", scenario, s.Name, w.stack)
+	}
+	var md bytes.Buffer
+	if err := planpreview.WriteMarkdown(&md, []*planpreview.Stack{s}); err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Logf("%s:\n%s", scenario, md.String())
+	if *record {
+		w.recordFixture(scenario, raw)
+	}
+	return s
+}
+
+// recordFixture stores plan.json and cdk.tf.json with the emulator port and
+// this run's temp folder replaced, and refuses anything secret-looking.
+func (w *workspace) recordFixture(scenario string, plan []byte) {
+	w.t.Helper()
+	synth, err := os.ReadFile(filepath.Join(w.dir(), "cdk.tf.json"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	dir := filepath.Join("..", "testdata", scenario)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		w.t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"plan.json": plan, "cdk.tf.json": synth} {
+		data = bytes.ReplaceAll(data, []byte(emu.Endpoint()), []byte(fixtureEndpoint))
+		data = bytes.ReplaceAll(data, []byte(w.root), []byte("/tmp/planpreview"))
+		if name == "plan.json" {
+			data = indent(w.t, data)
+		}
+		if err := scanFixture(data); err != nil {
+			w.t.Fatalf("%s/%s: %v", scenario, name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	w.t.Logf("recorded %s", dir)
+}
+
+// indent makes recorded plans diffable in review; it checks the JSON is a
+// plan tfjson understands.
+func indent(t *testing.T, data []byte) []byte {
+	var p tfjson.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatalf("recorded plan: %v", err)
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, data, "", " "); err != nil {
+		t.Fatal(err)
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// secretLike are values a fixture must never hold: cloud keys other than
+// the emulator's static "test" credentials, private keys, home folders.
+var secretLike = regexp.MustCompile(`AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|"(password|secret_string)": "[^"]+"|/home/|/root/`)
+
+func scanFixture(data []byte) error {
+	if m := secretLike.Find(data); m != nil {
+		return &fixtureError{string(m)}
+	}
+	return nil
+}
+
+type fixtureError struct{ match string }
+
+func (e *fixtureError) Error() string {
+	return "refusing to record a fixture containing " + e.match + " (a secret or a path of this machine); find where it comes from"
+}
+
+func (w *workspace) resourceCount() int {
+	w.t.Helper()
+	data, err := os.ReadFile(filepath.Join(w.dir(), "cdk.tf.json"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	_, paths, err := planpreview.ConstructPaths(data)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return len(paths)
+}

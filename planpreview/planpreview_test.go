@@ -1,0 +1,279 @@
+package planpreview
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tfjson "github.com/hashicorp/terraform-json"
+)
+
+// The fixtures are real plans of this project's main stack against the
+// emulator, recorded by planpreview/e2e (-record); -update rewrites the
+// golden summaries from them.
+var update = flag.Bool("update", false, "rewrite testdata/<scenario>/summary.md and gitlab-report.json")
+
+var scenarios = []struct {
+	name   string
+	counts Counts
+	check  func(t *testing.T, s *Stack, md string)
+}{
+	{"create", Counts{Create: 30}, func(t *testing.T, s *Stack, md string) {
+		for _, c := range s.Changes {
+			if c.Guessed {
+				t.Errorf("%s: construct path guessed; cdk.tf.json has it", c.Address)
+			}
+		}
+		mustContain(t, md, "### Prometheus configuration is created (`prometheus/config`)", "+  scrape_interval: 30s", "#### `network`", "#### `nodes`", "#### `prometheus`")
+		mustNotContain(t, md, "DESTRUCTIVE")
+	}},
+	{"noop", Counts{}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "**No changes.**")
+		mustNotContain(t, md, "DESTRUCTIVE", "<details")
+	}},
+	{"update-config", Counts{Update: 2, Replace: 1}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "### Prometheus configuration changes (`prometheus/config`)",
+			"-  scrape_interval: 30s\n-  evaluation_interval: 30s\n+  scrape_interval: 15s\n+  evaluation_interval: 15s\n",
+			"| update | `aws_ssm_parameter.prometheus_config_2F7211A4` | `prometheus/config` | `insecure_value` |",
+			// The task definition revision is a replacement, and says what that costs.
+			"**REPLACE** | `aws_ecs_task_definition.prometheus_task_A942EAE0` | `prometheus/task` | `container_definitions` cannot change in place; a new task definition revision")
+	}},
+	{"replace", Counts{Update: 2, Replace: 4}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "### :rotating_light: DESTRUCTIVE: this plan destroys 4 resources",
+			"| **REPLACE** | `aws_subnet.network_public-0_A4E682E0` | `network/public-0` | `cidr_block` cannot change in place |")
+		// Destructive changes come before anything else.
+		if strings.Index(md, "DESTRUCTIVE") > strings.Index(md, "| Stack | Create |") {
+			t.Error("the destructive changes must come first")
+		}
+	}},
+	{"destroy", Counts{Delete: 30}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "destroys 30 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
+	}},
+}
+
+func TestScenarios(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			dir := filepath.Join("testdata", sc.name)
+			s, err := Load(filepath.Join(dir, "plan.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Name != "prometheus-aws-dev" {
+				t.Errorf("stack name %q, want prometheus-aws-dev (from cdk.tf.json)", s.Name)
+			}
+			if s.Counts != sc.counts {
+				t.Errorf("counts %+v, want %+v", s.Counts, sc.counts)
+			}
+			var md bytes.Buffer
+			if err := WriteMarkdown(&md, []*Stack{s}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(md.String(), Marker+"\n") {
+				t.Error("the summary must start with the marker CI finds its comment by")
+			}
+			sc.check(t, s, md.String())
+			report, err := GitLabReport([]*Stack{s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join(dir, "summary.md"), md.Bytes())
+			golden(t, filepath.Join(dir, "gitlab-report.json"), append(report, '\n'))
+		})
+	}
+}
+
+// TestGitLabReportCountsLikeGitLab: a replacement is one create and one
+// delete, as GitLab's own gitlab-terraform report counts it.
+func TestGitLabReportCountsLikeGitLab(t *testing.T) {
+	data, err := GitLabReport([]*Stack{{Counts: Counts{Create: 1, Update: 2, Replace: 3, Delete: 4}}, {Counts: Counts{Create: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(data), `{"create":5,"update":2,"delete":7}`; got != want {
+		t.Errorf("report %s, want %s", got, want)
+	}
+}
+
+// TestSensitiveValuesAreNeverPrinted plants a marker in every attribute
+// Terraform marks sensitive in the real plans (the basic auth secret
+// version, for one), and in the Prometheus configuration once it is marked
+// sensitive: the summary must show neither, and must say the configuration
+// is hidden.
+func TestSensitiveValuesAreNeverPrinted(t *testing.T) {
+	const marker = "S3CRET-MARKER-d0-not-print"
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			plan := readPlan(t, filepath.Join("testdata", sc.name, "plan.json"))
+			planted := 0
+			for _, rc := range plan.ResourceChanges {
+				ch := rc.Change
+				if rc.Type == "aws_ssm_parameter" {
+					ch.BeforeSensitive = map[string]interface{}{configAttr: true}
+					ch.AfterSensitive = map[string]interface{}{configAttr: true}
+				}
+				planted += plant(ch.Before, ch.BeforeSensitive, marker)
+				planted += plant(ch.After, ch.AfterSensitive, marker)
+			}
+			for _, oc := range plan.OutputChanges {
+				oc.Before, oc.After = marker, marker+"2"
+			}
+			if planted == 0 {
+				t.Fatal("no sensitive attribute found to plant the marker in; the test proves nothing")
+			}
+			_, paths, _ := ConstructPaths(readFile(t, filepath.Join("testdata", sc.name, "cdk.tf.json")))
+			var md bytes.Buffer
+			if err := WriteMarkdown(&md, []*Stack{Summarise("s", plan, paths)}); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(md.String(), "S3CRET") {
+				t.Errorf("a sensitive value is in the summary:\n%s", md.String())
+			}
+			if sc.name == "update-config" {
+				mustContain(t, md.String(), "marked sensitive by Terraform: not shown")
+				mustNotContain(t, md.String(), "scrape_interval")
+			}
+		})
+	}
+}
+
+// plant replaces every value that mask marks sensitive with the marker and
+// returns how many it replaced.
+func plant(v, mask interface{}, marker string) int {
+	obj, ok := v.(map[string]interface{})
+	if !ok {
+		return 0
+	}
+	n := 0
+	for k := range obj {
+		if isTrue(mask, k) {
+			obj[k] = marker
+			n++
+		}
+	}
+	return n
+}
+
+func TestLineDiff(t *testing.T) {
+	a := "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\n"
+	b := "a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nK\nl\n"
+	want := "@@ -1,5 +1,5 @@\n a\n-b\n+B\n c\n d\n e\n@@ -8,4 +8,5 @@\n h\n i\n j\n-k\n+K\n+l\n"
+	if got := lineDiff(a, b, 3); got != want {
+		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	if got := lineDiff(a, a, 3); got != "" {
+		t.Errorf("equal texts must give no diff, got %q", got)
+	}
+}
+
+func TestConstructGuessedFromName(t *testing.T) {
+	plan := &tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{{
+		Address: "aws_subnet.network_public-2_8D79547B", Mode: tfjson.ManagedResourceMode, Type: "aws_subnet", Name: "network_public-2_8D79547B",
+		ActionReason: tfjson.ActionReasonDeleteBecauseNoResourceConfig,
+		Change:       &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionDelete}},
+	}}}
+	s := Summarise("s", plan, nil)
+	c := s.Changes[0]
+	if c.Construct != "network/public-2" || c.Group != "network" || !c.Guessed || c.Why != "removed from the configuration" {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestLoadExplainsBadInput(t *testing.T) {
+	if _, err := Load(filepath.Join("testdata", "create", "cdk.tf.json")); err == nil || !strings.Contains(err.Error(), "terraform show -json") {
+		t.Errorf("a cdk.tf.json given as plan must be refused with a hint, got %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "plan.json")); err == nil || !strings.Contains(err.Error(), "make plan-out") {
+		t.Errorf("a missing plan must say how to make one, got %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func readPlan(t *testing.T, path string) *tfjson.Plan {
+	t.Helper()
+	var p tfjson.Plan
+	if err := json.Unmarshal(readFile(t, path), &p); err != nil {
+		t.Fatal(err)
+	}
+	return &p
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./planpreview -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (review, then go test ./planpreview -update):\n--- got\n%s", path, got)
+	}
+}
+
+func mustContain(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("summary lacks %q:\n%s", sub, s)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			t.Errorf("summary must not contain %q:\n%s", sub, s)
+		}
+	}
+}
+
+// TestDocsExampleIsCurrent keeps the example comment in docs/CI.md equal to
+// the update-config golden summary (quoted); -update rewrites it.
+func TestDocsExampleIsCurrent(t *testing.T) {
+	const doc, begin, end = "../docs/CI.md", "<!-- example:begin -->\n", "<!-- example:end -->"
+	text := string(readFile(t, doc))
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the %q ... %q block", doc, begin, end)
+	}
+	var quoted strings.Builder
+	for _, line := range strings.SplitAfter(string(readFile(t, filepath.Join("testdata", "update-config", "summary.md"))), "\n") {
+		if line == "" {
+			continue
+		}
+		if line == "\n" {
+			quoted.WriteString(">\n")
+		} else {
+			quoted.WriteString("> " + line)
+		}
+	}
+	want := text[:i+len(begin)] + quoted.String() + text[j:]
+	if want == text {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(doc, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("the example in %s differs from testdata/update-config/summary.md: run go test ./planpreview -update", doc)
+}
