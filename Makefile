@@ -73,8 +73,9 @@ destroy: synth ## terraform destroy of the main stack
 	@scripts/terraform-stack.sh destroy
 
 .PHONY: docker-config
-docker-config: ## Regenerate docker/prometheus.yml from the default settings
+docker-config: ## Regenerate docker/prometheus.yml (default settings) and docker/rules.yml
 	go run ./cmd/promconfig -defaults -o docker/prometheus.yml
+	cp alerting/rules.yml docker/rules.yml
 
 .PHONY: unit
 unit: ## Fast tests: settings, config generation, synth policies (no emulator)

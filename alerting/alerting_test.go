@@ -110,12 +110,15 @@ func TestPromtoolTestRules(t *testing.T) {
 	}
 }
 
-// TestGeneratedConfigLoadsRules checks the generated prometheus.yml with
-// rule_files: [FileName] beside it, as the deployment ships them.
+// TestGeneratedConfigLoadsRules checks that the generated prometheus.yml
+// names FileName in rule_files and loads it from beside it, as the
+// deployment ships them.
 func TestGeneratedConfigLoadsRules(t *testing.T) {
 	dir := t.TempDir()
 	c := promconfig.Generate(config.Defaults())
-	c.RuleFiles = []string{FileName}
+	if !slices.Equal(c.RuleFiles, []string{FileName}) {
+		t.Fatalf("generated rule_files %v, want [%s]", c.RuleFiles, FileName)
+	}
 	data, err := c.YAML()
 	if err != nil {
 		t.Fatal(err)

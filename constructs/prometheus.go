@@ -58,6 +58,9 @@ type PrometheusFargateServiceProps struct {
 	// The key policy must admit CloudWatch Logs. Default: "" (AWS-managed
 	// keys).
 	KmsKeyArn string
+	// RulesYAML is the alerting rules file (rules.yml beside the config).
+	// Default: "" (the entrypoint then loads an empty rule set).
+	RulesYAML string
 	// LoadBalancer, when set, is the only way in: the task registers in its
 	// target group and admits its security group alone. Mutually exclusive
 	// with AdminCidrs (the ranges then belong on the load balancer).
@@ -252,6 +255,11 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 		// A new hash means a new task definition revision, so a config
 		// change rolls the task; the SSM value alone would not.
 		{"name": "PROMETHEUS_CONFIG_SHA256", "value": hex.EncodeToString(sum[:])},
+	}
+	if p.RulesYAML != "" {
+		// Not secret, and too big for an SSM parameter (8 KB): a plain
+		// variable, so a rules change is a new task definition revision.
+		env = append(env, map[string]string{"name": "PROMETHEUS_RULES_YAML", "value": TerraformLiteral(p.RulesYAML)})
 	}
 	secrets := []map[string]string{{"name": "PROMETHEUS_CONFIG_YAML", "valueFrom": configArn}}
 	health := fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
@@ -26,7 +27,7 @@ func TestEntrypointIsPOSIXClean(t *testing.T) {
 }
 
 func TestEmbeddedFilesAreTheFiles(t *testing.T) {
-	for name, embedded := range map[string]string{"entrypoint.sh": Entrypoint, "prometheus.yml": DefaultConfig} {
+	for name, embedded := range map[string]string{"entrypoint.sh": Entrypoint, "prometheus.yml": DefaultConfig, "rules.yml": Rules} {
 		data, err := os.ReadFile(name)
 		if err != nil || string(data) != embedded {
 			t.Errorf("%s: embedded copy differs from the file (%v)", name, err)
@@ -310,5 +311,29 @@ func TestDefaultConfigIsGenerated(t *testing.T) {
 	}
 	if out, err := exec.Command(promtool, "check", "config", "prometheus.yml").CombinedOutput(); err != nil {
 		t.Fatalf("promtool check config docker/prometheus.yml: %v\n%s", err, out)
+	}
+}
+
+func TestImageRulesAreTheAlertingRules(t *testing.T) {
+	if Rules != string(alerting.Rules()) {
+		t.Fatal("docker/rules.yml differs from alerting/rules.yml: run `make docker-config`")
+	}
+}
+
+// TestEntrypointRules: delivered rules land beside the config and leave
+// the environment; without them (and no baked file) an empty rule set.
+func TestEntrypointRules(t *testing.T) {
+	rules := "groups:\n- name: x\n  rules: []"
+	r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_RULES_YAML="+rules)
+	got, err := os.ReadFile(filepath.Join(r.dir, "run", promconfig.RulesFile))
+	if err != nil || string(got) != rules+"\n" {
+		t.Fatalf("rules file: %q %v\n%s", got, err, r.out)
+	}
+	if strings.Contains(r.file(t, "env"), "PROMETHEUS_RULES_YAML") {
+		t.Error("the rules variable must not reach Prometheus's environment")
+	}
+	r = runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_DEFAULT_RULES=/nonexistent/rules.yml")
+	if got, err := os.ReadFile(filepath.Join(r.dir, "run", promconfig.RulesFile)); err != nil || string(got) != "groups: []\n" {
+		t.Fatalf("without rules the entrypoint must write an empty rule set: %q %v\n%s", got, err, r.out)
 	}
 }

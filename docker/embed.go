@@ -11,6 +11,12 @@ import _ "embed"
 //go:embed entrypoint.sh
 var Entrypoint string
 
+// Rules is rules.yml, the image's copy of alerting/rules.yml (a test keeps
+// them equal; make docker-config copies it).
+//
+//go:embed rules.yml
+var Rules string
+
 // DefaultConfig is prometheus.yml as generated from the default settings.
 //
 //go:embed prometheus.yml

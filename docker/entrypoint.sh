@@ -21,6 +21,9 @@
 #   PROMETHEUS_WEB_CONFIG_YAML  optional web config (basic auth, TLS) content;
 #                               adds --web.config.file
 #   PROMETHEUS_BASIC_AUTH_PASSWORD  the basic auth password, for the self-scrape
+#   PROMETHEUS_RULES_YAML       alerting rules content (rules.yml beside the
+#                               config); empty = the baked-in
+#                               /etc/prometheus/rules.yml, else no rules
 #   PROMETHEUS_DEFAULT_CONFIG   the baked-in config (default
 #                               /etc/prometheus/prometheus.yml)
 #   PROMETHEUS_RUNTIME_DIR      where they are written (default /tmp/prometheus,
@@ -54,6 +57,18 @@ else
   echo "prometheus-entrypoint: PROMETHEUS_CONFIG_YAML is empty; using $baked_config"
 fi
 
+# Alerting rules, where the config's rule_files (promconfig.RulesFile)
+# looks: delivered, baked in, or an empty rule set.
+rules_file=$runtime_dir/rules.yml
+baked_rules=${PROMETHEUS_DEFAULT_RULES:-/etc/prometheus/rules.yml}
+if [ -n "${PROMETHEUS_RULES_YAML:-}" ]; then
+  printf '%s\n' "$PROMETHEUS_RULES_YAML" >"$rules_file"
+elif [ -f "$baked_rules" ]; then
+  cp "$baked_rules" "$rules_file"
+else
+  printf 'groups: []\n' >"$rules_file"
+fi
+
 # The password Prometheus scrapes itself with when basic auth is on
 # (promconfig.SelfScrapePasswordFile, relative to the config). Empty
 # without basic auth: the header is then ignored.
@@ -77,5 +92,5 @@ set -- \
   "$@"
 
 # Keep the contents out of Prometheus's own environment (/proc/<pid>/environ).
-unset PROMETHEUS_CONFIG_YAML PROMETHEUS_WEB_CONFIG_YAML PROMETHEUS_BASIC_AUTH_PASSWORD
+unset PROMETHEUS_CONFIG_YAML PROMETHEUS_WEB_CONFIG_YAML PROMETHEUS_BASIC_AUTH_PASSWORD PROMETHEUS_RULES_YAML
 exec "${PROMETHEUS_BIN:-/bin/prometheus}" "$@"

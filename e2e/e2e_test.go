@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,15 @@ func TestLifecycle(t *testing.T) {
 				}
 			}
 			assertTargetLabels(t, dep, tg)
+		}
+	})
+	step(t, "the shipped alerting rules are loaded", func(t *testing.T) {
+		groups, alerts, err := prom.api.RuleGroups(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(groups, []string{"prometheus-aws-nodes", "prometheus-aws-prometheus"}) || alerts["prometheus-aws-nodes"] == 0 || alerts["prometheus-aws-prometheus"] == 0 {
+			t.Errorf("rule groups %v with alerts %v: want the two groups of alerting/rules.yml", groups, alerts)
 		}
 	})
 	step(t, "basic auth guards the API and its password stays out of state and plans", func(t *testing.T) {

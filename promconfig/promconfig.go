@@ -53,6 +53,10 @@ type BasicAuth struct {
 // where docker/entrypoint.sh writes it (from PROMETHEUS_BASIC_AUTH_PASSWORD).
 const SelfScrapePasswordFile = "self-scrape-password"
 
+// RulesFile is the alerting rules file the config loads, beside it
+// (alerting/rules.yml, written there by docker/entrypoint.sh).
+const RulesFile = "rules.yml"
+
 // StaticConfig lists fixed targets.
 type StaticConfig struct {
 	Targets []string `yaml:"targets"`
@@ -116,6 +120,7 @@ func Generate(s *config.Settings) *Config {
 			EvaluationInterval: s.ScrapeInterval,
 			ExternalLabels:     map[string]string{"project": s.Project, "environment": s.Environment},
 		},
+		RuleFiles: []string{RulesFile},
 		ScrapeConfigs: []ScrapeConfig{
 			{
 				JobName:       "prometheus",

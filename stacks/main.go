@@ -9,6 +9,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
@@ -99,6 +100,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		BasicAuth:        basicAuthProps(s),
 		KmsKeyArn:        s.KmsKeyArn,
 		LoadBalancer:     m.LoadBalancer,
+		RulesYAML:        string(alerting.Rules()),
 	})
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{

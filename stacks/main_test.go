@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 	"github.com/prometheus-aws/prometheus-aws/policy"
@@ -735,4 +736,27 @@ func listenerOn(d *policy.Doc, port float64) (string, map[string]any) {
 		}
 	}
 	return "", nil
+}
+
+func TestAlertingRulesShipWithTheTask(t *testing.T) {
+	_, task := one(t, synthed["default"], "aws_ecs_task_definition")
+	var defs []struct {
+		Environment []struct{ Name, Value string } `json:"environment"`
+	}
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
+		t.Fatalf("container definitions: %v", err)
+	}
+	rules := ""
+	for _, e := range defs[0].Environment {
+		if e.Name == "PROMETHEUS_RULES_YAML" {
+			rules = e.Value
+		}
+	}
+	if rules != string(alerting.Rules()) {
+		t.Errorf("the task must receive alerting/rules.yml as PROMETHEUS_RULES_YAML (%d bytes received)", len(rules))
+	}
+	_, param := one(t, synthed["default"], "aws_ssm_parameter")
+	if !strings.Contains(policy.Str(param["insecure_value"]), "rule_files:\n  - rules.yml") {
+		t.Error("the generated config must load rules.yml")
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/docker"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
@@ -87,6 +88,7 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 		"PROMETHEUS_STORAGE_PATH=" + filepath.Join(dir, "data"),
 		"PROMETHEUS_PORT=" + strconv.Itoa(s.PrometheusPort),
 		"PROMETHEUS_CONFIG_YAML=" + string(yaml),
+		"PROMETHEUS_RULES_YAML=" + string(alerting.Rules()),
 	}
 	api := promapi.New(fmt.Sprintf("http://127.0.0.1:%d", s.PrometheusPort))
 	ready := api.BaseURL + "/-/ready"

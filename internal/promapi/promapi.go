@@ -95,6 +95,32 @@ func (c *Client) Targets(ctx context.Context, pool string) ([]Target, error) {
 	return data.ActiveTargets, nil
 }
 
+// RuleGroups returns the names of the loaded rule groups, in file order,
+// with the number of alerting rules in each.
+func (c *Client) RuleGroups(ctx context.Context) (names []string, alerts map[string]int, err error) {
+	var data struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			Rules []struct {
+				Type string `json:"type"`
+			} `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := c.get(ctx, "/api/v1/rules", &data); err != nil {
+		return nil, nil, err
+	}
+	alerts = map[string]int{}
+	for _, g := range data.Groups {
+		names = append(names, g.Name)
+		for _, r := range g.Rules {
+			if r.Type == "alerting" {
+				alerts[g.Name]++
+			}
+		}
+	}
+	return names, alerts, nil
+}
+
 // Scalar runs an instant query whose answer is one sample and returns its
 // value as text.
 func (c *Client) Scalar(ctx context.Context, query string) (string, error) {
