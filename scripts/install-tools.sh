@@ -124,6 +124,8 @@ lint() {
     echo "$TFLINT_RULESET_AWS_VERSION" >"$stamp"
   fi
   echo "install-tools: lint tools ready"
+  # shellcheck source=scripts/lib/tflint.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/lib/tflint.sh"
   say tflint "$(tflint --version | head -1)"
   say tfsec "$(tfsec --version)"
   say actionlint "$(actionlint -version | head -1)"

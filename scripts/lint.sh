@@ -13,6 +13,9 @@ fail() { echo "FAIL: $*"; failed=1; }
 export TFLINT_PLUGIN_DIR=${TFLINT_PLUGIN_DIR:-${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}/tflint-plugins}
 tools_bin=${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}
 
+# shellcheck source=scripts/lib/tflint.sh
+source scripts/lib/tflint.sh
+
 step "versions"
 go version
 echo "shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
