@@ -146,3 +146,7 @@ apply-plan: | $(TF_CLI_CONFIG_FILE) ## Apply exactly the saved plan (no synth); 
 .PHONY: mr-note
 mr-note: $(PLANPREVIEW) ## GitLab CI: post cdktf.out/plan-preview.md as the merge-request note (updated on each push)
 	@$(PLANPREVIEW) -post-gitlab-note $(OUT)/plan-preview.md
+
+.PHONY: bench
+bench: tools $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~40 min; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -skip cold-build")
+	$(NETNS) go run ./cmd/bench $(BENCH_FLAGS)
