@@ -92,8 +92,16 @@ type Settings struct {
 	// targets are scraped and how often EC2 is asked for the node list.
 	ScrapeInterval  string
 	RefreshInterval string
-	// Retention is how long the TSDB keeps samples.
+	// Retention is how long the local TSDB keeps samples; empty means
+	// DefaultRetention, or AMPRetention with StorageMode amp.
 	Retention string
+
+	// StorageMode is where the samples live: StorageEphemeral,
+	// StorageEFS or StorageAMP.
+	StorageMode string
+	// Replicas is how many Prometheus tasks scrape the same targets; more
+	// than one is allowed only with StorageAMP.
+	Replicas int
 
 	// StateBucket, when set, keeps the main stack's Terraform state in this
 	// S3 bucket (created by the bootstrap stack); empty means local state.
@@ -111,6 +119,43 @@ type Settings struct {
 	// Endpoint, when set, points the AWS provider and Prometheus's EC2
 	// discovery at an AWS-compatible emulator (the local profile).
 	Endpoint string
+}
+
+// Storage modes (StorageMode).
+const (
+	// StorageEphemeral keeps the TSDB on the task's own storage: lost when
+	// the task is replaced.
+	StorageEphemeral = "ephemeral"
+	// StorageEFS keeps the TSDB on an encrypted EFS file system: it
+	// survives task replacement; one writer at a time.
+	StorageEFS = "efs"
+	// StorageAMP remote-writes every sample to an Amazon Managed Service for
+	// Prometheus workspace; the local TSDB is a short buffer.
+	StorageAMP = "amp"
+)
+
+// StorageModes lists the valid StorageMode values.
+var StorageModes = []string{StorageEphemeral, StorageEFS, StorageAMP}
+
+// Default local retentions (Retention empty).
+const (
+	DefaultRetention = "15d"
+	// AMPRetention: the workspace holds the history; locally only enough
+	// for rules and the UI's recent view, and to ride out a remote-write
+	// outage (the WAL buffers about 2 hours on its own).
+	AMPRetention = "1d"
+)
+
+// TSDBRetention is the local retention Prometheus runs with.
+func (s *Settings) TSDBRetention() string {
+	switch {
+	case s.Retention != "":
+		return s.Retention
+	case s.StorageMode == StorageAMP:
+		return AMPRetention
+	default:
+		return DefaultRetention
+	}
 }
 
 // Local reports whether the settings select the local (emulator) profile.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ import (
 const (
 	MaxNodeCount = 100
 	MaxAzCount   = 6
+	MaxReplicas  = 4
 )
 
 var (
@@ -151,7 +153,10 @@ func (s *Settings) Validate() error {
 	}
 	v.duration("scrapeInterval", s.ScrapeInterval)
 	v.duration("refreshInterval", s.RefreshInterval)
-	v.duration("retention", s.Retention)
+	if s.Retention != "" {
+		v.duration("retention", s.Retention)
+	}
+	v.storage(s)
 
 	if s.StateBucket != "" {
 		b := s.StateBucket
@@ -361,5 +366,20 @@ func (v *validator) kmsKey(s *Settings) {
 		v.fail("kmsKeyArn", "%q is not a KMS key ARN; use arn:aws:kms:%s:<account>:key/<id>", s.KmsKeyArn, s.Region)
 	case m[1] != s.Region:
 		v.fail("kmsKeyArn", "the key is in %s but the deployment is in %s; use a key (or a multi-Region replica) in %s", m[1], s.Region, s.Region)
+	}
+}
+
+// storage checks the storage mode and the replica count that depends on it.
+func (v *validator) storage(s *Settings) {
+	if !slices.Contains(StorageModes, s.StorageMode) {
+		v.fail("storageMode", "%q is not a storage mode; use one of %s (README, Storage, compares them)", s.StorageMode, strings.Join(StorageModes, ", "))
+		return
+	}
+	switch {
+	case s.Replicas < 1 || s.Replicas > MaxReplicas:
+		v.fail("replicas", "%d is out of range; use 1 to %d", s.Replicas, MaxReplicas)
+	case s.Replicas > 1 && s.StorageMode != StorageAMP:
+		why := map[string]string{StorageEFS: "EFS holds one writer's TSDB", StorageEphemeral: "each task would keep its own diverging copy"}[s.StorageMode]
+		v.fail("replicas", "%d replicas need storageMode=amp, which de-duplicates them (with %s, %s); set storageMode=amp, or replicas=1", s.Replicas, s.StorageMode, why)
 	}
 }

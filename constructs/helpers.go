@@ -82,3 +82,24 @@ func httpsEgress(scope constructs.Construct, sg securitygroup.SecurityGroup, des
 		ToPort:          jsii.Number(443),
 	})
 }
+
+// allowTCP opens port from client to server: an ingress rule on server and
+// the matching egress rule on client, both naming the other group. No
+// descriptions on SG-referencing rules on purpose: moto drops them, which
+// would show as drift on every plan against the emulator.
+func allowTCP(scope constructs.Construct, ingressID, egressID string, client, server *string, port int) {
+	vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(ingressID), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+		SecurityGroupId:           server,
+		ReferencedSecurityGroupId: client,
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(port),
+		ToPort:                    jsii.Number(port),
+	})
+	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String(egressID), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
+		SecurityGroupId:           client,
+		ReferencedSecurityGroupId: server,
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(port),
+		ToPort:                    jsii.Number(port),
+	})
+}

@@ -15,8 +15,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtargetgroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
@@ -204,20 +202,7 @@ func (l *HTTPSLoadBalancer) requestCertificate(scope constructs.Construct, p HTT
 // carry no description: moto drops descriptions of such rules, which would
 // show as drift against the emulator.
 func (l *HTTPSLoadBalancer) admit(scope constructs.Construct, target securitygroup.SecurityGroup, port int) {
-	vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String("from-load-balancer"), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
-		SecurityGroupId:           target.Id(),
-		ReferencedSecurityGroupId: l.SecurityGroup.Id(),
-		IpProtocol:                jsii.String("tcp"),
-		FromPort:                  jsii.Number(port),
-		ToPort:                    jsii.Number(port),
-	})
-	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("load-balancer-to-targets"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
-		SecurityGroupId:           l.SecurityGroup.Id(),
-		ReferencedSecurityGroupId: target.Id(),
-		IpProtocol:                jsii.String("tcp"),
-		FromPort:                  jsii.Number(port),
-		ToPort:                    jsii.Number(port),
-	})
+	allowTCP(scope, "from-load-balancer", "load-balancer-to-targets", l.SecurityGroup.Id(), target.Id(), port)
 }
 
 // awsName fits name into max characters (load balancer and target group

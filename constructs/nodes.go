@@ -14,8 +14,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
@@ -107,23 +105,8 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 
 	n.SecurityGroup = newSecurityGroup(scope, p.Name+"-sg", "node_exporter nodes: metrics port open to Prometheus only", p.VpcId)
 	// Scraper -> node on the metrics port, as a pair of rules that reference
-	// each other's security group (never a CIDR). Descriptions are left off
-	// SG-referencing rules on purpose: moto drops them, which would show as
-	// drift on every plan against the emulator.
-	vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String("metrics-from-scraper"), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
-		SecurityGroupId:           n.SecurityGroup.Id(),
-		ReferencedSecurityGroupId: p.ScraperSecurityGroupId,
-		IpProtocol:                jsii.String("tcp"),
-		FromPort:                  jsii.Number(p.Port),
-		ToPort:                    jsii.Number(p.Port),
-	})
-	vpcsecuritygroupegressrule.NewVpcSecurityGroupEgressRule(scope, jsii.String("scraper-to-metrics"), &vpcsecuritygroupegressrule.VpcSecurityGroupEgressRuleConfig{
-		SecurityGroupId:           p.ScraperSecurityGroupId,
-		ReferencedSecurityGroupId: n.SecurityGroup.Id(),
-		IpProtocol:                jsii.String("tcp"),
-		FromPort:                  jsii.Number(p.Port),
-		ToPort:                    jsii.Number(p.Port),
-	})
+	// each other's security group (never a CIDR).
+	allowTCP(scope, "metrics-from-scraper", "scraper-to-metrics", p.ScraperSecurityGroupId, n.SecurityGroup.Id(), p.Port)
 	// HTTPS out: the node_exporter download, package repositories and the
 	// SSM agent. Without a NAT gateway this goes straight to the internet.
 	httpsEgress(scope, n.SecurityGroup, "HTTPS to AWS APIs, package repositories and the node_exporter release")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/docker"
+	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
 // PrometheusFargateServiceProps configures PrometheusFargateService.
@@ -61,6 +63,19 @@ type PrometheusFargateServiceProps struct {
 	// RulesYAML is the alerting rules file (rules.yml beside the config).
 	// Default: "" (the entrypoint then loads an empty rule set).
 	RulesYAML string
+	// EFS, when set, holds the TSDB: the data volume mounts its access point
+	// (TLS in transit, IAM-authorized by the task role). Mutually exclusive
+	// with Workspace. Default: nil (task storage, lost with the task).
+	EFS *EFSStorage
+	// Workspace, when set, receives every sample by remote write (SigV4,
+	// task role allowed aps:RemoteWrite on it alone); the config's
+	// promconfig.WorkspaceIDPlaceholder becomes its id. Mutually exclusive
+	// with EFS. Default: nil.
+	Workspace *AMPWorkspace
+	// DesiredCount is the number of tasks. More than one needs Workspace
+	// (each task keeps its own TSDB; the workspace de-duplicates them).
+	// Default: 1.
+	DesiredCount int
 	// LoadBalancer, when set, is the only way in: the task registers in its
 	// target group and admits its security group alone. Mutually exclusive
 	// with AdminCidrs (the ranges then belong on the load balancer).
@@ -109,6 +124,13 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	p.Cpu = intOr(p.Cpu, 512)
 	p.Memory = intOr(p.Memory, 1024)
 	p.LogRetentionDays = intOr(p.LogRetentionDays, 30)
+	p.DesiredCount = intOr(p.DesiredCount, 1)
+	if p.EFS != nil && p.Workspace != nil {
+		panic(fmt.Sprintf("PrometheusFargateService %s: EFS and Workspace are mutually exclusive storage modes; pick one", id))
+	}
+	if p.DesiredCount > 1 && p.Workspace == nil {
+		panic(fmt.Sprintf("PrometheusFargateService %s: DesiredCount %d needs Workspace (replicas de-duplicated by AMP); EFS allows one writer and task storage would diverge", id, p.DesiredCount))
+	}
 	if p.LoadBalancer != nil && len(p.AdminCidrs) > 0 {
 		panic(fmt.Sprintf("PrometheusFargateService %s: LoadBalancer and AdminCidrs are mutually exclusive; give the admin ranges to the load balancer", id))
 	}
@@ -146,7 +168,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Description:   jsii.String("Generated prometheus.yml (edit the settings, not this value)"),
 		Type:          jsii.String("String"),
 		Tier:          jsii.String(ssmTier(p.ConfigYAML)),
-		InsecureValue: jsii.String(TerraformLiteral(p.ConfigYAML)),
+		InsecureValue: jsii.String(configValue(p)),
 		Tags:          nameTag(p.Name + "-prometheus-config"),
 	})
 
@@ -185,7 +207,20 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Action:   []string{"ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"},
 		Resource: []string{"*"},
 	})
-	newRolePolicy(scope, "task-policy", s.TaskRole, "ec2-discovery", s.TaskRolePolicy)
+	dataVolume := &ecstaskdefinition.EcsTaskDefinitionVolume{Name: jsii.String("data")}
+	var dependsOn []cdktf.ITerraformDependable
+	if p.EFS != nil {
+		s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, p.EFS.attach(scope, s.SecurityGroup))
+		dataVolume = p.EFS.volume("data")
+		// A task started before its subnet's mount target exists fails.
+		for _, mt := range p.EFS.MountTargets {
+			dependsOn = append(dependsOn, mt)
+		}
+	}
+	if p.Workspace != nil {
+		s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, p.Workspace.remoteWriteStatement())
+	}
+	newRolePolicy(scope, "task-policy", s.TaskRole, "prometheus", s.TaskRolePolicy)
 
 	s.TaskDefinition = ecstaskdefinition.NewEcsTaskDefinition(scope, jsii.String("task"), &ecstaskdefinition.EcsTaskDefinitionConfig{
 		Family:                  jsii.String(p.Name + "-prometheus"),
@@ -199,9 +234,10 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 			OperatingSystemFamily: jsii.String("LINUX"),
 			CpuArchitecture:       jsii.String("X86_64"),
 		},
-		// Task-local volumes: the root filesystem stays read-only.
+		// The TSDB volume (task-local or EFS) and a task-local scratch
+		// folder: the root filesystem stays read-only.
 		Volume: &[]*ecstaskdefinition.EcsTaskDefinitionVolume{
-			{Name: jsii.String("data")},
+			dataVolume,
 			{Name: jsii.String("runtime")},
 		},
 		ContainerDefinitions: jsii.String(containerDefinitions(p, *s.Config.Arn(), *s.LogGroup.Name(), auth)),
@@ -210,7 +246,6 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 
 	var loadBalancers *[]*ecsservice.EcsServiceLoadBalancer
 	var gracePeriod *float64
-	var dependsOn *[]cdktf.ITerraformDependable
 	if lb := p.LoadBalancer; lb != nil {
 		loadBalancers = &[]*ecsservice.EcsServiceLoadBalancer{{
 			TargetGroupArn: lb.TargetGroup.Arn(), ContainerName: jsii.String(ContainerName), ContainerPort: jsii.Number(p.Port),
@@ -219,18 +254,25 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		// failed load balancer checks count against it.
 		gracePeriod = jsii.Number(120)
 		// ECS rejects a target group that no listener uses yet.
-		dependsOn = &[]cdktf.ITerraformDependable{lb.HTTPS}
+		dependsOn = append(dependsOn, lb.HTTPS)
+	}
+	// One task: stop the old before starting the new, so two never write
+	// one TSDB (and a restart never costs an EFS lock fight). Replicas
+	// (remote write only): replace them one at a time, half stay up.
+	minHealthy := 0
+	if p.DesiredCount > 1 {
+		minHealthy = 50
 	}
 	s.Service = ecsservice.NewEcsService(scope, jsii.String("service"), &ecsservice.EcsServiceConfig{
 		LoadBalancer:                    loadBalancers,
 		HealthCheckGracePeriodSeconds:   gracePeriod,
-		DependsOn:                       dependsOn,
+		DependsOn:                       dependsOnOrNil(dependsOn),
 		Name:                            jsii.String(p.Name + "-prometheus"),
 		Cluster:                         s.Cluster.Id(),
 		TaskDefinition:                  s.TaskDefinition.Arn(),
 		LaunchType:                      jsii.String("FARGATE"),
-		DesiredCount:                    jsii.Number(1),
-		DeploymentMinimumHealthyPercent: jsii.Number(0),
+		DesiredCount:                    jsii.Number(p.DesiredCount),
+		DeploymentMinimumHealthyPercent: jsii.Number(minHealthy),
 		DeploymentMaximumPercent:        jsii.Number(100),
 		PropagateTags:                   jsii.String("SERVICE"),
 		NetworkConfiguration: &ecsservice.EcsServiceNetworkConfiguration{
@@ -255,6 +297,11 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 		// A new hash means a new task definition revision, so a config
 		// change rolls the task; the SSM value alone would not.
 		{"name": "PROMETHEUS_CONFIG_SHA256", "value": hex.EncodeToString(sum[:])},
+	}
+	if p.Workspace != nil {
+		// The hash covers the YAML before the id is filled in: a new
+		// workspace must still roll the task.
+		env = append(env, map[string]string{"name": "PROMETHEUS_AMP_WORKSPACE_ID", "value": *p.Workspace.Workspace.Id()})
 	}
 	if p.RulesYAML != "" {
 		// Not secret, and too big for an SSM parameter (8 KB): a plain
@@ -311,6 +358,24 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 		panic(err)
 	}
 	return string(bytes.TrimSpace(buf.Bytes()))
+}
+
+// configValue is the SSM parameter value: the generated YAML taken
+// literally, except for the workspace id placeholder, which becomes the
+// workspace's Terraform reference.
+func configValue(p PrometheusFargateServiceProps) string {
+	v := TerraformLiteral(p.ConfigYAML)
+	if p.Workspace != nil {
+		v = strings.ReplaceAll(v, promconfig.WorkspaceIDPlaceholder, *p.Workspace.Workspace.Id())
+	}
+	return v
+}
+
+func dependsOnOrNil(deps []cdktf.ITerraformDependable) *[]cdktf.ITerraformDependable {
+	if len(deps) == 0 {
+		return nil
+	}
+	return &deps
 }
 
 // ssmTier picks the cheapest SSM tier that holds the value (Standard: 4 KiB).

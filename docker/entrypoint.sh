@@ -31,6 +31,10 @@
 #   PROMETHEUS_STORAGE_PATH     TSDB folder (default /prometheus)
 #   PROMETHEUS_PORT             listen port (default 9090)
 #   PROMETHEUS_BIN              the binary (default /bin/prometheus)
+#   PROMETHEUS_REPLICA          this replica's name, which the config's
+#                               external labels may use as ${PROMETHEUS_REPLICA}
+#                               (AMP de-duplication); default: the ECS task id
+#                               from the task metadata endpoint, else hostname
 # The lifecycle API (--web.enable-lifecycle) stays off.
 # Contents are never echoed (they may hold secrets), and they are removed from
 # the environment Prometheus inherits.
@@ -80,6 +84,15 @@ if [ -n "${PROMETHEUS_WEB_CONFIG_YAML:-}" ]; then
   printf '%s\n' "$PROMETHEUS_WEB_CONFIG_YAML" >"$web_config_file"
   echo "prometheus-entrypoint: web configuration from PROMETHEUS_WEB_CONFIG_YAML written to $web_config_file"
 fi
+
+# A name unique to this task: replicas of one HA pair must differ.
+if [ -z "${PROMETHEUS_REPLICA:-}" ] && [ -n "${ECS_CONTAINER_METADATA_URI_V4:-}" ]; then
+  # TaskARN ends in /<task id>; busybox has wget and sed, not jq.
+  PROMETHEUS_REPLICA=$(wget -q -T 5 -O - "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null |
+    sed -n 's/.*"TaskARN":"[^"]*\/\([^"/]*\)".*/\1/p') || PROMETHEUS_REPLICA=
+fi
+export PROMETHEUS_REPLICA="${PROMETHEUS_REPLICA:-$(hostname)}"
+echo "prometheus-entrypoint: replica $PROMETHEUS_REPLICA"
 
 # Fixed flags first, the caller's extra flags last.
 if [ -n "$web_config_file" ]; then

@@ -308,9 +308,9 @@ func (p *prometheus) logTail() string { return p.proc.LogTail(40) }
 // startPrometheus runs Prometheus 3 the way the Fargate task does
 // (internal/localprom): the shared entrypoint, the generated configuration
 // plus the local overlay, and the basic auth secret from the emulator.
-func (h *harness) startPrometheus(t *testing.T, s *config.Settings) *prometheus {
+func (h *harness) startPrometheus(t *testing.T, s *config.Settings, opts ...localprom.Option) *prometheus {
 	t.Helper()
-	l, err := localprom.Start(h.ctx, s, h.emu, t.TempDir(), "")
+	l, err := localprom.Start(h.ctx, s, h.emu, t.TempDir(), "", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ var Rules = []Rule{
 	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port, and only with allowWorldOpenAdmin).", noWorldIngress},
 	{"node-port-from-scraper-only", "Every ingress to node_exporter's port references one security group, never a CIDR.", nodePortFromScraperOnly},
 	{"imdsv2", "Launch templates and instances require IMDSv2 tokens with a hop limit of 1.", imdsv2},
-	{"encrypted-volumes", "EBS volumes of launch templates and instances, and EFS file systems, are encrypted.", encryptedVolumes},
+	{"encrypted-volumes", "EBS volumes of launch templates and instances, and EFS file systems, are encrypted; ECS tasks mount EFS with TLS in transit.", encryptedVolumes},
 	{"no-wildcard-actions", "IAM policies grant no \"*\" or \"service:*\" action.", noWildcardActions},
 	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
 	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
@@ -191,6 +191,14 @@ func encryptedVolumes(d *Doc, _ Options) []Violation {
 	for _, name := range d.Names("aws_instance") {
 		if !truthy(Path(d.Of("aws_instance")[name], "root_block_device", "encrypted")) {
 			out = append(out, Violation{"encrypted-volumes", "aws_instance." + name, "root_block_device.encrypted must be true"})
+		}
+	}
+	for _, name := range d.Names("aws_ecs_task_definition") {
+		volumes, _ := d.Of("aws_ecs_task_definition")[name]["volume"].([]any)
+		for _, v := range volumes {
+			if efs := Path(v, "efs_volume_configuration"); efs != nil && Str(Path(efs, "transit_encryption")) != "ENABLED" {
+				out = append(out, Violation{"encrypted-volumes", "aws_ecs_task_definition." + name, fmt.Sprintf("EFS volume %s must set transit_encryption = ENABLED", Str(Path(v, "name")))})
+			}
 		}
 	}
 	for _, typ := range []string{"aws_ebs_volume", "aws_efs_file_system"} {

@@ -21,6 +21,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"imdsv2", `{"resource":{"aws_instance":{"i":{"metadata_options":{"http_tokens":"required","http_put_response_hop_limit":2},"root_block_device":{"encrypted":true},"tags":{"Name":"x"}}}}}`, Options{}},
 		{"encrypted-volumes", `{"resource":{"aws_launch_template":{"lt":{"metadata_options":{"http_tokens":"required","http_put_response_hop_limit":1},"block_device_mappings":[{"device_name":"/dev/xvda","ebs":{"encrypted":"false"}}],"tags":{"Name":"x"}}}}}`, Options{}},
 		{"encrypted-volumes", `{"resource":{"aws_efs_file_system":{"fs":{"tags":{"Name":"x"}}}}}`, Options{}},
+		{"encrypted-volumes", `{"resource":{"aws_ecs_task_definition":{"t":{"volume":[{"name":"data","efs_volume_configuration":{"file_system_id":"fs-1","transit_encryption":"DISABLED"}}],"tags":{"Name":"x"}}}}}`, Options{}},
 		{"no-wildcard-actions", `{"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}}}}`, Options{}},
 		{"no-wildcard-actions", `{"resource":{"aws_iam_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeInstances\",\"s3:*\"]}]}","tags":{"Name":"x"}}}}}`, Options{}},
 		{"secret-recovery-window", `{"resource":{"aws_secretsmanager_secret":{"s":{"name":"x","tags":{"Name":"x"}}}}}`, Options{}},

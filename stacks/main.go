@@ -44,6 +44,10 @@ type Main struct {
 	Nodes      *pconstructs.NodeExporterInstance
 	// LoadBalancer is nil unless TLS is configured.
 	LoadBalancer *pconstructs.HTTPSLoadBalancer
+	// EFS is set with storageMode efs, Workspace with amp; both nil with
+	// ephemeral.
+	EFS       *pconstructs.EFSStorage
+	Workspace *pconstructs.AMPWorkspace
 	// PrometheusYAML is the generated configuration the task receives.
 	PrometheusYAML string
 }
@@ -84,6 +88,21 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 			HealthCheckMatcher: map[bool]string{true: "200,401", false: "200"}[s.BasicAuth],
 		})
 	}
+	switch s.StorageMode {
+	case config.StorageEFS:
+		m.EFS = pconstructs.NewEFSStorage(stack, "storage", &pconstructs.EFSStorageProps{
+			Name:      s.StackName(),
+			VpcId:     m.Network.Vpc.Id(),
+			SubnetIds: m.Network.SubnetIds(),
+			KmsKeyArn: s.KmsKeyArn,
+		})
+	case config.StorageAMP:
+		m.Workspace = pconstructs.NewAMPWorkspace(stack, "storage", &pconstructs.AMPWorkspaceProps{
+			Name:      s.StackName(),
+			Region:    s.Region,
+			KmsKeyArn: s.KmsKeyArn,
+		})
+	}
 	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
 		Name:             s.StackName(),
 		Region:           s.Region,
@@ -96,7 +115,10 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Memory:           s.TaskMemory,
 		LogRetentionDays: s.LogRetentionDays,
 		AdminCidrs:       adminCidrs,
-		Retention:        s.Retention,
+		Retention:        s.TSDBRetention(),
+		EFS:              m.EFS,
+		Workspace:        m.Workspace,
+		DesiredCount:     s.Replicas,
 		BasicAuth:        basicAuthProps(s),
 		KmsKeyArn:        s.KmsKeyArn,
 		LoadBalancer:     m.LoadBalancer,
@@ -134,6 +156,13 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	output(stack, "log_group", m.Prometheus.LogGroup.Name())
 	if m.LoadBalancer != nil {
 		output(stack, "prometheus_url", m.LoadBalancer.URL)
+	}
+	if m.EFS != nil {
+		output(stack, "tsdb_file_system_id", m.EFS.FileSystem.Id())
+	}
+	if m.Workspace != nil {
+		output(stack, "amp_workspace_id", m.Workspace.Workspace.Id())
+		output(stack, "amp_query_url", jsii.String(*m.Workspace.Workspace.PrometheusEndpoint()+"api/v1/query"))
 	}
 	return m, nil
 }

@@ -36,6 +36,9 @@ var variants = map[string]map[string]string{
 	"tls-cert": {"PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
 	"tls-domain-local": {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ",
 		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_FLOW_LOGS": "true"},
+	// The other storage modes (the default is efs).
+	"ephemeral":  {"PROMAWS_STORAGE_MODE": "ephemeral"},
+	"amp":        {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"},
 	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
 }
 
@@ -103,7 +106,9 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
 		"aws_route_table_association": 2, "aws_ecs_cluster": 1, "aws_ecs_task_definition": 1, "aws_ecs_service": 1,
 		"aws_cloudwatch_log_group": 1, "aws_ssm_parameter": 1, "aws_launch_template": 1, "aws_autoscaling_group": 1,
-		"aws_iam_role": 3, "aws_iam_instance_profile": 1, "aws_security_group": 2,
+		"aws_iam_role": 3, "aws_iam_instance_profile": 1, "aws_security_group": 3,
+		// storageMode efs (the default)
+		"aws_efs_file_system": 1, "aws_efs_mount_target": 2, "aws_efs_access_point": 1,
 	}
 	for typ, n := range want {
 		if got := len(d.Of(typ)); got != n {
@@ -197,8 +202,15 @@ func TestNodePortOnlyFromPrometheus(t *testing.T) {
 
 func TestNoWorldOpenIngressByDefault(t *testing.T) {
 	d := synthed["default"]
-	if n := len(d.Of("aws_vpc_security_group_ingress_rule")); n != 1 {
-		t.Errorf("default stack opens %d ingress rules; only node_exporter-from-Prometheus is expected", n)
+	// node_exporter and NFS (EFS storage), each from the Prometheus group.
+	rules := d.Of("aws_vpc_security_group_ingress_rule")
+	if len(rules) != 2 {
+		t.Errorf("default stack opens %d ingress rules; only node_exporter and NFS from Prometheus are expected", len(rules))
+	}
+	for name, r := range rules {
+		if !strings.Contains(policy.Str(r["referenced_security_group_id"]), "prometheus_sg") {
+			t.Errorf("ingress %s admits something other than the Prometheus security group: %v", name, r)
+		}
 	}
 	for _, port := range []float64{22, 9090, 9100} {
 		for _, r := range nodePortRules(d, port) {
@@ -341,8 +353,10 @@ func rolePolicy(t *testing.T, d *policy.Doc, roleName string) map[string]any {
 	return nil
 }
 
+// The task role of the task-storage mode grants discovery and nothing else;
+// the other modes add one statement each (TestStorageModes).
 func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
-	d := synthed["default"]
+	d := synthed["ephemeral"]
 	name, role := findRole(t, d, "prometheus-task")
 	if !strings.Contains(policy.Str(role["assume_role_policy"]), "ecs-tasks.amazonaws.com") {
 		t.Errorf("task role must be assumable by ECS tasks: %v", role["assume_role_policy"])
@@ -680,7 +694,7 @@ func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
 			t.Errorf("%s: balancer ingress ports %v, want 443 and 80", variant, ports)
 		}
 		_, svc := one(t, d, "aws_ecs_service")
-		if policy.Str(policy.Path(svc, "load_balancer", "container_name")) != "prometheus" || len(policy.Strings(svc["depends_on"])) != 1 {
+		if policy.Str(policy.Path(svc, "load_balancer", "container_name")) != "prometheus" || !strings.Contains(mustJSON(t, svc["depends_on"]), "aws_lb_listener.") {
 			t.Errorf("%s: the service must register in the target group after the listener exists: %v", variant, svc)
 		}
 		_, tg := one(t, d, "aws_lb_target_group")

@@ -43,7 +43,11 @@ func (l *Local) Stop() {
 
 // Start runs node_exporter and Prometheus (on s.PrometheusPort) under dir.
 // Binary is the Prometheus to run; empty means the one `make tools` built.
-func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir, binary string) (*Local, error) {
+func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir, binary string, opts ...Option) (*Local, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	neBin, err := tools.Find("node_exporter")
 	if err != nil {
 		return nil, err
@@ -70,6 +74,7 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 	if err := cfg.ApplyLocal(promconfig.LocalOptions{
 		Endpoint: emu.Endpoint(), AccessKey: emulator.AccessKey, SecretKey: emulator.SecretKey,
 		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort), CAFile: emu.CAFile,
+		RemoteWriteURL: o.remoteWriteURL,
 	}); err != nil {
 		ne.Stop()
 		return nil, err
@@ -103,7 +108,7 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 		ready = fmt.Sprintf("http://%s@127.0.0.1:%d/-/ready", url.UserPassword(api.Username, api.Password), s.PrometheusPort)
 	}
 	p, err := proc.Start(ctx, proc.Spec{Name: "prometheus", Path: "sh", Dir: dir, Env: env,
-		Args: []string{"-c", docker.Entrypoint, "prometheus-entrypoint", "--storage.tsdb.retention.time=" + s.Retention}})
+		Args: []string{"-c", docker.Entrypoint, "prometheus-entrypoint", "--storage.tsdb.retention.time=" + s.TSDBRetention()}})
 	if err != nil {
 		ne.Stop()
 		return nil, err
@@ -115,6 +120,15 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 	}
 	return l, nil
 }
+
+// Option changes how Start runs Prometheus.
+type Option func(*options)
+
+type options struct{ remoteWriteURL string }
+
+// WithRemoteWrite sends the remote write of storageMode amp to url (a
+// loopback receiver) instead of dropping it.
+func WithRemoteWrite(url string) Option { return func(o *options) { o.remoteWriteURL = url } }
 
 // SecretName is the basic auth secret of the settings' stack.
 func SecretName(s *config.Settings) string { return s.StackName() + "-prometheus-basic-auth" }

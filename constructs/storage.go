@@ -1,0 +1,183 @@
+package constructs
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsaccesspoint"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsbackuppolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsfilesystem"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsfilesystempolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsmounttarget"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusworkspace"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+)
+
+// nfsPort is the port EFS mount targets listen on.
+const nfsPort = 2049
+
+// EFSStorageProps configures EFSStorage.
+type EFSStorageProps struct {
+	// Name prefixes the resource names. Required.
+	Name string
+	// VpcId and SubnetIds place one mount target per subnet. Required.
+	VpcId     *string
+	SubnetIds *[]*string
+	// Uid and Gid own the TSDB folder; every client acts as them through the
+	// access point. Default: 65534 (nobody, the official image's user).
+	Uid, Gid int
+	// Path is the folder the access point exposes. Default: "/prometheus".
+	Path string
+	// KmsKeyArn encrypts the file system with a customer key. Default: ""
+	// (the AWS-managed key for EFS; encryption at rest is always on).
+	KmsKeyArn string
+	// BackupOff turns off AWS Backup's daily backup of the file system.
+	// Default: false (backups on).
+	BackupOff bool
+}
+
+// EFSStorage is an encrypted EFS file system for one Prometheus TSDB: mount
+// targets in every subnet behind their own security group, an access point
+// that pins the owner, a policy that refuses unencrypted transport, and
+// daily backups. Prometheus's docs do not support NFS for the TSDB; the
+// README's Storage section says when to pick it anyway and the guards used
+// (one writer, TSDB lock file).
+type EFSStorage struct {
+	constructs.Construct
+	FileSystem    efsfilesystem.EfsFileSystem
+	AccessPoint   efsaccesspoint.EfsAccessPoint
+	MountTargets  []efsmounttarget.EfsMountTarget
+	SecurityGroup securitygroup.SecurityGroup
+	Policy        efsfilesystempolicy.EfsFileSystemPolicy
+	// Backup is nil with BackupOff.
+	Backup efsbackuppolicy.EfsBackupPolicy
+}
+
+// NewEFSStorage creates the file system, its mount targets and access point.
+func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps) *EFSStorage {
+	p := *props
+	if p.Name == "" || p.VpcId == nil || p.SubnetIds == nil || len(*p.SubnetIds) == 0 {
+		panic(fmt.Sprintf("EFSStorage %s: Name, VpcId and SubnetIds are required", id))
+	}
+	p.Uid = intOr(p.Uid, 65534)
+	p.Gid = intOr(p.Gid, 65534)
+	p.Path = orDefault(p.Path, "/prometheus")
+
+	scope = constructs.NewConstruct(scope, jsii.String(id))
+	e := &EFSStorage{Construct: scope}
+	e.SecurityGroup = newSecurityGroup(scope, p.Name+"-efs-sg", "EFS mount targets: NFS from Prometheus only", p.VpcId)
+	e.FileSystem = efsfilesystem.NewEfsFileSystem(scope, jsii.String("file-system"), &efsfilesystem.EfsFileSystemConfig{
+		CreationToken: jsii.String(p.Name + "-tsdb"),
+		Encrypted:     jsii.Bool(true),
+		KmsKeyId:      optional(p.KmsKeyArn),
+		// Elastic throughput follows compaction bursts without the credit
+		// budget of bursting mode, which a small file system runs dry.
+		ThroughputMode: jsii.String("elastic"),
+		Tags:           nameTag(p.Name + "-tsdb"),
+	})
+	for i, subnetID := range *p.SubnetIds {
+		e.MountTargets = append(e.MountTargets, efsmounttarget.NewEfsMountTarget(scope, jsii.String(fmt.Sprintf("mount-target-%d", i)), &efsmounttarget.EfsMountTargetConfig{
+			FileSystemId:   e.FileSystem.Id(),
+			SubnetId:       subnetID,
+			SecurityGroups: &[]*string{e.SecurityGroup.Id()},
+		}))
+	}
+	e.AccessPoint = efsaccesspoint.NewEfsAccessPoint(scope, jsii.String("access-point"), &efsaccesspoint.EfsAccessPointConfig{
+		FileSystemId: e.FileSystem.Id(),
+		PosixUser:    &efsaccesspoint.EfsAccessPointPosixUser{Uid: jsii.Number(p.Uid), Gid: jsii.Number(p.Gid)},
+		RootDirectory: &efsaccesspoint.EfsAccessPointRootDirectory{
+			Path: jsii.String(p.Path),
+			CreationInfo: &efsaccesspoint.EfsAccessPointRootDirectoryCreationInfo{
+				OwnerUid: jsii.Number(p.Uid), OwnerGid: jsii.Number(p.Gid), Permissions: jsii.String("0750"),
+			},
+		},
+		Tags: nameTag(p.Name + "-tsdb"),
+	})
+	e.Policy = efsfilesystempolicy.NewEfsFileSystemPolicy(scope, jsii.String("policy"), &efsfilesystempolicy.EfsFileSystemPolicyConfig{
+		FileSystemId: e.FileSystem.Id(),
+		Policy: Policy(Statement{
+			Sid: "DenyUnencryptedTransport", Effect: "Deny",
+			Principal: map[string]string{"AWS": "*"},
+			Action:    []string{"*"},
+			Resource:  []string{*e.FileSystem.Arn()},
+			Condition: map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
+		}).JSON(),
+	})
+	if !p.BackupOff {
+		e.Backup = efsbackuppolicy.NewEfsBackupPolicy(scope, jsii.String("backup"), &efsbackuppolicy.EfsBackupPolicyConfig{
+			FileSystemId: e.FileSystem.Id(),
+			BackupPolicy: &efsbackuppolicy.EfsBackupPolicyBackupPolicy{Status: jsii.String("ENABLED")},
+		})
+	}
+	return e
+}
+
+// attach lets the task behind clientSG mount the file system: NFS between
+// the security groups, and the IAM statement its task role needs (mount and
+// write, through this access point only).
+func (e *EFSStorage) attach(scope constructs.Construct, clientSG securitygroup.SecurityGroup) Statement {
+	allowTCP(scope, "nfs-from-prometheus", "prometheus-to-nfs", clientSG.Id(), e.SecurityGroup.Id(), nfsPort)
+	return Statement{
+		Sid: "TSDBOnEFS", Effect: "Allow",
+		Action:    []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"},
+		Resource:  []string{*e.FileSystem.Arn()},
+		Condition: map[string]any{"StringEquals": map[string]string{"elasticfilesystem:AccessPointArn": *e.AccessPoint.Arn()}},
+	}
+}
+
+// volume is the task volume that mounts the access point, encrypted in
+// transit and authorized by the task role.
+func (e *EFSStorage) volume(name string) *ecstaskdefinition.EcsTaskDefinitionVolume {
+	return &ecstaskdefinition.EcsTaskDefinitionVolume{
+		Name: jsii.String(name),
+		EfsVolumeConfiguration: &ecstaskdefinition.EcsTaskDefinitionVolumeEfsVolumeConfiguration{
+			FileSystemId:      e.FileSystem.Id(),
+			TransitEncryption: jsii.String("ENABLED"),
+			AuthorizationConfig: &ecstaskdefinition.EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig{
+				AccessPointId: e.AccessPoint.Id(),
+				Iam:           jsii.String("ENABLED"),
+			},
+		},
+	}
+}
+
+// AMPWorkspaceProps configures AMPWorkspace.
+type AMPWorkspaceProps struct {
+	// Name is the workspace alias. Required.
+	Name string
+	// Region is the workspace's region, for the remote-write URL. Required.
+	Region string
+	// KmsKeyArn encrypts the workspace with a customer key. Default: ""
+	// (AWS-owned key).
+	KmsKeyArn string
+}
+
+// AMPWorkspace is an Amazon Managed Service for Prometheus workspace that
+// Prometheus remote-writes every sample to: durable, horizontally scaled
+// storage that de-duplicates HA replicas.
+type AMPWorkspace struct {
+	constructs.Construct
+	Workspace prometheusworkspace.PrometheusWorkspace
+}
+
+// NewAMPWorkspace creates the workspace.
+func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceProps) *AMPWorkspace {
+	if props.Name == "" || props.Region == "" {
+		panic(fmt.Sprintf("AMPWorkspace %s: Name and Region are required", id))
+	}
+	scope = constructs.NewConstruct(scope, jsii.String(id))
+	w := &AMPWorkspace{Construct: scope}
+	w.Workspace = prometheusworkspace.NewPrometheusWorkspace(scope, jsii.String("workspace"), &prometheusworkspace.PrometheusWorkspaceConfig{
+		Alias:     jsii.String(props.Name),
+		KmsKeyArn: optional(props.KmsKeyArn),
+		Tags:      nameTag(props.Name),
+	})
+	return w
+}
+
+// remoteWriteStatement is the task role's only right on the workspace.
+func (w *AMPWorkspace) remoteWriteStatement() Statement {
+	return Statement{Sid: "RemoteWrite", Effect: "Allow", Action: []string{"aps:RemoteWrite"}, Resource: []string{*w.Workspace.Arn()}}
+}

@@ -1,0 +1,165 @@
+package stacks
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/prometheus-aws/prometheus-aws/policy"
+	"github.com/prometheus-aws/prometheus-aws/promconfig"
+)
+
+// taskStatements returns the task role's statements by Sid.
+func taskStatements(t *testing.T, d *policy.Doc) map[string]map[string]any {
+	t.Helper()
+	name, _ := findRole(t, d, "prometheus-task")
+	out := map[string]map[string]any{}
+	for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
+		m := st.(map[string]any)
+		out[policy.Str(m["Sid"])] = m
+	}
+	return out
+}
+
+// dataVolume is the task definition's TSDB volume.
+func dataVolume(t *testing.T, d *policy.Doc) map[string]any {
+	t.Helper()
+	_, task := one(t, d, "aws_ecs_task_definition")
+	vols, _ := task["volume"].([]any)
+	for _, v := range vols {
+		if m := v.(map[string]any); m["name"] == "data" {
+			return m
+		}
+	}
+	t.Fatalf("no data volume in %v", task["volume"])
+	return nil
+}
+
+func TestStorageModes(t *testing.T) {
+	t.Run("efs (default): encrypted, one writer through the access point", func(t *testing.T) {
+		d := synthed["default"]
+		fsName, fs := one(t, d, "aws_efs_file_system")
+		if fs["encrypted"] != true {
+			t.Error("file system must be encrypted at rest")
+		}
+		apName, ap := one(t, d, "aws_efs_access_point")
+		if policy.Num(policy.Path(ap, "posix_user", "uid")) != 65534 || policy.Str(policy.Path(ap, "root_directory", "creation_info", "permissions")) != "0750" {
+			t.Errorf("access point must pin the image's user (65534) and a private folder: %v", ap)
+		}
+		if n := len(d.Of("aws_efs_mount_target")); n != settings["default"].AzCount {
+			t.Errorf("%d mount targets, want one per subnet (%d)", n, settings["default"].AzCount)
+		}
+		efs := policy.Path(dataVolume(t, d), "efs_volume_configuration")
+		if policy.Str(policy.Path(efs, "file_system_id")) != policy.Ref("aws_efs_file_system", fsName, "id") ||
+			policy.Str(policy.Path(efs, "transit_encryption")) != "ENABLED" ||
+			policy.Str(policy.Path(efs, "authorization_config", "access_point_id")) != policy.Ref("aws_efs_access_point", apName, "id") ||
+			policy.Str(policy.Path(efs, "authorization_config", "iam")) != "ENABLED" {
+			t.Errorf("data volume must mount the access point with TLS and IAM: %v", efs)
+		}
+		st := taskStatements(t, d)["TSDBOnEFS"]
+		if strings.Join(policy.Strings(st["Action"]), ",") != "elasticfilesystem:ClientMount,elasticfilesystem:ClientWrite" ||
+			policy.Strings(st["Resource"])[0] != policy.Ref("aws_efs_file_system", fsName, "arn") ||
+			!strings.Contains(mustJSON(t, st["Condition"]), policy.Ref("aws_efs_access_point", apName, "arn")) {
+			t.Errorf("task role EFS statement must be mount+write on this file system via the access point: %v", st)
+		}
+		_, svc := one(t, d, "aws_ecs_service")
+		if policy.Num(svc["desired_count"]) != 1 || policy.Num(svc["deployment_minimum_healthy_percent"]) != 0 || policy.Num(svc["deployment_maximum_percent"]) != 100 {
+			t.Errorf("EFS needs a single writer: desired 1, deployments 0/100; got %v %v/%v", svc["desired_count"], svc["deployment_minimum_healthy_percent"], svc["deployment_maximum_percent"])
+		}
+		if !strings.Contains(mustJSON(t, svc["depends_on"]), "aws_efs_mount_target.") {
+			t.Error("the service must wait for the mount targets")
+		}
+		// NFS reaches the mount targets from the Prometheus group only.
+		var nfs []map[string]any
+		for _, r := range d.Of("aws_vpc_security_group_ingress_rule") {
+			if policy.Num(r["from_port"]) == 2049 {
+				nfs = append(nfs, r)
+			}
+		}
+		if len(nfs) != 1 || !strings.Contains(policy.Str(nfs[0]["referenced_security_group_id"]), "prometheus_sg") || nfs[0]["cidr_ipv4"] != nil {
+			t.Errorf("NFS ingress must reference the Prometheus security group, once: %v", nfs)
+		}
+		_, backup := one(t, d, "aws_efs_backup_policy")
+		if policy.Str(policy.Path(backup, "backup_policy", "status")) != "ENABLED" {
+			t.Errorf("daily backups must be on: %v", backup)
+		}
+		_, fsPolicy := one(t, d, "aws_efs_file_system_policy")
+		if !strings.Contains(policy.Str(fsPolicy["policy"]), `"aws:SecureTransport":"false"`) {
+			t.Errorf("file system policy must deny unencrypted transport: %v", fsPolicy["policy"])
+		}
+		if len(d.Of("aws_prometheus_workspace")) != 0 || strings.Contains(configValue(t, d), "remote_write") {
+			t.Error("efs mode writes to no workspace")
+		}
+	})
+
+	t.Run("efs with a customer key, against the emulator", func(t *testing.T) {
+		d := synthed["tls-domain-local"]
+		_, fs := one(t, d, "aws_efs_file_system")
+		if fs["kms_key_id"] != testKey {
+			t.Errorf("file system key %v, want %s", fs["kms_key_id"], testKey)
+		}
+		_, backup := one(t, d, "aws_efs_backup_policy")
+		if policy.Num(backup["count"]) != 0 {
+			t.Error("moto has no PutBackupPolicy: the local profile must leave the backup policy out")
+		}
+	})
+
+	t.Run("amp: workspace, signed remote write, scoped IAM, replicas", func(t *testing.T) {
+		d := synthed["amp"]
+		wsName, _ := one(t, d, "aws_prometheus_workspace")
+		cfg := configValue(t, d)
+		wantURL := promconfig.AMPRemoteWriteURL("eu-central-1", policy.Ref("aws_prometheus_workspace", wsName, "id"))
+		for _, want := range []string{"remote_write:\n  - url: " + wantURL, "sigv4:\n      region: eu-central-1",
+			"cluster: prometheus-aws-prod", "__replica__: $${PROMETHEUS_REPLICA}"} {
+			if !strings.Contains(cfg, want) {
+				t.Errorf("config lacks %q:\n%s", want, cfg)
+			}
+		}
+		st := taskStatements(t, d)["RemoteWrite"]
+		if strings.Join(policy.Strings(st["Action"]), ",") != "aps:RemoteWrite" ||
+			strings.Join(policy.Strings(st["Resource"]), ",") != policy.Ref("aws_prometheus_workspace", wsName, "arn") {
+			t.Errorf("task role must grant aps:RemoteWrite on the workspace ARN only: %v", st)
+		}
+		_, svc := one(t, d, "aws_ecs_service")
+		if policy.Num(svc["desired_count"]) != 2 || policy.Num(svc["deployment_minimum_healthy_percent"]) != 50 {
+			t.Errorf("two replicas, replaced one at a time: %v %v", svc["desired_count"], svc["deployment_minimum_healthy_percent"])
+		}
+		if !strings.Contains(containerCommand(t, d), "--storage.tsdb.retention.time=1d") {
+			t.Error("amp mode keeps a short local retention (1d)")
+		}
+		if len(d.Of("aws_efs_file_system")) != 0 || policy.Path(dataVolume(t, d), "efs_volume_configuration") != nil {
+			t.Error("amp mode mounts no EFS")
+		}
+	})
+
+	t.Run("ephemeral: task storage only", func(t *testing.T) {
+		d := synthed["ephemeral"]
+		if len(d.Of("aws_efs_file_system")) != 0 || len(d.Of("aws_prometheus_workspace")) != 0 {
+			t.Error("ephemeral mode creates no storage resources")
+		}
+		if v := dataVolume(t, d); len(v) != 1 {
+			t.Errorf("data volume must be task storage: %v", v)
+		}
+		if !strings.Contains(containerCommand(t, d), "--storage.tsdb.retention.time=15d") {
+			t.Error("default local retention is 15d")
+		}
+	})
+}
+
+func configValue(t *testing.T, d *policy.Doc) string {
+	t.Helper()
+	_, param := one(t, d, "aws_ssm_parameter")
+	return policy.Str(param["insecure_value"])
+}
+
+func containerCommand(t *testing.T, d *policy.Doc) string {
+	t.Helper()
+	_, task := one(t, d, "aws_ecs_task_definition")
+	var defs []struct {
+		Command []string `json:"command"`
+	}
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
+		t.Fatalf("container definitions: %v", err)
+	}
+	return strings.Join(defs[0].Command[1:], " ")
+}
