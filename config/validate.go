@@ -106,6 +106,7 @@ func (s *Settings) Validate() error {
 		v.fail("nodeExporterPort", "port 22 is reserved for SSH; pick another port")
 	}
 	v.tag(s.DiscoveryTagKey, s.DiscoveryTagValue)
+	v.discovery(s)
 
 	switch {
 	case s.SSHKeyName != "" && len(s.SSHCidrs) == 0:
@@ -152,6 +153,7 @@ func (s *Settings) Validate() error {
 	v.duration("scrapeInterval", s.ScrapeInterval)
 	v.duration("refreshInterval", s.RefreshInterval)
 	v.duration("retention", s.Retention)
+	v.alertmanagers(s)
 
 	if s.StateBucket != "" {
 		b := s.StateBucket
