@@ -152,6 +152,7 @@ func TestValidationErrors(t *testing.T) {
 		{"alertmanager query", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com/?x=1"}, "alertmanagerUrls", "base URL only"},
 		{"alertmanager port", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "http://10.1.2.3:0"}, "alertmanagerUrls", "1 to 65535"},
 		{"alertmanager api path", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com/api/v2/alerts"}, "alertmanagerUrls", "appends /api/v2/alerts"},
+		{"alertmanager ipv6", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "http://[2001:db8::1]:9093"}, "alertmanagerUrls", "IPv4 address or a DNS name"},
 		{"alertmanager twice", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com,https://am.example.com"}, "alertmanagerUrls", "list each URL once"},
 	}
 	for _, c := range cases {

@@ -144,8 +144,10 @@ func (v *validator) discovery(s *Settings) {
 func (v *validator) alertmanagers(s *Settings) {
 	seen := map[string]bool{}
 	for _, raw := range s.AlertmanagerURLs {
-		if _, err := ParseAlertmanagerURL(raw); err != nil {
+		if a, err := ParseAlertmanagerURL(raw); err != nil {
 			v.fail("alertmanagerUrls", "%v", err)
+		} else if addr, err := netip.ParseAddr(a.Host); err == nil && !addr.Is4() {
+			v.fail("alertmanagerUrls", "%q is an IPv6 address, and the VPC is IPv4 only; use an IPv4 address or a DNS name", raw)
 		}
 		if seen[raw] {
 			v.fail("alertmanagerUrls", "%q is listed twice; every alert would be sent twice to it; list each URL once", raw)

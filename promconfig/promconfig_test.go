@@ -282,7 +282,7 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 			"PROMAWS_SCRAPE_INTERVAL": "1m", "PROMAWS_REFRESH_INTERVAL": "2m", "PROMAWS_PROMETHEUS_PORT": "9191", "PROMAWS_REGION": "ap-southeast-2"})),
 		"odd tag": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "Team Größe/x.y", "PROMAWS_DISCOVERY_TAG_VALUE": "(a|b)* [x] $1 yes"})),
 		"regions": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
-			"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093,http://[2001:db8::1]:9093"})),
+			"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093"})),
 	}
 	withLocal := Generate(config.Defaults())
 	if err := withLocal.ApplyLocal(local); err != nil {

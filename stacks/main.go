@@ -101,6 +101,9 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		KmsKeyArn:        s.KmsKeyArn,
 		LoadBalancer:     m.LoadBalancer,
 		RulesYAML:        string(alerting.Rules()),
+		DiscoveryRegions: s.DiscoveredRegions(),
+		RemoteScrapePort: remoteScrapePort(s),
+		Alertmanagers:    s.Alertmanagers(),
 	})
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
@@ -136,6 +139,15 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		output(stack, "prometheus_url", m.LoadBalancer.URL)
 	}
 	return m, nil
+}
+
+// remoteScrapePort is the node_exporter port when nodes outside the VPC
+// (other discovery regions) are scraped, and 0 otherwise.
+func remoteScrapePort(s *config.Settings) int {
+	if len(s.RemoteRegions()) == 0 {
+		return 0
+	}
+	return s.NodeExporterPort
 }
 
 func basicAuthProps(s *config.Settings) *pconstructs.BasicAuthProps {
