@@ -137,6 +137,23 @@ func TestValidationErrors(t *testing.T) {
 		{"kms not an arn", map[string]string{"PROMAWS_KMS_KEY_ARN": "1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "arn:aws:kms:eu-central-1"},
 		{"kms other region", map[string]string{"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "in eu-central-1"},
 		{"endpoint scheme", map[string]string{"PROMAWS_ENDPOINT": "127.0.0.1:5000"}, "endpoint", "http://127.0.0.1:5000"},
+		{"discovery region format", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,Ireland"}, "discoveryRegions", "eu-west-1,us-east-1"},
+		{"discovery region twice", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1,eu-west-1"}, "discoveryRegions", "list each region once"},
+		{"discovery region listed twice with region", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-central-1,eu-central-1"}, "discoveryRegions", "list each region once"},
+		{"discovery region other partition", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "cn-north-1"}, "discoveryRegions", "separate Prometheus"},
+		{"discovery region gov partition", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "us-gov-west-1"}, "discoveryRegions", "another AWS partition"},
+		{"scrape address unknown", map[string]string{"PROMAWS_SCRAPE_ADDRESS": "elastic"}, "scrapeAddress", "private or public"},
+		{"scrape address public without remote regions", map[string]string{"PROMAWS_SCRAPE_ADDRESS": "public"}, "scrapeAddress", "list the other regions in discoveryRegions"},
+		{"scrape address public with only region", map[string]string{"PROMAWS_SCRAPE_ADDRESS": "public", "PROMAWS_DISCOVERY_REGIONS": "eu-central-1"}, "scrapeAddress", "set scrapeAddress=private"},
+		{"alertmanager scheme", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "ftp://am.example.com"}, "alertmanagerUrls", "https://alertmanager.example.com"},
+		{"alertmanager no scheme", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "am.example.com:9093"}, "alertmanagerUrls", "http(s) URL"},
+		{"alertmanager no host", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https:///am"}, "alertmanagerUrls", "http(s) URL"},
+		{"alertmanager credentials", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://u:p@am.example.com"}, "alertmanagerUrls", "without user:password@"},
+		{"alertmanager query", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com/?x=1"}, "alertmanagerUrls", "base URL only"},
+		{"alertmanager port", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "http://10.1.2.3:0"}, "alertmanagerUrls", "1 to 65535"},
+		{"alertmanager api path", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com/api/v2/alerts"}, "alertmanagerUrls", "appends /api/v2/alerts"},
+		{"alertmanager ipv6", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "http://[2001:db8::1]:9093"}, "alertmanagerUrls", "IPv4 address or a DNS name"},
+		{"alertmanager twice", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com,https://am.example.com"}, "alertmanagerUrls", "list each URL once"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -272,5 +289,62 @@ func TestTLSAndKmsAccepted(t *testing.T) {
 		if got := s.TLS(); got != (name != "kms") {
 			t.Errorf("%s: TLS() = %v", name, got)
 		}
+	}
+}
+
+func TestDiscoveryRegionsAlwaysIncludeRegion(t *testing.T) {
+	for _, c := range []struct {
+		regions, want string
+	}{
+		{"", "eu-central-1"},
+		{"eu-west-1", "eu-central-1,eu-west-1"},
+		{"eu-central-1,eu-west-1", "eu-central-1,eu-west-1"},
+		{"us-east-1,eu-central-1,eu-west-1", "eu-central-1,us-east-1,eu-west-1"},
+	} {
+		s, err := Load(nil, map[string]string{"PROMAWS_DISCOVERY_REGIONS": c.regions})
+		if err != nil {
+			t.Fatalf("%q: %v", c.regions, err)
+		}
+		if got := strings.Join(s.DiscoveredRegions(), ","); got != c.want {
+			t.Errorf("discoveryRegions=%q discovers %s, want %s (region first, each once)", c.regions, got, c.want)
+		}
+		if got := strings.Join(s.RemoteRegions(), ","); got != strings.TrimPrefix(strings.TrimPrefix(c.want, "eu-central-1"), ",") {
+			t.Errorf("discoveryRegions=%q: remote regions %s", c.regions, got)
+		}
+	}
+	if s := Defaults(); s.ScrapeAddress != ScrapePrivate || len(s.AlertmanagerURLs) != 0 {
+		t.Errorf("defaults: scrape address %q, alertmanagers %v; want private and none", s.ScrapeAddress, s.AlertmanagerURLs)
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_SCRAPE_ADDRESS": "public", "PROMAWS_DISCOVERY_REGIONS": "us-east-1"}); err != nil {
+		t.Errorf("public addresses for a remote region must be accepted: %v", err)
+	}
+}
+
+func TestAlertmanagerURLs(t *testing.T) {
+	for raw, want := range map[string]Alertmanager{
+		"https://am.example.com":                 {Scheme: "https", Host: "am.example.com", Port: 443},
+		"http://am.example.com/":                 {Scheme: "http", Host: "am.example.com", Port: 80},
+		"http://10.1.2.3:9093":                   {Scheme: "http", Host: "10.1.2.3", Port: 9093},
+		"https://ops.example.com:8443/am/":       {Scheme: "https", Host: "ops.example.com", Port: 8443, PathPrefix: "/am"},
+		"http://[2001:db8::1]:9093/alertmanager": {Scheme: "http", Host: "2001:db8::1", Port: 9093, PathPrefix: "/alertmanager"},
+	} {
+		got, err := ParseAlertmanagerURL(raw)
+		if err != nil || got != want {
+			t.Errorf("%s: got %+v (%v), want %+v", raw, got, err, want)
+		}
+	}
+	s, err := Load(map[string]any{"alertmanagerUrls": []any{"http://10.1.2.3:9093", "https://am.example.com"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ams := s.Alertmanagers()
+	if len(ams) != 2 || ams[0].Target() != "10.1.2.3:9093" || ams[1].Target() != "am.example.com:443" {
+		t.Errorf("alertmanagers from a context list: %+v", ams)
+	}
+	if ams[0].HostCIDR() != "10.1.2.3/32" || ams[1].HostCIDR() != "" {
+		t.Errorf("host ranges: %q %q (an IP is one address, a name may resolve anywhere)", ams[0].HostCIDR(), ams[1].HostCIDR())
+	}
+	if v6, _ := ParseAlertmanagerURL("http://[2001:db8::1]:9093"); v6.HostCIDR() != "2001:db8::1/128" || v6.Target() != "[2001:db8::1]:9093" {
+		t.Errorf("IPv6 alertmanager: %q %q", v6.HostCIDR(), v6.Target())
 	}
 }

@@ -46,6 +46,12 @@ type Settings struct {
 	// scrapes.
 	DiscoveryTagKey   string
 	DiscoveryTagValue string
+	// DiscoveryRegions are regions discovered besides Region (which is
+	// always discovered); see DiscoveredRegions.
+	DiscoveryRegions []string
+	// ScrapeAddress is ScrapePrivate or ScrapePublic: which IP of the nodes
+	// in the other discovery regions Prometheus scrapes.
+	ScrapeAddress string
 	// SSHKeyName enables SSH with this EC2 key pair; empty disables SSH.
 	SSHKeyName string
 	// SSHCidrs may reach port 22 when SSH is enabled.
@@ -102,6 +108,9 @@ type Settings struct {
 	// Replicas is how many Prometheus tasks scrape the same targets; more
 	// than one is allowed only with StorageAMP.
 	Replicas int
+	// AlertmanagerURLs are the Alertmanagers Prometheus sends alerts to;
+	// empty means no alerting section. See Alertmanagers.
+	AlertmanagerURLs []string
 
 	// StateBucket, when set, keeps the main stack's Terraform state in this
 	// S3 bucket (created by the bootstrap stack); empty means local state.

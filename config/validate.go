@@ -108,6 +108,7 @@ func (s *Settings) Validate() error {
 		v.fail("nodeExporterPort", "port 22 is reserved for SSH; pick another port")
 	}
 	v.tag(s.DiscoveryTagKey, s.DiscoveryTagValue)
+	v.discovery(s)
 
 	switch {
 	case s.SSHKeyName != "" && len(s.SSHCidrs) == 0:
@@ -157,6 +158,7 @@ func (s *Settings) Validate() error {
 		v.duration("retention", s.Retention)
 	}
 	v.storage(s)
+	v.alertmanagers(s)
 
 	if s.StateBucket != "" {
 		b := s.StateBucket

@@ -19,6 +19,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
@@ -81,6 +82,18 @@ type PrometheusFargateServiceProps struct {
 	// with AdminCidrs (the ranges then belong on the load balancer).
 	// Default: nil (no load balancer).
 	LoadBalancer *HTTPSLoadBalancer
+	// DiscoveryRegions are the regions the task role may call EC2 discovery
+	// in (an aws:RequestedRegion condition). Default: Region only.
+	DiscoveryRegions []string
+	// RemoteScrapePort, when set, lets the task connect out on this port to
+	// any address: node_exporter on nodes outside the VPC (other regions),
+	// whose own security groups decide who gets in. Default: 0 (the VPC's
+	// nodes only, admitted by security group reference).
+	RemoteScrapePort int
+	// Alertmanagers receive the alerts; the task may connect out to each
+	// one's port (its address alone if given as an IP; port 443 is open
+	// anyway). Default: none.
+	Alertmanagers []config.Alertmanager
 }
 
 // PrometheusFargateService runs one Prometheus task on ECS Fargate. The
@@ -99,6 +112,9 @@ type PrometheusFargateService struct {
 	// BasicAuthSecret holds username, password and web config; nil without
 	// basic auth.
 	BasicAuthSecret secretsmanagersecret.SecretsmanagerSecret
+	// Egress are the outbound rules beyond HTTPS: to remote nodes and to
+	// Alertmanagers (RemoteScrapePort, Alertmanagers). Empty by default.
+	Egress []vpcsecuritygroupegressrule.VpcSecurityGroupEgressRule
 	// TaskRolePolicy and ExecutionRolePolicy are the documents attached, for
 	// tests and reviewers.
 	TaskRolePolicy      *PolicyDocument
@@ -131,6 +147,9 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	if p.DesiredCount > 1 && p.Workspace == nil {
 		panic(fmt.Sprintf("PrometheusFargateService %s: DesiredCount %d needs Workspace (replicas de-duplicated by AMP); EFS allows one writer and task storage would diverge", id, p.DesiredCount))
 	}
+	if len(p.DiscoveryRegions) == 0 {
+		p.DiscoveryRegions = []string{p.Region}
+	}
 	if p.LoadBalancer != nil && len(p.AdminCidrs) > 0 {
 		panic(fmt.Sprintf("PrometheusFargateService %s: LoadBalancer and AdminCidrs are mutually exclusive; give the admin ranges to the load balancer", id))
 	}
@@ -145,6 +164,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	}
 	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
 	httpsEgress(scope, s.SecurityGroup, "HTTPS to AWS APIs and the image registry")
+	s.Egress = newEgressRules(scope, s.SecurityGroup, prometheusEgress(p.RemoteScrapePort, p.Alertmanagers))
 
 	s.Cluster = ecscluster.NewEcsCluster(scope, jsii.String("cluster"), &ecscluster.EcsClusterConfig{
 		Name: jsii.String(p.Name),
@@ -200,12 +220,14 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
 
 	// The task role is what Prometheus itself runs as: discovery only. These
-	// two actions support no resource-level restriction, hence "*".
+	// two actions support no resource-level restriction, hence "*"; the
+	// region condition keeps them to the discovered regions.
 	s.TaskRole = newServiceRole(scope, "task-role", p.Name+"-prometheus-task", "ecs-tasks.amazonaws.com")
 	s.TaskRolePolicy = Policy(Statement{
 		Sid: "EC2Discovery", Effect: "Allow",
-		Action:   []string{"ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"},
-		Resource: []string{"*"},
+		Action:    []string{"ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"},
+		Resource:  []string{"*"},
+		Condition: map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": p.DiscoveryRegions}},
 	})
 	dataVolume := &ecstaskdefinition.EcsTaskDefinitionVolume{Name: jsii.String("data")}
 	var dependsOn []cdktf.ITerraformDependable

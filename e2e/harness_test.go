@@ -301,6 +301,8 @@ type prometheus struct {
 	ctx  context.Context
 	api  *promapi.Client
 	proc *proc.Process
+	// Stop ends Prometheus and its node_exporter (also done at cleanup).
+	Stop func()
 }
 
 func (p *prometheus) logTail() string { return p.proc.LogTail(40) }
@@ -315,7 +317,7 @@ func (h *harness) startPrometheus(t *testing.T, s *config.Settings, opts ...loca
 		t.Fatal(err)
 	}
 	t.Cleanup(l.Stop)
-	return &prometheus{ctx: h.ctx, api: l.API, proc: l.Prometheus}
+	return &prometheus{ctx: h.ctx, api: l.API, proc: l.Prometheus, Stop: l.Stop}
 }
 
 func freePort(t *testing.T) int {

@@ -21,6 +21,7 @@ import (
 // Field order is the YAML order: reviewers read it in `terraform plan`.
 type Config struct {
 	Global        Global         `yaml:"global"`
+	Alerting      *Alerting      `yaml:"alerting,omitempty"`
 	RuleFiles     []string       `yaml:"rule_files,omitempty"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
 	RemoteWrite   []RemoteWrite  `yaml:"remote_write,omitempty"`
@@ -74,6 +75,19 @@ type Global struct {
 	ScrapeInterval     string            `yaml:"scrape_interval"`
 	EvaluationInterval string            `yaml:"evaluation_interval"`
 	ExternalLabels     map[string]string `yaml:"external_labels,omitempty"`
+}
+
+// Alerting is the alerting section: where Prometheus sends its alerts.
+type Alerting struct {
+	Alertmanagers []AlertmanagerConfig `yaml:"alertmanagers"`
+}
+
+// AlertmanagerConfig is one Alertmanager (one per alertmanagerUrls entry, so
+// each keeps its own scheme and path).
+type AlertmanagerConfig struct {
+	Scheme        string         `yaml:"scheme"`
+	PathPrefix    string         `yaml:"path_prefix,omitempty"`
+	StaticConfigs []StaticConfig `yaml:"static_configs"`
 }
 
 // ScrapeConfig is one job.
@@ -143,12 +157,11 @@ const NodeJob = "node"
 
 // SourceSettings are the settings (context keys) the generated configuration
 // is built from; the YAML header names them for reviewers.
-var SourceSettings = []string{"project", "environment", "region", "scrapeInterval", "refreshInterval",
-	"nodeExporterPort", "prometheusPort", "discoveryTagKey", "discoveryTagValue", "basicAuth", "basicAuthUser", "storageMode"}
+var SourceSettings = []string{"project", "environment", "region", "discoveryRegions", "scrapeAddress", "scrapeInterval", "refreshInterval",
+	"nodeExporterPort", "prometheusPort", "discoveryTagKey", "discoveryTagValue", "basicAuth", "basicAuthUser", "alertmanagerUrls", "storageMode"}
 
 // Generate builds the configuration for s (validated settings).
 func Generate(s *config.Settings) *Config {
-	tagLabel := TagLabel(s.DiscoveryTagKey)
 	var selfAuth *BasicAuth
 	if s.BasicAuth {
 		// With basic auth on, Prometheus must authenticate to itself too.
@@ -163,6 +176,7 @@ func Generate(s *config.Settings) *Config {
 			EvaluationInterval: s.ScrapeInterval,
 			ExternalLabels:     map[string]string{"project": s.Project, "environment": s.Environment},
 		},
+		Alerting:  alerting(s),
 		RuleFiles: []string{RulesFile},
 		ScrapeConfigs: []ScrapeConfig{
 			{
@@ -170,39 +184,7 @@ func Generate(s *config.Settings) *Config {
 				BasicAuth:     selfAuth,
 				StaticConfigs: []StaticConfig{{Targets: []string{"localhost:" + strconv.Itoa(s.PrometheusPort)}}},
 			},
-			{
-				JobName: NodeJob,
-				EC2SDConfigs: []EC2SDConfig{{
-					// Always explicit: Fargate has no instance metadata to guess from.
-					Region:          s.Region,
-					Port:            s.NodeExporterPort,
-					RefreshInterval: s.RefreshInterval,
-					Filters: []Filter{
-						{Name: "tag:" + s.DiscoveryTagKey, Values: []string{s.DiscoveryTagValue}},
-						// Terminated instances keep their tags for a while.
-						{Name: "instance-state-name", Values: []string{"running"}},
-					},
-				}},
-				RelabelConfigs: []RelabelConfig{
-					// The server-side filters already select these; keeping
-					// them client-side too means a filter typo, or an
-					// emulator that ignores a filter, cannot widen the
-					// scrape. Relabel regexes are fully anchored, so the
-					// quoted value matches exactly.
-					{SourceLabels: []string{"__meta_ec2_instance_state"}, Regex: "running", Action: "keep"},
-					{SourceLabels: []string{tagLabel}, Regex: regexp.QuoteMeta(s.DiscoveryTagValue), Action: "keep"},
-					// Auto Scaling nodes share a Name, so the id keeps each
-					// node's series apart: instance = "<Name>/<instance id>"
-					// (readable, yet unique; a replaced node is a new
-					// instance). The address stays the discovered private
-					// IP:port.
-					{SourceLabels: []string{"__meta_ec2_tag_Name", "__meta_ec2_instance_id"}, Separator: "/", TargetLabel: "instance"},
-					{SourceLabels: []string{"__meta_ec2_instance_id"}, TargetLabel: "instance_id"},
-					{SourceLabels: []string{"__meta_ec2_availability_zone"}, TargetLabel: "availability_zone"},
-					{SourceLabels: []string{"__meta_ec2_instance_type"}, TargetLabel: "instance_type"},
-					{SourceLabels: []string{"__meta_ec2_region"}, TargetLabel: "region"},
-				},
-			},
+			nodeScrapeConfig(s),
 		},
 	}
 	if s.StorageMode == config.StorageAMP {
@@ -216,6 +198,80 @@ func Generate(s *config.Settings) *Config {
 		}}
 	}
 	return c
+}
+
+// nodeScrapeConfig is the node job: one EC2 discovery per region, the
+// same filters everywhere, and labels that tell the nodes apart.
+func nodeScrapeConfig(s *config.Settings) ScrapeConfig {
+	var sds []EC2SDConfig
+	for _, region := range s.DiscoveredRegions() {
+		sds = append(sds, EC2SDConfig{
+			// Always explicit: Fargate has no instance metadata to guess from.
+			Region:          region,
+			Port:            s.NodeExporterPort,
+			RefreshInterval: s.RefreshInterval,
+			Filters: []Filter{
+				{Name: "tag:" + s.DiscoveryTagKey, Values: []string{s.DiscoveryTagValue}},
+				// Terminated instances keep their tags for a while.
+				{Name: "instance-state-name", Values: []string{"running"}},
+			},
+		})
+	}
+	relabel := []RelabelConfig{
+		// The server-side filters already select these; keeping them
+		// client-side too means a filter typo, or an emulator that ignores a
+		// filter, cannot widen the scrape. Relabel regexes are fully
+		// anchored, so the quoted value matches exactly.
+		{SourceLabels: []string{"__meta_ec2_instance_state"}, Regex: "running", Action: "keep"},
+		{SourceLabels: []string{TagLabel(s.DiscoveryTagKey)}, Regex: regexp.QuoteMeta(s.DiscoveryTagValue), Action: "keep"},
+		// Auto Scaling nodes share a Name, so the id keeps each node's
+		// series apart: instance = "<Name>/<instance id>" (readable, yet
+		// unique; a replaced node is a new instance). The address stays the
+		// discovered IP:port (see publicAddress).
+		{SourceLabels: []string{"__meta_ec2_tag_Name", "__meta_ec2_instance_id"}, Separator: "/", TargetLabel: "instance"},
+		{SourceLabels: []string{"__meta_ec2_instance_id"}, TargetLabel: "instance_id"},
+		{SourceLabels: []string{"__meta_ec2_availability_zone"}, TargetLabel: "availability_zone"},
+		{SourceLabels: []string{"__meta_ec2_instance_type"}, TargetLabel: "instance_type"},
+		{SourceLabels: []string{"__meta_ec2_region"}, TargetLabel: "region"},
+	}
+	if s.ScrapeAddress == config.ScrapePublic {
+		relabel = append(relabel, publicAddress(s.RemoteRegions(), s.NodeExporterPort)...)
+	}
+	return ScrapeConfig{JobName: NodeJob, EC2SDConfigs: sds, RelabelConfigs: relabel}
+}
+
+// publicAddress scrapes the nodes of regions on their public IPv4 address
+// (scrapeAddress=public): a node there without one is dropped, visibly, rather
+// than scraped on a private IP that no route reaches. Nodes in other regions
+// (the deployment's own) keep the private address.
+func publicAddress(regions []string, port int) []RelabelConfig {
+	quoted := make([]string, len(regions))
+	for i, r := range regions {
+		quoted[i] = regexp.QuoteMeta(r)
+	}
+	in := "(?:" + strings.Join(quoted, "|") + ")"
+	from := []string{"__meta_ec2_region", "__meta_ec2_public_ip"}
+	return []RelabelConfig{
+		{SourceLabels: from, Regex: in + ";", Action: "drop"},
+		{SourceLabels: from, Regex: in + ";(.+)", TargetLabel: "__address__", Replacement: "$1:" + strconv.Itoa(port)},
+	}
+}
+
+// alerting sends alerts to every alertmanagerUrls entry; nil (no section)
+// without any.
+func alerting(s *config.Settings) *Alerting {
+	ams := s.Alertmanagers()
+	if len(ams) == 0 {
+		return nil
+	}
+	a := &Alerting{}
+	for _, am := range ams {
+		a.Alertmanagers = append(a.Alertmanagers, AlertmanagerConfig{
+			Scheme: am.Scheme, PathPrefix: am.PathPrefix,
+			StaticConfigs: []StaticConfig{{Targets: []string{am.Target()}}},
+		})
+	}
+	return a
 }
 
 // comment wraps text into YAML comment lines of at most about 80 columns.

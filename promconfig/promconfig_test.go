@@ -2,10 +2,13 @@ package promconfig
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -278,12 +281,19 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		"custom": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "team:mon", "PROMAWS_DISCOVERY_TAG_VALUE": "a.b", "PROMAWS_NODE_EXPORTER_PORT": "9200",
 			"PROMAWS_SCRAPE_INTERVAL": "1m", "PROMAWS_REFRESH_INTERVAL": "2m", "PROMAWS_PROMETHEUS_PORT": "9191", "PROMAWS_REGION": "ap-southeast-2"})),
 		"odd tag": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "Team Größe/x.y", "PROMAWS_DISCOVERY_TAG_VALUE": "(a|b)* [x] $1 yes"})),
+		"regions": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
+			"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093"})),
 	}
 	withLocal := Generate(config.Defaults())
 	if err := withLocal.ApplyLocal(local); err != nil {
 		t.Fatal(err)
 	}
 	variants["local"] = withLocal
+	regionsLocal := Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1", "PROMAWS_SCRAPE_ADDRESS": "public"}))
+	if err := regionsLocal.ApplyLocal(local); err != nil {
+		t.Fatal(err)
+	}
+	variants["regions local"] = regionsLocal
 	dir := t.TempDir()
 	// rule_files names RulesFile beside the config; alerting/ checks the
 	// real rules with it, an empty set is enough here.
@@ -302,5 +312,155 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		if out, err := exec.Command(promtool, "check", "config", file).CombinedOutput(); err != nil {
 			t.Errorf("%s: promtool check config failed: %v\n%s\n%s", name, err, out, data)
 		}
+	}
+}
+
+func TestOneDiscoveryPerRegion(t *testing.T) {
+	s := settings(t, map[string]string{"PROMAWS_DISCOVERY_REGIONS": "us-east-1,eu-west-1", "PROMAWS_NODE_EXPORTER_PORT": "9200", "PROMAWS_REFRESH_INTERVAL": "2m"})
+	job := nodeJob(t, Generate(s))
+	var regions []string
+	for _, sd := range job.EC2SDConfigs {
+		regions = append(regions, sd.Region)
+		first := job.EC2SDConfigs[0]
+		if sd.Port != 9200 || sd.RefreshInterval != "2m" || !reflect.DeepEqual(sd.Filters, first.Filters) {
+			t.Errorf("%s: every region must be discovered alike (port, refresh, filters): %+v", sd.Region, sd)
+		}
+	}
+	if strings.Join(regions, ",") != "eu-central-1,us-east-1,eu-west-1" {
+		t.Errorf("regions %v: want region first, then discoveryRegions in order", regions)
+	}
+	// One job, so the targets of every region carry the same labels and
+	// the alerting rules (job="node") cover them all.
+	if n := len(Generate(s).ScrapeConfigs); n != 2 {
+		t.Errorf("%d jobs; the regions must share the node job", n)
+	}
+	if !slices.ContainsFunc(job.RelabelConfigs, func(r RelabelConfig) bool {
+		return r.TargetLabel == "region" && slices.Equal(r.SourceLabels, []string{"__meta_ec2_region"})
+	}) {
+		t.Error("every target needs the region label")
+	}
+}
+
+// relabel applies Prometheus's keep, drop and replace rules (anchored
+// regexes, ; as the default separator) to one target, as Prometheus would;
+// nil means dropped.
+func relabel(t *testing.T, rules []RelabelConfig, labels map[string]string) map[string]string {
+	t.Helper()
+	out := maps.Clone(labels)
+	for _, r := range rules {
+		sep := r.Separator
+		if sep == "" {
+			sep = ";"
+		}
+		var vals []string
+		for _, l := range r.SourceLabels {
+			vals = append(vals, out[l])
+		}
+		val := strings.Join(vals, sep)
+		regex := r.Regex
+		if regex == "" {
+			regex = "(.*)"
+		}
+		re := regexp.MustCompile("^(?:" + regex + ")$")
+		m := re.FindStringSubmatchIndex(val)
+		switch r.Action {
+		case "keep":
+			if m == nil {
+				return nil
+			}
+		case "drop":
+			if m != nil {
+				return nil
+			}
+		case "", "replace":
+			if m == nil {
+				continue
+			}
+			repl := r.Replacement
+			if repl == "" {
+				repl = "$1"
+			}
+			out[r.TargetLabel] = string(re.ExpandString(nil, repl, val, m))
+		default:
+			t.Fatalf("relabel action %q is not simulated", r.Action)
+		}
+	}
+	return out
+}
+
+func ec2Target(region, privateIP, publicIP string) map[string]string {
+	return map[string]string{
+		"__address__": privateIP + ":9100", "__meta_ec2_region": region, "__meta_ec2_public_ip": publicIP,
+		"__meta_ec2_private_ip": privateIP, "__meta_ec2_instance_state": "running", "__meta_ec2_tag_prometheus_scrape": "true",
+		"__meta_ec2_instance_id": "i-0123456789abcdef0", "__meta_ec2_tag_Name": "node",
+	}
+}
+
+func TestScrapeAddress(t *testing.T) {
+	home, remote, bare := ec2Target("eu-central-1", "10.0.0.5", "198.51.100.5"), ec2Target("eu-west-1", "10.8.0.7", "203.0.113.7"), ec2Target("us-east-1", "10.9.0.9", "")
+	for _, c := range []struct {
+		address            string
+		home, remote, bare string // resulting __address__; "" = dropped
+	}{
+		{"private", "10.0.0.5:9100", "10.8.0.7:9100", "10.9.0.9:9100"},
+		{"public", "10.0.0.5:9100", "203.0.113.7:9100", ""},
+	} {
+		s := settings(t, map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": c.address})
+		rules := nodeJob(t, Generate(s)).RelabelConfigs
+		for name, tc := range map[string]struct {
+			in   map[string]string
+			want string
+		}{"home": {home, c.home}, "remote": {remote, c.remote}, "remote without public IP": {bare, c.bare}} {
+			got := relabel(t, rules, tc.in)
+			switch {
+			case tc.want == "" && got != nil:
+				t.Errorf("%s, %s node: scraped at %s, want it dropped (no public IP)", c.address, name, got["__address__"])
+			case tc.want != "" && got == nil:
+				t.Errorf("%s, %s node: dropped, want %s", c.address, name, tc.want)
+			case tc.want != "" && (got["__address__"] != tc.want || got["region"] != tc.in["__meta_ec2_region"]):
+				t.Errorf("%s, %s node: address %s region %s, want %s in %s", c.address, name, got["__address__"], got["region"], tc.want, tc.in["__meta_ec2_region"])
+			}
+		}
+		// The local overlay still ends with the loopback rewrite, after the
+		// public address.
+		over := Generate(s)
+		if err := over.ApplyLocal(local); err != nil {
+			t.Fatal(err)
+		}
+		job := nodeJob(t, over)
+		for _, sd := range job.EC2SDConfigs {
+			if sd.Endpoint != local.Endpoint || sd.AccessKey == "" {
+				t.Errorf("%s: the overlay must point every region's discovery at the emulator: %+v", c.address, sd)
+			}
+		}
+		if got := relabel(t, job.RelabelConfigs, remote); got == nil || got["__address__"] != local.TargetAddress {
+			t.Errorf("%s: with the local overlay a remote node must be scraped on %s, got %v", c.address, local.TargetAddress, got)
+		}
+	}
+	if got := relabel(t, nodeJob(t, Generate(config.Defaults())).RelabelConfigs, home); got == nil || got["__address__"] != "10.0.0.5:9100" || got["instance"] != "node/i-0123456789abcdef0" {
+		t.Errorf("default: %v", got)
+	}
+}
+
+func TestAlertingSection(t *testing.T) {
+	if a := Generate(config.Defaults()).Alerting; a != nil {
+		t.Errorf("no alertmanagerUrls, no alerting section: %+v", a)
+	}
+	s := settings(t, map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager/,http://10.1.2.3:9093"})
+	c := Generate(s)
+	want := &Alerting{Alertmanagers: []AlertmanagerConfig{
+		{Scheme: "https", PathPrefix: "/alertmanager", StaticConfigs: []StaticConfig{{Targets: []string{"ops.example.com:443"}}}},
+		{Scheme: "http", StaticConfigs: []StaticConfig{{Targets: []string{"10.1.2.3:9093"}}}},
+	}}
+	if !reflect.DeepEqual(c.Alerting, want) {
+		t.Errorf("alerting section %+v, want %+v", c.Alerting, want)
+	}
+	data, _ := c.YAML()
+	if !bytes.Contains(data, []byte("\nalerting:\n  alertmanagers:\n    - scheme: https\n      path_prefix: /alertmanager\n")) {
+		t.Errorf("alerting YAML:\n%s", data)
+	}
+	// The overlay leaves alerting alone (only discovery and addresses).
+	if err := c.ApplyLocal(local); err != nil || !reflect.DeepEqual(c.Alerting, want) {
+		t.Errorf("the local overlay changed the alerting section: %+v %v", c.Alerting, err)
 	}
 }

@@ -123,6 +123,9 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		KmsKeyArn:        s.KmsKeyArn,
 		LoadBalancer:     m.LoadBalancer,
 		RulesYAML:        string(alerting.Rules()),
+		DiscoveryRegions: s.DiscoveredRegions(),
+		RemoteScrapePort: remoteScrapePort(s),
+		Alertmanagers:    s.Alertmanagers(),
 	})
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
@@ -165,6 +168,15 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		output(stack, "amp_query_url", jsii.String(*m.Workspace.Workspace.PrometheusEndpoint()+"api/v1/query"))
 	}
 	return m, nil
+}
+
+// remoteScrapePort is the node_exporter port when nodes outside the VPC
+// (other discovery regions) are scraped, and 0 otherwise.
+func remoteScrapePort(s *config.Settings) int {
+	if len(s.RemoteRegions()) == 0 {
+		return 0
+	}
+	return s.NodeExporterPort
 }
 
 func basicAuthProps(s *config.Settings) *pconstructs.BasicAuthProps {

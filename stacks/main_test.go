@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -39,6 +40,10 @@ var variants = map[string]map[string]string{
 	// The other storage modes (the default is efs).
 	"ephemeral":  {"PROMAWS_STORAGE_MODE": "ephemeral"},
 	"amp":        {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"},
+	// Nodes in two more regions, scraped on public IPs, and Alertmanagers by
+	// IP and by name.
+	"regions": {"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
+		"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093,http://198.51.100.9:9094"},
 	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
 }
 
@@ -375,6 +380,91 @@ func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
 	_, task := one(t, d, "aws_ecs_task_definition")
 	if task["task_role_arn"] == task["execution_role_arn"] {
 		t.Error("execution role and task role must differ")
+	}
+}
+
+// TestDiscoveryOnlyInItsRegions: the discovery actions take no resource
+// restriction, so the region condition is what keeps the task role to the
+// discovered regions.
+func TestDiscoveryOnlyInItsRegions(t *testing.T) {
+	for variant, want := range map[string][]string{
+		"default": {"eu-central-1"},
+		"regions": {"eu-central-1", "eu-west-1", "us-east-1"},
+	} {
+		d := synthed[variant]
+		name, _ := findRole(t, d, "prometheus-task")
+		var found bool
+		for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
+			if policy.Str(policy.Path(st, "Sid")) != "EC2Discovery" {
+				continue
+			}
+			found = true
+			got := policy.Strings(policy.Path(st, "Condition", "StringEquals", "aws:RequestedRegion"))
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s: discovery allowed in regions %v, want exactly %v", variant, got, want)
+			}
+			if policy.Path(st, "Effect") != "Allow" || len(policy.Path(st, "Condition").(map[string]any)) != 1 {
+				t.Errorf("%s: discovery statement: %v", variant, st)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no EC2Discovery statement on the task role", variant)
+		}
+	}
+}
+
+// TestPrometheusEgressFollowsTheSettings: HTTPS and the VPC's nodes by
+// default; node_exporter anywhere only with other discovery regions; each
+// Alertmanager's port, to its address when it is an IP; NFS to the EFS
+// mount targets with storageMode efs (the default).
+func TestPrometheusEgressFollowsTheSettings(t *testing.T) {
+	for variant, want := range map[string][]string{
+		"default":   {"2049 EFS SG", "443 0.0.0.0/0", "9100 node SG"},
+		"ephemeral": {"443 0.0.0.0/0", "9100 node SG"},
+		"opened":    {"2049 EFS SG", "443 0.0.0.0/0", "9200 node SG"},
+		"regions":   {"2049 EFS SG", "443 0.0.0.0/0", "9093 10.1.2.3/32", "9094 198.51.100.9/32", "9100 0.0.0.0/0", "9100 node SG"},
+	} {
+		d := synthed[variant]
+		promSG, _ := named(t, d, "aws_security_group", "-prometheus-sg")
+		nodeSG, _ := named(t, d, "aws_security_group", "-node-sg")
+		var got []string
+		for _, r := range d.Of("aws_vpc_security_group_egress_rule") {
+			if r["security_group_id"] != policy.Ref("aws_security_group", promSG, "id") {
+				continue
+			}
+			if r["from_port"] != r["to_port"] || r["ip_protocol"] != "tcp" {
+				t.Errorf("%s: egress must be one TCP port: %v", variant, r)
+			}
+			to := policy.Str(r["cidr_ipv4"]) + policy.Str(r["cidr_ipv6"])
+			if r["referenced_security_group_id"] == policy.Ref("aws_security_group", nodeSG, "id") {
+				to = "node SG"
+			}
+			if len(d.Of("aws_efs_file_system")) > 0 {
+				if efsSG, _ := named(t, d, "aws_security_group", "-efs-sg"); r["referenced_security_group_id"] == policy.Ref("aws_security_group", efsSG, "id") {
+					to = "EFS SG"
+				}
+			}
+			got = append(got, fmt.Sprintf("%v %s", policy.Num(r["from_port"]), to))
+		}
+		sort.Strings(got)
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("%s: Prometheus egress %v, want %v", variant, got, want)
+		}
+	}
+}
+
+func TestAlertmanagersAndRegionsInTheConfig(t *testing.T) {
+	_, param := one(t, synthed["regions"], "aws_ssm_parameter")
+	yaml := policy.Str(param["insecure_value"])
+	for _, w := range []string{"region: eu-central-1", "region: eu-west-1", "region: us-east-1", "__meta_ec2_public_ip",
+		"alerting:", "path_prefix: /alertmanager", "ops.example.com:443", "10.1.2.3:9093"} {
+		if !strings.Contains(yaml, w) {
+			t.Errorf("generated config lacks %q:\n%s", w, yaml)
+		}
+	}
+	_, param = one(t, synthed["default"], "aws_ssm_parameter")
+	if yaml := policy.Str(param["insecure_value"]); strings.Contains(yaml, "alerting:") || strings.Count(yaml, "- region:") != 1 {
+		t.Errorf("default config: one region, no alerting section:\n%s", yaml)
 	}
 }
 
