@@ -38,8 +38,8 @@ var variants = map[string]map[string]string{
 	"tls-domain-local": {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ",
 		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_FLOW_LOGS": "true"},
 	// The other storage modes (the default is efs).
-	"ephemeral":  {"PROMAWS_STORAGE_MODE": "ephemeral"},
-	"amp":        {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"},
+	"ephemeral": {"PROMAWS_STORAGE_MODE": "ephemeral"},
+	"amp":       {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"},
 	// Nodes in two more regions, scraped on public IPs, and Alertmanagers by
 	// IP and by name.
 	"regions": {"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
