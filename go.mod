@@ -23,6 +23,8 @@ require (
 
 require github.com/golang/snappy v1.0.0
 
+require github.com/aws/aws-sdk-go-v2/service/efs v1.41.18 // indirect
+
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect

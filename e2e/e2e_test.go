@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -186,6 +188,8 @@ func assertStackResources(t *testing.T, h *harness, dep *deployment) {
 		t.Fatalf("task definition needs its own task role: %v", err)
 	}
 
+	assertEFSStorage(t, h, out, dep.settings.AzCount, td.TaskDefinition.Volumes)
+
 	iamc := iam.NewFromConfig(h.aws)
 	for _, role := range []string{dep.settings.StackName() + "-prometheus-task", dep.settings.StackName() + "-prometheus-exec", dep.settings.Name("node") + "-role"} {
 		if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err != nil {
@@ -309,4 +313,36 @@ func (p *prometheus) startTime(t *testing.T) string {
 		t.Fatalf("prometheus start time: %v", err)
 	}
 	return v
+}
+
+// assertEFSStorage checks the default storage mode in the emulator: an
+// encrypted file system with a mount target in every subnet behind the EFS
+// security group, an access point owned by the image's user, and the task's
+// data volume mounting that access point with TLS and IAM.
+func assertEFSStorage(t *testing.T, h *harness, out map[string]string, subnets int, volumes []ecstypes.Volume) {
+	t.Helper()
+	fsID := out["tsdb_file_system_id"]
+	efsc := efs.NewFromConfig(h.aws)
+	fss, err := efsc.DescribeFileSystems(h.ctx, &efs.DescribeFileSystemsInput{FileSystemId: aws.String(fsID)})
+	if err != nil || len(fss.FileSystems) != 1 || !aws.ToBool(fss.FileSystems[0].Encrypted) {
+		t.Fatalf("TSDB file system %q must exist, encrypted: %+v %v", fsID, fss, err)
+	}
+	mts, err := efsc.DescribeMountTargets(h.ctx, &efs.DescribeMountTargetsInput{FileSystemId: aws.String(fsID)})
+	if err != nil || len(mts.MountTargets) != subnets {
+		t.Errorf("want a mount target in each of the %d subnets: %+v %v", subnets, mts, err)
+	}
+	aps, err := efsc.DescribeAccessPoints(h.ctx, &efs.DescribeAccessPointsInput{FileSystemId: aws.String(fsID)})
+	if err != nil || len(aps.AccessPoints) != 1 || aws.ToInt64(aps.AccessPoints[0].PosixUser.Uid) != 65534 {
+		t.Fatalf("want one access point acting as uid 65534: %+v %v", aps, err)
+	}
+	var mounted bool
+	for _, v := range volumes {
+		if c := v.EfsVolumeConfiguration; c != nil {
+			mounted = aws.ToString(c.FileSystemId) == fsID && c.TransitEncryption == ecstypes.EFSTransitEncryptionEnabled &&
+				c.AuthorizationConfig != nil && aws.ToString(c.AuthorizationConfig.AccessPointId) == aws.ToString(aps.AccessPoints[0].AccessPointId)
+		}
+	}
+	if !mounted {
+		t.Errorf("the task's data volume must mount access point %s of %s with TLS: %+v", aws.ToString(aps.AccessPoints[0].AccessPointId), fsID, volumes)
+	}
 }

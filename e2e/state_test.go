@@ -112,7 +112,9 @@ func TestRemoteState(t *testing.T) {
 	})
 
 	step(t, "two environments keep separate state", func(t *testing.T) {
-		prod := h.deploy(t, "prod", map[string]string{"PROMAWS_STATE_BUCKET": stateBucket, "PROMAWS_NODE_COUNT": "0", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_VPC_CIDR": "10.1.0.0/16", "PROMAWS_FLOW_LOGS": "true"})
+		prod := h.deploy(t, "prod", map[string]string{"PROMAWS_STATE_BUCKET": stateBucket, "PROMAWS_NODE_COUNT": "0", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_VPC_CIDR": "10.1.0.0/16", "PROMAWS_FLOW_LOGS": "true",
+			// and runs on task storage: the third storage mode applies and re-plans clean too.
+			"PROMAWS_STORAGE_MODE": "ephemeral"})
 		prod.apply(t)
 		prod.assertCleanPlan(t)
 		if prod.settings.StateKey() == dev.settings.StateKey() {
@@ -125,6 +127,9 @@ func TestRemoteState(t *testing.T) {
 		dev.assertCleanPlan(t) // prod's apply left dev's state alone
 		if stateResources(t, h, s3c, prod.settings.StateKey()) == 0 {
 			t.Error("prod state object is empty")
+		}
+		if id := prod.outputs(t)["tsdb_file_system_id"]; id != "" {
+			t.Errorf("storageMode=ephemeral must create no file system, got %s", id)
 		}
 		// prod also opts in to VPC flow logs: they apply and re-plan clean.
 		logs, err := ec2.NewFromConfig(h.aws).DescribeFlowLogs(h.ctx, &ec2.DescribeFlowLogsInput{})
