@@ -137,6 +137,13 @@ func TestValidationErrors(t *testing.T) {
 		{"kms not an arn", map[string]string{"PROMAWS_KMS_KEY_ARN": "1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "arn:aws:kms:eu-central-1"},
 		{"kms other region", map[string]string{"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "in eu-central-1"},
 		{"endpoint scheme", map[string]string{"PROMAWS_ENDPOINT": "127.0.0.1:5000"}, "endpoint", "http://127.0.0.1:5000"},
+		{"alarm email shape", map[string]string{"PROMAWS_ALARM_EMAIL": "ops at example.com"}, "alarmEmail", "ops@example.com"},
+		{"alarm email no domain", map[string]string{"PROMAWS_ALARM_EMAIL": "ops@localhost"}, "alarmEmail", "ops@example.com"},
+		{"alarm topic not an arn", map[string]string{"PROMAWS_ALARM_TOPIC_ARN": "ops-alerts"}, "alarmTopicArn", "arn:aws:sns:eu-central-1"},
+		{"alarm topic other region", map[string]string{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ops"}, "alarmTopicArn", "use a topic in eu-central-1"},
+		{"alarm email and topic", map[string]string{"PROMAWS_ALARM_EMAIL": "ops@example.com", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarmEmail", "clear alarmTopicArn"},
+		{"alarm email without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_EMAIL": "ops@example.com"}, "alarms", "set alarms=true"},
+		{"alarm topic without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarms", "set alarms=true"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -160,6 +167,22 @@ func TestWorldAdminWithOptIn(t *testing.T) {
 	s, err := Load(nil, map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"})
 	if err != nil || len(s.AdminCidrs) != 1 {
 		t.Fatalf("the explicit opt-in must allow a world-open admin range: %v", err)
+	}
+}
+
+func TestAlarmSettings(t *testing.T) {
+	s := Defaults()
+	if !s.Alarms || s.AlarmEmail != "" || s.AlarmTopicArn != "" {
+		t.Fatalf("alarms are on by default, with a created topic and no subscription: %+v", s)
+	}
+	for _, env := range []map[string]string{
+		{"PROMAWS_ALARM_EMAIL": "ops+prometheus@example.co.uk"},
+		{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
+		{"PROMAWS_ALARMS": "false"},
+	} {
+		if _, err := Load(nil, env); err != nil {
+			t.Errorf("%v must be accepted: %v", env, err)
+		}
 	}
 }
 
