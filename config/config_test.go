@@ -154,6 +154,13 @@ func TestValidationErrors(t *testing.T) {
 		{"alertmanager api path", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com/api/v2/alerts"}, "alertmanagerUrls", "appends /api/v2/alerts"},
 		{"alertmanager ipv6", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "http://[2001:db8::1]:9093"}, "alertmanagerUrls", "IPv4 address or a DNS name"},
 		{"alertmanager twice", map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com,https://am.example.com"}, "alertmanagerUrls", "list each URL once"},
+		{"alarm email shape", map[string]string{"PROMAWS_ALARM_EMAIL": "ops at example.com"}, "alarmEmail", "ops@example.com"},
+		{"alarm email no domain", map[string]string{"PROMAWS_ALARM_EMAIL": "ops@localhost"}, "alarmEmail", "ops@example.com"},
+		{"alarm topic not an arn", map[string]string{"PROMAWS_ALARM_TOPIC_ARN": "ops-alerts"}, "alarmTopicArn", "arn:aws:sns:eu-central-1"},
+		{"alarm topic other region", map[string]string{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:ops"}, "alarmTopicArn", "use a topic in eu-central-1"},
+		{"alarm email and topic", map[string]string{"PROMAWS_ALARM_EMAIL": "ops@example.com", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarmEmail", "clear alarmTopicArn"},
+		{"alarm email without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_EMAIL": "ops@example.com"}, "alarms", "set alarms=true"},
+		{"alarm topic without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarms", "set alarms=true"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,6 +184,22 @@ func TestWorldAdminWithOptIn(t *testing.T) {
 	s, err := Load(nil, map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"})
 	if err != nil || len(s.AdminCidrs) != 1 {
 		t.Fatalf("the explicit opt-in must allow a world-open admin range: %v", err)
+	}
+}
+
+func TestAlarmSettings(t *testing.T) {
+	s := Defaults()
+	if !s.Alarms || s.AlarmEmail != "" || s.AlarmTopicArn != "" {
+		t.Fatalf("alarms are on by default, with a created topic and no subscription: %+v", s)
+	}
+	for _, env := range []map[string]string{
+		{"PROMAWS_ALARM_EMAIL": "ops+prometheus@example.co.uk"},
+		{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
+		{"PROMAWS_ALARMS": "false"},
+	} {
+		if _, err := Load(nil, env); err != nil {
+			t.Errorf("%v must be accepted: %v", env, err)
+		}
 	}
 }
 

@@ -32,6 +32,8 @@ var (
 	domainRE       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	zoneIDRE       = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$`)
+	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s.]+$`)
+	snsTopicRE     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
 
 // logRetentionDays are the values CloudWatch Logs accepts (0 = never expire).
@@ -129,6 +131,7 @@ func (s *Settings) Validate() error {
 
 	v.tls(s)
 	v.kmsKey(s)
+	v.alarms(s)
 
 	if !imageRE.MatchString(s.PrometheusImage) || !(strings.Contains(s.PrometheusImage, "@sha256:") || strings.Contains(lastPart(s.PrometheusImage), ":")) {
 		v.fail("prometheusImage", "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", s.PrometheusImage, DefaultPrometheusImage)
@@ -383,5 +386,27 @@ func (v *validator) storage(s *Settings) {
 	case s.Replicas > 1 && s.StorageMode != StorageAMP:
 		why := map[string]string{StorageEFS: "EFS holds one writer's TSDB", StorageEphemeral: "each task would keep its own diverging copy"}[s.StorageMode]
 		v.fail("replicas", "%d replicas need storageMode=amp, which de-duplicates them (with %s, %s); set storageMode=amp, or replicas=1", s.Replicas, s.StorageMode, why)
+	}
+}
+
+// alarms checks the notification settings: an address that looks like one,
+// a topic ARN in the deployment's region (alarms and rules notify topics in
+// their own region only), and no setting that would be silently ignored.
+func (v *validator) alarms(s *Settings) {
+	if s.AlarmEmail != "" && !emailRE.MatchString(s.AlarmEmail) {
+		v.fail("alarmEmail", "%q is not an email address; use one like ops@example.com", s.AlarmEmail)
+	}
+	if s.AlarmTopicArn != "" {
+		if m := snsTopicRE.FindStringSubmatch(s.AlarmTopicArn); m == nil {
+			v.fail("alarmTopicArn", "%q is not an SNS topic ARN; use arn:aws:sns:%s:<account>:<topic>", s.AlarmTopicArn, s.Region)
+		} else if m[1] != s.Region {
+			v.fail("alarmTopicArn", "the topic is in %s but the alarms are in %s; use a topic in %s", m[1], s.Region, s.Region)
+		}
+	}
+	switch {
+	case !s.Alarms && (s.AlarmEmail != "" || s.AlarmTopicArn != ""):
+		v.fail("alarms", "alarms=false but alarmEmail or alarmTopicArn is set, and nothing would be sent; set alarms=true, or clear them")
+	case s.AlarmEmail != "" && s.AlarmTopicArn != "":
+		v.fail("alarmEmail", "alarmEmail subscribes to the topic this stack creates, but alarmTopicArn uses your own topic; subscribe the address to that topic, or clear alarmTopicArn")
 	}
 }

@@ -1,9 +1,10 @@
 // Package policy reads synthesized Terraform JSON (cdk.tf.json) and checks
 // the product's security promises on it: no world-open ingress, only the
 // Prometheus security group reaches node_exporter, IMDSv2, encryption, no
-// wildcard IAM actions, Name tags. Scanners such as tfsec miss rules written
-// inline in .tf.json, so these checks are ours. They run in `go test` and, on
-// every synthesized stack, in `make lint` (cmd/policycheck).
+// wildcard IAM actions, Name tags, alarm topics CloudWatch can publish to.
+// Scanners such as tfsec miss rules written inline in .tf.json, so these
+// checks are ours. They run in `go test` and, on every synthesized stack,
+// in `make lint` (cmd/policycheck).
 package policy
 
 import (

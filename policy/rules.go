@@ -45,6 +45,7 @@ var Rules = []Rule{
 	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
 	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
 	{"http-listener-redirects", "A load balancer listener on plain HTTP only redirects to HTTPS; HTTPS listeners use a TLS 1.2+ policy.", listenerTLS},
+	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},
 }
 
 // Check runs every rule and returns the violations, sorted.
@@ -298,6 +299,21 @@ func listenerTLS(d *Doc, _ Options) []Violation {
 					out = append(out, Violation{"http-listener-redirects", id, fmt.Sprintf("ssl_policy %q allows TLS below 1.2; use ELBSecurityPolicy-TLS13-1-2-2021-06", p)})
 				}
 			}
+		}
+	}
+	return out
+}
+
+// snsKeyUsable: the AWS-managed SNS key's policy (not editable) admits no
+// service principal, so CloudWatch and EventBridge fail to publish to a
+// topic encrypted with it, silently. Encrypt with a customer key whose
+// policy admits them, or leave the topic without at-rest encryption.
+func snsKeyUsable(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, name := range d.Names("aws_sns_topic") {
+		key := Str(d.Of("aws_sns_topic")[name]["kms_master_key_id"])
+		if key == "alias/aws/sns" || strings.HasSuffix(key, ":alias/aws/sns") {
+			out = append(out, Violation{"sns-key-usable", "aws_sns_topic." + name, "kms_master_key_id alias/aws/sns cannot be used by CloudWatch alarms or EventBridge; use a customer-managed key that admits cloudwatch.amazonaws.com and events.amazonaws.com"})
 		}
 	}
 	return out

@@ -29,6 +29,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"http-listener-redirects", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"forward","target_group_arn":"x"}],"tags":{"Name":"x"}}}}}`, Options{}},
 		{"http-listener-redirects", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-2016-08","tags":{"Name":"x"}}}}}`, Options{}},
 		{"name-tags", `{"resource":{"aws_autoscaling_group":{"g":{"tag":[{"key":"Name","value":"n","propagate_at_launch":false}]}}}}`, Options{}},
+		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
+		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) {
@@ -67,7 +69,8 @@ func TestCleanDocumentPasses(t *testing.T) {
 	  "aws_vpc_security_group_ingress_rule":{"r":{"referenced_security_group_id":"${aws_security_group.p.id}","from_port":9100,"to_port":9100,"ip_protocol":"tcp"}},
 	  "aws_launch_template":{"lt":{"metadata_options":{"http_tokens":"required","http_put_response_hop_limit":1},"block_device_mappings":[{"ebs":{"encrypted":"true"}}],"tags":{"Name":"x"}}},
 	  "aws_iam_role_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ec2:DescribeInstances\"],\"Resource\":[\"*\"]}]}"}},
-	  "aws_secretsmanager_secret":{"s":{"recovery_window_in_days":0,"tags":{"Name":"s"}}}}}`
+	  "aws_secretsmanager_secret":{"s":{"recovery_window_in_days":0,"tags":{"Name":"s"}}},
+	  "aws_sns_topic":{"t":{"kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab","tags":{"Name":"t"}}}}}`
 	d, err := Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)

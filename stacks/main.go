@@ -48,6 +48,8 @@ type Main struct {
 	// ephemeral.
 	EFS       *pconstructs.EFSStorage
 	Workspace *pconstructs.AMPWorkspace
+	// Alarms watch the Prometheus service; nil with alarms=false.
+	Alarms *pconstructs.ServiceAlarms
 	// PrometheusYAML is the generated configuration the task receives.
 	PrometheusYAML string
 }
@@ -127,6 +129,9 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		RemoteScrapePort: remoteScrapePort(s),
 		Alertmanagers:    s.Alertmanagers(),
 	})
+	if s.Alarms {
+		m.Alarms = newAlarms(stack, s, m.Prometheus, m.LoadBalancer)
+	}
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
 		Name:                   s.Name("node"),
@@ -167,6 +172,9 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		output(stack, "amp_workspace_id", m.Workspace.Workspace.Id())
 		output(stack, "amp_query_url", jsii.String(*m.Workspace.Workspace.PrometheusEndpoint()+"api/v1/query"))
 	}
+	if m.Alarms != nil {
+		output(stack, "alarm_topic_arn", m.Alarms.TopicArn)
+	}
 	return m, nil
 }
 
@@ -177,6 +185,28 @@ func remoteScrapePort(s *config.Settings) int {
 		return 0
 	}
 	return s.NodeExporterPort
+}
+
+// newAlarms watches the Prometheus service (and its load balancer, if any).
+func newAlarms(stack cdktf.TerraformStack, s *config.Settings, prom *pconstructs.PrometheusFargateService, lb *pconstructs.HTTPSLoadBalancer) *pconstructs.ServiceAlarms {
+	props := &pconstructs.ServiceAlarmsProps{
+		Name:        s.Name("prometheus"),
+		ClusterName: prom.Cluster.Name(),
+		ClusterArn:  prom.Cluster.Arn(),
+		ServiceName: prom.Service.Name(),
+		// Every replica should run; one missing is a degraded HA pair.
+		MinRunningTasks: s.Replicas,
+		Email:           s.AlarmEmail,
+		TopicArn:        s.AlarmTopicArn,
+	}
+	if s.AlarmTopicArn == "" {
+		props.KmsKeyArn = s.KmsKeyArn
+	}
+	if lb != nil {
+		props.LoadBalancerArnSuffix = lb.LoadBalancer.ArnSuffix()
+		props.TargetGroupArnSuffix = lb.TargetGroup.ArnSuffix()
+	}
+	return pconstructs.NewServiceAlarms(stack, "alarms", props)
 }
 
 func basicAuthProps(s *config.Settings) *pconstructs.BasicAuthProps {
@@ -208,7 +238,7 @@ func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) 
 		cfg.S3UsePathStyle = jsii.Bool(true)
 		cfg.Endpoints = &[]*provider.AwsProviderEndpoints{{
 			Acm: e, Autoscaling: e, Cloudwatch: e, Cloudwatchlogs: e, Dynamodb: e, Ec2: e, Ecr: e, Ecs: e,
-			Efs: e, Elbv2: e, Iam: e, Kms: e, Amp: e, Route53: e, S3: e, Secretsmanager: e, Sns: e, Ssm: e, Sts: e,
+			Efs: e, Elbv2: e, Events: e, Iam: e, Kms: e, Amp: e, Route53: e, S3: e, Secretsmanager: e, Sns: e, Ssm: e, Sts: e,
 		}}
 		// A service missing above would be sent to AWS itself; inside the
 		// test namespace that fails, and with the default 25 retries it

@@ -31,7 +31,7 @@ var variants = map[string]map[string]string{
 		"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
 	},
 	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0", "PROMAWS_FLOW_LOGS": "true"},
-	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod"},
+	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_ALARMS": "false"},
 	// Behind the HTTPS load balancer: a given certificate (AWS profile), and
 	// a created one with a customer KMS key against the emulator.
 	"tls-cert": {"PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
@@ -45,6 +45,10 @@ var variants = map[string]map[string]string{
 	"regions": {"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
 		"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093,http://198.51.100.9:9094"},
 	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
+	// Alarm notifications: an email on the created topic; an existing
+	// topic (the customer key then encrypts nothing of ours).
+	"alarm-email": {"PROMAWS_ALARM_EMAIL": "ops@example.com"},
+	"alarm-topic": {"PROMAWS_ALARM_TOPIC_ARN": testTopic, "PROMAWS_KMS_KEY_ARN": testKey},
 }
 
 var (
@@ -691,7 +695,7 @@ const (
 // profile must set for them; longest prefix wins.
 var endpointOf = map[string]string{
 	"aws_acm_": "acm", "aws_autoscaling_": "autoscaling", "aws_cloudwatch_log_": "cloudwatchlogs",
-	"aws_cloudwatch_metric_alarm": "cloudwatch", "aws_dynamodb_": "dynamodb", "aws_ecr_": "ecr", "aws_ecs_": "ecs",
+	"aws_cloudwatch_metric_alarm": "cloudwatch", "aws_cloudwatch_event_": "events", "aws_dynamodb_": "dynamodb", "aws_ecr_": "ecr", "aws_ecs_": "ecs",
 	"aws_efs_": "efs", "aws_lb": "elbv2", "aws_iam_": "iam", "aws_kms_": "kms", "aws_prometheus_": "amp",
 	"aws_route53_": "route53", "aws_s3_": "s3", "aws_secretsmanager_": "secretsmanager", "aws_sns_": "sns", "aws_ssm_": "ssm",
 	"aws_vpc": "ec2", "aws_subnet": "ec2", "aws_internet_gateway": "ec2", "aws_route": "ec2", "aws_security_group": "ec2",

@@ -1,0 +1,288 @@
+package constructs
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventrule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventtarget"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchmetricalarm"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicpolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
+)
+
+// ServiceAlarmsProps configures ServiceAlarms.
+type ServiceAlarmsProps struct {
+	// Name prefixes the topic, alarm and rule names (the rule name holds
+	// at most 64 characters: keep Name within 54). Required.
+	Name string
+	// ClusterName, ClusterArn and ServiceName identify the ECS service. The
+	// cluster must have Container Insights on (the running-task metric
+	// comes from it). Required.
+	ClusterName *string
+	ClusterArn  *string
+	ServiceName *string
+	// MinRunningTasks: fewer running tasks than this, for DownMinutes in a
+	// row, is an outage. Follow the service's desired count here when it
+	// runs more than one task. Default: 1.
+	MinRunningTasks int
+	// LoadBalancerArnSuffix and TargetGroupArnSuffix (the arn_suffix
+	// attributes) name the load balancer in front of the service. When set,
+	// a third alarm fires when the target group has fewer healthy targets
+	// than MinRunningTasks. Set both or neither. Default: nil (no load
+	// balancer, no alarm).
+	LoadBalancerArnSuffix *string
+	TargetGroupArnSuffix  *string
+	// Email is subscribed to the created topic. The subscription stays
+	// "pending confirmation" until the recipient follows the link AWS
+	// mails; unconfirmed, nothing is delivered. Default: "" (no
+	// subscription; subscribe whatever you like to the Topic).
+	Email string
+	// TopicArn is an existing SNS topic (same region) to notify instead of
+	// creating one; its policy must let cloudwatch.amazonaws.com and
+	// events.amazonaws.com publish. Mutually exclusive with Email and
+	// KmsKeyArn (that topic is yours to configure). Default: "" (a topic
+	// is created).
+	TopicArn string
+	// KmsKeyArn encrypts the created topic with a customer-managed key; its
+	// key policy must allow cloudwatch.amazonaws.com and
+	// events.amazonaws.com kms:Decrypt and kms:GenerateDataKey*. Default: ""
+	// (no at-rest encryption of the topic: the AWS-managed key alias/aws/sns
+	// cannot be used, see NewServiceAlarms).
+	KmsKeyArn string
+}
+
+// ServiceAlarms notices that an ECS service is down or failing its health
+// checks, and says so on an SNS topic:
+//   - NotRunning: fewer running tasks than MinRunningTasks for DownMinutes
+//     minutes in a row (no data counts as none running);
+//   - HealthCheckFailed: an EventBridge rule on every task the service's
+//     scheduler stops because a health check failed (container or load
+//     balancer), which RunningTaskCount alone would miss;
+//   - NoHealthyTarget (with a load balancer only): the load balancer has no
+//     healthy target, i.e. users cannot reach Prometheus.
+type ServiceAlarms struct {
+	constructs.Construct
+	// Topic is the created topic; nil when TopicArn was given.
+	Topic snstopic.SnsTopic
+	// TopicPolicy admits only the alarms and the rule; nil with TopicArn.
+	TopicPolicy snstopicpolicy.SnsTopicPolicy
+	// TopicArn is what the alarms and the rule notify (created or given).
+	TopicArn *string
+	// Subscription exists only when Email was given.
+	Subscription      snstopicsubscription.SnsTopicSubscription
+	NotRunning        cloudwatchmetricalarm.CloudwatchMetricAlarm
+	HealthCheckFailed cloudwatcheventrule.CloudwatchEventRule
+	HealthCheckTarget cloudwatcheventtarget.CloudwatchEventTarget
+	// NoHealthyTarget exists only with a load balancer.
+	NoHealthyTarget cloudwatchmetricalarm.CloudwatchMetricAlarm
+}
+
+// DownMinutes is how long the service may run fewer tasks than required
+// before NotRunning fires. A deployment stops the old task before it
+// starts the new one (minimum healthy 0%), so every deployment has a gap
+// without a running task: the old task's stop (load balancer draining 30 s,
+// TSDB close, at most its 120 s stopTimeout) plus the new task's start
+// (ENI, image pull, start: typically one to two minutes). Five one-minute
+// periods let that gap pass quietly; a gap longer than that is an outage
+// whether a deployment caused it or not.
+const DownMinutes = 5
+
+// NoTargetMinutes is the same window for the load balancer: a new target
+// also has to pass the target group's health check several times (ALB
+// default: 5 checks 30 s apart) before it counts as healthy.
+const NoTargetMinutes = 10
+
+// healthCheckStopReasons are the stoppedReason prefixes ECS writes when
+// its scheduler replaces a task because a health check failed: the
+// container's own check (task definition healthCheck) or the load
+// balancer's target health check.
+var healthCheckStopReasons = []string{"Task failed container health checks", "Task failed ELB health checks"}
+
+// NewServiceAlarms creates the topic (unless TopicArn is given), its policy
+// and optional email subscription, the alarms and the health check rule.
+//
+// Why these signals: ECS publishes no per-container health metric. A
+// failing container health check makes the scheduler stop the task and
+// start a new one, so RunningTaskCount stays at 1 most of the time and an
+// alarm on it would never see a Prometheus that fails its check every few
+// minutes. The scheduler's stop is an "ECS Task State Change" event whose
+// stoppedReason names the failed check: that is the signal, and the rule
+// forwards each one to the topic. With a load balancer, HealthyHostCount
+// additionally measures what users see.
+//
+// Why not alias/aws/sns: its key policy (AWS-managed, not editable) does
+// not let CloudWatch or EventBridge use the key, so alarms and rules could
+// not publish to a topic encrypted with it, and would fail silently. A
+// topic is encrypted with KmsKeyArn, a key whose policy the owner controls.
+func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarmsProps) *ServiceAlarms {
+	p := *props
+	switch {
+	case p.Name == "" || p.ClusterName == nil || p.ClusterArn == nil || p.ServiceName == nil:
+		panic(fmt.Sprintf("ServiceAlarms %s: Name, ClusterName, ClusterArn and ServiceName are required", id))
+	case (p.LoadBalancerArnSuffix == nil) != (p.TargetGroupArnSuffix == nil):
+		panic(fmt.Sprintf("ServiceAlarms %s: set both LoadBalancerArnSuffix and TargetGroupArnSuffix, or neither", id))
+	case p.TopicArn != "" && p.Email != "":
+		panic(fmt.Sprintf("ServiceAlarms %s: TopicArn and Email are mutually exclusive; subscribe the address to your topic yourself", id))
+	case p.TopicArn != "" && p.KmsKeyArn != "":
+		panic(fmt.Sprintf("ServiceAlarms %s: TopicArn and KmsKeyArn are mutually exclusive; encryption of your own topic is configured on it", id))
+	case p.MinRunningTasks < 0:
+		panic(fmt.Sprintf("ServiceAlarms %s: MinRunningTasks %d is negative", id, p.MinRunningTasks))
+	}
+	p.MinRunningTasks = intOr(p.MinRunningTasks, 1)
+
+	scope = constructs.NewConstruct(scope, jsii.String(id))
+	a := &ServiceAlarms{Construct: scope, TopicArn: optional(p.TopicArn)}
+	if p.TopicArn == "" {
+		a.Topic = snstopic.NewSnsTopic(scope, jsii.String("topic"), &snstopic.SnsTopicConfig{
+			Name:           jsii.String(p.Name + "-alarms"),
+			KmsMasterKeyId: optional(p.KmsKeyArn),
+			Tags:           nameTag(p.Name + "-alarms"),
+		})
+		a.TopicArn = a.Topic.Arn()
+	}
+	actions := &[]*string{a.TopicArn}
+
+	// Container Insights publishes RunningTaskCount once a minute per
+	// service. No data is breaching: a service with no task may report
+	// nothing at all.
+	a.NotRunning = newBelowAlarm(scope, "not-running", &belowAlarm{
+		name: p.Name + "-not-running",
+		description: fmt.Sprintf("%s has run fewer than %d task(s) for %d minutes: Prometheus is down. "+
+			"See the service's events and stopped tasks in the ECS console.", p.Name, p.MinRunningTasks, DownMinutes),
+		namespace: "ECS/ContainerInsights", metric: "RunningTaskCount",
+		dimensions: &map[string]*string{"ClusterName": p.ClusterName, "ServiceName": p.ServiceName},
+		threshold:  p.MinRunningTasks, minutes: DownMinutes, actions: actions,
+	})
+	if p.LoadBalancerArnSuffix != nil {
+		a.NoHealthyTarget = newBelowAlarm(scope, "no-healthy-target", &belowAlarm{
+			name: p.Name + "-no-healthy-target",
+			description: fmt.Sprintf("The load balancer of %s has had fewer than %d healthy target(s) for %d minutes: "+
+				"Prometheus cannot be reached. See the target group's health check results.", p.Name, p.MinRunningTasks, NoTargetMinutes),
+			namespace: "AWS/ApplicationELB", metric: "HealthyHostCount",
+			dimensions: &map[string]*string{"LoadBalancer": p.LoadBalancerArnSuffix, "TargetGroup": p.TargetGroupArnSuffix},
+			threshold:  p.MinRunningTasks, minutes: NoTargetMinutes, actions: actions,
+		})
+	}
+
+	a.HealthCheckFailed = cloudwatcheventrule.NewCloudwatchEventRule(scope, jsii.String("health-check-failed"), &cloudwatcheventrule.CloudwatchEventRuleConfig{
+		Name:         jsii.String(p.Name + "-unhealthy"),
+		Description:  jsii.String("ECS stopped a task of " + p.Name + " because it failed a health check"),
+		EventPattern: jsii.String(healthCheckPattern(p.ClusterArn, p.ServiceName)),
+		Tags:         nameTag(p.Name + "-unhealthy"),
+	})
+	// One readable line per stopped task instead of the raw event JSON.
+	a.HealthCheckTarget = cloudwatcheventtarget.NewCloudwatchEventTarget(scope, jsii.String("health-check-failed-target"), &cloudwatcheventtarget.CloudwatchEventTargetConfig{
+		Rule:     a.HealthCheckFailed.Name(),
+		TargetId: jsii.String("alarm-topic"),
+		Arn:      a.TopicArn,
+		InputTransformer: &cloudwatcheventtarget.CloudwatchEventTargetInputTransformer{
+			InputPaths: &map[string]*string{
+				"time": jsii.String("$.time"), "task": jsii.String("$.detail.taskArn"), "reason": jsii.String("$.detail.stoppedReason"),
+			},
+			InputTemplate: jsii.String(`"<time>: ECS stopped task <task> of ` + p.Name + `: <reason>. ECS starts a replacement; if this repeats, read the task's logs."`),
+		},
+	})
+
+	if a.Topic != nil {
+		a.TopicPolicy = snstopicpolicy.NewSnsTopicPolicy(scope, jsii.String("topic-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
+			Arn:    a.Topic.Arn(),
+			Policy: a.publishers().JSON(),
+		})
+	}
+	if p.Email != "" {
+		a.Subscription = snstopicsubscription.NewSnsTopicSubscription(scope, jsii.String("email"), &snstopicsubscription.SnsTopicSubscriptionConfig{
+			TopicArn: a.TopicArn,
+			Protocol: jsii.String("email"),
+			Endpoint: jsii.String(p.Email),
+		})
+	}
+	return a
+}
+
+// belowAlarm is an alarm on a count that must not fall below threshold.
+type belowAlarm struct {
+	name, description, namespace, metric string
+	dimensions                           *map[string]*string
+	threshold, minutes                   int
+	actions                              *[]*string
+}
+
+// newBelowAlarm alarms when every one-minute period of the last minutes
+// saw fewer than threshold (Maximum: a minute counts as down only if no
+// sample in it saw enough). Missing data is breaching: no report means
+// nothing to count. The actions hear of the alarm and of the recovery.
+func newBelowAlarm(scope constructs.Construct, id string, b *belowAlarm) cloudwatchmetricalarm.CloudwatchMetricAlarm {
+	return cloudwatchmetricalarm.NewCloudwatchMetricAlarm(scope, jsii.String(id), &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
+		AlarmName:          jsii.String(b.name),
+		AlarmDescription:   jsii.String(b.description),
+		Namespace:          jsii.String(b.namespace),
+		MetricName:         jsii.String(b.metric),
+		Dimensions:         b.dimensions,
+		Statistic:          jsii.String("Maximum"),
+		Period:             jsii.Number(60),
+		EvaluationPeriods:  jsii.Number(b.minutes),
+		DatapointsToAlarm:  jsii.Number(b.minutes),
+		ComparisonOperator: jsii.String("LessThanThreshold"),
+		Threshold:          jsii.Number(float64(b.threshold)),
+		TreatMissingData:   jsii.String("breaching"),
+		AlarmActions:       b.actions,
+		OkActions:          b.actions,
+		Tags:               nameTag(b.name),
+	})
+}
+
+// publishers is the topic policy: CloudWatch may publish for these alarms
+// and EventBridge for this rule, in this account; nobody else is granted
+// anything (the account's own principals manage the topic through IAM).
+func (a *ServiceAlarms) publishers() *PolicyDocument {
+	// The topic's owner is this account: no data source needed.
+	account := *a.Topic.Owner()
+	alarms := []string{*a.NotRunning.Arn()}
+	if a.NoHealthyTarget != nil {
+		alarms = append(alarms, *a.NoHealthyTarget.Arn())
+	}
+	publish := func(sid, service string, sources []string) Statement {
+		return Statement{
+			Sid: sid, Effect: "Allow",
+			Principal: map[string]string{"Service": service},
+			Action:    []string{"sns:Publish"},
+			Resource:  []string{*a.Topic.Arn()},
+			Condition: map[string]any{
+				"StringEquals": map[string]string{"aws:SourceAccount": account},
+				"ArnEquals":    map[string][]string{"aws:SourceArn": sources},
+			},
+		}
+	}
+	return Policy(
+		publish("CloudWatchAlarms", "cloudwatch.amazonaws.com", alarms),
+		publish("EventBridgeRule", "events.amazonaws.com", []string{*a.HealthCheckFailed.Arn()}),
+	)
+}
+
+// healthCheckPattern matches the final state change ("STOPPED") of a task
+// that the service's scheduler stopped for a failed health check. The
+// reason is matched by prefix: ECS may append details.
+func healthCheckPattern(clusterArn, serviceName *string) string {
+	var reasons []map[string]string
+	for _, r := range healthCheckStopReasons {
+		reasons = append(reasons, map[string]string{"prefix": r})
+	}
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.ecs"},
+		"detail-type": []string{"ECS Task State Change"},
+		"detail": map[string]any{
+			"clusterArn":    []string{*clusterArn},
+			"group":         []string{"service:" + *serviceName},
+			"lastStatus":    []string{"STOPPED"},
+			"stoppedReason": reasons,
+		},
+	})
+	if err != nil {
+		panic(err) // strings and maps only
+	}
+	return string(b)
+}

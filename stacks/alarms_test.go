@@ -1,0 +1,263 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/policy"
+)
+
+const testTopic = "arn:aws:sns:eu-central-1:123456789012:ops-alerts"
+
+// alarmsByMetric returns the metric alarms of a variant by metric name.
+func alarmsByMetric(d *policy.Doc) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, a := range d.Of("aws_cloudwatch_metric_alarm") {
+		out[policy.Str(a["metric_name"])] = a
+	}
+	return out
+}
+
+func TestRunningTaskAlarm(t *testing.T) {
+	d := synthed["default"]
+	alarms := alarmsByMetric(d)
+	if len(alarms) != 1 {
+		t.Fatalf("without a load balancer one alarm is expected, have %v", d.Names("aws_cloudwatch_metric_alarm"))
+	}
+	a := alarms["RunningTaskCount"]
+	cluster, _ := one(t, d, "aws_ecs_cluster")
+	service, _ := one(t, d, "aws_ecs_service")
+	topic, _ := one(t, d, "aws_sns_topic")
+	want := map[string]any{
+		"namespace": "ECS/ContainerInsights", "comparison_operator": "LessThanThreshold", "threshold": 1.0,
+		"treat_missing_data": "breaching", "period": 60.0, "evaluation_periods": 5.0, "datapoints_to_alarm": 5.0,
+	}
+	for k, v := range want {
+		if a[k] != v {
+			t.Errorf("running-task alarm %s = %v, want %v", k, a[k], v)
+		}
+	}
+	dims, _ := a["dimensions"].(map[string]any)
+	if len(dims) != 2 || dims["ClusterName"] != policy.Ref("aws_ecs_cluster", cluster, "name") || dims["ServiceName"] != policy.Ref("aws_ecs_service", service, "name") {
+		t.Errorf("the alarm must watch this cluster's Prometheus service: %v", dims)
+	}
+	topicArn := policy.Ref("aws_sns_topic", topic, "arn")
+	if !slices.Equal(policy.Strings(a["alarm_actions"]), []string{topicArn}) || !slices.Equal(policy.Strings(a["ok_actions"]), []string{topicArn}) {
+		t.Errorf("alarm and recovery must notify the topic: %v %v", a["alarm_actions"], a["ok_actions"])
+	}
+	if got := policy.Str(policy.Path(d.Raw, "output", "alarm_topic_arn", "value")); got != topicArn {
+		t.Errorf("output alarm_topic_arn = %q, want the topic", got)
+	}
+}
+
+func TestHealthCheckRule(t *testing.T) {
+	d := synthed["default"]
+	rule, r := one(t, d, "aws_cloudwatch_event_rule")
+	cluster, _ := one(t, d, "aws_ecs_cluster")
+	service, _ := one(t, d, "aws_ecs_service")
+	var p struct {
+		Source     []string `json:"source"`
+		DetailType []string `json:"detail-type"`
+		Detail     struct {
+			ClusterArn    []string            `json:"clusterArn"`
+			Group         []string            `json:"group"`
+			LastStatus    []string            `json:"lastStatus"`
+			StoppedReason []map[string]string `json:"stoppedReason"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(policy.Str(r["event_pattern"])), &p); err != nil {
+		t.Fatalf("event pattern: %v", err)
+	}
+	var reasons []string
+	for _, m := range p.Detail.StoppedReason {
+		reasons = append(reasons, m["prefix"])
+	}
+	if !slices.Equal(p.Source, []string{"aws.ecs"}) || !slices.Equal(p.DetailType, []string{"ECS Task State Change"}) ||
+		!slices.Equal(p.Detail.ClusterArn, []string{policy.Ref("aws_ecs_cluster", cluster, "arn")}) ||
+		!slices.Equal(p.Detail.Group, []string{"service:" + policy.Ref("aws_ecs_service", service, "name")}) ||
+		!slices.Equal(p.Detail.LastStatus, []string{"STOPPED"}) ||
+		!slices.Equal(reasons, []string{"Task failed container health checks", "Task failed ELB health checks"}) {
+		t.Errorf("the rule must match this service's tasks stopped for a failed health check: %+v", p)
+	}
+	_, target := one(t, d, "aws_cloudwatch_event_target")
+	topic, _ := one(t, d, "aws_sns_topic")
+	if target["arn"] != policy.Ref("aws_sns_topic", topic, "arn") || target["rule"] != policy.Ref("aws_cloudwatch_event_rule", rule, "name") {
+		t.Errorf("the rule must notify the topic: %v", target)
+	}
+}
+
+// TestAlarmTopicPublishers: only CloudWatch (for these alarms) and
+// EventBridge (for this rule) may publish, each pinned to its sources.
+func TestAlarmTopicPublishers(t *testing.T) {
+	for _, variant := range []string{"default", "tls-cert"} {
+		d := synthed[variant]
+		topic, _ := one(t, d, "aws_sns_topic")
+		_, pol := one(t, d, "aws_sns_topic_policy")
+		if pol["arn"] != policy.Ref("aws_sns_topic", topic, "arn") {
+			t.Errorf("%s: the policy must be the topic's: %v", variant, pol["arn"])
+		}
+		var doc struct {
+			Statement []struct {
+				Effect    string
+				Principal map[string]string
+				Action    []string
+				Resource  []string
+				Condition map[string]map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(policy.Str(pol["policy"])), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var alarms []string
+		for name := range d.Of("aws_cloudwatch_metric_alarm") {
+			alarms = append(alarms, policy.Ref("aws_cloudwatch_metric_alarm", name, "arn"))
+		}
+		rule, _ := one(t, d, "aws_cloudwatch_event_rule")
+		want := map[string][]string{
+			"cloudwatch.amazonaws.com": alarms,
+			"events.amazonaws.com":     {policy.Ref("aws_cloudwatch_event_rule", rule, "arn")},
+		}
+		if len(doc.Statement) != len(want) {
+			t.Fatalf("%s: want one statement per publisher, have %d", variant, len(doc.Statement))
+		}
+		for _, st := range doc.Statement {
+			service := st.Principal["Service"]
+			sources := policy.Strings(anyList(st.Condition["ArnEquals"]["aws:SourceArn"]))
+			slices.Sort(sources)
+			slices.Sort(want[service])
+			if st.Effect != "Allow" || !slices.Equal(st.Action, []string{"sns:Publish"}) || !slices.Equal(st.Resource, []string{policy.Ref("aws_sns_topic", topic, "arn")}) {
+				t.Errorf("%s: %s may only publish to the topic: %+v", variant, service, st)
+			}
+			if want[service] == nil || !slices.Equal(sources, want[service]) {
+				t.Errorf("%s: %s must be pinned to %v, is pinned to %v", variant, service, want[service], sources)
+			}
+			if st.Condition["StringEquals"]["aws:SourceAccount"] != policy.Ref("aws_sns_topic", topic, "owner") {
+				t.Errorf("%s: %s must be pinned to this account: %v", variant, service, st.Condition)
+			}
+		}
+	}
+}
+
+func anyList(v any) any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return v
+}
+
+func TestAlarmTopicEncryption(t *testing.T) {
+	// Never alias/aws/sns: CloudWatch and EventBridge cannot use that key,
+	// so their notifications would be dropped (policy rule sns-key-usable).
+	for variant, want := range map[string]any{"default": nil, "tls-cert": nil, "tls-domain-local": testKey} {
+		_, topic := one(t, synthed[variant], "aws_sns_topic")
+		if topic["kms_master_key_id"] != want {
+			t.Errorf("%s: topic kms_master_key_id = %v, want %v", variant, topic["kms_master_key_id"], want)
+		}
+	}
+}
+
+func TestAlarmEmailOnlyWhenSet(t *testing.T) {
+	if n := len(synthed["default"].Of("aws_sns_topic_subscription")); n != 0 {
+		t.Errorf("no subscription without alarmEmail, have %d", n)
+	}
+	d := synthed["alarm-email"]
+	_, sub := one(t, d, "aws_sns_topic_subscription")
+	topic, _ := one(t, d, "aws_sns_topic")
+	if sub["protocol"] != "email" || sub["endpoint"] != "ops@example.com" || sub["topic_arn"] != policy.Ref("aws_sns_topic", topic, "arn") {
+		t.Errorf("email subscription: %v", sub)
+	}
+}
+
+func TestLoadBalancerAlarmOnlyWithTLS(t *testing.T) {
+	if _, ok := alarmsByMetric(synthed["default"])["HealthyHostCount"]; ok {
+		t.Error("no load balancer alarm without a load balancer")
+	}
+	for _, variant := range []string{"tls-cert", "tls-domain-local"} {
+		d := synthed[variant]
+		a, ok := alarmsByMetric(d)["HealthyHostCount"]
+		if !ok {
+			t.Fatalf("%s: no HealthyHostCount alarm", variant)
+		}
+		lb, _ := one(t, d, "aws_lb")
+		tg, _ := one(t, d, "aws_lb_target_group")
+		dims, _ := a["dimensions"].(map[string]any)
+		if a["namespace"] != "AWS/ApplicationELB" || a["comparison_operator"] != "LessThanThreshold" || a["threshold"] != 1.0 || a["treat_missing_data"] != "breaching" ||
+			len(dims) != 2 || dims["LoadBalancer"] != policy.Ref("aws_lb", lb, "arn_suffix") || dims["TargetGroup"] != policy.Ref("aws_lb_target_group", tg, "arn_suffix") {
+			t.Errorf("%s: the alarm must fire when this target group has no healthy target: %v", variant, a)
+		}
+		if policy.Num(a["evaluation_periods"]) <= policy.Num(alarmsByMetric(d)["RunningTaskCount"]["evaluation_periods"]) {
+			t.Errorf("%s: a new target also passes health checks before it counts; the window must be longer than the running-task one", variant)
+		}
+	}
+}
+
+func TestExistingAlarmTopic(t *testing.T) {
+	d := synthed["alarm-topic"]
+	for _, typ := range []string{"aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription"} {
+		if n := len(d.Of(typ)); n != 0 {
+			t.Errorf("alarmTopicArn uses the given topic: %d %s created", n, typ)
+		}
+	}
+	for name, a := range d.Of("aws_cloudwatch_metric_alarm") {
+		if !slices.Equal(policy.Strings(a["alarm_actions"]), []string{testTopic}) {
+			t.Errorf("%s must notify the given topic: %v", name, a["alarm_actions"])
+		}
+	}
+	if _, target := one(t, d, "aws_cloudwatch_event_target"); target["arn"] != testTopic {
+		t.Errorf("the rule must notify the given topic: %v", target["arn"])
+	}
+	if got := policy.Str(policy.Path(d.Raw, "output", "alarm_topic_arn", "value")); got != testTopic {
+		t.Errorf("output alarm_topic_arn = %q", got)
+	}
+}
+
+func TestAlarmsOff(t *testing.T) {
+	d := synthed["remote"]
+	for _, typ := range []string{"aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"} {
+		if n := len(d.Of(typ)); n != 0 {
+			t.Errorf("alarms=false: %d %s", n, typ)
+		}
+	}
+	if policy.Path(d.Raw, "output", "alarm_topic_arn") != nil {
+		t.Error("alarms=false: no topic output")
+	}
+}
+
+// TestServiceAlarmsRejectsContradictions: the construct panics early, with
+// the clashing props named, for inputs the settings layer cannot produce.
+func TestServiceAlarmsRejectsContradictions(t *testing.T) {
+	s := jsii.String
+	valid := func() *pconstructs.ServiceAlarmsProps {
+		return &pconstructs.ServiceAlarmsProps{Name: "x", ClusterName: s("c"), ClusterArn: s("arn:c"), ServiceName: s("svc")}
+	}
+	cases := map[string]struct {
+		change func(p *pconstructs.ServiceAlarmsProps)
+		want   string
+	}{
+		"missing service":       {func(p *pconstructs.ServiceAlarmsProps) { p.ServiceName = nil }, "required"},
+		"half a load balancer":  {func(p *pconstructs.ServiceAlarmsProps) { p.TargetGroupArnSuffix = s("tg") }, "LoadBalancerArnSuffix and TargetGroupArnSuffix"},
+		"topic and email":       {func(p *pconstructs.ServiceAlarmsProps) { p.TopicArn, p.Email = testTopic, "ops@example.com" }, "TopicArn and Email"},
+		"topic and key":         {func(p *pconstructs.ServiceAlarmsProps) { p.TopicArn, p.KmsKeyArn = testTopic, testKey }, "TopicArn and KmsKeyArn"},
+		"negative running task": {func(p *pconstructs.ServiceAlarmsProps) { p.MinRunningTasks = -1 }, "MinRunningTasks"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			stack := cdktf.NewTerraformStack(cdktf.NewApp(nil), s("alarms"))
+			p := valid()
+			c.change(p)
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), c.want) {
+					t.Errorf("want a panic naming %q, got %v", c.want, r)
+				}
+			}()
+			pconstructs.NewServiceAlarms(stack, "alarms", p)
+		})
+	}
+}
