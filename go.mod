@@ -27,7 +27,7 @@ require (
 
 require github.com/golang/snappy v1.0.0
 
-require github.com/aws/aws-sdk-go-v2/service/efs v1.41.18 // indirect
+require github.com/aws/aws-sdk-go-v2/service/efs v1.41.18
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
