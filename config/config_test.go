@@ -161,6 +161,12 @@ func TestValidationErrors(t *testing.T) {
 		{"alarm email and topic", map[string]string{"PROMAWS_ALARM_EMAIL": "ops@example.com", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarmEmail", "clear alarmTopicArn"},
 		{"alarm email without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_EMAIL": "ops@example.com"}, "alarms", "set alarms=true"},
 		{"alarm topic without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarms", "set alarms=true"},
+		{"storage mode unknown", map[string]string{"PROMAWS_STORAGE_MODE": "ebs"}, "storageMode", "ephemeral, efs, amp"},
+		{"replicas with efs", map[string]string{"PROMAWS_REPLICAS": "2"}, "replicas", "set storageMode=amp, or replicas=1"},
+		{"replicas with ephemeral", map[string]string{"PROMAWS_REPLICAS": "3", "PROMAWS_STORAGE_MODE": "ephemeral"}, "replicas", "diverging copy"},
+		{"replicas zero", map[string]string{"PROMAWS_REPLICAS": "0", "PROMAWS_STORAGE_MODE": "amp"}, "replicas", "use 1 to 4"},
+		{"replicas too many", map[string]string{"PROMAWS_REPLICAS": "5", "PROMAWS_STORAGE_MODE": "amp"}, "replicas", "use 1 to 4"},
+		{"retention not a duration", map[string]string{"PROMAWS_RETENTION": "two weeks"}, "retention", "15d"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -369,5 +375,29 @@ func TestAlertmanagerURLs(t *testing.T) {
 	}
 	if v6, _ := ParseAlertmanagerURL("http://[2001:db8::1]:9093"); v6.HostCIDR() != "2001:db8::1/128" || v6.Target() != "[2001:db8::1]:9093" {
 		t.Errorf("IPv6 alertmanager: %q %q", v6.HostCIDR(), v6.Target())
+	}
+}
+
+func TestStorageModesAndRetention(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "15d"},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "ephemeral"}, "15d"},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "4"}, "1d"},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "6h"}, "6h"},
+		{map[string]string{"PROMAWS_RETENTION": "30d"}, "30d"},
+	} {
+		s, err := Load(nil, c.env)
+		if err != nil {
+			t.Fatalf("%v: %v", c.env, err)
+		}
+		if got := s.TSDBRetention(); got != c.want {
+			t.Errorf("%v: local retention %s, want %s", c.env, got, c.want)
+		}
+	}
+	if s := Defaults(); s.StorageMode != StorageEFS || s.Replicas != 1 {
+		t.Errorf("defaults: storageMode %s, replicas %d; want efs, 1 (README, Storage)", s.StorageMode, s.Replicas)
 	}
 }

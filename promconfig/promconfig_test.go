@@ -294,6 +294,12 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 	variants["regions local"] = regionsLocal
+	variants["amp"] = Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2"}))
+	ampLocal := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp"}))
+	if err := ampLocal.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095/api/v1/write")); err != nil {
+		t.Fatal(err)
+	}
+	variants["amp local"] = ampLocal
 	dir := t.TempDir()
 	// rule_files names RulesFile beside the config; alerting/ checks the
 	// real rules with it, an empty set is enough here.
@@ -462,5 +468,55 @@ func TestAlertingSection(t *testing.T) {
 	// The overlay leaves alerting alone (only discovery and addresses).
 	if err := c.ApplyLocal(local); err != nil || !reflect.DeepEqual(c.Alerting, want) {
 		t.Errorf("the local overlay changed the alerting section: %+v %v", c.Alerting, err)
+	}
+}
+
+func withRemoteWrite(o LocalOptions, url string) LocalOptions {
+	o.RemoteWriteURL = url
+	return o
+}
+
+// amp mode: every sample goes to the workspace, signed by the task role,
+// with the labels AMP de-duplicates replicas by; the other modes write
+// nowhere.
+func TestRemoteWriteOnlyWithAMP(t *testing.T) {
+	c := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2"}))
+	if len(c.RemoteWrite) != 1 {
+		t.Fatalf("amp: want one remote_write, got %+v", c.RemoteWrite)
+	}
+	rw := c.RemoteWrite[0]
+	if rw.URL != "https://aps-workspaces.eu-central-1.amazonaws.com/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" ||
+		rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" || rw.SigV4.AccessKey != "" {
+		t.Errorf("amp: remote write must be SigV4-signed (task role, no keys) to the workspace: %+v", rw)
+	}
+	if c.Global.ExternalLabels[ClusterLabel] != "prometheus-aws-dev" || c.Global.ExternalLabels[ReplicaLabel] != "${PROMETHEUS_REPLICA}" {
+		t.Errorf("amp: HA labels missing: %v", c.Global.ExternalLabels)
+	}
+	for _, mode := range []string{"efs", "ephemeral"} {
+		c := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": mode}))
+		if len(c.RemoteWrite) != 0 || c.Global.ExternalLabels[ReplicaLabel] != "" {
+			t.Errorf("%s: no remote write, no replica label: %+v %v", mode, c.RemoteWrite, c.Global.ExternalLabels)
+		}
+	}
+}
+
+func TestLocalOverlayRemoteWrite(t *testing.T) {
+	amp := func() *Config { return Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp"})) }
+	c := amp()
+	if err := c.ApplyLocal(local); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.RemoteWrite) != 0 {
+		t.Errorf("without a local receiver, remote write must be dropped (the emulator ingests nothing): %+v", c.RemoteWrite)
+	}
+	c = amp()
+	if err := c.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095/api/v1/write")); err != nil {
+		t.Fatal(err)
+	}
+	if rw := c.RemoteWrite[0]; rw.URL != "http://127.0.0.1:9095/api/v1/write" || rw.SigV4.AccessKey != local.AccessKey || rw.SigV4.SecretKey != local.SecretKey {
+		t.Errorf("local receiver must get the remote write, signed with the test keys: %+v", rw)
+	}
+	if err := amp().ApplyLocal(withRemoteWrite(local, "https://aps-workspaces.eu-central-1.amazonaws.com/x")); err == nil || !strings.Contains(err.Error(), "not a loopback URL") {
+		t.Errorf("a non-loopback receiver must be refused: %v", err)
 	}
 }
