@@ -13,10 +13,15 @@ func (m *Main) emulatorGaps() {
 	// moto reports the launch template's own tags back as a phantom
 	// tag_specifications block, so every plan would cut a new version.
 	m.Nodes.LaunchTemplate.AddOverride(jsii.String("lifecycle.ignore_changes"), jsii.Strings("tag_specifications"))
-	// moto has no PutBackupPolicy for EFS: the daily backup is an AWS-only
-	// resource (stacks/TestStorageModes checks it is there for AWS).
-	if m.EFS != nil && m.EFS.Backup != nil {
-		m.EFS.Backup.AddOverride(jsii.String("count"), jsii.Number(0))
+	// moto has no PutBackupPolicy and no DeleteFileSystemPolicy for EFS
+	// (destroy would fail): the daily backup and the TLS-only file system
+	// policy are AWS-only resources (stacks/TestStorageModes checks both
+	// are there for AWS).
+	if m.EFS != nil {
+		m.EFS.Policy.AddOverride(jsii.String("count"), jsii.Number(0))
+		if m.EFS.Backup != nil {
+			m.EFS.Backup.AddOverride(jsii.String("count"), jsii.Number(0))
+		}
 	}
 }
 

@@ -84,7 +84,7 @@ func TestStorageModes(t *testing.T) {
 			t.Errorf("daily backups must be on: %v", backup)
 		}
 		_, fsPolicy := one(t, d, "aws_efs_file_system_policy")
-		if !strings.Contains(policy.Str(fsPolicy["policy"]), `"aws:SecureTransport":"false"`) {
+		if !strings.Contains(policy.Str(fsPolicy["policy"]), `"aws:SecureTransport":"false"`) || fsPolicy["count"] != nil {
 			t.Errorf("file system policy must deny unencrypted transport: %v", fsPolicy["policy"])
 		}
 		if len(d.Of("aws_prometheus_workspace")) != 0 || strings.Contains(configValue(t, d), "remote_write") {
@@ -99,8 +99,9 @@ func TestStorageModes(t *testing.T) {
 			t.Errorf("file system key %v, want %s", fs["kms_key_id"], testKey)
 		}
 		_, backup := one(t, d, "aws_efs_backup_policy")
-		if policy.Num(backup["count"]) != 0 {
-			t.Error("moto has no PutBackupPolicy: the local profile must leave the backup policy out")
+		_, fsPolicy := one(t, d, "aws_efs_file_system_policy")
+		if policy.Num(backup["count"]) != 0 || policy.Num(fsPolicy["count"]) != 0 {
+			t.Error("moto has no PutBackupPolicy nor DeleteFileSystemPolicy: the local profile must leave both out")
 		}
 	})
 
