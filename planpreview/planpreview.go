@@ -285,7 +285,7 @@ func constructOf(rc *tfjson.ResourceChange, paths map[string]string) (string, bo
 // replaceHints say what a replacement of a resource type means for this
 // deployment, where that is not obvious from the type.
 var replaceHints = map[string]string{
-	"aws_ecs_task_definition": "a new task definition revision: ECS restarts Prometheus, whose TSDB on task storage starts empty",
+	"aws_ecs_task_definition": "a new task definition revision: ECS restarts Prometheus (with storageMode=ephemeral its TSDB starts empty)",
 }
 
 // why explains a replacement or deletion in words.
