@@ -157,7 +157,7 @@ tools-bench: ## Install what make bench needs besides make tools (the cdktf CLI 
 	@scripts/install-tools.sh bench
 
 .PHONY: bench
-bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~13 min; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
+bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~12 min; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
 	$(NETNS) go run ./cmd/bench $(BENCH_FLAGS)
 
 .PHONY: bench-test

@@ -8,10 +8,33 @@ import (
 	"strings"
 )
 
-// Row is one line of a results table: a metric by key.
+// Row is one line of a results table: a metric by key, with a note when
+// its runs differ from the header's rule (else the metric's own note, if
+// any, is shown).
 type Row struct {
-	Label, Key string
+	Label, Key, Note string
 }
+
+// fewer starts the note of a value measured in fewer runs than -runs.
+const fewer = "fewer runs than the other rows, to keep `make bench` under 15 minutes: "
+
+// Notes of the rows measured differently.
+const (
+	noteScaleSynth = fewer + "synth does not depend on the node count (one Auto Scaling group), and section 1's default " +
+		"stack is the precise figure; no warm-up run of its own (section 1's warm-up runs the same program)"
+	noteCLI = fewer + "each is a whole synth plus the CLI's own start-up; no warm-up run (section 1 warmed the same " +
+		"program, and `make build` the build cache that `go run` uses)"
+	noteCold = fewer + "each compiles the AWS provider bindings, one minute on an idle machine and two on a busy one; no " +
+		"warm-up run (a cold build has nothing to warm)"
+	notePlan      = "no separate warm-up run: the apply just before ran the same synth, init and refresh"
+	noteDiscovery = "the runs are instances launched at equal steps across one refresh interval (the interval divided by " +
+		"the number of runs: 12 s for the shipped intervals, 1 s for the short ones with 5 runs), into one Prometheus per " +
+		"interval setting; no warm-up instance (the warm-up is Prometheus's first refresh)"
+	noteScalePlan = fewer + "section 3's plans are the precise figure; no warm-up run (the make plan runs just before " +
+		"warmed Terraform, the provider and the emulator)"
+	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
+		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
+)
 
 // RatioRow is median(Num)/median(Den), both measured in the same run.
 type RatioRow struct {
@@ -41,16 +64,16 @@ var Sections = []Section{
 			"`make tools-bench` installs from npm into the tools cache) running the app of cdktf.json (`go run .`), inside the " +
 			"loopback-only network namespace with `CHECKPOINT_DISABLE=1` (no telemetry; cdktf.json turns crash reports off).",
 		Rows: []Row{
-			{"synth, default stack: wall", "synth.app.wall"},
-			{"synth, default stack: Go process peak (VmHWM)", "synth.app.go_hwm"},
-			{"synth, default stack: node child peak (VmHWM)", "synth.app.node_hwm"},
-			{"synth, default stack: largest process (ru_maxrss)", "synth.app.maxrss"},
-			{"floor (provider + 1 resource): wall", "synth.floor.wall"},
-			{"floor: Go process peak (VmHWM)", "synth.floor.go_hwm"},
-			{"floor: node child peak (VmHWM)", "synth.floor.node_hwm"},
-			{"floor: largest process (ru_maxrss)", "synth.floor.maxrss"},
-			{"`cdktf synth` (CLI): wall", "synth.cli.wall"},
-			{"`cdktf synth` (CLI): largest process (ru_maxrss)", "synth.cli.maxrss"},
+			{"synth, default stack: wall", "synth.app.wall", ""},
+			{"synth, default stack: Go process peak (VmHWM)", "synth.app.go_hwm", ""},
+			{"synth, default stack: node child peak (VmHWM)", "synth.app.node_hwm", ""},
+			{"synth, default stack: largest process (ru_maxrss)", "synth.app.maxrss", ""},
+			{"floor (provider + 1 resource): wall", "synth.floor.wall", ""},
+			{"floor: Go process peak (VmHWM)", "synth.floor.go_hwm", ""},
+			{"floor: node child peak (VmHWM)", "synth.floor.node_hwm", ""},
+			{"floor: largest process (ru_maxrss)", "synth.floor.maxrss", ""},
+			{"`cdktf synth` (CLI): wall", "synth.cli.wall", noteCLI},
+			{"`cdktf synth` (CLI): largest process (ru_maxrss)", "synth.cli.maxrss", noteCLI},
 		},
 		Ratios: []RatioRow{
 			{"synth wall / floor wall", "synth.app.wall", "synth.floor.wall"},
@@ -65,8 +88,8 @@ var Sections = []Section{
 			"build cache after a warm-up build (what a developer's rebuild costs: mostly the link). Cold: `GOCACHE=<fresh temp dir>` " +
 			"for each run, which compiles everything, including the large generated AWS provider bindings; the module cache stays.",
 		Rows: []Row{
-			{"go build, warm cache", "build.warm.wall"},
-			{"go build, cold cache", "build.cold.wall"},
+			{"go build, warm cache", "build.warm.wall", ""},
+			{"go build, cold cache", "build.cold.wall", noteCold},
 		},
 		Ratios: []RatioRow{{"cold / warm", "build.cold.wall", "build.warm.wall"}},
 	},
@@ -80,13 +103,13 @@ var Sections = []Section{
 			"(data sources are refreshed too and counted separately). No hand-written HCL twin of the stack is kept, so plan time " +
 			"per resource is the comparison.",
 		Rows: []Row{
-			{"make plan: synth + init + plan, default stack (2 nodes)", "plan.make.total"},
-			{"make plan: synth (local profile)", "plan.make.synth"},
-			{"make plan: terraform init (initialised already)", "plan.make.init"},
-			{"make plan: terraform plan, no changes", "plan.default.wall"},
-			{"managed resources in the state", "plan.default.resources"},
-			{"data sources", "plan.default.data_sources"},
-			{"plan time per managed resource", "plan.default.per_resource"},
+			{"make plan: synth + init + plan, default stack (2 nodes)", "plan.make.total", notePlan},
+			{"make plan: synth (local profile)", "plan.make.synth", notePlan},
+			{"make plan: terraform init (initialised already)", "plan.make.init", notePlan},
+			{"make plan: terraform plan, no changes", "plan.default.wall", notePlan},
+			{"managed resources in the state", "plan.default.resources", ""},
+			{"data sources", "plan.default.data_sources", ""},
+			{"plan time per managed resource", "plan.default.per_resource", notePlan},
 		},
 	},
 	{
@@ -101,10 +124,10 @@ var Sections = []Section{
 			"interval. Shipped intervals: refresh 60s, scrape 30s (the `refreshInterval` and `scrapeInterval` settings); short: " +
 			"5s and 5s. The two run side by side, each with its own Prometheus, on the same emulator.",
 		Rows: []Row{
-			{"shipped intervals (refresh 60s, scrape 30s): discovered", "discovery.shipped.discovered"},
-			{"shipped intervals: up", "discovery.shipped.up"},
-			{"short intervals (refresh 5s, scrape 5s): discovered", "discovery.short.discovered"},
-			{"short intervals: up", "discovery.short.up"},
+			{"shipped intervals (refresh 60s, scrape 30s): discovered", "discovery.shipped.discovered", noteDiscovery},
+			{"shipped intervals: up", "discovery.shipped.up", noteDiscovery},
+			{"short intervals (refresh 5s, scrape 5s): discovered", "discovery.short.discovered", noteDiscovery},
+			{"short intervals: up", "discovery.short.up", noteDiscovery},
 		},
 		Ratios: []RatioRow{
 			{"shipped up / short up", "discovery.shipped.up", "discovery.short.up"},
@@ -123,21 +146,21 @@ var Sections = []Section{
 			"when the last batch is running and stops when all 1,000 are targets and when all are up (launching takes longer " +
 			"than one refresh, so most are discovered while the launch is still running: the launch row shows how long it " +
 			"took). Prometheus memory: `VmRSS` of the Prometheus process at that moment (one scrape of each target), against " +
-			"its `VmRSS` with only the stack's nodes as targets just before the launch. Each run uses a fresh Prometheus and " +
+			"its `VmRSS` with only the stack's nodes as targets (discovered) just before the launch. Each run uses a fresh Prometheus and " +
 			"terminates its instances.",
 		Rows: []Row{
-			{"synth, 1 node", "scale.synth.n1"},
-			{"synth, 10 nodes", "scale.synth.n10"},
-			{"synth, 100 nodes", "scale.synth.n100"},
-			{"plan, 1 node (from the applied 2)", "scale.plan.n1"},
-			{"plan, 10 nodes (from the applied 2)", "scale.plan.n10"},
-			{"plan, 100 nodes (from the applied 2)", "scale.plan.n100"},
-			{"1,000 tagged instances: launch (first RunInstances to all running)", "scale.disc1000.launch"},
-			{"1,000 tagged instances: all discovered", "scale.disc1000.discovered"},
-			{"1,000 tagged instances: all up", "scale.disc1000.up"},
-			{"series per target (node_exporter page)", "scale.disc1000.series_per_target"},
-			{"Prometheus VmRSS before the launch", "scale.disc1000.rss_before"},
-			{"Prometheus VmRSS with 1,000 more targets", "scale.disc1000.rss"},
+			{"synth, 1 node", "scale.synth.n1", noteScaleSynth},
+			{"synth, 10 nodes", "scale.synth.n10", noteScaleSynth},
+			{"synth, 100 nodes", "scale.synth.n100", noteScaleSynth},
+			{"plan, 1 node (from the applied 2)", "scale.plan.n1", noteScalePlan},
+			{"plan, 10 nodes (from the applied 2)", "scale.plan.n10", noteScalePlan},
+			{"plan, 100 nodes (from the applied 2)", "scale.plan.n100", noteScalePlan},
+			{"1,000 tagged instances: launch (first RunInstances to all running)", "scale.disc1000.launch", noteMany},
+			{"1,000 tagged instances: all discovered", "scale.disc1000.discovered", noteMany},
+			{"1,000 tagged instances: all up", "scale.disc1000.up", noteMany},
+			{"series per target (node_exporter page)", "scale.disc1000.series_per_target", noteMany},
+			{"Prometheus VmRSS before the launch", "scale.disc1000.rss_before", noteMany},
+			{"Prometheus VmRSS with 1,000 more targets", "scale.disc1000.rss", noteMany},
 		},
 		Ratios: []RatioRow{
 			{"synth 100 nodes / 1 node", "scale.synth.n100", "scale.synth.n1"},
@@ -156,10 +179,9 @@ var Sections = []Section{
 			"`make bench-test` makes both records, cold with fresh temporary caches and then warm with the same caches again; " +
 			"any developer's or CI's `make test` from filled caches renews the warm one. No test has a timed assertion.",
 		Rows: []Row{
-			{"make test, cold (empty Go build cache and tools cache)", "maketest.cold.wall"},
-			{"make test, warm", "maketest.warm.wall"},
+			{"make test, cold (empty Go build cache and tools cache)", "maketest.cold.wall", ""},
+			{"make test, warm", "maketest.warm.wall", ""},
 		},
-		Ratios: []RatioRow{{"cold / warm", "maketest.cold.wall", "maketest.warm.wall"}},
 	},
 }
 
@@ -200,11 +222,31 @@ func Render(w io.Writer, r *Results) error {
 	for _, s := range Sections {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n", s.Title, s.Method)
 		b.WriteString("| Measurement | Median | Min | Max | Runs |\n|---|---:|---:|---:|---:|\n")
-		// Notes in row order; rows sharing a note share its line.
+		// Notes are footnotes (a), (b), … in the Runs column, one per
+		// distinct note of the section.
 		var notes []string
-		labels := map[string][]string{}
+		marks := map[string]string{}
 		for _, row := range s.Rows {
 			met := r.Lookup(row.Key)
+			// The row's note says how its runs were made: none without runs.
+			note := row.Note
+			if met == nil || len(met.Values) == 0 {
+				note = ""
+			}
+			if note == "" && met != nil {
+				note = met.Note
+			}
+			if strings.HasPrefix(row.Key, "scale.disc1000.") && r.Instances > 0 && r.Instances != 1000 {
+				note += fmt.Sprintf("; measured with %d instances (-instances), not 1,000", r.Instances)
+			}
+			mark := ""
+			if note != "" {
+				if marks[note] == "" {
+					notes = append(notes, note)
+					marks[note] = fmt.Sprintf("(%c)", 'a'+len(notes)-1)
+				}
+				mark = " " + marks[note]
+			}
 			switch {
 			case met == nil:
 				fmt.Fprintf(&b, "| %s | not measured | | | 0 |\n", row.Label)
@@ -213,21 +255,15 @@ func Render(w io.Writer, r *Results) error {
 				if why == "" {
 					why = "not measured"
 				}
-				fmt.Fprintf(&b, "| %s | %s | | | 0 |\n", row.Label, why)
+				fmt.Fprintf(&b, "| %s | %s | | | 0%s |\n", row.Label, why, mark)
 			default:
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", row.Label,
-					Format(met.Median(), met.Unit), Format(met.Min(), met.Unit), Format(met.Max(), met.Unit), len(met.Values))
-			}
-			if met != nil && met.Note != "" {
-				if labels[met.Note] == nil {
-					notes = append(notes, met.Note)
-				}
-				labels[met.Note] = append(labels[met.Note], row.Label)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %d%s |\n", row.Label,
+					Format(met.Median(), met.Unit), Format(met.Min(), met.Unit), Format(met.Max(), met.Unit), len(met.Values), mark)
 			}
 		}
 		b.WriteString("\n")
 		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s: %s.\n", strings.Join(labels[n], "; "), n)
+			fmt.Fprintf(&b, "- %s %s.\n", marks[n], n)
 		}
 		if len(notes) > 0 {
 			b.WriteString("\n")

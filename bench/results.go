@@ -29,7 +29,8 @@ type Metric struct {
 	Warmup []float64 `json:"warmup,omitempty"`
 	// Skipped says why there are no values ("not installed", "-skip synth").
 	Skipped string `json:"skipped,omitempty"`
-	// Note qualifies the values (e.g. "no warm-up run").
+	// Note qualifies the values when the report's row has no note of its
+	// own (e.g. where make test's record came from).
 	Note string `json:"note,omitempty"`
 	// RecordDate is when a value recorded outside the bench was taken
 	// (make test's own record), to keep the newest.
@@ -103,6 +104,9 @@ type Results struct {
 	Warmup  int       `json:"warmup"`
 	Machine Machine   `json:"machine"`
 	Metrics []*Metric `json:"metrics"`
+	// Instances is how many instances the discovery-at-scale test
+	// launched (-instances); 0 when it did not run.
+	Instances int `json:"instances,omitempty"`
 	// Phases are the bench's own parts in order, with their wall time.
 	Phases []Phase `json:"phases"`
 	// Duration is the wall time of the whole bench, in seconds.

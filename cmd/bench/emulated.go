@@ -249,7 +249,9 @@ func (d *deployment) makePlan(ctx context.Context) error {
 	}
 	n := config.Defaults().NodeCount
 	units := map[string]string{"plan.make.synth": bench.Seconds, "plan.make.init": bench.Seconds, "plan.default.wall": bench.Seconds, "plan.make.total": bench.Seconds}
-	err = d.b.iterations(func(int) (map[string]float64, error) {
+	// No warm-up run: the apply just before ran the same synth, init and
+	// refresh.
+	err = d.b.repeat(0, d.b.runs, func(int) (map[string]float64, error) {
 		start := time.Now()
 		if err := d.synth(ctx, n); err != nil {
 			return nil, err
@@ -309,7 +311,6 @@ func (d *deployment) scalePlans(ctx context.Context) error {
 		tfs[n] = tf
 		units[scaleKey("plan", n)] = bench.Seconds
 	}
-	d.b.note(fewer("the plans of section 3 are the precise figure")+"; no warm-up run (the make plan runs above warmed Terraform, the provider and the emulator)", prefixed("scale.plan.")...)
 	return d.b.repeat(0, d.b.scaleRuns, func(int) (map[string]float64, error) {
 		vals := map[string]float64{}
 		for _, n := range d.b.scales {
@@ -477,6 +478,10 @@ func durationSetting(s string) time.Duration {
 	return d
 }
 
+// shortInterval is the refresh and scrape interval of the short-interval
+// discovery test.
+const shortInterval = "5s"
+
 // discovery measures discovery latency with the shipped intervals and with
 // short ones, each with a Prometheus of its own, both at once.
 func (d *deployment) discovery(ctx context.Context) error {
@@ -489,13 +494,12 @@ func (d *deployment) discovery(ctx context.Context) error {
 		return err
 	}
 	def := config.Defaults()
-	d.b.note(fmt.Sprintf("%d instances launched one Prometheus refresh interval apart divided by %d, in one Prometheus run", d.b.runs, d.b.runs), prefixed("discovery.")...)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
 	for _, c := range []struct{ name, refresh, scrape string }{
 		{"shipped", def.RefreshInterval, def.ScrapeInterval},
-		{"short", "5s", "5s"},
+		{"short", shortInterval, shortInterval},
 	} {
 		wg.Add(1)
 		go func() {
@@ -743,11 +747,9 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 	units := map[string]string{"scale.disc1000.launch": bench.Seconds, "scale.disc1000.discovered": bench.Seconds, "scale.disc1000.up": bench.Seconds,
 		"scale.disc1000.rss_before": bench.MiB, "scale.disc1000.rss": bench.MiB, "scale.disc1000.series_per_target": bench.Count}
 	timeout := 2*durationSetting(refresh) + 2*durationSetting(scrape) + 10*time.Minute
-	note := fewer("each run launches the instances anew, about 2 minutes") + "; no warm-up run (each run starts a fresh Prometheus)"
-	if d.b.many != 1000 {
-		note += fmt.Sprintf("; measured with %d instances (-instances), not 1,000", d.b.many)
-	}
-	d.b.note(note, prefixed("scale.disc1000.")...)
+	d.b.mu.Lock()
+	d.b.res.Instances = d.b.many
+	d.b.mu.Unlock()
 	return d.b.repeat(0, d.b.manyRuns, func(int) (map[string]float64, error) {
 		l, err := d.startPrometheus(ctx, refresh, scrape, target)
 		if err != nil {
@@ -758,8 +760,8 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 			_ = os.RemoveAll(filepath.Dir(filepath.Dir(l.ConfigFile)))
 		}()
 		pid := prometheusPID(l)
-		// Let it settle on the stack's own nodes first.
-		if _, _, err := watch(ctx, l.API, nodes, true, time.Now(), time.Second, 3*time.Minute); err != nil {
+		// Let it discover the stack's own nodes first (its first refresh).
+		if _, _, err := watch(ctx, l.API, nodes, false, time.Now(), time.Second, 3*time.Minute); err != nil {
 			return nil, fmt.Errorf("the stack's nodes: %w", err)
 		}
 		before := bench.RSS(pid)

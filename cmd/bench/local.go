@@ -55,7 +55,6 @@ func (b *bencher) synth() error {
 			for _, n := range b.scales {
 				units[scaleKey("synth", n)] = bench.Seconds
 			}
-			b.note(fmt.Sprintf("%s; no warm-up of its own (the warm-up of the default stack above runs the same program)", fewer("synth does not depend on the node count (one Auto Scaling group)")), prefixed("scale.synth.")...)
 		} else {
 			b.res.Skip("skipped (-skip scale-synth)", prefixed("scale.synth.")...)
 		}
@@ -86,11 +85,6 @@ func (b *bencher) synth() error {
 	})
 }
 
-// fewer is the note of a value measured in fewer runs than -runs.
-func fewer(why string) string {
-	return "fewer runs than the other rows, to keep make bench under 15 minutes: " + why
-}
-
 func scaleKey(what string, n int) string { return "scale." + what + ".n" + strconv.Itoa(n) }
 
 // cli times `cdktf synth`: the CLI runs the app of cdktf.json (`go run .`)
@@ -106,7 +100,6 @@ func (b *bencher) cli() error {
 	}
 	return b.phase("cdktf synth (CLI)", func() error {
 		home := filepath.Join(b.work, "cdktf-home")
-		b.note(fewer("each is a whole synth plus the CLI's own start-up")+"; no warm-up run (the synths above warmed the same program, and `make build` the build cache `go run` uses)", prefixed("synth.cli.")...)
 		units := map[string]string{"synth.cli.wall": bench.Seconds, "synth.cli.maxrss": bench.MiB}
 		return b.repeat(0, b.cliRuns, func(int) (map[string]float64, error) {
 			out, err := os.MkdirTemp(b.work, "cli-")
@@ -157,7 +150,6 @@ func (b *bencher) buildWarm() error {
 // cold build has nothing to warm).
 func (b *bencher) buildCold() error {
 	return b.phase("go build, cold", func() error {
-		b.note(fewer("each compiles the AWS provider bindings, about a minute")+"; no warm-up run (a cold build has nothing to warm)", "build.cold.wall")
 		return b.repeat(0, b.coldRuns, func(int) (map[string]float64, error) {
 			cache, err := os.MkdirTemp(b.work, "gocache-")
 			if err != nil {

@@ -3,7 +3,7 @@
 // bench/results.json and renders BENCHMARKS.md from them (package bench),
 // with the latest `make test` wall times that make test recorded itself.
 //
-// Run it through `make bench` (about 13 minutes on 2 cores): it talks to
+// Run it through `make bench` (10 to 15 minutes on 2 cores, with the load): it talks to
 // the AWS emulator, so it refuses to run outside the loopback-only network
 // namespace of scripts/netns.sh. Quick look: `make bench BENCH_FLAGS="-runs 1
 // -warmup 0 -instances 100 -skip cold-build -out /tmp/b.md -json /tmp/b.json"`.
@@ -61,9 +61,9 @@ func main() {
 func run() int {
 	runs := flag.Int("runs", 5, "measured runs per value (after the warm-up)")
 	warmup := flag.Int("warmup", 1, "discarded warm-up runs per value")
-	coldRuns := flag.Int("cold-runs", 2, "measured cold go builds (each compiles the AWS provider bindings, about a minute)")
+	coldRuns := flag.Int("cold-runs", 1, "measured cold go builds (each compiles the AWS provider bindings, one to two minutes)")
 	cliRuns := flag.Int("cli-runs", 3, "measured `cdktf synth` runs (a synth plus the CLI's start-up each)")
-	scaleRuns := flag.Int("scale-runs", 3, "measured synths and plans per node count of the scale test")
+	scaleRuns := flag.Int("scale-runs", 2, "measured synths and plans per node count of the scale test")
 	many := flag.Int("instances", 1000, "tagged instances of the discovery-at-scale test")
 	manyRuns := flag.Int("instances-runs", 1, "measured runs of the discovery-at-scale test")
 	out := flag.String("out", "BENCHMARKS.md", "Markdown report to write")
@@ -373,15 +373,6 @@ func (b *bencher) repeat(warmup, runs int, fn func(i int) (map[string]float64, e
 // iterations is repeat with the -warmup and -runs counts.
 func (b *bencher) iterations(fn func(i int) (map[string]float64, error), units map[string]string) error {
 	return b.repeat(b.warmup, b.runs, fn, units)
-}
-
-// note sets the note of every metric of keys.
-func (b *bencher) note(note string, keys ...string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, k := range keys {
-		b.res.Metric(k, "").Note = note
-	}
 }
 
 func describe(vals map[string]float64, units map[string]string) string {
