@@ -82,7 +82,12 @@ unit: ## Fast tests: settings, config generation, synth policies (no emulator)
 	$(NETNS) go test -count=1 $$(go list ./... | grep -v /e2e)
 
 .PHONY: test
-test: tools ## All tests: unit, synth policies, terraform validate, emulator end-to-end
+test: ## All tests: unit, synth policies, terraform validate, emulator end-to-end
+	@scripts/record-make-test.sh $(MAKE) --no-print-directory test-steps
+
+# make test's steps; make test runs them timed, for make bench (section 6).
+.PHONY: test-steps
+test-steps: tools
 	go mod download
 	$(NETNS) go test -count=1 -timeout 80m ./...
 
@@ -147,6 +152,14 @@ apply-plan: | $(TF_CLI_CONFIG_FILE) ## Apply exactly the saved plan (no synth); 
 mr-note: $(PLANPREVIEW) ## GitLab CI: post cdktf.out/plan-preview.md as the merge-request note (updated on each push)
 	@$(PLANPREVIEW) -post-gitlab-note $(OUT)/plan-preview.md
 
+.PHONY: tools-bench
+tools-bench: ## Install what make bench needs besides make tools (the cdktf CLI it times, from npm)
+	@scripts/install-tools.sh bench
+
 .PHONY: bench
-bench: tools $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~40 min; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -skip cold-build")
+bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~12 min; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
 	$(NETNS) go run ./cmd/bench $(BENCH_FLAGS)
+
+.PHONY: bench-test
+bench-test: ## make test timed from empty Go and tools caches, then warm, into BENCHMARKS.md (~40 min)
+	@scripts/bench-make-test.sh

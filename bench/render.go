@@ -3,14 +3,38 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
 
-// Row is one line of a results table: a metric by key.
+// Row is one line of a results table: a metric by key, with a note when
+// its runs differ from the header's rule (else the metric's own note, if
+// any, is shown).
 type Row struct {
-	Label, Key string
+	Label, Key, Note string
 }
+
+// fewer starts the note of a value measured in fewer runs than -runs.
+const fewer = "fewer runs than the other rows, to keep `make bench` under 15 minutes: "
+
+// Notes of the rows measured differently.
+const (
+	noteScaleSynth = fewer + "synth does not depend on the node count (one Auto Scaling group), and section 1's default " +
+		"stack is the precise figure; no warm-up run of its own (section 1's warm-up runs the same program)"
+	noteCLI = fewer + "each is a whole synth plus the CLI's own start-up; no warm-up run (section 1 warmed the same " +
+		"program, and `make build` the build cache that `go run` uses)"
+	noteCold = fewer + "each compiles the AWS provider bindings, one minute on an idle machine and two on a busy one; no " +
+		"warm-up run (a cold build has nothing to warm)"
+	notePlan      = "no separate warm-up run: the apply just before ran the same synth, init and refresh"
+	noteDiscovery = "the runs are instances launched at equal steps across one refresh interval (the interval divided by " +
+		"the number of runs: 12 s for the shipped intervals, 1 s for the short ones with 5 runs), into one Prometheus per " +
+		"interval setting; no warm-up instance (the warm-up is Prometheus's first refresh)"
+	noteScalePlan = fewer + "section 3's plans are the precise figure; no warm-up run (the make plan runs just before " +
+		"warmed Terraform, the provider and the emulator)"
+	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
+		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
+)
 
 // RatioRow is median(Num)/median(Den), both measured in the same run.
 type RatioRow struct {
@@ -33,20 +57,23 @@ var Sections = []Section{
 		Method: "The default stack: `bin/prometheus-aws` (built by `make build`) with `CDKTF_OUTDIR=<temp>`, default settings, " +
 			"`JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20`. The floor is `bench/floor`: a cdktf Go app that loads the same " +
 			"AWS provider bindings and synthesizes only the provider and one VPC, so it pays jsii start-up and the provider load and " +
-			"nothing of this project. Peak memory: `VmHWM` from `/proc/<pid>/status`, polled every 20 ms, of the Go process and of " +
+			"nothing of this project; the two alternate run by run, so changing load hits both alike (target: synth within 1.25× " +
+			"of the floor). Peak memory: `VmHWM` from `/proc/<pid>/status`, polled every 20 ms, of the Go process and of " +
 			"its `node` child (the jsii runtime); \"largest process\" is `ru_maxrss` from wait4 after exit (the largest of the process " +
-			"and its reaped descendants). `cdktf synth` (the CLI) is timed only when `cdktf` is on PATH.",
+			"and its reaped descendants). `cdktf synth` is the CLI (`cdktf-cli` of the cdktf version in go.mod, which " +
+			"`make tools-bench` installs from npm into the tools cache) running the app of cdktf.json (`go run .`), inside the " +
+			"loopback-only network namespace with `CHECKPOINT_DISABLE=1` (no telemetry; cdktf.json turns crash reports off).",
 		Rows: []Row{
-			{"synth, default stack: wall", "synth.app.wall"},
-			{"synth, default stack: Go process peak (VmHWM)", "synth.app.go_hwm"},
-			{"synth, default stack: node child peak (VmHWM)", "synth.app.node_hwm"},
-			{"synth, default stack: largest process (ru_maxrss)", "synth.app.maxrss"},
-			{"floor (provider + 1 resource): wall", "synth.floor.wall"},
-			{"floor: Go process peak (VmHWM)", "synth.floor.go_hwm"},
-			{"floor: node child peak (VmHWM)", "synth.floor.node_hwm"},
-			{"floor: largest process (ru_maxrss)", "synth.floor.maxrss"},
-			{"`cdktf synth` (CLI): wall", "synth.cli.wall"},
-			{"`cdktf synth` (CLI): largest process (ru_maxrss)", "synth.cli.maxrss"},
+			{"synth, default stack: wall", "synth.app.wall", ""},
+			{"synth, default stack: Go process peak (VmHWM)", "synth.app.go_hwm", ""},
+			{"synth, default stack: node child peak (VmHWM)", "synth.app.node_hwm", ""},
+			{"synth, default stack: largest process (ru_maxrss)", "synth.app.maxrss", ""},
+			{"floor (provider + 1 resource): wall", "synth.floor.wall", ""},
+			{"floor: Go process peak (VmHWM)", "synth.floor.go_hwm", ""},
+			{"floor: node child peak (VmHWM)", "synth.floor.node_hwm", ""},
+			{"floor: largest process (ru_maxrss)", "synth.floor.maxrss", ""},
+			{"`cdktf synth` (CLI): wall", "synth.cli.wall", noteCLI},
+			{"`cdktf synth` (CLI): largest process (ru_maxrss)", "synth.cli.maxrss", noteCLI},
 		},
 		Ratios: []RatioRow{
 			{"synth wall / floor wall", "synth.app.wall", "synth.floor.wall"},
@@ -59,41 +86,48 @@ var Sections = []Section{
 		Title: "2. go build",
 		Method: "`go build -o <temp>/prometheus-aws .` in the repository, `GOFLAGS=-mod=readonly GOPROXY=off`. Warm: the normal " +
 			"build cache after a warm-up build (what a developer's rebuild costs: mostly the link). Cold: `GOCACHE=<fresh temp dir>` " +
-			"for each run, which compiles everything, including the large generated AWS provider bindings; the module cache stays. " +
-			"When one cold build takes more than 5 minutes, only that one run is made (the note says so).",
+			"for each run, which compiles everything, including the large generated AWS provider bindings; the module cache stays.",
 		Rows: []Row{
-			{"go build, warm cache", "build.warm.wall"},
-			{"go build, cold cache", "build.cold.wall"},
+			{"go build, warm cache", "build.warm.wall", ""},
+			{"go build, cold cache", "build.cold.wall", noteCold},
 		},
 		Ratios: []RatioRow{{"cold / warm", "build.cold.wall", "build.warm.wall"}},
 	},
 	{
-		Title: "3. terraform plan against the emulator (no changes)",
+		Title: "3. make plan and terraform plan against the emulator (no changes)",
 		Method: "Inside the loopback-only network namespace (`scripts/netns.sh`): moto (internal/emulator), the default stack " +
 			"synthesized with the local profile (`PROMAWS_ENDPOINT` = the emulator), `terraform init` and `apply` through " +
-			"internal/tfenv as the end-to-end tests do, then `terraform plan -detailed-exitcode` timed; every timed plan must " +
-			"report no changes. Per resource: median plan time divided by the managed resources in the state (data sources " +
-			"are refreshed too and counted separately).",
+			"internal/tfenv as the end-to-end tests do. Then, each run, what `make plan` runs, warm: synth (`bin/prometheus-aws` " +
+			"into the same `cdktf.out`), `terraform init`, `terraform plan -detailed-exitcode`, each timed; every plan must report " +
+			"no changes (target: the whole under 30 s). Per resource: the plan time divided by the managed resources in the state " +
+			"(data sources are refreshed too and counted separately). No hand-written HCL twin of the stack is kept, so plan time " +
+			"per resource is the comparison.",
 		Rows: []Row{
-			{"plan, default stack (2 nodes)", "plan.default.wall"},
-			{"managed resources in the state", "plan.default.resources"},
-			{"data sources", "plan.default.data_sources"},
-			{"plan time per managed resource", "plan.default.per_resource"},
+			{"make plan: synth + init + plan, default stack (2 nodes)", "plan.make.total", notePlan},
+			{"make plan: synth (local profile)", "plan.make.synth", notePlan},
+			{"make plan: terraform init (initialised already)", "plan.make.init", notePlan},
+			{"make plan: terraform plan, no changes", "plan.default.wall", notePlan},
+			{"managed resources in the state", "plan.default.resources", ""},
+			{"data sources", "plan.default.data_sources", ""},
+			{"plan time per managed resource", "plan.default.per_resource", notePlan},
 		},
 	},
 	{
 		Title: "4. Discovery latency in the emulator",
 		Method: "A local Prometheus 3 runs the generated configuration with the local overlay (internal/localprom, as the " +
-			"end-to-end tests do) against the applied default stack. Each run starts one instance with `ec2 RunInstances` " +
-			"carrying the discovery tag; the clock starts when `DescribeInstances` shows it `running` and stops when its target " +
-			"appears in `/api/v1/targets` (discovered) and when it is `up` (first successful scrape). The API is polled every " +
-			"250 ms, so values are ±0.25 s. The instance is terminated after each run. Runs follow each other, so each starts at " +
-			"an arbitrary point of the refresh cycle. Shipped intervals: refresh 60s, scrape 30s; short: 5s and 5s.",
+			"end-to-end tests do) against the applied default stack; its warm-up is its first refresh, which must show the " +
+			"stack's own nodes. Then it gets one tagged instance (`ec2 RunInstances`) every refresh interval divided by the " +
+			"number of runs, so that the launches fall evenly over the refresh cycle, as a node launched at any moment would; " +
+			"the clock of each starts when `DescribeInstances` shows it `running` and stops when its target appears in " +
+			"`/api/v1/targets` (discovered) and when it is `up` (first successful scrape). The API is polled every 250 ms, so " +
+			"values are ±0.25 s. Discovery adds Prometheus's own batching of target updates (up to 5 s) to the refresh " +
+			"interval. Shipped intervals: refresh 60s, scrape 30s (the `refreshInterval` and `scrapeInterval` settings); short: " +
+			"5s and 5s. The two run side by side, each with its own Prometheus, on the same emulator.",
 		Rows: []Row{
-			{"shipped intervals (refresh 60s, scrape 30s): discovered", "discovery.shipped.discovered"},
-			{"shipped intervals: up", "discovery.shipped.up"},
-			{"short intervals (refresh 5s, scrape 5s): discovered", "discovery.short.discovered"},
-			{"short intervals: up", "discovery.short.up"},
+			{"shipped intervals (refresh 60s, scrape 30s): discovered", "discovery.shipped.discovered", noteDiscovery},
+			{"shipped intervals: up", "discovery.shipped.up", noteDiscovery},
+			{"short intervals (refresh 5s, scrape 5s): discovered", "discovery.short.discovered", noteDiscovery},
+			{"short intervals: up", "discovery.short.up", noteDiscovery},
 		},
 		Ratios: []RatioRow{
 			{"shipped up / short up", "discovery.shipped.up", "discovery.short.up"},
@@ -102,26 +136,31 @@ var Sections = []Section{
 	{
 		Title: "5. Scale",
 		Method: "Synth: `bin/prometheus-aws` with `PROMAWS_NODE_COUNT` = 1, 10, 100 (AWS profile, as in section 1). Plan: " +
-			"the local-profile stack applied to the emulator with that node count (the Auto Scaling group then runs that many " +
-			"emulated instances), then timed no-change plans as in section 3. Discovery of 1,000: that many tagged instances are " +
-			"started in batches of 100 while Prometheus runs (refresh 5s, shipped scrape interval 30s: 1,000 targets at 5s " +
-			"would make the one shared local node_exporter the bottleneck); the clock starts when the last batch is running and " +
-			"stops when all 1,000 are targets and when all are up (launching takes longer than one refresh, so most are " +
-			"discovered while the launch is still running: the launch row shows how long it took). Prometheus memory: `VmRSS` of the Prometheus process at " +
-			"that moment, against its `VmRSS` with only the stack's nodes as targets just before the launch. Each run " +
-			"uses a fresh Prometheus (its memory would keep the earlier runs' series) and terminates its instances.",
+			"the local-profile stack synthesized with that node count and planned against the default stack applied in " +
+			"section 3 (2 nodes), as someone changing `nodeCount` plans before applying: the nodes are one Auto Scaling group, " +
+			"so the plan is one in-place update of it (checked: changes exactly when the count differs from 2) and Terraform " +
+			"reads the same resources whatever the count; the counts are planned in turn, run by run. Discovery of 1,000: that many tagged instances are " +
+			"started in batches of 100 while Prometheus runs (refresh 5s, shipped scrape interval 30s); every target is scraped " +
+			"from one local server that replays a page of a real node_exporter (the one `make tools` builds), so each target " +
+			"adds node_exporter's series while one process serving a thousand scrapes is not what is timed. The clock starts " +
+			"when the last batch is running and stops when all 1,000 are targets and when all are up (launching takes longer " +
+			"than one refresh, so most are discovered while the launch is still running: the launch row shows how long it " +
+			"took). Prometheus memory: `VmRSS` of the Prometheus process at that moment (one scrape of each target), against " +
+			"its `VmRSS` with only the stack's nodes as targets (discovered) just before the launch. Each run uses a fresh Prometheus and " +
+			"terminates its instances.",
 		Rows: []Row{
-			{"synth, 1 node", "scale.synth.n1"},
-			{"synth, 10 nodes", "scale.synth.n10"},
-			{"synth, 100 nodes", "scale.synth.n100"},
-			{"plan, 1 node", "scale.plan.n1"},
-			{"plan, 10 nodes", "scale.plan.n10"},
-			{"plan, 100 nodes", "scale.plan.n100"},
-			{"1,000 tagged instances: launch (first RunInstances to all running)", "scale.disc1000.launch"},
-			{"1,000 tagged instances: all discovered", "scale.disc1000.discovered"},
-			{"1,000 tagged instances: all up", "scale.disc1000.up"},
-			{"Prometheus VmRSS before the launch", "scale.disc1000.rss_before"},
-			{"Prometheus VmRSS with 1,000 more targets", "scale.disc1000.rss"},
+			{"synth, 1 node", "scale.synth.n1", noteScaleSynth},
+			{"synth, 10 nodes", "scale.synth.n10", noteScaleSynth},
+			{"synth, 100 nodes", "scale.synth.n100", noteScaleSynth},
+			{"plan, 1 node (from the applied 2)", "scale.plan.n1", noteScalePlan},
+			{"plan, 10 nodes (from the applied 2)", "scale.plan.n10", noteScalePlan},
+			{"plan, 100 nodes (from the applied 2)", "scale.plan.n100", noteScalePlan},
+			{"1,000 tagged instances: launch (first RunInstances to all running)", "scale.disc1000.launch", noteMany},
+			{"1,000 tagged instances: all discovered", "scale.disc1000.discovered", noteMany},
+			{"1,000 tagged instances: all up", "scale.disc1000.up", noteMany},
+			{"series per target (node_exporter page)", "scale.disc1000.series_per_target", noteMany},
+			{"Prometheus VmRSS before the launch", "scale.disc1000.rss_before", noteMany},
+			{"Prometheus VmRSS with 1,000 more targets", "scale.disc1000.rss", noteMany},
 		},
 		Ratios: []RatioRow{
 			{"synth 100 nodes / 1 node", "scale.synth.n100", "scale.synth.n1"},
@@ -130,16 +169,19 @@ var Sections = []Section{
 		},
 	},
 	{
-		Title: "6. make test (only with -with-make-test)",
-		Method: "Too long for the default bench (tens of minutes per run), so not measured unless `make bench " +
-			"BENCH_FLAGS=-with-make-test`; then one run each, no warm-up: cold with `GOCACHE=<fresh temp dir>` (build and " +
-			"test caches empty), warm right after it with the normal cache. By hand: `time make test` twice, the first with " +
-			"`GOCACHE=$(mktemp -d)`.",
+		Title: "6. make test",
+		Method: "`make test` takes longer than this whole bench, so the bench does not run it: `make test` times itself " +
+			"(scripts/record-make-test.sh, around its steps including `make tools`) and, when it passes, records its wall time " +
+			"with the date, the commit and the state of the caches it started from in `~/.cache/prometheus-aws/records/`; " +
+			"`make bench` shows the latest record of each state (or keeps the one in bench/results.json when that is newer). " +
+			"Cold: the Go build cache and the tools cache (Prometheus, promtool, node_exporter) were empty, as on a fresh CI " +
+			"machine; the Go module cache is kept (downloads measure the network). Warm: both filled, e.g. a repeat run. " +
+			"`make bench-test` makes both records, cold with fresh temporary caches and then warm with the same caches again; " +
+			"any developer's or CI's `make test` from filled caches renews the warm one. No test has a timed assertion.",
 		Rows: []Row{
-			{"make test, cold build and test cache", "maketest.cold.wall"},
-			{"make test, warm", "maketest.warm.wall"},
+			{"make test, cold (empty Go build cache and tools cache)", "maketest.cold.wall", ""},
+			{"make test, warm", "maketest.warm.wall", ""},
 		},
-		Ratios: []RatioRow{{"cold / warm", "maketest.cold.wall", "maketest.warm.wall"}},
 	},
 }
 
@@ -155,14 +197,16 @@ func Keys() []string {
 }
 
 // Render writes BENCHMARKS.md for r. The text depends only on the
-// recorded values and skip reasons, so a rerun changes only numbers.
+// recorded values, skip reasons and notes, so a rerun with the same flags
+// changes only numbers (and the commit).
 func Render(w io.Writer, r *Results) error {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("<!-- Generated by `make bench` (cmd/bench) from bench/results.json; edit bench/render.go, not this file. -->\n\n")
-	fmt.Fprintf(&b, "Measured %s with `%s` in %.0f minutes. Every value is the median of %d runs after %d warm-up run(s) "+
-		"unless its row says otherwise; min and max are of the same runs. Ratios divide medians measured in the same bench run. "+
-		"Raw samples: [bench/results.json](bench/results.json).\n\n", r.Date, r.Command, r.Duration/60, r.Runs, r.Warmup)
+	fmt.Fprintf(&b, "Measured %s at commit %s with `%s` in %.1f minutes (the last section says where the time went). "+
+		"Every value is the median of the measured runs that its Runs column counts, taken after %d warm-up run(s) unless "+
+		"its note says otherwise; min and max are of the same runs. Ratios divide medians measured in the same bench run. "+
+		"Raw samples: [bench/results.json](bench/results.json).\n\n", r.Date, r.Commit, r.Command, r.Duration/60, r.Warmup)
 
 	m := r.Machine
 	b.WriteString("## Machine\n\n| | |\n|---|---|\n")
@@ -170,20 +214,39 @@ func Render(w io.Writer, r *Results) error {
 	fmt.Fprintf(&b, "| Memory | %d MiB |\n", m.MemoryMiB)
 	fmt.Fprintf(&b, "| Kernel | %s |\n", m.Kernel)
 	fmt.Fprintf(&b, "| Go / Node.js / Terraform | %s / %s / %s |\n", m.Go, m.Node, m.Terraform)
-	fmt.Fprintf(&b, "| Load average (1 min) at start / end | %.2f / %.2f |\n", m.LoadStart, m.LoadEnd)
-	b.WriteString("\n")
-	if m.BusyNote != "" {
-		fmt.Fprintf(&b, "**The machine was busy:** %s. Absolute times are therefore pessimistic; ratios, measured side by side, are the more reliable numbers.\n\n", m.BusyNote)
-	} else if m.LoadStart > float64(m.Cores) || m.LoadEnd > float64(m.Cores) {
-		b.WriteString("**The machine was busy** (load average above the core count): absolute times are pessimistic; ratios, measured side by side, are the more reliable numbers.\n\n")
-	}
+	fmt.Fprintf(&b, "| Load average (1 min) during the bench, sampled every %.0f s: median / max | %.2f / %.2f |\n",
+		m.LoadEvery, Median(m.Load), extreme(m.Load, math.Max))
+	b.WriteString("\nA load average above the core count means other work competed for the CPU (the machine is shared): " +
+		"absolute times are then pessimistic, while ratios, measured side by side, hold better.\n\n")
 
 	for _, s := range Sections {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n", s.Title, s.Method)
 		b.WriteString("| Measurement | Median | Min | Max | Runs |\n|---|---:|---:|---:|---:|\n")
+		// Notes are footnotes (a), (b), … in the Runs column, one per
+		// distinct note of the section.
 		var notes []string
+		marks := map[string]string{}
 		for _, row := range s.Rows {
 			met := r.Lookup(row.Key)
+			// The row's note says how its runs were made: none without runs.
+			note := row.Note
+			if met == nil || len(met.Values) == 0 {
+				note = ""
+			}
+			if note == "" && met != nil {
+				note = met.Note
+			}
+			if strings.HasPrefix(row.Key, "scale.disc1000.") && r.Instances > 0 && r.Instances != 1000 {
+				note += fmt.Sprintf("; measured with %d instances (-instances), not 1,000", r.Instances)
+			}
+			mark := ""
+			if note != "" {
+				if marks[note] == "" {
+					notes = append(notes, note)
+					marks[note] = fmt.Sprintf("(%c)", 'a'+len(notes)-1)
+				}
+				mark = " " + marks[note]
+			}
 			switch {
 			case met == nil:
 				fmt.Fprintf(&b, "| %s | not measured | | | 0 |\n", row.Label)
@@ -192,18 +255,15 @@ func Render(w io.Writer, r *Results) error {
 				if why == "" {
 					why = "not measured"
 				}
-				fmt.Fprintf(&b, "| %s | %s | | | 0 |\n", row.Label, why)
+				fmt.Fprintf(&b, "| %s | %s | | | 0%s |\n", row.Label, why, mark)
 			default:
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", row.Label,
-					Format(met.Median(), met.Unit), Format(met.Min(), met.Unit), Format(met.Max(), met.Unit), len(met.Values))
-			}
-			if met != nil && met.Note != "" {
-				notes = append(notes, fmt.Sprintf("%s: %s.", row.Label, met.Note))
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %d%s |\n", row.Label,
+					Format(met.Median(), met.Unit), Format(met.Min(), met.Unit), Format(met.Max(), met.Unit), len(met.Values), mark)
 			}
 		}
 		b.WriteString("\n")
 		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+			fmt.Fprintf(&b, "- %s %s.\n", marks[n], n)
 		}
 		if len(notes) > 0 {
 			b.WriteString("\n")
@@ -220,6 +280,12 @@ func Render(w io.Writer, r *Results) error {
 			b.WriteString("\n")
 		}
 	}
+	b.WriteString("## 7. Where the bench's time goes\n\nWall time of each part of this bench run, in order (warm-up runs included).\n\n")
+	b.WriteString("| Part | Wall |\n|---|---:|\n")
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "| %s | %s |\n", p.Name, Format(p.Seconds, Seconds))
+	}
+	fmt.Fprintf(&b, "| whole bench | %s |\n", Format(r.Duration, Seconds))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -29,8 +29,12 @@ type Metric struct {
 	Warmup []float64 `json:"warmup,omitempty"`
 	// Skipped says why there are no values ("not installed", "-skip synth").
 	Skipped string `json:"skipped,omitempty"`
-	// Note qualifies the values (e.g. "1 run: one cold build took > 5 min").
+	// Note qualifies the values when the report's row has no note of its
+	// own (e.g. where make test's record came from).
 	Note string `json:"note,omitempty"`
+	// RecordDate is when a value recorded outside the bench was taken
+	// (make test's own record), to keep the newest.
+	RecordDate string `json:"recordDate,omitempty"`
 }
 
 // Median of the values; NaN without values.
@@ -77,23 +81,34 @@ type Machine struct {
 	Go        string `json:"go"`
 	Node      string `json:"node"`
 	Terraform string `json:"terraform"`
-	// LoadStart and LoadEnd are the 1-minute load averages when the bench
-	// started and ended: above Cores, other work competed for the CPU.
-	LoadStart float64 `json:"loadStart"`
-	LoadEnd   float64 `json:"loadEnd"`
-	// BusyNote is set when the operator says the machine was shared
-	// (cmd/bench -busy "..."), e.g. "a CI run was going on".
-	BusyNote string `json:"busyNote,omitempty"`
+	// Load holds the 1-minute load average, sampled every LoadEvery
+	// seconds through the run: above Cores, other work competed for the
+	// CPU.
+	Load      []float64 `json:"load"`
+	LoadEvery float64   `json:"loadEverySeconds"`
+}
+
+// Phase is how long one part of the bench took.
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Results is everything one bench run recorded: bench/results.json.
 type Results struct {
-	Date    string    `json:"date"`
+	Date string `json:"date"`
+	// Commit is the checked-out commit ("<hash>-dirty" with local changes).
+	Commit  string    `json:"commit"`
 	Command string    `json:"command"`
 	Runs    int       `json:"runs"`
 	Warmup  int       `json:"warmup"`
 	Machine Machine   `json:"machine"`
 	Metrics []*Metric `json:"metrics"`
+	// Instances is how many instances the discovery-at-scale test
+	// launched (-instances); 0 when it did not run.
+	Instances int `json:"instances,omitempty"`
+	// Phases are the bench's own parts in order, with their wall time.
+	Phases []Phase `json:"phases"`
 	// Duration is the wall time of the whole bench, in seconds.
 	Duration float64 `json:"durationSeconds"`
 }

@@ -310,9 +310,16 @@ func (p *prometheus) logTail() string { return p.proc.LogTail(40) }
 // startPrometheus runs Prometheus 3 the way the Fargate task does
 // (internal/localprom): the shared entrypoint, the generated configuration
 // plus the local overlay, and the basic auth secret from the emulator.
-func (h *harness) startPrometheus(t *testing.T, s *config.Settings, opts ...localprom.Option) *prometheus {
+func (h *harness) startPrometheus(t *testing.T, s *config.Settings) *prometheus {
 	t.Helper()
-	l, err := localprom.Start(h.ctx, s, h.emu, t.TempDir(), "", opts...)
+	return h.startPrometheusWith(t, s, localprom.Options{})
+}
+
+// startPrometheusWith is startPrometheus with options (a remote-write
+// receiver, ...).
+func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o localprom.Options) *prometheus {
+	t.Helper()
+	l, err := localprom.StartWith(h.ctx, s, h.emu, t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func TestAMPRemoteWrite(t *testing.T) {
 		recv := &remoteWriteReceiver{}
 		srv := httptest.NewServer(recv)
 		t.Cleanup(srv.Close)
-		prom := h.startPrometheus(t, s, localprom.WithRemoteWrite(srv.URL+"/api/v1/remote_write"))
+		prom := h.startPrometheusWith(t, s, localprom.Options{RemoteWriteURL: srv.URL + "/api/v1/remote_write"})
 		req, err := recv.wait(h, 90*time.Second)
 		if err != nil {
 			t.Fatalf("%v\nprometheus log:\n%s", err, prom.logTail())

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# install-tools.sh [core|lint] [--with-chromium]
+# install-tools.sh [core|lint|bench] [--with-chromium]
 #
-# Installs what `make test` and `make demo` (core) or `make lint` (lint) need
-# on a Debian 12 machine, and checks what it cannot install. Go tools are
+# Installs what `make test` and `make demo` (core), `make lint` (lint) or
+# `make bench` (bench: the cdktf CLI it times) need on a Debian 12 machine,
+# and checks what it cannot install. Go tools are
 # built once into TOOLS_BIN (default ~/.cache/prometheus-aws/bin, outside the
 # clone), so fresh clones and CI reruns find them ready. Idempotent: a second
 # run only checks.
@@ -13,9 +14,9 @@ group=core
 chromium=0
 for arg in "$@"; do
   case $arg in
-    core | lint) group=$arg ;;
+    core | lint | bench) group=$arg ;;
     --with-chromium) chromium=1 ;;
-    *) echo "usage: install-tools.sh [core|lint] [--with-chromium]" >&2; exit 2 ;;
+    *) echo "usage: install-tools.sh [core|lint|bench] [--with-chromium]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,6 +35,8 @@ TFLINT_RULESET_AWS_VERSION=v0.36.0
 TFSEC_VERSION=v1.26.0
 ACTIONLINT_VERSION=v1.7.12
 TERRAFORM_VERSION=v1.11.4
+# The cdktf CLI: the version of the cdktf Go library in go.mod.
+CDKTF_CLI_VERSION=$(sed -n 's|^\t*github.com/hashicorp/terraform-cdk-go/cdktf v\(.*\)$|\1|p' go.mod)
 # node_exporter: the version the user-data script pins, so the demo runs what nodes run.
 NODE_EXPORTER_VERSION=v$(sed -n 's/^NODE_EXPORTER_VERSION="\(.*\)"$/\1/p' constructs/userdata/node_exporter.sh)
 
@@ -129,6 +132,30 @@ lint() {
   say tflint "$(tflint --version | head -1)"
   say tfsec "$(tfsec --version)"
   say actionlint "$(actionlint -version | head -1)"
+}
+
+bench() {
+  need npm "install Node.js 20 or newer with npm: make bench times the cdktf CLI, an npm package"
+  [[ -n $CDKTF_CLI_VERSION ]] || die "no github.com/hashicorp/terraform-cdk-go/cdktf version in go.mod"
+  # Into the tools cache, not the global npm prefix: nothing outside
+  # ~/.cache/prometheus-aws changes, and every clone shares it.
+  local prefix="$TOOLS_BIN/../npm" stamp="$TOOLS_BIN/.cdktf.version"
+  if [[ ! -x $TOOLS_BIN/cdktf || ! -f $stamp || $(cat "$stamp") != "$CDKTF_CLI_VERSION" ]]; then
+    echo "install-tools: npm install cdktf-cli@$CDKTF_CLI_VERSION into $prefix (once per machine, 1-2 minutes)"
+    # --loglevel=http logs every package tarball: shown as a count, every 50.
+    npm install --global --prefix "$prefix" --no-audit --no-fund --no-update-notifier --loglevel=http \
+      "cdktf-cli@$CDKTF_CLI_VERSION" 2>&1 | awk '
+        /^npm http .*\.tgz/ { if (++n % 50 == 0) { printf "  %d packages fetched\n", n; fflush() }; next }
+        /^npm http/ { next }
+        { print; fflush() }'
+    [[ -x $prefix/bin/cdktf ]] || die "npm install cdktf-cli@$CDKTF_CLI_VERSION installed no $prefix/bin/cdktf"
+    ln -sf "$prefix/bin/cdktf" "$TOOLS_BIN/cdktf"
+    echo "$CDKTF_CLI_VERSION" >"$stamp"
+  fi
+  echo "install-tools: bench tools ready"
+  # Run only inside the loopback-only namespace, telemetry off: it reports
+  # usage to HashiCorp's Checkpoint service otherwise.
+  say cdktf "$(CHECKPOINT_DISABLE=1 scripts/netns.sh "$TOOLS_BIN/cdktf" --version 2>/dev/null | head -1)"
 }
 
 "$group"

@@ -3,11 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,8 +25,10 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
+	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
@@ -35,119 +43,158 @@ type deployment struct {
 	tf       *tfexec.Terraform
 }
 
-// emulatorParts runs everything that needs the emulator: plan, discovery,
-// scale plan and discovery of many instances, on one emulator.
+// emulatorSubparts are the -skip parts that need the emulator, with the
+// prefix of their metric keys.
+// In this order: the many instances last, as moto keeps them terminated.
+var emulatorSubparts = []struct{ part, prefix string }{
+	{"plan", "plan."}, {"scale-plan", "scale.plan."}, {"discovery", "discovery."}, {"disc1000", "scale.disc1000."},
+}
+
+// emulatorParts runs everything that needs the emulator: make plan,
+// discovery, discovery of many instances and the scale plans, on one
+// emulator and one applied stack.
 func (b *bencher) emulatorParts() error {
-	want := func(p string) bool { return !b.skip[p] }
-	for _, p := range []struct{ part, prefix string }{{"plan", "plan."}, {"discovery", "discovery."}, {"scale-plan", "scale.plan."}, {"disc1000", "scale.disc1000."}} {
+	var todo []string
+	for _, p := range emulatorSubparts {
 		if b.skip[p.part] {
 			b.res.Skip("skipped (-skip "+p.part+")", prefixed(p.prefix)...)
+		} else {
+			todo = append(todo, p.part)
 		}
 	}
-	if !want("plan") && !want("discovery") && !want("scale-plan") && !want("disc1000") {
+	if len(todo) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Hour)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Hour)
 	defer cancel()
-	dir := filepath.Join(b.work, "moto")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	var d *deployment
+	err := b.phase("emulator: start, apply the default stack", func() error {
+		dir := filepath.Join(b.work, "moto")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		emu, err := emulator.Start(ctx, emulator.Options{Dir: dir})
+		if err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
+		port, err := freePort()
+		if err != nil {
+			emu.Stop()
+			return err
+		}
+		d = &deployment{b: b, emu: emu, root: filepath.Join(b.work, "deploy"), env: map[string]string{
+			"PROMAWS_ENDPOINT": emu.Endpoint(), "PROMAWS_PROMETHEUS_PORT": strconv.Itoa(port),
+		}}
+		if err := d.apply(ctx, config.Defaults().NodeCount); err != nil {
+			return err
+		}
+		cfg, err := emu.AWSConfig(ctx, d.settings.Region)
+		if err != nil {
+			return err
+		}
+		d.ec2 = ec2.NewFromConfig(cfg)
+		return nil
+	})
+	if d != nil {
+		defer d.emu.Stop()
 	}
-	emu, err := emulator.Start(ctx, emulator.Options{Dir: dir})
 	if err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	defer emu.Stop()
-	port, err := freePort()
-	if err != nil {
+		b.res.Skip("failed (see the bench log)", prefixed("plan.", "discovery.", "scale.")...)
 		return err
 	}
-	d := &deployment{b: b, emu: emu, root: filepath.Join(b.work, "deploy"), env: map[string]string{
-		"PROMAWS_ENDPOINT": emu.Endpoint(), "PROMAWS_PROMETHEUS_PORT": strconv.Itoa(port),
-	}}
-	logf("  apply of the default stack (2 nodes) to the emulator")
-	if err := d.apply(ctx, config.Defaults().NodeCount); err != nil {
-		return err
-	}
-	cfg, err := emu.AWSConfig(ctx, d.settings.Region)
-	if err != nil {
-		return err
-	}
-	d.ec2 = ec2.NewFromConfig(cfg)
 
+	steps := map[string]struct {
+		title string
+		fn    func(context.Context) error
+	}{
+		"plan":       {"make plan: synth, init, plan (2 nodes)", d.makePlan},
+		"discovery":  {"discovery latency, shipped and short intervals", d.discovery},
+		"disc1000":   {fmt.Sprintf("discovery of %d instances", b.many), d.discoverMany},
+		"scale-plan": {"scale: plan 1, 10, 100 nodes", d.scalePlans},
+	}
 	var errs []error
-	if want("plan") {
-		if err := d.planDefault(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("plan: %w", err))
+	for _, sub := range emulatorSubparts {
+		if b.skip[sub.part] {
+			continue
+		}
+		step := steps[sub.part]
+		if err := b.phase(step.title, func() error { return step.fn(ctx) }); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", sub.part, err))
 			logf("  failed: %v", errs[len(errs)-1])
-			b.res.Skip("failed (see the bench log)", prefixed("plan.")...)
+			b.res.Skip("failed (see the bench log)", prefixed(sub.prefix)...)
 		}
 		_ = b.save()
 	}
-	if want("discovery") {
-		if err := d.discovery(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("discovery: %w", err))
-			logf("  failed: %v", errs[len(errs)-1])
-			b.res.Skip("failed (see the bench log)", prefixed("discovery.")...)
-		}
-		_ = b.save()
+	return errors.Join(errs...)
+}
+
+// synth synthesizes the local-profile stack with n nodes into the
+// deployment's cdktf.out, as `make synth` does with the emulator settings.
+func (d *deployment) synth(ctx context.Context, n int) error {
+	return d.synthTo(ctx, n, filepath.Join(d.root, "cdktf.out"))
+}
+
+// synthTo synthesizes into out, which must be a folder of d.root: the
+// stack's local backend finds the state file two levels above its own
+// folder (out/stacks/<stack>), so every out of d.root shares it.
+func (d *deployment) synthTo(ctx context.Context, n int, out string) error {
+	env := map[string]string{"PROMAWS_NODE_COUNT": strconv.Itoa(n)}
+	for k, v := range d.env {
+		env[k] = v
 	}
-	if want("disc1000") {
-		if err := d.discoverMany(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("discovery of %d instances: %w", b.many, err))
-			logf("  failed: %v", errs[len(errs)-1])
-			b.res.Skip("failed (see the bench log)", prefixed("scale.disc1000.")...)
-		}
-		_ = b.save()
+	s, err := config.Load(nil, env)
+	if err != nil {
+		return fmt.Errorf("settings: %w", err)
 	}
-	if want("scale-plan") {
-		if err := d.scalePlans(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("scale plan: %w", err))
-			b.res.Skip("failed (see the bench log)", prefixed("scale.plan.")...)
-		}
+	if d.settings == nil {
+		d.settings = s
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%v", errs)
+	if err := os.MkdirAll(d.root, 0o755); err != nil {
+		return err
+	}
+	vars := []string{"CDKTF_OUTDIR=" + out}
+	for k, v := range env {
+		vars = append(vars, k+"="+v)
+	}
+	cmd := exec.CommandContext(ctx, d.b.app)
+	cmd.Dir = d.b.repo
+	cmd.Env = cleanEnv(vars...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("synth of the local-profile stack: %v\n%s", err, out)
 	}
 	return nil
 }
 
+// terraform is Terraform in the stack folder of the synth output out,
+// initialised.
+func (d *deployment) terraform(ctx context.Context, out string) (*tfexec.Terraform, error) {
+	tf, err := tfenv.New(ctx, filepath.Join(out, "stacks", d.settings.StackName()), d.emu.Env(d.settings.Region))
+	if err != nil {
+		return nil, fmt.Errorf("terraform: %w (run make tools)", err)
+	}
+	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+		return nil, fmt.Errorf("terraform init: %w", err)
+	}
+	return tf, nil
+}
+
 // apply synthesizes the local-profile stack with n nodes and applies it.
 func (d *deployment) apply(ctx context.Context, n int) error {
-	d.env["PROMAWS_NODE_COUNT"] = strconv.Itoa(n)
-	s, err := config.Load(nil, d.env)
-	if err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	d.settings = s
-	if err := os.MkdirAll(d.root, 0o755); err != nil {
+	start := time.Now()
+	if err := d.synth(ctx, n); err != nil {
 		return err
 	}
-	var env []string
-	for k, v := range d.env {
-		env = append(env, k+"="+v)
-	}
-	cmd := exec.CommandContext(ctx, d.b.app)
-	cmd.Dir = d.b.repo
-	cmd.Env = cleanEnv(append(env, "CDKTF_OUTDIR="+filepath.Join(d.root, "cdktf.out"))...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("synth of the local-profile stack: %v\n%s", err, out)
-	}
 	if d.tf == nil {
-		tf, err := tfenv.New(ctx, filepath.Join(d.root, "cdktf.out", "stacks", s.StackName()), d.emu.Env(s.Region))
+		tf, err := d.terraform(ctx, filepath.Join(d.root, "cdktf.out"))
 		if err != nil {
-			return fmt.Errorf("terraform: %w (run make tools)", err)
+			return err
 		}
 		d.tf = tf
-		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-			return fmt.Errorf("terraform init: %w", err)
-		}
 	}
-	start := time.Now()
 	if err := d.tf.Apply(ctx); err != nil {
 		return fmt.Errorf("terraform apply (%d nodes): %w", n, err)
 	}
-	logf("  applied %d nodes in %s", n, time.Since(start).Round(time.Second))
+	logf("  synthesized and applied %d nodes in %s", n, time.Since(start).Round(time.Second))
 	return nil
 }
 
@@ -192,18 +239,40 @@ func (d *deployment) counts() (managed, data int, err error) {
 	return managed, data, nil
 }
 
-func (d *deployment) planDefault(ctx context.Context) error {
+// makePlan times what `make plan` runs, against the applied stack: synth
+// (bin/prometheus-aws), terraform init, terraform plan; every plan must
+// report no changes.
+func (d *deployment) makePlan(ctx context.Context) error {
 	managed, data, err := d.counts()
 	if err != nil {
 		return err
 	}
-	err = d.b.iterations(func(int) (map[string]float64, error) {
-		t, err := d.plan(ctx)
-		return map[string]float64{"plan.default.wall": t.Seconds()}, err
-	}, map[string]string{"plan.default.wall": bench.Seconds})
+	n := config.Defaults().NodeCount
+	units := map[string]string{"plan.make.synth": bench.Seconds, "plan.make.init": bench.Seconds, "plan.default.wall": bench.Seconds, "plan.make.total": bench.Seconds}
+	// No warm-up run: the apply just before ran the same synth, init and
+	// refresh.
+	err = d.b.repeat(0, d.b.runs, func(int) (map[string]float64, error) {
+		start := time.Now()
+		if err := d.synth(ctx, n); err != nil {
+			return nil, err
+		}
+		synth := time.Since(start)
+		if err := d.tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+			return nil, fmt.Errorf("terraform init: %w", err)
+		}
+		init := time.Since(start) - synth
+		plan, err := d.plan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]float64{"plan.make.synth": synth.Seconds(), "plan.make.init": init.Seconds(),
+			"plan.default.wall": plan.Seconds(), "plan.make.total": time.Since(start).Seconds()}, nil
+	}, units)
 	if err != nil {
 		return err
 	}
+	d.b.mu.Lock()
+	defer d.b.mu.Unlock()
 	set := func(key, unit string, v float64) {
 		m := d.b.res.Metric(key, unit)
 		m.Unit, m.Values = unit, []float64{v}
@@ -211,48 +280,70 @@ func (d *deployment) planDefault(ctx context.Context) error {
 	set("plan.default.resources", bench.Count, float64(managed))
 	set("plan.default.data_sources", bench.Count, float64(data))
 	if managed > 0 {
-		per := d.b.res.Lookup("plan.default.wall").Values
 		m := d.b.res.Metric("plan.default.per_resource", bench.Millis)
 		m.Unit, m.Values = bench.Millis, nil
-		for _, v := range per {
+		for _, v := range d.b.res.Lookup("plan.default.wall").Values {
 			m.Values = append(m.Values, v*1000/float64(managed))
 		}
 	}
 	return nil
 }
 
+// scalePlans times the plan of the stack with n nodes against the applied
+// default stack: what someone changing nodeCount plans before applying. The
+// nodes are one Auto Scaling group, so the plan is one in-place update and
+// reads the same resources whatever n; no apply is needed to measure it.
+// Each count is synthesized once into a folder of its own that shares the
+// state file, and the counts are planned in turn, run by run.
 func (d *deployment) scalePlans(ctx context.Context) error {
+	def := config.Defaults().NodeCount
+	tfs := map[int]*tfexec.Terraform{}
 	units := map[string]string{}
 	for _, n := range d.b.scales {
-		units["scale.plan.n"+strconv.Itoa(n)] = bench.Seconds
-	}
-	for _, n := range d.b.scales {
-		logf("  scale to %d nodes", n)
-		if err := d.apply(ctx, n); err != nil {
+		out := filepath.Join(d.root, "cdktf.out.n"+strconv.Itoa(n))
+		if err := d.synthTo(ctx, n, out); err != nil {
 			return err
 		}
-		key := "scale.plan.n" + strconv.Itoa(n)
-		err := d.b.iterations(func(int) (map[string]float64, error) {
-			t, err := d.plan(ctx)
-			return map[string]float64{key: t.Seconds()}, err
-		}, units)
+		tf, err := d.terraform(ctx, out)
 		if err != nil {
 			return err
 		}
+		tfs[n] = tf
+		units[scaleKey("plan", n)] = bench.Seconds
 	}
-	return nil
+	return d.b.repeat(0, d.b.scaleRuns, func(int) (map[string]float64, error) {
+		vals := map[string]float64{}
+		for _, n := range d.b.scales {
+			start := time.Now()
+			changed, err := tfs[n].Plan(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("terraform plan (%d nodes): %w", n, err)
+			}
+			if changed != (n != def) {
+				return nil, fmt.Errorf("terraform plan of %d nodes against the applied %d: changes %v, want %v", n, def, changed, n != def)
+			}
+			vals[scaleKey("plan", n)] = time.Since(start).Seconds()
+		}
+		return vals, nil
+	}, units)
 }
 
-// startPrometheus runs the local Prometheus with the deployment's settings
-// and the given intervals.
-func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape string) (*localprom.Local, error) {
+// startPrometheus runs a local Prometheus with the deployment's settings,
+// the given intervals, on a port of its own (several can run at once), and
+// scraping target when that is set (else its own node_exporter).
+func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, target string) (*localprom.Local, error) {
 	s := *d.settings
 	s.RefreshInterval, s.ScrapeInterval = refresh, scrape
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.PrometheusPort = port
 	dir, err := os.MkdirTemp(d.b.work, "prometheus-")
 	if err != nil {
 		return nil, err
 	}
-	l, err := localprom.Start(ctx, &s, d.emu, dir, "")
+	l, err := localprom.StartWith(ctx, &s, d.emu, dir, localprom.Options{TargetAddress: target})
 	if err != nil {
 		return nil, fmt.Errorf("local Prometheus: %w (run make tools)", err)
 	}
@@ -272,8 +363,13 @@ func (d *deployment) subnet(ctx context.Context) (string, error) {
 }
 
 // launch starts count tagged instances and waits until all are running;
-// it returns their IDs and when the last was seen running.
+// it returns their IDs and when the last was seen running (polled every
+// 100 ms, every second for many instances: each poll costs moto time).
 func (d *deployment) launch(ctx context.Context, subnet string, count int) ([]string, time.Time, error) {
+	every := 100 * time.Millisecond
+	if count > 100 {
+		every = time.Second
+	}
 	var ids []string
 	for left := count; left > 0; left -= 100 {
 		n := int32(min(left, 100))
@@ -313,7 +409,7 @@ func (d *deployment) launch(ctx context.Context, subnet string, count int) ([]st
 		select {
 		case <-ctx.Done():
 			return ids, time.Time{}, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }
@@ -328,8 +424,9 @@ func (d *deployment) terminate(ctx context.Context, ids []string) error {
 }
 
 // watch polls the node targets every interval until ids are all present
-// and all up (or timeout), and returns how long after since each happened.
-func watch(ctx context.Context, api *promapi.Client, ids []string, since time.Time, every, timeout time.Duration) (discovered, up time.Duration, err error) {
+// (and all up, with up) or timeout, and returns how long after since each
+// happened.
+func watch(ctx context.Context, api *promapi.Client, ids []string, up bool, since time.Time, every, timeout time.Duration) (discovered, healthy time.Duration, err error) {
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
@@ -339,23 +436,26 @@ func watch(ctx context.Context, api *promapi.Client, ids []string, since time.Ti
 	for {
 		targets, terr := api.Targets(ctx, promconfig.NodeJob)
 		if terr == nil {
-			present, healthy := 0, 0
+			present, ups := 0, 0
 			for _, tg := range targets {
 				if want[tg.Labels["instance_id"]] {
 					present++
 					if tg.Health == "up" {
-						healthy++
+						ups++
 					}
 				}
 			}
 			now := time.Since(since)
 			if present == len(want) && discovered == 0 {
 				discovered = now
+				if !up {
+					return discovered, 0, nil
+				}
 			}
-			if healthy == len(want) {
+			if ups == len(want) {
 				return discovered, now, nil
 			}
-			last = fmt.Sprintf("%d of %d discovered, %d up", present, len(want), healthy)
+			last = fmt.Sprintf("%d of %d discovered, %d up", present, len(want), ups)
 		} else {
 			last = terr.Error()
 		}
@@ -378,43 +478,169 @@ func durationSetting(s string) time.Duration {
 	return d
 }
 
-// discovery measures single-instance discovery latency with the shipped and
-// with short intervals.
+// shortInterval is the refresh and scrape interval of the short-interval
+// discovery test.
+const shortInterval = "5s"
+
+// discovery measures discovery latency with the shipped intervals and with
+// short ones, each with a Prometheus of its own, both at once.
 func (d *deployment) discovery(ctx context.Context) error {
 	subnet, err := d.subnet(ctx)
 	if err != nil {
 		return err
 	}
+	nodes, err := d.groupTargets(ctx)
+	if err != nil {
+		return err
+	}
 	def := config.Defaults()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
 	for _, c := range []struct{ name, refresh, scrape string }{
 		{"shipped", def.RefreshInterval, def.ScrapeInterval},
-		{"short", "5s", "5s"},
+		{"short", shortInterval, shortInterval},
 	} {
-		logf("  discovery with refresh %s, scrape %s", c.refresh, c.scrape)
-		l, err := d.startPrometheus(ctx, c.refresh, c.scrape)
-		if err != nil {
-			return err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.latencies(ctx, c.name, c.refresh, c.scrape, subnet, nodes); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s intervals: %w", c.name, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// latencies runs a Prometheus with the given intervals, waits until it has
+// discovered the stack's nodes (its first refresh: the warm-up), then
+// launches one tagged instance every refresh/runs, so that the launches
+// fall evenly over the refresh cycle, and records for each the time from
+// running to discovered and to up.
+func (d *deployment) latencies(ctx context.Context, name, refresh, scrape, subnet string, nodes []string) error {
+	r, sc := durationSetting(refresh), durationSetting(scrape)
+	l, err := d.startPrometheus(ctx, refresh, scrape, "")
+	if err != nil {
+		return err
+	}
+	defer l.Stop()
+	if _, _, err := watch(ctx, l.API, nodes, false, time.Now(), 250*time.Millisecond, r+time.Minute); err != nil {
+		return fmt.Errorf("the stack's nodes: %w", err)
+	}
+	logf("  %s: refresh %s, scrape %s: launching %d instances %s apart", name, refresh, scrape, d.b.runs, r/time.Duration(d.b.runs))
+
+	type sample struct {
+		id      string
+		running time.Time
+	}
+	var (
+		mu        sync.Mutex
+		samples   []sample
+		launchErr error
+		launched  = make(chan struct{})
+	)
+	lctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		<-launched // samples is the launcher's no more
+		for _, s := range samples {
+			_ = d.terminate(ctx, []string{s.id})
 		}
-		timeout := 2*durationSetting(c.refresh) + 2*durationSetting(c.scrape) + time.Minute
-		kd, ku := "discovery."+c.name+".discovered", "discovery."+c.name+".up"
-		err = d.b.iterations(func(int) (map[string]float64, error) {
-			ids, running, err := d.launch(ctx, subnet, 1)
-			if err != nil {
-				return nil, err
+	}()
+	go func() {
+		defer close(launched)
+		start := time.Now()
+		for i := 0; i < d.b.runs; i++ {
+			select {
+			case <-lctx.Done():
+				return
+			case <-time.After(time.Until(start.Add(time.Duration(i) * r / time.Duration(d.b.runs)))):
 			}
-			defer func() { _ = d.terminate(ctx, ids) }()
-			disc, up, err := watch(ctx, l.API, ids, running, 250*time.Millisecond, timeout)
-			if err != nil {
-				return nil, fmt.Errorf("instance %s: %w\nPrometheus log:\n%s", ids[0], err, l.Prometheus.LogTail(20))
+			ids, running, err := d.launch(lctx, subnet, 1)
+			mu.Lock()
+			if len(ids) > 0 {
+				samples = append(samples, sample{ids[0], running})
 			}
-			return map[string]float64{kd: disc.Seconds(), ku: up.Seconds()}, nil
-		}, map[string]string{kd: bench.Seconds, ku: bench.Seconds})
-		l.Stop()
-		if err != nil {
-			return err
+			if err != nil {
+				launchErr = err
+			}
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	// Poll the targets every 250 ms and note when each instance was first
+	// present and first up.
+	seen, up := map[string]time.Time{}, map[string]time.Time{}
+	deadline := time.Now().Add(2*r + 2*sc + time.Minute)
+	for {
+		targets, err := l.API.Targets(ctx, promconfig.NodeJob)
+		now := time.Now()
+		if err == nil {
+			for _, tg := range targets {
+				id := tg.Labels["instance_id"]
+				if _, ok := seen[id]; !ok {
+					seen[id] = now
+				}
+				if _, ok := up[id]; !ok && tg.Health == "up" {
+					up[id] = now
+				}
+			}
+		}
+		mu.Lock()
+		all, lerr := append([]sample(nil), samples...), launchErr
+		mu.Unlock()
+		if lerr != nil {
+			return lerr
+		}
+		done := true
+		select {
+		case <-launched:
+		default:
+			done = false
+		}
+		for _, s := range all {
+			if _, ok := up[s.id]; !ok {
+				done = false
+			}
+		}
+		if done {
+			kd, ku := "discovery."+name+".discovered", "discovery."+name+".up"
+			d.b.mu.Lock()
+			mDisc, mUp := d.b.res.Metric(kd, bench.Seconds), d.b.res.Metric(ku, bench.Seconds)
+			mDisc.Unit, mUp.Unit = bench.Seconds, bench.Seconds
+			for _, s := range all {
+				// The poll that sees the instance running can lag Prometheus's
+				// refresh by up to 100 ms: no latency is below zero.
+				mDisc.Values = append(mDisc.Values, max(0, seen[s.id].Sub(s.running).Seconds()))
+				mUp.Values = append(mUp.Values, max(0, up[s.id].Sub(s.running).Seconds()))
+			}
+			d.b.mu.Unlock()
+			logf("  %s: discovered %s, up %s", name, describeValues(mDisc.Values), describeValues(mUp.Values))
+			return nil
+		}
+		if now.After(deadline) {
+			return fmt.Errorf("not all %d instances discovered and up by %s\nPrometheus log:\n%s", len(all), deadline.Format(time.TimeOnly), l.Prometheus.LogTail(20))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return nil
+}
+
+func describeValues(v []float64) string {
+	var parts []string
+	for _, x := range v {
+		parts = append(parts, bench.Format(x, bench.Seconds))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // prometheusPID is the PID of the prometheus process of l (the entrypoint
@@ -431,31 +657,101 @@ func prometheusPID(l *localprom.Local) int {
 	return l.Prometheus.PID
 }
 
+// nodeExporterPage is one /metrics page of a real node_exporter (the one
+// make tools built), fetched once.
+func nodeExporterPage(ctx context.Context, dir string) ([]byte, error) {
+	bin, err := tools.Find("node_exporter")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	ne, err := proc.Start(ctx, proc.Spec{Name: "node_exporter", Path: bin, Dir: dir,
+		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(port)}})
+	if err != nil {
+		return nil, err
+	}
+	defer ne.Stop()
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	if err := ne.WaitHTTP(ctx, url); err != nil {
+		return nil, err
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// replay serves page as /metrics on a free loopback port until ctx ends,
+// and returns its address.
+func replay(ctx context.Context, page []byte) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = w.Write(page)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	return ln.Addr().String(), nil
+}
+
+// series counts the samples of a metrics page: the series each target adds.
+func series(page []byte) int {
+	n := 0
+	for _, line := range strings.Split(string(page), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			n++
+		}
+	}
+	return n
+}
+
 // discoverMany measures discovery of b.many tagged instances and
 // Prometheus's memory with them, with a fresh Prometheus each run (its
-// memory keeps the series of earlier runs' targets otherwise).
+// memory keeps the series of earlier runs' targets otherwise). Every target
+// is scraped from a replay of one real node_exporter page: the same series
+// as node_exporter, without one node_exporter serving a thousand scrapes
+// being what is measured.
 func (d *deployment) discoverMany(ctx context.Context) error {
 	subnet, err := d.bigSubnet(ctx)
 	if err != nil {
 		return err
 	}
+	page, err := nodeExporterPage(ctx, d.b.work)
+	if err != nil {
+		return fmt.Errorf("node_exporter page: %w", err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	target, err := replay(rctx, page)
+	if err != nil {
+		return err
+	}
 	const refresh = "5s"
 	scrape := config.Defaults().ScrapeInterval
-	logf("  discovery of %d instances with refresh %s, scrape %s", d.b.many, refresh, scrape)
+	logf("  discovery of %d instances with refresh %s, scrape %s, %d series per target", d.b.many, refresh, scrape, series(page))
 	nodes, err := d.groupTargets(ctx)
 	if err != nil {
 		return err
 	}
 	units := map[string]string{"scale.disc1000.launch": bench.Seconds, "scale.disc1000.discovered": bench.Seconds, "scale.disc1000.up": bench.Seconds,
-		"scale.disc1000.rss_before": bench.MiB, "scale.disc1000.rss": bench.MiB}
+		"scale.disc1000.rss_before": bench.MiB, "scale.disc1000.rss": bench.MiB, "scale.disc1000.series_per_target": bench.Count}
 	timeout := 2*durationSetting(refresh) + 2*durationSetting(scrape) + 10*time.Minute
-	if d.b.many != 1000 {
-		for k := range units {
-			d.b.res.Metric(k, units[k]).Note = fmt.Sprintf("measured with %d instances (-instances), not 1,000", d.b.many)
-		}
-	}
-	return d.b.iterationsN(d.b.manyRuns, func(int) (map[string]float64, error) {
-		l, err := d.startPrometheus(ctx, refresh, scrape)
+	d.b.mu.Lock()
+	d.b.res.Instances = d.b.many
+	d.b.mu.Unlock()
+	return d.b.repeat(0, d.b.manyRuns, func(int) (map[string]float64, error) {
+		l, err := d.startPrometheus(ctx, refresh, scrape, target)
 		if err != nil {
 			return nil, err
 		}
@@ -464,8 +760,8 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 			_ = os.RemoveAll(filepath.Dir(filepath.Dir(l.ConfigFile)))
 		}()
 		pid := prometheusPID(l)
-		// Let it settle on the stack's own nodes first.
-		if _, _, err := watch(ctx, l.API, nodes, time.Now(), time.Second, 3*time.Minute); err != nil {
+		// Let it discover the stack's own nodes first (its first refresh).
+		if _, _, err := watch(ctx, l.API, nodes, false, time.Now(), time.Second, 3*time.Minute); err != nil {
 			return nil, fmt.Errorf("the stack's nodes: %w", err)
 		}
 		before := bench.RSS(pid)
@@ -476,14 +772,15 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 			return nil, err
 		}
 		logf("  %d instances running %s after the first RunInstances call", len(ids), running.Sub(launched).Round(time.Second))
-		disc, up, err := watch(ctx, l.API, ids, running, time.Second, timeout)
+		disc, up, err := watch(ctx, l.API, ids, true, running, time.Second, timeout)
 		rss := bench.RSS(pid)
 		if err != nil {
 			return nil, fmt.Errorf("%w\nPrometheus log:\n%s", err, l.Prometheus.LogTail(20))
 		}
 		return map[string]float64{"scale.disc1000.launch": running.Sub(launched).Seconds(),
 			"scale.disc1000.discovered": disc.Seconds(), "scale.disc1000.up": up.Seconds(),
-			"scale.disc1000.rss_before": before, "scale.disc1000.rss": rss}, nil
+			"scale.disc1000.rss_before": before, "scale.disc1000.rss": rss,
+			"scale.disc1000.series_per_target": float64(series(page))}, nil
 	}, units)
 }
 

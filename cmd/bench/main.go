@@ -1,11 +1,12 @@
 // Command bench measures synth, go build, terraform plan against the
 // emulator, discovery latency and scale, records the raw samples in
-// bench/results.json and renders BENCHMARKS.md from them (package bench).
+// bench/results.json and renders BENCHMARKS.md from them (package bench),
+// with the latest `make test` wall times that make test recorded itself.
 //
-// Run it through `make bench`: it talks to the AWS emulator, so it refuses
-// to run outside the loopback-only network namespace of scripts/netns.sh.
-// Quick look: `make bench BENCH_FLAGS="-runs 1 -warmup 0 -instances 100
-// -skip cold-build -out /tmp/b.md -json /tmp/b.json"`.
+// Run it through `make bench` (10 to 15 minutes on 2 cores, with the load): it talks to
+// the AWS emulator, so it refuses to run outside the loopback-only network
+// namespace of scripts/netns.sh. Quick look: `make bench BENCH_FLAGS="-runs 1
+// -warmup 0 -instances 100 -skip cold-build -out /tmp/b.md -json /tmp/b.json"`.
 package main
 
 import (
@@ -13,13 +14,16 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,7 +34,7 @@ import (
 )
 
 // Parts that -skip accepts.
-var parts = []string{"synth", "cli", "build", "cold-build", "plan", "discovery", "scale-synth", "scale-plan", "disc1000"}
+var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "disc1000", "scale-plan"}
 
 type bencher struct {
 	ctx    context.Context
@@ -39,14 +43,15 @@ type bencher struct {
 	app    string // bin/prometheus-aws
 	runs   int
 	warmup int
-	scales []int
-	many   int // instances of the discovery-at-scale test
-	// manyRuns are the measured runs of that test (each launches many).
-	manyRuns int
-	coldMax  time.Duration
-	skip     map[string]bool
-	res      *bench.Results
-	save     func() error
+	// Fewer measured runs for the costly values (see their flags).
+	coldRuns, cliRuns, scaleRuns, manyRuns int
+	scales                                 []int
+	many                                   int // instances of the discovery-at-scale test
+	skip                                   map[string]bool
+
+	mu   sync.Mutex // guards res against the load sampler
+	res  *bench.Results
+	save func() error
 }
 
 func main() {
@@ -56,35 +61,38 @@ func main() {
 func run() int {
 	runs := flag.Int("runs", 5, "measured runs per value (after the warm-up)")
 	warmup := flag.Int("warmup", 1, "discarded warm-up runs per value")
+	coldRuns := flag.Int("cold-runs", 1, "measured cold go builds (each compiles the AWS provider bindings, one to two minutes)")
+	cliRuns := flag.Int("cli-runs", 3, "measured `cdktf synth` runs (a synth plus the CLI's start-up each)")
+	scaleRuns := flag.Int("scale-runs", 2, "measured synths and plans per node count of the scale test")
+	many := flag.Int("instances", 1000, "tagged instances of the discovery-at-scale test")
+	manyRuns := flag.Int("instances-runs", 1, "measured runs of the discovery-at-scale test")
 	out := flag.String("out", "BENCHMARKS.md", "Markdown report to write")
 	jsonOut := flag.String("json", "bench/results.json", "raw results to write")
 	skip := flag.String("skip", "", "comma-separated parts to leave out: "+strings.Join(parts, ","))
 	scales := flag.String("scales", "1,10,100", "node counts of the scale synth and plan")
-	many := flag.Int("instances", 1000, "tagged instances of the discovery-at-scale test")
-	manyRuns := flag.Int("instances-runs", 0, "measured runs of the discovery-at-scale test; 0 = -runs")
-	coldMax := flag.Duration("cold-limit", 5*time.Minute, "after one cold build longer than this, make no more cold builds")
-	withMakeTest := flag.Bool("with-make-test", false, "also time `make test` cold and warm (one run each, tens of minutes)")
-	renderOnly := flag.Bool("render", false, "only render -out from the existing -json file (after editing bench/render.go)")
+	renderOnly := flag.Bool("render", false, "only render -out from the -json file and the latest make test records (after editing bench/render.go, or make bench-test)")
 	update := flag.Bool("update", false, "keep the values of -skip'ped parts from the existing -json file (to redo one part)")
-	busy := flag.String("busy", "", "say in the report that the machine was shared, e.g. \"a CI run was going on\"")
 	flag.Parse()
 
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
 		return 2
 	}
-	if *runs < 1 || *warmup < 0 || *manyRuns < 0 || *many < 1 {
-		return fail("-runs and -instances must be at least 1, -warmup and -instances-runs at least 0")
+	for _, n := range []*int{runs, coldRuns, cliRuns, scaleRuns, manyRuns, many} {
+		if *n < 1 {
+			return fail("-runs, -cold-runs, -cli-runs, -scale-runs, -instances and -instances-runs must be at least 1")
+		}
 	}
-	if *manyRuns == 0 {
-		*manyRuns = *runs
+	if *warmup < 0 {
+		return fail("-warmup must be at least 0")
 	}
-	b := &bencher{runs: *runs, warmup: *warmup, many: *many, manyRuns: *manyRuns, coldMax: *coldMax, skip: map[string]bool{}}
+	b := &bencher{runs: *runs, warmup: *warmup, coldRuns: *coldRuns, cliRuns: *cliRuns, scaleRuns: min(*scaleRuns, *runs),
+		many: *many, manyRuns: *manyRuns, skip: map[string]bool{}}
 	for _, p := range strings.Split(*skip, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		if !contains(parts, p) {
+		if !slices.Contains(parts, p) {
 			return fail("-skip %q: unknown part; the parts are %s", p, strings.Join(parts, ","))
 		}
 		b.skip[p] = true
@@ -96,23 +104,17 @@ func run() int {
 		}
 		b.scales = append(b.scales, n)
 	}
+	// The previous results: make test figures and -update keep values from them.
+	previous, err := readResults(*jsonOut)
+	if err != nil && (*renderOnly || *update) {
+		return fail("reading %s: %v (run the bench first)", *jsonOut, err)
+	}
 	if *renderOnly {
-		var r bench.Results
-		data, err := os.ReadFile(*jsonOut)
-		if err == nil {
-			err = json.Unmarshal(data, &r)
+		r, _ := readResults(*jsonOut) // a second copy: AddMakeTest compares against previous
+		if err := bench.AddMakeTest(r, previous, bench.RecordsDir()); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: make test records: %v\n", err)
 		}
-		if err != nil {
-			return fail("-render: reading %s: %v (run the bench first)", *jsonOut, err)
-		}
-		f, err := os.Create(*out)
-		if err == nil {
-			err = bench.Render(f, &r)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := write(r, *out, *jsonOut); err != nil {
 			return fail("-render: %v", err)
 		}
 		return 0
@@ -120,7 +122,6 @@ func run() int {
 	if err := emulator.CheckLoopbackOnly(); err != nil {
 		return fail("%v.\n  The bench starts the AWS emulator and Terraform against it: run it with `make bench`, or `scripts/netns.sh go run ./cmd/bench`.", err)
 	}
-	var err error
 	if b.repo, err = os.Getwd(); err != nil {
 		return fail("%v", err)
 	}
@@ -143,29 +144,21 @@ func run() int {
 	start := time.Now()
 	b.res = &bench.Results{
 		Date:    start.UTC().Format("2006-01-02"),
+		Commit:  commit(b.repo),
 		Command: "make bench",
 		Runs:    b.runs, Warmup: b.warmup,
-		Machine: machine(*busy),
+		Machine: machine(),
 	}
 	if args := os.Args[1:]; len(args) > 0 {
 		b.res.Command = "go run ./cmd/bench " + strings.Join(args, " ")
 	}
-	var previous *bench.Results
-	if *update {
-		data, err := os.ReadFile(*jsonOut)
-		if err == nil {
-			previous = &bench.Results{}
-			err = json.Unmarshal(data, previous)
-		}
-		if err != nil {
-			return fail("-update: reading %s: %v (run without -update to measure everything)", *jsonOut, err)
-		}
-	}
 	for _, k := range bench.Keys() {
 		b.res.Metric(k, "")
 	}
+	stopLoad := b.sampleLoad(loadEvery)
 	b.save = func() error {
-		b.res.Machine.LoadEnd = loadAvg()
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		b.res.Duration = time.Since(start).Seconds()
 		return write(b.res, *out, *jsonOut)
 	}
@@ -176,23 +169,25 @@ func run() int {
 		keys []string
 	}
 	plan := []part{
-		{"synth", b.synth, prefixed("synth.app.", "synth.floor.")},
+		{"synth", b.synth, prefixed("synth.app.", "synth.floor.", "scale.synth.")},
 		{"cli", b.cli, prefixed("synth.cli.")},
-		{"scale-synth", b.scaleSynth, prefixed("scale.synth.")},
 		{"build", b.buildWarm, prefixed("build.warm.")},
 		{"cold-build", b.buildCold, prefixed("build.cold.")},
 		{"emulator", b.emulatorParts, prefixed("plan.", "discovery.", "scale.plan.", "scale.disc1000.")},
 	}
-	if *withMakeTest {
-		plan = append(plan, part{"make-test", b.makeTest, prefixed("maketest.")})
-	} else {
-		b.res.Skip("not in the default run (-with-make-test)", prefixed("maketest.")...)
-	}
-	if previous != nil {
+	if *update && previous != nil {
 		for _, p := range plan {
 			if b.skip[p.name] {
 				keep(b.res, previous, p.keys)
 			}
+		}
+		for _, sub := range emulatorSubparts {
+			if b.skip[sub.part] {
+				keep(b.res, previous, prefixed(sub.prefix))
+			}
+		}
+		if b.skip["scale-synth"] {
+			keep(b.res, previous, prefixed("scale.synth."))
 		}
 	}
 	failed := false
@@ -201,14 +196,6 @@ func run() int {
 			b.res.Skip("skipped (-skip "+p.name+")", p.keys...)
 			continue
 		}
-		if p.name == "emulator" && previous != nil {
-			for _, sub := range []struct{ part, prefix string }{{"plan", "plan."}, {"discovery", "discovery."}, {"scale-plan", "scale.plan."}, {"disc1000", "scale.disc1000."}} {
-				if b.skip[sub.part] {
-					keep(b.res, previous, prefixed(sub.prefix))
-				}
-			}
-		}
-		logf("== %s", p.name)
 		if err := p.fn(); err != nil {
 			failed = true
 			fmt.Fprintf(os.Stderr, "bench: %s failed: %v\n", p.name, err)
@@ -221,11 +208,90 @@ func run() int {
 			return fail("interrupted; partial results are in %s and %s", *out, *jsonOut)
 		}
 	}
+	if err := bench.AddMakeTest(b.res, previous, bench.RecordsDir()); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: make test records: %v\n", err)
+	}
+	stopLoad()
+	if err := b.save(); err != nil {
+		return fail("writing results: %v", err)
+	}
 	logf("wrote %s and %s in %s", *out, *jsonOut, time.Since(start).Round(time.Second))
 	if failed {
 		return 1
 	}
 	return 0
+}
+
+// loadEvery is how often the load average is sampled.
+const loadEvery = 10 * time.Second
+
+// sampleLoad records the 1-minute load average now and every interval
+// until the returned function is called (which takes a last sample).
+func (b *bencher) sampleLoad(every time.Duration) func() {
+	b.res.Machine.LoadEvery = every.Seconds()
+	add := func() {
+		b.mu.Lock()
+		b.res.Machine.Load = append(b.res.Machine.Load, loadAvg())
+		b.mu.Unlock()
+	}
+	add()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				add()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		add()
+	}
+}
+
+// phase runs one timed part of the bench and records its wall time.
+func (b *bencher) phase(name string, fn func() error) error {
+	logf("-- %s", name)
+	start := time.Now()
+	err := fn()
+	b.mu.Lock()
+	b.res.Phases = append(b.res.Phases, bench.Phase{Name: name, Seconds: time.Since(start).Seconds()})
+	b.mu.Unlock()
+	logf("-- %s took %s", name, time.Since(start).Round(time.Second))
+	return err
+}
+
+func readResults(path string) (*bench.Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r bench.Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// commit is the checked-out commit, "-dirty" with uncommitted changes.
+func commit(repo string) string {
+	out, err := exec.Command("git", "-C", repo, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if exec.Command("git", "-C", repo, "diff", "--quiet", "HEAD").Run() != nil {
+		c += "-dirty"
+	}
+	return c
 }
 
 // keep copies the metrics of keys from previous into r (-update).
@@ -247,15 +313,6 @@ func prefixed(prefixes ...string) []string {
 		}
 	}
 	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func logf(format string, a ...any) {
@@ -285,15 +342,11 @@ func write(r *bench.Results, mdPath, jsonPath string) error {
 	return f.Close()
 }
 
-// iterations runs fn warmup+runs times and records the measured runs'
-// values under the keys fn returns (the warm-up's under Warmup).
-func (b *bencher) iterations(fn func(i int) (map[string]float64, error), units map[string]string) error {
-	return b.iterationsN(b.runs, fn, units)
-}
-
-// iterationsN is iterations with runs measured runs.
-func (b *bencher) iterationsN(runs int, fn func(i int) (map[string]float64, error), units map[string]string) error {
-	for i := 0; i < b.warmup+runs; i++ {
+// repeat runs fn warmup+runs times and records the measured runs' values
+// under the keys fn returns (the warm-up's under Warmup). fn gets the run's
+// index, warm-up runs first.
+func (b *bencher) repeat(warmup, runs int, fn func(i int) (map[string]float64, error), units map[string]string) error {
+	for i := 0; i < warmup+runs; i++ {
 		if err := b.ctx.Err(); err != nil {
 			return err
 		}
@@ -301,39 +354,33 @@ func (b *bencher) iterationsN(runs int, fn func(i int) (map[string]float64, erro
 		if err != nil {
 			return err
 		}
+		b.mu.Lock()
 		for k, v := range vals {
 			m := b.res.Metric(k, units[k])
 			m.Unit = units[k]
-			if i < b.warmup {
+			if i < warmup {
 				m.Warmup = append(m.Warmup, v)
 			} else {
 				m.Values = append(m.Values, v)
 			}
 		}
-		logf("  run %d/%d: %s", i+1, b.warmup+runs, describe(vals, units))
+		b.mu.Unlock()
+		logf("  run %d/%d: %s", i+1, warmup+runs, describe(vals, units))
 	}
 	return nil
 }
 
+// iterations is repeat with the -warmup and -runs counts.
+func (b *bencher) iterations(fn func(i int) (map[string]float64, error), units map[string]string) error {
+	return b.repeat(b.warmup, b.runs, fn, units)
+}
+
 func describe(vals map[string]float64, units map[string]string) string {
 	var parts []string
-	for _, k := range sortedKeys(vals) {
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
 		parts = append(parts, k+"="+bench.Format(vals[k], units[k]))
 	}
 	return strings.Join(parts, " ")
-}
-
-func sortedKeys(m map[string]float64) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // cleanEnv is the environment without PROMAWS_* settings and cdktf/AWS
@@ -352,8 +399,8 @@ func cleanEnv(extra ...string) []string {
 }
 
 // machine describes this computer.
-func machine(busy string) bench.Machine {
-	m := bench.Machine{Cores: runtime.NumCPU(), Go: runtime.Version(), LoadStart: loadAvg(), BusyNote: busy}
+func machine() bench.Machine {
+	m := bench.Machine{Cores: runtime.NumCPU(), Go: runtime.Version()}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
 			if v, ok := strings.CutPrefix(line, "model name"); ok {

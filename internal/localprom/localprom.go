@@ -27,10 +27,13 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
-// Local is a running Prometheus and the node_exporter every target uses.
+// Local is a running Prometheus and, unless Options.TargetAddress was
+// given, the node_exporter every target uses.
 type Local struct {
-	Prometheus, NodeExporter *proc.Process
-	API                      *promapi.Client
+	Prometheus *proc.Process
+	// NodeExporter is nil when Options.TargetAddress was given.
+	NodeExporter *proc.Process
+	API          *promapi.Client
 	// ConfigFile is the effective prometheus.yml, for people to read.
 	ConfigFile string
 }
@@ -38,50 +41,64 @@ type Local struct {
 // Stop ends both processes.
 func (l *Local) Stop() {
 	l.Prometheus.Stop()
-	l.NodeExporter.Stop()
+	if l.NodeExporter != nil {
+		l.NodeExporter.Stop()
+	}
+}
+
+// Options tune StartWith.
+type Options struct {
+	// Binary is the Prometheus to run; empty means the one `make tools` built.
+	Binary string
+	// TargetAddress (host:port on loopback) is where every discovered node
+	// is scraped instead of a node_exporter of its own, which is then not
+	// started (the bench serves many targets from one recorded page).
+	TargetAddress string
+	// RemoteWriteURL (loopback) receives the remote write of storageMode
+	// amp; empty drops it (the emulator's workspace ingests nothing).
+	RemoteWriteURL string
 }
 
 // Start runs node_exporter and Prometheus (on s.PrometheusPort) under dir.
 // Binary is the Prometheus to run; empty means the one `make tools` built.
-func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir, binary string, opts ...Option) (*Local, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	neBin, err := tools.Find("node_exporter")
-	if err != nil {
-		return nil, err
-	}
+func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir, binary string) (*Local, error) {
+	return StartWith(ctx, s, emu, dir, Options{Binary: binary})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir string, o Options) (*Local, error) {
+	binary, target := o.Binary, o.TargetAddress
+	var err error
 	if binary == "" {
 		if binary, err = tools.Find("prometheus"); err != nil {
 			return nil, err
 		}
 	}
-	nePort, err := proc.FreePort()
-	for err == nil && nePort == s.PrometheusPort {
-		nePort, err = proc.FreePort()
+	// ne stays nil with a given target.
+	var ne *proc.Process
+	if target == "" {
+		if ne, target, err = startNodeExporter(ctx, s, dir); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	ne, err := proc.Start(ctx, proc.Spec{Name: "node_exporter", Path: neBin, Dir: dir,
-		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(nePort)}})
-	if err != nil {
-		return nil, err
+	stopNE := func() {
+		if ne != nil {
+			ne.Stop()
+		}
 	}
 
 	cfg := promconfig.Generate(s)
 	if err := cfg.ApplyLocal(promconfig.LocalOptions{
 		Endpoint: emu.Endpoint(), AccessKey: emulator.AccessKey, SecretKey: emulator.SecretKey,
-		TargetAddress: fmt.Sprintf("127.0.0.1:%d", nePort), CAFile: emu.CAFile,
-		RemoteWriteURL: o.remoteWriteURL,
+		TargetAddress: target, CAFile: emu.CAFile,
+		RemoteWriteURL: o.RemoteWriteURL,
 	}); err != nil {
-		ne.Stop()
+		stopNE()
 		return nil, err
 	}
 	yaml, err := cfg.YAML()
 	if err != nil {
-		ne.Stop()
+		stopNE()
 		return nil, err
 	}
 	runtime := filepath.Join(dir, "run")
@@ -100,7 +117,7 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 	if s.BasicAuth {
 		secret, err := BasicAuthSecret(ctx, emu, s)
 		if err != nil {
-			ne.Stop()
+			stopNE()
 			return nil, err
 		}
 		env = append(env, "PROMETHEUS_WEB_CONFIG_YAML="+secret["web_config"], "PROMETHEUS_BASIC_AUTH_PASSWORD="+secret["password"])
@@ -110,7 +127,7 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 	p, err := proc.Start(ctx, proc.Spec{Name: "prometheus", Path: "sh", Dir: dir, Env: env,
 		Args: []string{"-c", docker.Entrypoint, "prometheus-entrypoint", "--storage.tsdb.retention.time=" + s.TSDBRetention()}})
 	if err != nil {
-		ne.Stop()
+		stopNE()
 		return nil, err
 	}
 	l := &Local{Prometheus: p, NodeExporter: ne, API: api, ConfigFile: filepath.Join(runtime, "prometheus.yml")}
@@ -121,14 +138,27 @@ func Start(ctx context.Context, s *config.Settings, emu *emulator.Emulator, dir,
 	return l, nil
 }
 
-// Option changes how Start runs Prometheus.
-type Option func(*options)
-
-type options struct{ remoteWriteURL string }
-
-// WithRemoteWrite sends the remote write of storageMode amp to url (a
-// loopback receiver) instead of dropping it.
-func WithRemoteWrite(url string) Option { return func(o *options) { o.remoteWriteURL = url } }
+// startNodeExporter runs node_exporter on a free loopback port other than
+// Prometheus's and returns it with its address.
+func startNodeExporter(ctx context.Context, s *config.Settings, dir string) (*proc.Process, string, error) {
+	bin, err := tools.Find("node_exporter")
+	if err != nil {
+		return nil, "", err
+	}
+	port, err := proc.FreePort()
+	for err == nil && port == s.PrometheusPort {
+		port, err = proc.FreePort()
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ne, err := proc.Start(ctx, proc.Spec{Name: "node_exporter", Path: bin, Dir: dir,
+		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(port)}})
+	if err != nil {
+		return nil, "", err
+	}
+	return ne, fmt.Sprintf("127.0.0.1:%d", port), nil
+}
 
 // SecretName is the basic auth secret of the settings' stack.
 func SecretName(s *config.Settings) string { return s.StackName() + "-prometheus-basic-auth" }
