@@ -39,6 +39,10 @@ func settingsOrExplain(dir string, env map[string]string, w io.Writer) (*config.
 		return nil, err
 	}
 	settings, err := config.Load(ctx, env)
+	if err == nil {
+		// What the settings generate must fit where it goes (SSM).
+		_, err = stacks.PrometheusConfig(settings)
+	}
 	if err != nil {
 		fmt.Fprintf(w, "prometheus-aws: invalid settings (nothing was synthesized):\n%v\nSee ./help for every setting.\n", err)
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -124,6 +125,14 @@ type PrometheusFargateService struct {
 // ContainerName is the name of the Prometheus container in the task.
 const ContainerName = "prometheus"
 
+// Paths the Prometheus container writes (docker/entrypoint.sh's defaults;
+// docker's tests keep them equal): the folder the delivered files are
+// written to, on the tmpfs at /tmp, and the TSDB, on the data volume.
+const (
+	RuntimeDir  = "/tmp/prometheus"
+	StoragePath = "/prometheus"
+)
+
 // logStreamPrefix names the task's log streams (prefix/container/task-id).
 const logStreamPrefix = "prometheus"
 
@@ -187,7 +196,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Name:          jsii.String("/" + p.Name + "/prometheus/prometheus.yml"),
 		Description:   jsii.String("Generated prometheus.yml (edit the settings, not this value)"),
 		Type:          jsii.String("String"),
-		Tier:          jsii.String(ssmTier(p.ConfigYAML)),
+		Tier:          jsii.String(mustSSMTier(id, p)),
 		InsecureValue: jsii.String(configValue(p)),
 		Tags:          nameTag(p.Name + "-prometheus-config"),
 	})
@@ -210,6 +219,10 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
 			Sid: "BasicAuth", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*auth.Secret.Arn()},
 		})
+	}
+	if pull := ECRPullStatements(p.Image); pull != nil {
+		// A private ECR image is pulled with the execution role.
+		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, pull...)
 	}
 	if p.KmsKeyArn != "" && auth != nil {
 		// Reading a secret under a customer key needs Decrypt on that key.
@@ -256,12 +269,9 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 			OperatingSystemFamily: jsii.String("LINUX"),
 			CpuArchitecture:       jsii.String("X86_64"),
 		},
-		// The TSDB volume (task-local or EFS) and a task-local scratch
-		// folder: the root filesystem stays read-only.
-		Volume: &[]*ecstaskdefinition.EcsTaskDefinitionVolume{
-			dataVolume,
-			{Name: jsii.String("runtime")},
-		},
+		// The TSDB volume (task-local or EFS); the scratch folder is a
+		// tmpfs (containerDefinitions): the root filesystem stays read-only.
+		Volume: &[]*ecstaskdefinition.EcsTaskDefinitionVolume{dataVolume},
 		ContainerDefinitions: jsii.String(containerDefinitions(p, *s.Config.Arn(), *s.LogGroup.Name(), auth)),
 		Tags:                 nameTag(p.Name + "-prometheus"),
 	})
@@ -350,8 +360,22 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 			"--storage.tsdb.retention.time=" + p.Retention},
 		"readonlyRootFilesystem": true,
 		"mountPoints": []map[string]any{
-			{"sourceVolume": "data", "containerPath": "/prometheus", "readOnly": false},
-			{"sourceVolume": "runtime", "containerPath": "/tmp", "readOnly": false},
+			{"sourceVolume": "data", "containerPath": StoragePath, "readOnly": false},
+		},
+		// The entrypoint writes the delivered files under /tmp. Fargate
+		// creates a bind mount root-owned 0755 unless the image has a
+		// VOLUME there (ECS developer guide, "Use bind mounts with Amazon
+		// ECS"), and the official image declares only /prometheus, so the
+		// task user (65534) could not write one; a tmpfs is writable by all
+		// (mode 1777, as Docker's default) and lives in memory only, which
+		// also keeps the delivered secrets off disk. Fargate mounts tmpfs
+		// since 2026-01-06 (AWS what's new, "Amazon ECS supports tmpfs
+		// mounts on AWS Fargate"); its size counts against task memory.
+		"linuxParameters": map[string]any{
+			"tmpfs": []map[string]any{{
+				"containerPath": path.Dir(RuntimeDir), "size": RuntimeTmpfsMiB,
+				"mountOptions": []string{"noexec", "nosuid", "nodev"},
+			}},
 		},
 		"portMappings": []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
 		"environment":  env,
@@ -400,12 +424,54 @@ func dependsOnOrNil(deps []cdktf.ITerraformDependable) *[]cdktf.ITerraformDepend
 	return &deps
 }
 
-// ssmTier picks the cheapest SSM tier that holds the value (Standard: 4 KiB).
-func ssmTier(value string) string {
-	if len(value) <= 4096 {
-		return "Standard"
+// RuntimeTmpfsMiB sizes the task's /tmp (the delivered configuration,
+// rules, web config and password: tens of KiB).
+const RuntimeTmpfsMiB = 16
+
+// SSM parameter value limits per tier (Systems Manager user guide,
+// "Managing parameter tiers"): Standard 4 KB, Advanced 8 KB. SSM refuses a
+// larger value at apply time; the emulator does not, so the stack refuses
+// it at synth.
+const (
+	SSMStandardLimit = 4096
+	SSMAdvancedLimit = 8192
+)
+
+// ampWorkspaceIDLength is the length of an AMP workspace id
+// ("ws-" + a UUID), which replaces promconfig's placeholder at apply time.
+const ampWorkspaceIDLength = 39
+
+// ConfigParameterSize is the size the configuration parameter's value
+// will have in SSM: the YAML, with the workspace id in place of its
+// placeholder when remote writing to AMP.
+func ConfigParameterSize(yaml string, amp bool) int {
+	n := len(yaml)
+	if amp {
+		n += strings.Count(yaml, promconfig.WorkspaceIDPlaceholder) * (ampWorkspaceIDLength - len(promconfig.WorkspaceIDPlaceholder))
 	}
-	return "Advanced"
+	return n
+}
+
+// SSMTier is the cheapest tier that holds size bytes, or "" when none does.
+func SSMTier(size int) string {
+	switch {
+	case size <= SSMStandardLimit:
+		return "Standard"
+	case size <= SSMAdvancedLimit:
+		return "Advanced"
+	}
+	return ""
+}
+
+// mustSSMTier is the configuration parameter's tier; a value no tier holds
+// is refused (the app checks the settings before; a library user gets this).
+func mustSSMTier(id string, p PrometheusFargateServiceProps) string {
+	size := ConfigParameterSize(p.ConfigYAML, p.Workspace != nil)
+	tier := SSMTier(size)
+	if tier == "" {
+		panic(fmt.Sprintf("PrometheusFargateService %s: the configuration is %d bytes; an SSM parameter holds at most %d (Advanced tier)", id, size, SSMAdvancedLimit))
+	}
+	return tier
 }
 
 func intOr(v, def int) int {

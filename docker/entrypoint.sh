@@ -87,8 +87,10 @@ fi
 
 # A name unique to this task: replicas of one HA pair must differ.
 if [ -z "${PROMETHEUS_REPLICA:-}" ] && [ -n "${ECS_CONTAINER_METADATA_URI_V4:-}" ]; then
-  # TaskARN ends in /<task id>; busybox has wget and sed, not jq.
-  PROMETHEUS_REPLICA=$(wget -q -T 5 -O - "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null |
+  # TaskARN ends in /<task id>; busybox has wget and sed, not jq. The
+  # call is bounded with timeout, not wget -T (Debian's busybox-static 1.35,
+  # the local runner's, crashes on -T).
+  PROMETHEUS_REPLICA=$(timeout 5 wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null |
     sed -n 's/.*"TaskARN":"[^"]*\/\([^"/]*\)".*/\1/p') || PROMETHEUS_REPLICA=
 fi
 export PROMETHEUS_REPLICA="${PROMETHEUS_REPLICA:-$(hostname)}"

@@ -1,7 +1,9 @@
 // Package e2e proves the product end to end without an AWS account: the
 // synthesized stack is applied with the real AWS provider to the moto
-// emulator, and a real Prometheus, run with the same generated configuration
-// plus the local-profile overlay, discovers the emulated nodes.
+// emulator, and the Prometheus task the stack's service names is run the
+// way Fargate runs it (internal/fargate: the task definition as the
+// emulator holds it, the official image's replica, its secrets, volumes,
+// task role and health check), and discovers the emulated nodes.
 //
 // Everything runs inside a loopback-only network namespace (make test wraps
 // go test in scripts/netns.sh); the harness refuses to run elsewhere.
@@ -61,6 +63,13 @@ func TestLifecycle(t *testing.T) {
 				}
 			}
 			assertTargetLabels(t, dep, tg)
+		}
+	})
+	step(t, "the task ECS would run is HEALTHY: its container health check passes", func(t *testing.T) {
+		prom.waitHealthy(t)
+		c := prom.task.Container()
+		if c.Status() != "RUNNING" || prom.task.Task.LastStatus() != "RUNNING" {
+			t.Errorf("task %s, container %s: want both RUNNING", prom.task.Task.LastStatus(), c.Status())
 		}
 	})
 	step(t, "the shipped alerting rules are loaded", func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -20,19 +19,20 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
-	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
-	"github.com/prometheus-aws/prometheus-aws/internal/proc"
+	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
-// One emulator for the package; tests reset it between them. jsii is closed
-// once at the end (TestMain): every synth shares one provider load.
+// One emulator and one local Fargate runner for the package; tests reset
+// the emulator between them. jsii is closed once at the end (TestMain):
+// every synth shares one provider load.
 var (
 	sharedEmu  *emulator.Emulator
 	emuErr     error
+	fargate    *rig.Fargate
 	synthMu    sync.Mutex // jsii apps are built one at a time
 	skipReason string
 )
@@ -44,7 +44,16 @@ func TestMain(m *testing.M) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Minute)
 	sharedEmu, emuErr = emulator.Start(ctx, emulator.Options{})
+	var runnerDir string
+	if emuErr == nil {
+		if runnerDir, emuErr = os.MkdirTemp("", "e2e-fargate-"); emuErr == nil {
+			fargate, emuErr = rig.NewFargate(ctx, sharedEmu, runnerDir)
+		}
+	}
 	code := m.Run()
+	if runnerDir != "" {
+		os.RemoveAll(runnerDir)
+	}
 	if sharedEmu != nil {
 		sharedEmu.Stop()
 	}
@@ -59,9 +68,6 @@ type harness struct {
 	emu *emulator.Emulator
 	aws aws.Config
 	dir string
-	// promPort is the local Prometheus's port, also set as the
-	// prometheusPort setting so the generated self-scrape finds it.
-	promPort int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -81,7 +87,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{ctx: ctx, emu: sharedEmu, aws: cfg, dir: t.TempDir(), promPort: freePort(t)}
+	return &harness{ctx: ctx, emu: sharedEmu, aws: cfg, dir: t.TempDir()}
 }
 
 // deployment is one synthesized main stack and its Terraform working dir.
@@ -113,7 +119,6 @@ func (d *deployment) resynth(t *testing.T, env map[string]string) {
 		"PROMAWS_ENDPOINT":         d.h.emu.Endpoint(),
 		"PROMAWS_REFRESH_INTERVAL": "5s",
 		"PROMAWS_SCRAPE_INTERVAL":  "5s",
-		"PROMAWS_PROMETHEUS_PORT":  strconv.Itoa(d.h.promPort),
 	}
 	for k, v := range d.env {
 		merged[k] = v
@@ -295,45 +300,52 @@ func (d *deployment) outputsList(t *testing.T, name string) []string {
 	return l
 }
 
-// prometheus is a local Prometheus 3 running the generated configuration
-// with the local overlay, plus the node_exporter every target points at.
+// prometheus is the stack's Prometheus task, run from the task definition
+// the emulator holds by the local Fargate runner, as Fargate would run it,
+// plus the node_exporter every target points at.
 type prometheus struct {
 	ctx  context.Context
 	api  *promapi.Client
-	proc *proc.Process
-	// Stop ends Prometheus and its node_exporter (also done at cleanup).
+	task *rig.PrometheusTask
+	// Stop stops the task (SIGTERM, then SIGKILL after its stopTimeout) and
+	// its node_exporter (also done at cleanup).
 	Stop func()
 }
 
-func (p *prometheus) logTail() string { return p.proc.LogTail(40) }
+func (p *prometheus) logTail() string { return p.task.LogTail(40) }
 
-// startPrometheus runs Prometheus 3 the way the Fargate task does
-// (internal/localprom): the shared entrypoint, the generated configuration
-// plus the local overlay, and the basic auth secret from the emulator.
+// startPrometheus runs one task of the stack's Prometheus service.
 func (h *harness) startPrometheus(t *testing.T, s *config.Settings) *prometheus {
 	t.Helper()
-	return h.startPrometheusWith(t, s, localprom.Options{})
+	return h.startPrometheusWith(t, s, rig.TaskOptions{})
 }
 
 // startPrometheusWith is startPrometheus with options (a remote-write
 // receiver, ...).
-func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o localprom.Options) *prometheus {
+func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o rig.TaskOptions) *prometheus {
 	t.Helper()
-	l, err := localprom.StartWith(h.ctx, s, h.emu, t.TempDir(), o)
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	task, err := fargate.RunPrometheus(h.ctx, s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(l.Stop)
-	return &prometheus{ctx: h.ctx, api: l.API, proc: l.Prometheus, Stop: l.Stop}
+	var once sync.Once
+	stop := func() { once.Do(task.Stop) }
+	t.Cleanup(stop)
+	return &prometheus{ctx: h.ctx, api: task.API, task: task, Stop: stop}
 }
 
-func freePort(t *testing.T) int {
+// waitHealthy waits until ECS would report the task HEALTHY: its container
+// health check (the first probe runs one interval after the start).
+func (p *prometheus) waitHealthy(t *testing.T) {
 	t.Helper()
-	p, err := proc.FreePort()
-	if err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(p.ctx, 3*time.Minute)
+	defer cancel()
+	if err := p.task.Task.WaitHealth(ctx, "HEALTHY"); err != nil {
+		t.Fatalf("%v\nprometheus log:\n%s", err, p.logTail())
 	}
-	return p
 }
 
 func tool(t *testing.T, name string) string {

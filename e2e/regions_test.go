@@ -24,8 +24,9 @@ const remoteRegion = "eu-west-1"
 // only), as a user's existing instance would be.
 func TestMultiRegionDiscovery(t *testing.T) {
 	h := newHarness(t)
-	// Region is implied: discoveryRegions lists only the other one.
-	dep := h.deploy(t, "regions", map[string]string{"PROMAWS_NODE_COUNT": "1", "PROMAWS_DISCOVERY_REGIONS": remoteRegion})
+	// Region is implied: discoveryRegions lists only the other one. Basic
+	// auth off: the task then runs with no Secrets Manager secret at all.
+	dep := h.deploy(t, "regions", map[string]string{"PROMAWS_NODE_COUNT": "1", "PROMAWS_DISCOVERY_REGIONS": remoteRegion, "PROMAWS_BASIC_AUTH": "false"})
 	step(t, "apply and a clean second plan", func(t *testing.T) {
 		dep.apply(t)
 		dep.assertCleanPlan(t)
@@ -43,6 +44,7 @@ func TestMultiRegionDiscovery(t *testing.T) {
 	step(t, "private addresses: the nodes of both regions are targets with their region", func(t *testing.T) {
 		targets := prom.waitForNodes(t, []string{home[0], remote, hidden})
 		assertRegions(t, targets, map[string]string{home[0]: dep.settings.Region, remote: remoteRegion, hidden: remoteRegion})
+		prom.waitHealthy(t)
 	})
 	prom.Stop()
 

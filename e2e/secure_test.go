@@ -116,6 +116,15 @@ func TestSecureAccess(t *testing.T) {
 		}
 	})
 
+	step(t, "the task runs as Fargate runs it behind the load balancer, its secret under the customer key", func(t *testing.T) {
+		prom := h.startPrometheus(t, dep.settings)
+		defer prom.Stop()
+		prom.waitHealthy(t)
+		if _, err := prom.api.Targets(h.ctx, "prometheus"); err != nil {
+			t.Errorf("Prometheus behind basic auth: %v", err)
+		}
+	})
+
 	step(t, "destroy leaves nothing", func(t *testing.T) {
 		dep.destroy(t)
 		state, err := dep.tf.Show(h.ctx)

@@ -131,6 +131,14 @@ func TestRemoteState(t *testing.T) {
 		if id := prod.outputs(t)["tsdb_file_system_id"]; id != "" {
 			t.Errorf("storageMode=ephemeral must create no file system, got %s", id)
 		}
+		// Task storage: the data bind mount starts as the image's VOLUME
+		// /prometheus (owned by nobody), so the task user opens its TSDB.
+		prom := h.startPrometheus(t, prod.settings)
+		prom.waitHealthy(t)
+		if v, err := prom.api.Scalar(h.ctx, `prometheus_tsdb_head_chunks_created_total >= 0`); err != nil || v == "" {
+			t.Errorf("the TSDB on task storage must be open: %v", err)
+		}
+		prom.Stop()
 		// prod also opts in to VPC flow logs: they apply and re-plan clean.
 		logs, err := ec2.NewFromConfig(h.aws).DescribeFlowLogs(h.ctx, &ec2.DescribeFlowLogsInput{})
 		if err != nil || len(logs.FlowLogs) != 1 || aws.ToString(logs.FlowLogs[0].ResourceId) != prodVPC {

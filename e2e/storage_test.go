@@ -18,17 +18,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/golang/snappy"
 
-	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
+	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
 // TestAMPRemoteWrite applies storageMode=amp with two replicas against the
 // emulator: the workspace, the task role allowed aps:RemoteWrite on that
-// workspace only, the config's remote_write URL naming it, two tasks. Then a
-// local Prometheus with the same configuration remote-writes to a loopback
-// receiver (moto stores workspaces but ingests nothing): the requests must
-// be SigV4-signed for the aps service and carry the HA labels AMP
-// de-duplicates on.
+// workspace only, the config's remote_write URL naming it, two tasks. Then
+// the service's task, run as Fargate runs it, remote-writes to a loopback
+// receiver standing in for the workspace's host (moto stores workspaces but
+// ingests nothing): the requests must go to the workspace's path, be
+// SigV4-signed for the aps service with the task role's credentials and
+// carry the HA labels AMP de-duplicates on.
 func TestAMPRemoteWrite(t *testing.T) {
 	h := newHarness(t)
 	d := h.deploy(t, "amp", map[string]string{
@@ -52,7 +53,9 @@ func TestAMPRemoteWrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := promconfig.AMPRemoteWriteURL(s.Region, workspaceID)
+		// The local profile keeps the workspace's path on a loopback host.
+		want := strings.Replace(promconfig.AMPRemoteWriteURL(s.Region, workspaceID), "https://aps-workspaces."+s.Region+".amazonaws.com",
+			promconfig.LocalProfile(s).RemoteWriteBase, 1)
 		if v := aws.ToString(param.Parameter.Value); !strings.Contains(v, "url: "+want) || !strings.Contains(v, "sigv4:") {
 			t.Errorf("config parameter lacks remote_write to %s with sigv4:\n%s", want, v)
 		}
@@ -104,10 +107,13 @@ func TestAMPRemoteWrite(t *testing.T) {
 		recv := &remoteWriteReceiver{}
 		srv := httptest.NewServer(recv)
 		t.Cleanup(srv.Close)
-		prom := h.startPrometheusWith(t, s, localprom.Options{RemoteWriteURL: srv.URL + "/api/v1/remote_write"})
+		prom := h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()})
 		req, err := recv.wait(h, 90*time.Second)
 		if err != nil {
 			t.Fatalf("%v\nprometheus log:\n%s", err, prom.logTail())
+		}
+		if want := "/workspaces/" + workspaceID + "/api/v1/remote_write"; req.path != want {
+			t.Errorf("remote write went to %s, want the workspace's %s", req.path, want)
 		}
 		auth := req.header.Get("Authorization")
 		if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=") || !strings.Contains(auth, "/"+s.Region+"/aps/aws4_request") {
@@ -129,6 +135,7 @@ type remoteWriteReceiver struct {
 }
 
 type received struct {
+	path   string
 	header http.Header
 	body   []byte // snappy-decoded protobuf WriteRequest
 }
@@ -146,7 +153,7 @@ func (r *remoteWriteReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request
 	}
 	r.mu.Lock()
 	if r.first == nil {
-		r.first = &received{header: req.Header.Clone(), body: body}
+		r.first = &received{path: req.URL.Path, header: req.Header.Clone(), body: body}
 	}
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)

@@ -26,6 +26,9 @@ type Options struct {
 	// settings' loudly named opt-in). Ports 22 and NodePort are never
 	// world-open, opt-in or not.
 	AllowWorldOpenAdmin bool
+	// ImageVolumes adds what the policy knows of images beyond the official
+	// Prometheus image: image reference -> the VOLUMEs it declares.
+	ImageVolumes map[string][]ImageVolume
 }
 
 // Rule is one named check.
@@ -45,6 +48,11 @@ var Rules = []Rule{
 	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
 	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
 	{"http-listener-redirects", "A load balancer listener on plain HTTP only redirects to HTTPS; HTTPS listeners use a TLS 1.2+ policy.", listenerTLS},
+	{"fargate-writable-paths", "With a read-only root, a non-root container writes only to a tmpfs, an EFS volume or a bind mount at a VOLUME its image owns for it (Fargate creates other bind mounts root-owned, mode 0755).", fargateWritablePaths},
+	{"ecr-pull-exactly", "An image in private ECR is pullable by the execution role on exactly its repository; no ECR permission without such an image.", ecrPullExactly},
+	{"execution-role-reads-secrets", "The execution role may read every secret a container definition references (ssm:GetParameters, secretsmanager:GetSecretValue).", executionRoleReadsSecrets},
+	{"ssm-value-fits-tier", "Every SSM parameter value fits its tier (Standard 4 KB, Advanced 8 KB).", ssmValueFitsTier},
+	{"task-definition-size", "Container definitions leave room under ECS's 64 KiB task definition limit.", taskDefinitionSize},
 	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},
 }
 

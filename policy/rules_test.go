@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 	}
+	cases = append(cases, taskCases()...)
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) {
 			d, err := Parse([]byte(c.doc))
@@ -77,5 +79,88 @@ func TestCleanDocumentPasses(t *testing.T) {
 	}
 	if v := Check(d, Options{}); len(v) != 0 {
 		t.Fatalf("clean document flagged: %v", v)
+	}
+}
+
+// taskDoc is a stack with one Fargate task definition of the given
+// containers (JSON), its volumes and an execution role whose inline policy
+// has the given statements.
+func taskDoc(containers, volumes, statements string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return `{"resource":{
+	  "aws_iam_role":{"exec":{"name":"exec","tags":{"Name":"x"}}},
+	  "aws_iam_role_policy":{"p":{"role":"${aws_iam_role.exec.id}","policy":` + q(`{"Statement":[`+statements+`]}`) + `}},
+	  "aws_ecs_task_definition":{"t":{"requires_compatibilities":["FARGATE"],"execution_role_arn":"${aws_iam_role.exec.arn}",
+	    "volume":` + volumes + `,"container_definitions":` + q(containers) + `,"tags":{"Name":"x"}}}}}`
+}
+
+const okContainer = `{"name":"prometheus","image":"prom/prometheus:v3.16.0","user":"65534:65534","readonlyRootFilesystem":true,
+  "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}],
+  "linuxParameters":{"tmpfs":[{"containerPath":"/tmp","size":16,"mountOptions":["noexec"]}]}}`
+
+func taskCases() []struct {
+	rule, doc string
+	opts      Options
+} {
+	big := strings.Repeat("x", 70*1024)
+	return []struct {
+		rule, doc string
+		opts      Options
+	}{
+		// The task as it was: /tmp a bind mount, root-owned on Fargate.
+		{"fargate-writable-paths", taskDoc(`[{"name":"prometheus","image":"prom/prometheus:v3.16.0","user":"65534:65534","readonlyRootFilesystem":true,
+		  "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false},{"sourceVolume":"runtime","containerPath":"/tmp","readOnly":false}]}]`,
+			`[{"name":"data"},{"name":"runtime"}]`, ""), Options{}},
+		// Nothing mounted where the runtime folder is.
+		{"fargate-writable-paths", taskDoc(`[{"name":"prometheus","image":"prom/prometheus:v3.16.0","user":"65534","readonlyRootFilesystem":true,
+		  "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}]}]`, `[{"name":"data"}]`, ""), Options{}},
+		// A tmpfs closed to the user.
+		{"fargate-writable-paths", taskDoc(`[{"name":"prometheus","image":"prom/prometheus:v3.16.0","user":"65534","readonlyRootFilesystem":true,
+		  "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}],
+		  "linuxParameters":{"tmpfs":[{"containerPath":"/tmp","size":16,"mountOptions":["mode=0700"]}]}}]`, `[{"name":"data"}]`, ""), Options{}},
+		// An image the policy knows no VOLUME of: /prometheus is root's.
+		{"fargate-writable-paths", taskDoc(`[{"name":"prometheus","image":"example.com/other:1","user":"65534","readonlyRootFilesystem":true,
+		  "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}],
+		  "linuxParameters":{"tmpfs":[{"containerPath":"/tmp","size":16}]}}]`, `[{"name":"data"}]`, ""), Options{}},
+		{"ecr-pull-exactly", taskDoc(`[`+strings.Replace(okContainer, "prom/prometheus:v3.16.0", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/prometheus-aws:1", 1)+`]`,
+			`[{"name":"data"}]`, `{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]}`), Options{}},
+		{"ecr-pull-exactly", taskDoc(`[`+okContainer+`]`, `[{"name":"data"}]`,
+			`{"Effect":"Allow","Action":["ecr:BatchGetImage"],"Resource":["arn:aws:ecr:eu-central-1:123456789012:repository/prometheus-aws"]}`), Options{}},
+		{"ecr-pull-exactly", taskDoc(`[`+strings.Replace(okContainer, "prom/prometheus:v3.16.0", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/prometheus-aws:1", 1)+`]`,
+			`[{"name":"data"}]`, `{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]},
+			{"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage"],"Resource":["arn:aws:ecr:eu-central-1:123456789012:repository/*"]}`), Options{}},
+		{"execution-role-reads-secrets", taskDoc(`[`+strings.Replace(okContainer, `"user"`, `"secrets":[{"name":"PW","valueFrom":"${aws_secretsmanager_secret.s.arn}:password::"}],"user"`, 1)+`]`,
+			`[{"name":"data"}]`, `{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["${aws_ssm_parameter.c.arn}"]}`), Options{}},
+		{"execution-role-reads-secrets", taskDoc(`[`+strings.Replace(okContainer, `"user"`, `"secrets":[{"name":"CFG","valueFrom":"${aws_ssm_parameter.c.arn}"}],"user"`, 1)+`]`,
+			`[{"name":"data"}]`, `{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["${aws_ssm_parameter.c.arn}"]}`), Options{}},
+		{"ssm-value-fits-tier", `{"resource":{"aws_ssm_parameter":{"c":{"name":"/x","type":"String","insecure_value":"` + strings.Repeat("y", 4097) + `","tags":{"Name":"x"}}}}}`, Options{}},
+		{"ssm-value-fits-tier", `{"resource":{"aws_ssm_parameter":{"c":{"name":"/x","type":"String","tier":"Advanced","insecure_value":"` + strings.Repeat("y", 8193) + `","tags":{"Name":"x"}}}}}`, Options{}},
+		{"task-definition-size", taskDoc(`[`+strings.Replace(okContainer, `"user"`, `"environment":[{"name":"BIG","value":"`+big+`"}],"user"`, 1)+`]`, `[{"name":"data"}]`, ""), Options{}},
+	}
+}
+
+// The shipped shape passes every task rule: tmpfs runtime folder, the
+// image's own VOLUME for the TSDB, secrets the role may read, no ECR.
+func TestTaskRulesPassTheShippedShape(t *testing.T) {
+	c := strings.Replace(okContainer, `"user"`, `"secrets":[{"name":"PW","valueFrom":"${aws_secretsmanager_secret.s.arn}:password::"},{"name":"CFG","valueFrom":"${aws_ssm_parameter.c.arn}"}],"user"`, 1)
+	doc := taskDoc(`[`+c+`]`, `[{"name":"data"}]`, `{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["${aws_ssm_parameter.c.arn}"]},
+	  {"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["${aws_secretsmanager_secret.s.arn}"]}`)
+	d, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Check(d, Options{}); len(v) != 0 {
+		t.Fatalf("the shipped task shape is flagged: %v", v)
+	}
+	// The same with an EFS data volume, and with an ECR image allowed on
+	// exactly its repository.
+	ecr := strings.Replace(c, "prom/prometheus:v3.16.0", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/prometheus-aws:1", 1)
+	doc = taskDoc(`[`+ecr+`]`, `[{"name":"data","efs_volume_configuration":{"file_system_id":"fs-1","transit_encryption":"ENABLED"}}]`,
+		`{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["${aws_ssm_parameter.c.arn}"]},
+	  {"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["${aws_secretsmanager_secret.s.arn}"]},
+	  {"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]},
+	  {"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage"],"Resource":["arn:aws:ecr:eu-central-1:123456789012:repository/prometheus-aws"]}`)
+	if d, _ = Parse([]byte(doc)); len(Check(d, Options{})) != 0 {
+		t.Fatalf("EFS data and an allowed ECR image are flagged: %v", Check(d, Options{}))
 	}
 }

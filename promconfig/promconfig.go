@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,9 +39,7 @@ type RemoteWrite struct {
 // SigV4 signs remote-write requests with AWS credentials: on ECS the task
 // role's, found through the container credentials endpoint.
 type SigV4 struct {
-	Region    string `yaml:"region"`
-	AccessKey string `yaml:"access_key,omitempty"`
-	SecretKey string `yaml:"secret_key,omitempty"`
+	Region string `yaml:"region"`
 }
 
 // QueueConfig tunes the remote-write queue.
@@ -121,19 +120,11 @@ type StaticConfig struct {
 
 // EC2SDConfig is one EC2 service discovery.
 type EC2SDConfig struct {
-	Region          string     `yaml:"region"`
-	Endpoint        string     `yaml:"endpoint,omitempty"`
-	AccessKey       string     `yaml:"access_key,omitempty"`
-	SecretKey       string     `yaml:"secret_key,omitempty"`
-	TLSConfig       *TLSConfig `yaml:"tls_config,omitempty"`
-	Port            int        `yaml:"port"`
-	RefreshInterval string     `yaml:"refresh_interval"`
-	Filters         []Filter   `yaml:"filters"`
-}
-
-// TLSConfig trusts a private certificate authority.
-type TLSConfig struct {
-	CAFile string `yaml:"ca_file"`
+	Region          string   `yaml:"region"`
+	Endpoint        string   `yaml:"endpoint,omitempty"`
+	Port            int      `yaml:"port"`
+	RefreshInterval string   `yaml:"refresh_interval"`
+	Filters         []Filter `yaml:"filters"`
 }
 
 // Filter is a server-side EC2 DescribeInstances filter.
@@ -304,28 +295,68 @@ func (c *Config) YAML() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// LocalOptions are the differences of the local (emulator) profile.
+// LocalOptions are the differences of the local (emulator) profile. They
+// are addresses on the task's own loopback: the local Fargate runner
+// (internal/fargate) forwards each to the emulator or to a test's server,
+// as the task's network interface would reach AWS.
 type LocalOptions struct {
-	// Endpoint is the emulator's URL; it must be loopback.
+	// Endpoint is the emulator's URL; it must be loopback. Its certificate
+	// is trusted through the image's CA bundle, which the runner replaces.
 	Endpoint string
-	// AccessKey and SecretKey are the emulator's static test credentials.
-	AccessKey, SecretKey string
 	// TargetAddress (host:port, loopback) receives every node scrape: the
 	// emulated instances' private IPs exist nowhere.
 	TargetAddress string
-	// CAFile, when set, is the emulator's certificate (it speaks HTTPS).
-	CAFile string
-	// RemoteWriteURL (loopback) receives the remote write of storageMode amp
-	// instead of the workspace (moto stores workspaces but ingests nothing),
-	// signed with the static test credentials. Empty drops remote_write.
-	RemoteWriteURL string
+	// RemoteWriteBase (scheme://host:port, loopback) replaces the scheme and
+	// host of storageMode amp's remote-write URL, keeping its path (the
+	// workspace's): moto stores workspaces but ingests nothing, so a local
+	// receiver stands in, still sent requests signed with the task role.
+	// Empty drops remote_write.
+	RemoteWriteBase string
+}
+
+// Ports of the local profile inside the task's network namespace; the
+// harness forwards them (LocalProfile).
+const (
+	// LocalRemoteWritePort receives the remote write of storageMode amp.
+	LocalRemoteWritePort = 19291
+)
+
+// LocalProfile is the overlay of the local profile of s (s.Local()): EC2
+// discovery asks the emulator, every node is scraped on the task's
+// loopback at the node_exporter port, and remote write goes to a loopback
+// receiver.
+func LocalProfile(s *config.Settings) LocalOptions {
+	return LocalOptions{
+		Endpoint:        s.Endpoint,
+		TargetAddress:   net.JoinHostPort("127.0.0.1", strconv.Itoa(s.NodeExporterPort)),
+		RemoteWriteBase: "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(LocalRemoteWritePort)),
+	}
+}
+
+// ForTask is the configuration the Prometheus task receives for s: the
+// generated one, with the local profile's overlay when s is local.
+func ForTask(s *config.Settings) (*Config, error) {
+	c := Generate(s)
+	if !s.Local() {
+		return c, nil
+	}
+	for key, port := range map[string]int{"prometheusPort": s.PrometheusPort, "nodeExporterPort": s.NodeExporterPort} {
+		if port == LocalRemoteWritePort {
+			f, _ := config.FieldByKey(key)
+			return nil, fmt.Errorf("%s (%s): %d is the local profile's remote-write receiver port; pick another", key, f.Env(), port)
+		}
+	}
+	if err := c.ApplyLocal(LocalProfile(s)); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ApplyLocal overlays the local profile on every EC2 job: the emulator
-// endpoint, static credentials, and a final relabel rule that sends the scrape
-// to TargetAddress. Nothing else changes. It refuses anything but loopback,
-// empty credentials (Prometheus would fall back to the machine's real AWS
-// credentials) and a second application.
+// endpoint and a final relabel rule that sends the scrape to TargetAddress.
+// Credentials stay the task role's (the container credentials endpoint,
+// as on Fargate): no keys are written. It refuses anything but loopback and
+// a second application.
 func (c *Config) ApplyLocal(o LocalOptions) error {
 	if !config.IsLoopbackEndpoint(o.Endpoint) {
 		return fmt.Errorf("local profile: endpoint %q is not a loopback URL (e.g. http://127.0.0.1:5000)", o.Endpoint)
@@ -335,9 +366,6 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 		!config.IsLoopbackEndpoint("http://"+net.JoinHostPort(host, "1")) {
 		return fmt.Errorf("local profile: target address %q is not a loopback host:port (e.g. 127.0.0.1:9100)", o.TargetAddress)
 	}
-	if o.AccessKey == "" || o.SecretKey == "" {
-		return fmt.Errorf("local profile: set the emulator's static access and secret key (e.g. test/test), so real credentials are never used")
-	}
 	for _, sc := range c.ScrapeConfigs {
 		for _, sd := range sc.EC2SDConfigs {
 			if sd.Endpoint != "" {
@@ -345,10 +373,13 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 			}
 		}
 	}
-	if o.RemoteWriteURL != "" && !config.IsLoopbackEndpoint(o.RemoteWriteURL) {
-		return fmt.Errorf("local profile: remote write URL %q is not a loopback URL (e.g. http://127.0.0.1:9095/api/v1/write)", o.RemoteWriteURL)
+	if o.RemoteWriteBase != "" {
+		u, err := url.Parse(o.RemoteWriteBase)
+		if err != nil || !config.IsLoopbackEndpoint(o.RemoteWriteBase) || strings.Trim(u.Path, "/") != "" {
+			return fmt.Errorf("local profile: remote write base %q is not a loopback scheme://host:port (e.g. http://127.0.0.1:19291)", o.RemoteWriteBase)
+		}
 	}
-	c.header += comment("Local profile overlay: emulator endpoint " + o.Endpoint + ", static test credentials, every node scrape sent to " + o.TargetAddress + ".")
+	c.header += comment("Local profile overlay: emulator endpoint " + o.Endpoint + ", credentials of the task role, every node scrape sent to " + o.TargetAddress + ".")
 	c.localRemoteWrite(o)
 	for i := range c.ScrapeConfigs {
 		sc := &c.ScrapeConfigs[i]
@@ -356,11 +387,7 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 			continue
 		}
 		for j := range sc.EC2SDConfigs {
-			sd := &sc.EC2SDConfigs[j]
-			sd.Endpoint, sd.AccessKey, sd.SecretKey = o.Endpoint, o.AccessKey, o.SecretKey
-			if o.CAFile != "" {
-				sd.TLSConfig = &TLSConfig{CAFile: o.CAFile}
-			}
+			sc.EC2SDConfigs[j].Endpoint = o.Endpoint
 		}
 		// Last, so every label above is computed as on AWS; the emulated
 		// instances' private IPs exist nowhere.
@@ -371,23 +398,23 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 	return nil
 }
 
-// localRemoteWrite points remote write at the local receiver, signed with
-// the static test credentials, or drops it when there is none.
+// localRemoteWrite sends remote write to the local receiver, keeping each
+// URL's path, or drops it when there is none.
 func (c *Config) localRemoteWrite(o LocalOptions) {
 	if len(c.RemoteWrite) == 0 {
 		return
 	}
-	if o.RemoteWriteURL == "" {
+	if o.RemoteWriteBase == "" {
 		c.header += comment("Remote write dropped: no local receiver.")
 		c.RemoteWrite = nil
 		return
 	}
-	c.header += comment("Remote write sent to " + o.RemoteWriteURL + ".")
+	c.header += comment("Remote write sent to " + o.RemoteWriteBase + " (the workspace's path kept).")
+	base, _ := url.Parse(o.RemoteWriteBase)
 	for i := range c.RemoteWrite {
-		rw := &c.RemoteWrite[i]
-		rw.URL = o.RemoteWriteURL
-		if rw.SigV4 != nil {
-			rw.SigV4.AccessKey, rw.SigV4.SecretKey = o.AccessKey, o.SecretKey
+		if u, err := url.Parse(c.RemoteWrite[i].URL); err == nil {
+			u.Scheme, u.Host = base.Scheme, base.Host
+			c.RemoteWrite[i].URL = u.String()
 		}
 	}
 }

@@ -132,7 +132,7 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-var local = LocalOptions{Endpoint: "https://127.0.0.1:5000", AccessKey: "test", SecretKey: "test", TargetAddress: "127.0.0.1:9100", CAFile: "/tmp/emulator-cert.pem"}
+var local = LocalOptions{Endpoint: "https://127.0.0.1:5000", TargetAddress: "127.0.0.1:9100"}
 
 func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 	base := Generate(config.Defaults())
@@ -142,15 +142,18 @@ func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 	}
 	job := nodeJob(t, over)
 	sd := job.EC2SDConfigs[0]
-	if sd.Endpoint != local.Endpoint || sd.AccessKey != "test" || sd.SecretKey != "test" || sd.TLSConfig == nil || sd.TLSConfig.CAFile != local.CAFile {
+	if sd.Endpoint != local.Endpoint {
 		t.Errorf("overlay must point discovery at the emulator: %+v", sd)
+	}
+	if yaml, _ := over.YAML(); strings.Contains(string(yaml), "access_key") || strings.Contains(string(yaml), "secret_key") {
+		t.Errorf("the local profile must write no keys (the task role's credentials are used):\n%s", yaml)
 	}
 	last := job.RelabelConfigs[len(job.RelabelConfigs)-1]
 	if last.TargetLabel != "__address__" || last.Replacement != local.TargetAddress {
 		t.Errorf("overlay must end with the address rewrite: %+v", last)
 	}
 	// Undo exactly the overlay: what is left must equal the AWS config.
-	sd.Endpoint, sd.AccessKey, sd.SecretKey, sd.TLSConfig = "", "", "", nil
+	sd.Endpoint = ""
 	job.EC2SDConfigs[0] = sd
 	job.RelabelConfigs = job.RelabelConfigs[:len(job.RelabelConfigs)-1]
 	over.ScrapeConfigs[1] = job
@@ -158,12 +161,12 @@ func TestLocalOverlayChangesOnlyWhatItMust(t *testing.T) {
 	a, _ := base.YAML()
 	b, _ := over.YAML()
 	if !bytes.Equal(a, b) {
-		t.Errorf("overlay changed more than endpoint, credentials and address:\n%s\n---\n%s", a, b)
+		t.Errorf("overlay changed more than the endpoint and the address:\n%s\n---\n%s", a, b)
 	}
 }
 
 func TestLocalOverlayRefuses(t *testing.T) {
-	ok := LocalOptions{Endpoint: "http://127.0.0.1:5000", TargetAddress: "127.0.0.1:9100", AccessKey: "test", SecretKey: "test"}
+	ok := LocalOptions{Endpoint: "http://127.0.0.1:5000", TargetAddress: "127.0.0.1:9100"}
 	for _, c := range []struct {
 		name string
 		edit func(*LocalOptions)
@@ -178,8 +181,8 @@ func TestLocalOverlayRefuses(t *testing.T) {
 		{"target bad port", func(o *LocalOptions) { o.TargetAddress = "127.0.0.1:http" }, "not a loopback host:port"},
 		{"target port zero", func(o *LocalOptions) { o.TargetAddress = "127.0.0.1:0" }, "not a loopback host:port"},
 		{"target name", func(o *LocalOptions) { o.TargetAddress = "node.internal:9100" }, "not a loopback host:port"},
-		{"no access key", func(o *LocalOptions) { o.AccessKey = "" }, "static access and secret key"},
-		{"no secret key", func(o *LocalOptions) { o.SecretKey = "" }, "static access and secret key"},
+		{"remote write elsewhere", func(o *LocalOptions) { o.RemoteWriteBase = "https://aps-workspaces.eu-central-1.amazonaws.com" }, "not a loopback scheme://host:port"},
+		{"remote write base with a path", func(o *LocalOptions) { o.RemoteWriteBase = "http://127.0.0.1:19291/x" }, "not a loopback scheme://host:port"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := ok
@@ -296,7 +299,7 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 	variants["regions local"] = regionsLocal
 	variants["amp"] = Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2"}))
 	ampLocal := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp"}))
-	if err := ampLocal.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095/api/v1/write")); err != nil {
+	if err := ampLocal.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095")); err != nil {
 		t.Fatal(err)
 	}
 	variants["amp local"] = ampLocal
@@ -435,7 +438,7 @@ func TestScrapeAddress(t *testing.T) {
 		}
 		job := nodeJob(t, over)
 		for _, sd := range job.EC2SDConfigs {
-			if sd.Endpoint != local.Endpoint || sd.AccessKey == "" {
+			if sd.Endpoint != local.Endpoint {
 				t.Errorf("%s: the overlay must point every region's discovery at the emulator: %+v", c.address, sd)
 			}
 		}
@@ -471,8 +474,8 @@ func TestAlertingSection(t *testing.T) {
 	}
 }
 
-func withRemoteWrite(o LocalOptions, url string) LocalOptions {
-	o.RemoteWriteURL = url
+func withRemoteWrite(o LocalOptions, base string) LocalOptions {
+	o.RemoteWriteBase = base
 	return o
 }
 
@@ -486,7 +489,7 @@ func TestRemoteWriteOnlyWithAMP(t *testing.T) {
 	}
 	rw := c.RemoteWrite[0]
 	if rw.URL != "https://aps-workspaces.eu-central-1.amazonaws.com/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" ||
-		rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" || rw.SigV4.AccessKey != "" {
+		rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" {
 		t.Errorf("amp: remote write must be SigV4-signed (task role, no keys) to the workspace: %+v", rw)
 	}
 	if c.Global.ExternalLabels[ClusterLabel] != "prometheus-aws-dev" || c.Global.ExternalLabels[ReplicaLabel] != "${PROMETHEUS_REPLICA}" {
@@ -500,6 +503,47 @@ func TestRemoteWriteOnlyWithAMP(t *testing.T) {
 	}
 }
 
+// ForTask is what the stack delivers: the generated config, with the local
+// profile's overlay exactly when the settings are local.
+func TestForTask(t *testing.T) {
+	aws, err := ForTask(config.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := aws.YAML(); !bytes.Equal(got, must(Generate(config.Defaults()).YAML())) {
+		t.Error("without an endpoint ForTask must be Generate")
+	}
+	s := settings(t, map[string]string{"PROMAWS_ENDPOINT": "https://127.0.0.1:5000", "PROMAWS_STORAGE_MODE": "amp"})
+	c, err := ForTask(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Generate(s)
+	if err := want.ApplyLocal(LocalProfile(s)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(must(c.YAML()), must(want.YAML())) {
+		t.Error("local settings: ForTask must apply LocalProfile")
+	}
+	if rw := c.RemoteWrite[0].URL; rw != "http://127.0.0.1:19291/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" {
+		t.Errorf("local remote write goes to the receiver port on the task's loopback, got %s", rw)
+	}
+	if last := nodeJob(t, c).RelabelConfigs; last[len(last)-1].Replacement != "127.0.0.1:9100" {
+		t.Errorf("local scrapes go to the node_exporter port on the task's loopback: %+v", last[len(last)-1])
+	}
+	clash := settings(t, map[string]string{"PROMAWS_ENDPOINT": "https://127.0.0.1:5000", "PROMAWS_NODE_EXPORTER_PORT": "19291"})
+	if _, err := ForTask(clash); err == nil || !strings.Contains(err.Error(), "nodeExporterPort (PROMAWS_NODE_EXPORTER_PORT)") {
+		t.Errorf("a port clashing with the local receiver must be refused by name: %v", err)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func TestLocalOverlayRemoteWrite(t *testing.T) {
 	amp := func() *Config { return Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp"})) }
 	c := amp()
@@ -510,13 +554,13 @@ func TestLocalOverlayRemoteWrite(t *testing.T) {
 		t.Errorf("without a local receiver, remote write must be dropped (the emulator ingests nothing): %+v", c.RemoteWrite)
 	}
 	c = amp()
-	if err := c.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095/api/v1/write")); err != nil {
+	if err := c.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095")); err != nil {
 		t.Fatal(err)
 	}
-	if rw := c.RemoteWrite[0]; rw.URL != "http://127.0.0.1:9095/api/v1/write" || rw.SigV4.AccessKey != local.AccessKey || rw.SigV4.SecretKey != local.SecretKey {
-		t.Errorf("local receiver must get the remote write, signed with the test keys: %+v", rw)
+	if rw := c.RemoteWrite[0]; rw.URL != "http://127.0.0.1:9095/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" || rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" {
+		t.Errorf("local receiver must get the remote write, still SigV4-signed (by the task role): %+v", rw)
 	}
-	if err := amp().ApplyLocal(withRemoteWrite(local, "https://aps-workspaces.eu-central-1.amazonaws.com/x")); err == nil || !strings.Contains(err.Error(), "not a loopback URL") {
+	if err := amp().ApplyLocal(withRemoteWrite(local, "https://aps-workspaces.eu-central-1.amazonaws.com")); err == nil || !strings.Contains(err.Error(), "not a loopback") {
 		t.Errorf("a non-loopback receiver must be refused: %v", err)
 	}
 }

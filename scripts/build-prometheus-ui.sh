@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 TOOLS_BIN=${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}
 VERSION=v0.316.0
-if [[ -x $TOOLS_BIN/prometheus-ui && $(cat "$TOOLS_BIN/.prometheus-ui.version" 2>/dev/null) == "$VERSION" ]]; then
+STAMP="$VERSION static" # static (CGO off, netgo), as the image replica needs
+if [[ -x $TOOLS_BIN/prometheus-ui && $(cat "$TOOLS_BIN/.prometheus-ui.version" 2>/dev/null) == "$STAMP" ]]; then
   echo "build-prometheus-ui: prometheus-ui $VERSION already built"
   exit 0
 fi
@@ -36,8 +37,8 @@ echo "build-prometheus-ui: building the UI"
 "$pnpm" run build:mantine-ui >/dev/null
 cd "$work/prometheus"
 bash scripts/compress_assets.sh # module-cache copies lose the exec bit
-echo "build-prometheus-ui: compiling prometheus with the UI embedded"
-GOWORK=off go build -tags builtinassets -ldflags "-X github.com/prometheus/common/version.Version=3.16.0" \
+echo "build-prometheus-ui: compiling prometheus with the UI embedded (static, as a release build)"
+GOWORK=off CGO_ENABLED=0 go build -tags netgo,builtinassets -ldflags "-X github.com/prometheus/common/version.Version=3.16.0" \
   -o "$TOOLS_BIN/prometheus-ui" ./cmd/prometheus
-echo "$VERSION" >"$TOOLS_BIN/.prometheus-ui.version"
+echo "$STAMP" >"$TOOLS_BIN/.prometheus-ui.version"
 echo "build-prometheus-ui: $TOOLS_BIN/prometheus-ui ready"

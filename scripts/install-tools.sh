@@ -43,6 +43,10 @@ NODE_EXPORTER_VERSION=v$(sed -n 's/^NODE_EXPORTER_VERSION="\(.*\)"$/\1/p' constr
 apt_updated=0
 apt_install() { # package command
   command -v "$2" >/dev/null 2>&1 && return 0
+  apt_get_install "$1"
+}
+
+apt_get_install() { # package
   local sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   if [[ $apt_updated -eq 0 ]]; then
@@ -65,6 +69,20 @@ go_tool() { # binary module@version [ldflags]
   echo "$module" >"$stamp"
 }
 
+# static_go_tool builds like a Prometheus release (promu: CGO off, netgo):
+# a static binary, so the image replica (busybox, no libc) runs it as the
+# official image does.
+static_go_tool() { # binary module@version ldflags
+  local bin=$1 module=$2 ldflags=$3
+  local stamp="$TOOLS_BIN/.$bin.version"
+  if [[ -x $TOOLS_BIN/$bin && -f $stamp && $(cat "$stamp") == "$module static" ]]; then
+    return 0
+  fi
+  echo "install-tools: building $module, static (once per machine; minutes)"
+  GOBIN=$TOOLS_BIN CGO_ENABLED=0 go install -tags netgo -ldflags "$ldflags" "$module"
+  echo "$module static" >"$stamp"
+}
+
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"; }
 
 core() {
@@ -76,14 +94,22 @@ core() {
   apt_install iproute2 ip
   apt_install util-linux unshare
   apt_install curl curl
+  # The local Fargate runner (internal/fargate): containers without a
+  # Docker engine, and the busybox of the image replicas.
+  apt_install bubblewrap bwrap
+  # A static busybox (Debian's busybox package is dynamic: no use in a
+  # replica without libc).
+  if ! [[ -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
+    apt_get_install busybox-static
+  fi
   if [[ $chromium -eq 1 ]]; then apt_install chromium chromium; fi
 
   if ! command -v terraform >/dev/null 2>&1; then
     go_tool terraform "github.com/hashicorp/terraform@$TERRAFORM_VERSION"
   fi
   local pldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
-  go_tool prometheus "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$pldflags"
-  go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
+  static_go_tool prometheus "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$pldflags"
+  static_go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
   go_tool node_exporter "github.com/prometheus/node_exporter@$NODE_EXPORTER_VERSION" \
     "-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION#v}"
 
@@ -108,6 +134,8 @@ core() {
   say promtool "$(promtool --version 2>&1 | head -1)"
   say node_exporter "$(node_exporter --version 2>&1 | head -1)"
   say shellcheck "$(shellcheck --version | sed -n 2p)"
+  say bwrap "$(bwrap --version)"
+  say busybox "$(busybox | head -1)"
 }
 
 lint() {

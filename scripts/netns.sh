@@ -32,14 +32,21 @@ for tool in unshare ip; do
   fi
 done
 
-# -r maps us to root inside a new user namespace, which is what lets an
-# unprivileged user create the network namespace (-n).
-if ! err=$(unshare -rn true 2>&1); then
-  echo "netns.sh: cannot create a network namespace: unshare -rn failed: $err" >&2
+# Root creates just the network namespace: file owners and uids stay real,
+# which the local Fargate runner needs (internal/fargate: a root-owned bind
+# mount must refuse uid 65534 as on Fargate). Anyone else gets -r, a user
+# namespace mapping them to root, which is what lets an unprivileged user
+# create the network namespace (-n); the runner refuses to run there.
+flags=-rn
+if [[ $(id -u) -eq 0 ]]; then
+  flags=-n
+fi
+if ! err=$(unshare "$flags" true 2>&1); then
+  echo "netns.sh: cannot create a network namespace: unshare $flags failed: $err" >&2
   echo "  Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1," >&2
   echo "  kernel.apparmor_restrict_unprivileged_userns=0), or run as root / with CAP_SYS_ADMIN." >&2
   echo "  In a container: run it with --privileged or a seccomp profile that permits unshare." >&2
   exit 1
 fi
 # shellcheck disable=SC2016 # $@ expands in the inner shell
-exec unshare -rn bash -c 'ip link set lo up && exec "$@"' netns.sh "$@"
+exec unshare "$flags" bash -c 'ip link set lo up && exec "$@"' netns.sh "$@"

@@ -4,6 +4,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
@@ -50,20 +52,44 @@ type Main struct {
 	Workspace *pconstructs.AMPWorkspace
 	// Alarms watch the Prometheus service; nil with alarms=false.
 	Alarms *pconstructs.ServiceAlarms
-	// PrometheusYAML is the generated configuration the task receives.
+	// PrometheusYAML is the configuration the task receives
+	// (PrometheusConfig).
 	PrometheusYAML string
+}
+
+// PrometheusConfig is the prometheus.yml the task receives for s (the
+// local profile's overlay included), refused with the settings that grow
+// it when no SSM parameter could hold it. It needs no jsii: the app checks
+// it with the settings, before anything is synthesized.
+func PrometheusConfig(s *config.Settings) (string, error) {
+	c, err := promconfig.ForTask(s)
+	if err != nil {
+		return "", err
+	}
+	yaml, err := c.YAML()
+	if err != nil {
+		return "", err
+	}
+	size := pconstructs.ConfigParameterSize(string(yaml), s.StorageMode == config.StorageAMP)
+	if pconstructs.SSMTier(size) == "" {
+		regions, _ := config.FieldByKey("discoveryRegions")
+		ams, _ := config.FieldByKey("alertmanagerUrls")
+		return "", fmt.Errorf("%s (%s) and %s (%s): the generated prometheus.yml would be %d bytes, over the %d an SSM parameter holds (Advanced tier); discover fewer regions or name fewer Alertmanagers",
+			regions.Key, regions.Env(), ams.Key, ams.Env(), size, pconstructs.SSMAdvancedLimit)
+	}
+	return string(yaml), nil
 }
 
 // NewMain builds the main stack, named s.StackName(), from validated settings.
 func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
-	yaml, err := promconfig.Generate(s).YAML()
+	yaml, err := PrometheusConfig(s)
 	if err != nil {
 		return nil, err
 	}
 	stack := newStack(scope, s.StackName(), s, s.Region)
 	newBackend(stack, s)
 
-	m := &Main{Stack: stack, PrometheusYAML: string(yaml)}
+	m := &Main{Stack: stack, PrometheusYAML: yaml}
 	m.Network = pconstructs.NewNetwork(stack, "network", &pconstructs.NetworkProps{
 		Name:                 s.Name("net"),
 		CidrBlock:            s.VpcCidr,

@@ -49,6 +49,8 @@ var variants = map[string]map[string]string{
 	// topic (the customer key then encrypts nothing of ours).
 	"alarm-email": {"PROMAWS_ALARM_EMAIL": "ops@example.com"},
 	"alarm-topic": {"PROMAWS_ALARM_TOPIC_ARN": testTopic, "PROMAWS_KMS_KEY_ARN": testKey},
+	// The image in a private ECR repository (built from docker/Dockerfile).
+	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage},
 }
 
 var (

@@ -24,7 +24,8 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/bench"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
-	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
+	"github.com/prometheus-aws/prometheus-aws/internal/harness"
+	"github.com/prometheus-aws/prometheus-aws/stacks"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
@@ -41,6 +42,10 @@ type deployment struct {
 	env      map[string]string
 	settings *config.Settings
 	tf       *tfexec.Terraform
+	// fargate runs the stack's Prometheus task as Fargate would; startMu
+	// keeps one task's parameter value until it has read it.
+	fargate *harness.Fargate
+	startMu sync.Mutex
 }
 
 // emulatorSubparts are the -skip parts that need the emulator, with the
@@ -77,14 +82,13 @@ func (b *bencher) emulatorParts() error {
 		if err != nil {
 			return fmt.Errorf("emulator: %w", err)
 		}
-		port, err := freePort()
+		runner, err := harness.NewFargate(ctx, emu, filepath.Join(b.work, "fargate"))
 		if err != nil {
 			emu.Stop()
 			return err
 		}
-		d = &deployment{b: b, emu: emu, root: filepath.Join(b.work, "deploy"), env: map[string]string{
-			"PROMAWS_ENDPOINT": emu.Endpoint(), "PROMAWS_PROMETHEUS_PORT": strconv.Itoa(port),
-		}}
+		d = &deployment{b: b, emu: emu, root: filepath.Join(b.work, "deploy"), fargate: runner,
+			env: map[string]string{"PROMAWS_ENDPOINT": emu.Endpoint()}}
 		if err := d.apply(ctx, config.Defaults().NodeCount); err != nil {
 			return err
 		}
@@ -328,26 +332,29 @@ func (d *deployment) scalePlans(ctx context.Context) error {
 	}, units)
 }
 
-// startPrometheus runs a local Prometheus with the deployment's settings,
-// the given intervals, on a port of its own (several can run at once), and
-// scraping target when that is set (else its own node_exporter).
-func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, target string) (*localprom.Local, error) {
+// startPrometheus runs the stack's Prometheus task through the local
+// Fargate runner with the given intervals (put into its configuration
+// parameter before it starts, as a deploy would), each task in a network
+// namespace of its own (several can run at once), scraping target when that
+// is set (else its own node_exporter).
+func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, target string) (*harness.PrometheusTask, error) {
 	s := *d.settings
 	s.RefreshInterval, s.ScrapeInterval = refresh, scrape
-	port, err := freePort()
+	yaml, err := stacks.PrometheusConfig(&s)
 	if err != nil {
 		return nil, err
 	}
-	s.PrometheusPort = port
 	dir, err := os.MkdirTemp(d.b.work, "prometheus-")
 	if err != nil {
 		return nil, err
 	}
-	l, err := localprom.StartWith(ctx, &s, d.emu, dir, localprom.Options{TargetAddress: target})
+	d.startMu.Lock() // one parameter: each task reads it as it starts
+	defer d.startMu.Unlock()
+	p, err := d.fargate.RunPrometheus(ctx, &s, harness.TaskOptions{NodeExporter: target, Dir: dir, ConfigYAML: yaml})
 	if err != nil {
-		return nil, fmt.Errorf("local Prometheus: %w (run make tools)", err)
+		return nil, fmt.Errorf("the Prometheus task: %w (run make tools)", err)
 	}
-	return l, nil
+	return p, nil
 }
 
 func (d *deployment) subnet(ctx context.Context) (string, error) {
@@ -625,7 +632,7 @@ func (d *deployment) latencies(ctx context.Context, name, refresh, scrape, subne
 			return nil
 		}
 		if now.After(deadline) {
-			return fmt.Errorf("not all %d instances discovered and up by %s\nPrometheus log:\n%s", len(all), deadline.Format(time.TimeOnly), l.Prometheus.LogTail(20))
+			return fmt.Errorf("not all %d instances discovered and up by %s\nPrometheus log:\n%s", len(all), deadline.Format(time.TimeOnly), l.LogTail(20))
 		}
 		select {
 		case <-ctx.Done():
@@ -643,18 +650,19 @@ func describeValues(v []float64) string {
 	return strings.Join(parts, ", ")
 }
 
-// prometheusPID is the PID of the prometheus process of l (the entrypoint
-// execs it, so normally l's own).
-func prometheusPID(l *localprom.Local) int {
-	if bench.Comm(l.Prometheus.PID) == "prometheus" {
-		return l.Prometheus.PID
+// prometheusPID is the PID of the prometheus process of the task (the
+// entrypoint execs it, so normally the container's first process).
+func prometheusPID(p *harness.PrometheusTask) int {
+	pid := p.Container().PID()
+	if bench.Comm(pid) == "prometheus" {
+		return pid
 	}
-	for _, p := range bench.Descendants(l.Prometheus.PID) {
-		if bench.Comm(p) == "prometheus" {
-			return p
+	for _, c := range bench.Descendants(pid) {
+		if bench.Comm(c) == "prometheus" {
+			return c
 		}
 	}
-	return l.Prometheus.PID
+	return pid
 }
 
 // nodeExporterPage is one /metrics page of a real node_exporter (the one
@@ -755,10 +763,7 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		defer func() {
-			l.Stop()
-			_ = os.RemoveAll(filepath.Dir(filepath.Dir(l.ConfigFile)))
-		}()
+		defer l.Stop()
 		pid := prometheusPID(l)
 		// Let it discover the stack's own nodes first (its first refresh).
 		if _, _, err := watch(ctx, l.API, nodes, false, time.Now(), time.Second, 3*time.Minute); err != nil {
@@ -775,7 +780,7 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 		disc, up, err := watch(ctx, l.API, ids, true, running, time.Second, timeout)
 		rss := bench.RSS(pid)
 		if err != nil {
-			return nil, fmt.Errorf("%w\nPrometheus log:\n%s", err, l.Prometheus.LogTail(20))
+			return nil, fmt.Errorf("%w\nPrometheus log:\n%s", err, l.LogTail(20))
 		}
 		return map[string]float64{"scale.disc1000.launch": running.Sub(launched).Seconds(),
 			"scale.disc1000.discovered": disc.Seconds(), "scale.disc1000.up": up.Seconds(),

@@ -20,10 +20,9 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
-	"github.com/prometheus-aws/prometheus-aws/internal/localprom"
+	"github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
-	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
@@ -73,15 +72,13 @@ type supervisor struct {
 	emu      *emulator.Emulator
 	tf       *tfexec.Terraform
 	procs    []*proc.Process
+	task     *harness.PrometheusTask
 	listener net.Listener
 	applied  bool
 }
 
 func (d *supervisor) start() error {
 	abs, _ := filepath.Abs(Dir)
-	// The build with the web UI (scripts/build-prometheus-ui.sh) when there
-	// is one; the plain build serves the API only.
-	promBin, _ := tools.Find("prometheus-ui")
 	logf("starting the AWS emulator (moto) on loopback")
 	emu, err := emulator.Start(d.ctx, emulator.Options{Dir: abs})
 	if err != nil {
@@ -128,14 +125,22 @@ func (d *supervisor) start() error {
 	}
 	d.tf.SetStdout(io.Discard)
 
-	promURL := fmt.Sprintf("http://127.0.0.1:%d", s.PrometheusPort)
-	logf("starting node_exporter and Prometheus on %s through docker/entrypoint.sh, with the generated configuration", promURL)
-	local, err := localprom.Start(d.ctx, s, emu, abs, promBin)
+	// The task the service runs, as Fargate would run it: the official
+	// image (a local replica), the task definition the emulator holds, its
+	// secrets, tmpfs, EFS volume, task role and health check.
+	logf("running the Prometheus task from the service's task definition (local Fargate runner, no Docker)")
+	runner, err := harness.NewFargate(d.ctx, emu, filepath.Join(abs, "fargate"))
 	if err != nil {
 		return err
 	}
-	d.procs = append(d.procs, local.NodeExporter, local.Prometheus)
-	p := local.Prometheus
+	task, err := runner.RunPrometheus(d.ctx, s, harness.TaskOptions{Dir: abs, HostPort: s.PrometheusPort})
+	if err != nil {
+		return err
+	}
+	d.task = task
+	d.procs = append(d.procs, task.NodeExporter)
+	promURL := task.API.BaseURL
+	logf("task %s %s, Prometheus ready on %s (container log %s)", task.Task.ID, task.Task.LastStatus(), promURL, task.Container().LogPath)
 
 	awsCfg, err := emu.AWSConfig(d.ctx, s.Region)
 	if err != nil {
@@ -152,9 +157,14 @@ func (d *supervisor) start() error {
 	logf("waiting until Prometheus discovers all %d nodes and they are up (refresh every %s)", len(ids), s.RefreshInterval)
 	wctx, cancel := context.WithTimeout(d.ctx, 5*time.Minute)
 	defer cancel()
-	targets, err := local.API.WaitForTargets(wctx, promconfig.NodeJob, ids)
+	targets, err := task.API.WaitForTargets(wctx, promconfig.NodeJob, ids)
 	if err != nil {
-		return fmt.Errorf("%v\nprometheus log:\n%s", err, p.LogTail(20))
+		return fmt.Errorf("%v\nprometheus log:\n%s", err, task.LogTail(20))
+	}
+	// ECS's first health probe runs one interval (30 s) after the start.
+	logf("waiting for the task's container health check to report HEALTHY")
+	if err := task.Task.WaitHealth(wctx, "HEALTHY"); err != nil {
+		return fmt.Errorf("%v\nprometheus log:\n%s", err, task.LogTail(20))
 	}
 	health := map[string]string{}
 	for _, tg := range targets {
@@ -162,7 +172,9 @@ func (d *supervisor) start() error {
 	}
 
 	ready := &Ready{Endpoint: emu.Endpoint(), InnerURL: promURL, Stack: s.StackName(), StartedAt: time.Now().Format(time.RFC3339),
-		User: local.API.Username, Password: local.API.Password, SecretName: localprom.SecretName(s), ConfigFile: local.ConfigFile}
+		User: task.API.Username, Password: task.API.Password, SecretName: harness.SecretName(s),
+		ConfigParameter: harness.ConfigParameter(s),
+		Task: TaskStatus{ARN: task.Task.ARN, Status: task.Task.LastStatus(), Health: task.Task.HealthStatus(), Log: task.Container().LogPath}}
 	if len(ids) > 0 {
 		out, err := ec2.NewFromConfig(awsCfg).DescribeInstances(d.ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 		if err != nil {
@@ -184,6 +196,9 @@ func (d *supervisor) start() error {
 	for _, pr := range d.procs {
 		ready.Processes = append(ready.Processes, pr.PID)
 	}
+	for _, c := range task.Task.Containers {
+		ready.Processes = append(ready.Processes, c.PID())
+	}
 
 	// The bridge: a unix socket (files cross network namespaces) that the
 	// host-side forwarder connects to; each connection is relayed to
@@ -203,9 +218,15 @@ func (d *supervisor) start() error {
 	return nil
 }
 
-// teardown destroys the stack (if one was applied) while the emulator still
-// runs, then stops every process the supervisor started.
+// teardown stops the task as ECS would, destroys the stack (if one was
+// applied) while the emulator still runs, then stops every process the
+// supervisor started.
 func (d *supervisor) teardown() {
+	if d.task != nil {
+		logf("stopping the Prometheus task %s (SIGTERM, then SIGKILL after its stopTimeout)", d.task.Task.ID)
+		d.task.Task.Stop("demo stopped")
+		d.task = nil
+	}
 	if d.applied && d.tf != nil && d.emu != nil {
 		d.tf.SetStdout(os.Stdout)
 		if err := d.tf.Destroy(context.Background()); err != nil {

@@ -59,7 +59,18 @@ type Ready struct {
 	User       string `json:"user,omitempty"`
 	Password   string `json:"password,omitempty"`
 	SecretName string `json:"secret_name,omitempty"`
-	ConfigFile string `json:"config_file"`
+	// ConfigParameter is the SSM parameter the task's configuration comes
+	// from (the local profile's overlay included).
+	ConfigParameter string     `json:"config_parameter"`
+	Task            TaskStatus `json:"task"`
+}
+
+// TaskStatus is the Prometheus task as ECS would describe it.
+type TaskStatus struct {
+	ARN    string `json:"arn"`
+	Status string `json:"status"`
+	Health string `json:"health"`
+	Log    string `json:"log"` // the container's output
 }
 
 // Node is one row of the table.
@@ -235,7 +246,8 @@ func up() error {
 		fmt.Printf("              (generated into the emulator's Secrets Manager secret %s; on AWS read it with\n", ready.SecretName)
 		fmt.Printf("               aws secretsmanager get-secret-value --secret-id %s --query SecretString --output text)\n", ready.SecretName)
 	}
-	fmt.Printf("Effective configuration: %s\n", ready.ConfigFile)
+	fmt.Printf("Configuration: SSM parameter %s (PROMAWS_ENDPOINT=%s go run ./cmd/promconfig prints it)\n", ready.ConfigParameter, ready.Endpoint)
+	fmt.Printf("Container log: %s\n", ready.Task.Log)
 	fmt.Println("Stop everything with: make demo-down")
 	return nil
 }
@@ -304,6 +316,8 @@ func hostPort(r *Ready) (int, error) {
 }
 
 func printTable(r *Ready) {
+	fmt.Printf("  Prometheus task %s: %s, health %s (run from the service's task definition, as on Fargate)\n\n",
+		r.Task.ARN[strings.LastIndex(r.Task.ARN, "/")+1:], r.Task.Status, r.Task.Health)
 	fmt.Printf("  %-22s %-28s %-16s %-9s %s\n", "INSTANCE ID", "NAME", "ZONE", "STATE", "TARGET")
 	for _, n := range r.Instances {
 		fmt.Printf("  %-22s %-28s %-16s %-9s %s\n", n.ID, n.Name, n.Zone, n.State, n.Health)

@@ -1,12 +1,12 @@
 // Command promconfig prints the prometheus.yml that the deployment generates
 // from the current settings, loaded exactly as the app loads them (cdktf.json
-// context or CDKTF_CONTEXT_JSON, then PROMAWS_* environment). With
-// -local-endpoint it applies the local-profile overlay, as the demo does.
+// context or CDKTF_CONTEXT_JSON, then PROMAWS_* environment): the value of
+// the task's configuration parameter. With the local profile (endpoint set)
+// that includes its overlay, as the demo's task receives it.
 //
 //	go run ./cmd/promconfig                          # the config the Fargate task gets
 //	go run ./cmd/promconfig -defaults -o docker/prometheus.yml   # make docker-config
-//	go run ./cmd/promconfig -local-endpoint https://127.0.0.1:5000 -ca-file cert.pem \
-//	    -target 127.0.0.1:9100 -access-key test -secret-key test
+//	PROMAWS_ENDPOINT=https://127.0.0.1:5000 go run ./cmd/promconfig   # the local profile's
 //
 // Bad settings or flags print the problem on standard error, write nothing
 // and exit with status 2.
@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
@@ -33,15 +32,10 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("promconfig", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("local-endpoint", "", "emulator URL (loopback); applies the local-profile overlay")
-	target := fs.String("target", "127.0.0.1:9100", "with -local-endpoint: the loopback node_exporter every node scrape goes to")
-	accessKey := fs.String("access-key", "test", "with -local-endpoint: the emulator's static access key")
-	secretKey := fs.String("secret-key", "test", "with -local-endpoint: the emulator's static secret key")
-	caFile := fs.String("ca-file", "", "with -local-endpoint: CA certificate of an HTTPS emulator")
 	defaults := fs.Bool("defaults", false, "ignore cdktf.json context and PROMAWS_* variables: the default settings (docker/prometheus.yml)")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: promconfig [-defaults] [-local-endpoint URL [-target host:port] [-access-key K -secret-key S] [-ca-file F]] [-o file]")
+		fmt.Fprintln(stderr, "usage: promconfig [-defaults] [-o file]   (settings: cdktf.json context, PROMAWS_* variables; PROMAWS_ENDPOINT = the local profile)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -57,18 +51,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return fail(fmt.Errorf("unexpected argument %q; settings come from cdktf.json and PROMAWS_* variables (see ./help)", fs.Arg(0)))
 	}
-	if *endpoint == "" {
-		var stray []string
-		fs.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "target", "access-key", "secret-key", "ca-file":
-				stray = append(stray, "-"+f.Name)
-			}
-		})
-		if len(stray) > 0 {
-			return fail(fmt.Errorf("%s only apply with -local-endpoint", strings.Join(stray, ", ")))
-		}
-	}
 
 	s := config.Defaults()
 	if !*defaults {
@@ -80,12 +62,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("invalid settings:\n%v", err))
 		}
 	}
-	c := promconfig.Generate(s)
-	if *endpoint != "" {
-		if err := c.ApplyLocal(promconfig.LocalOptions{Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey,
-			TargetAddress: *target, CAFile: *caFile}); err != nil {
-			return fail(err)
-		}
+	c, err := promconfig.ForTask(s)
+	if err != nil {
+		return fail(err)
 	}
 	data, err := c.YAML()
 	if err != nil {

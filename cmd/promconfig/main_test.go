@@ -62,16 +62,14 @@ func TestRun(t *testing.T) {
 		{name: "cdktf.json context", context: `{"nodeExporterPort": 9200}`, want: generated(t, loaded(map[string]string{"PROMAWS_NODE_EXPORTER_PORT": "9200"}), nil)},
 		{name: "-defaults ignores context and environment", args: []string{"-defaults"}, context: `{"nodeExporterPort": 9200}`,
 			env: map[string]string{"PROMAWS_REGION": "us-east-1"}, want: generated(t, config.Defaults(), nil)},
-		{name: "local overlay", args: []string{"-local-endpoint", "http://127.0.0.1:5000", "-target", "127.0.0.1:9101", "-access-key", "k", "-secret-key", "s"},
-			want: generated(t, config.Defaults(), &promconfig.LocalOptions{Endpoint: "http://127.0.0.1:5000", TargetAddress: "127.0.0.1:9101", AccessKey: "k", SecretKey: "s"})},
-		{name: "local overlay with CA", args: []string{"-local-endpoint", "https://localhost:5000", "-ca-file", "/tmp/ca.pem"},
-			want: generated(t, config.Defaults(), &promconfig.LocalOptions{Endpoint: "https://localhost:5000", TargetAddress: "127.0.0.1:9100", AccessKey: "test", SecretKey: "test", CAFile: "/tmp/ca.pem"})},
+		{name: "local profile", env: map[string]string{"PROMAWS_ENDPOINT": "https://127.0.0.1:5000", "PROMAWS_NODE_EXPORTER_PORT": "9101"},
+			want: generated(t, loaded(map[string]string{"PROMAWS_ENDPOINT": "https://127.0.0.1:5000", "PROMAWS_NODE_EXPORTER_PORT": "9101"}),
+				&promconfig.LocalOptions{Endpoint: "https://127.0.0.1:5000", TargetAddress: "127.0.0.1:9101", RemoteWriteBase: "http://127.0.0.1:19291"})},
 		{name: "bad setting", env: map[string]string{"PROMAWS_NODE_EXPORTER_PORT": "0"}, errWant: "nodeExporterPort (PROMAWS_NODE_EXPORTER_PORT)"},
 		{name: "unknown variable", env: map[string]string{"PROMAWS_NODE_EXPORTR_PORT": "9100"}, errWant: "PROMAWS_NODE_EXPORTR_PORT is not a setting"},
 		{name: "bad context", context: `{"nodeCount": "many"}`, errWant: "nodeCount"},
-		{name: "remote endpoint", args: []string{"-local-endpoint", "https://ec2.eu-central-1.amazonaws.com"}, errWant: "not a loopback URL"},
-		{name: "remote target", args: []string{"-local-endpoint", "http://127.0.0.1:5000", "-target", "10.0.1.5:9100"}, errWant: "not a loopback host:port"},
-		{name: "overlay flag without endpoint", args: []string{"-target", "127.0.0.1:9100"}, errWant: "-target only apply with -local-endpoint"},
+		{name: "local port clash", env: map[string]string{"PROMAWS_ENDPOINT": "https://127.0.0.1:5000", "PROMAWS_PROMETHEUS_PORT": "19291"}, errWant: "prometheusPort (PROMAWS_PROMETHEUS_PORT)"},
+		{name: "removed overlay flag", args: []string{"-local-endpoint", "http://127.0.0.1:5000"}, errWant: "flag provided but not defined"},
 		{name: "unknown flag", args: []string{"-region", "us-east-1"}, errWant: "flag provided but not defined"},
 		{name: "positional argument", args: []string{"prometheus.yml"}, errWant: `unexpected argument "prometheus.yml"`},
 	}
@@ -127,7 +125,7 @@ func TestRun(t *testing.T) {
 
 func TestHelpExitsZero(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-local-endpoint") {
+	if code := run([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "PROMAWS_ENDPOINT") {
 		t.Fatalf("-h: status %d, %s", code, stderr.String())
 	}
 }

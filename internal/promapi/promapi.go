@@ -69,6 +69,28 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return json.Unmarshal(env.Data, out)
 }
 
+// Ready reports whether Prometheus answers /-/ready with 200 (it does once
+// the TSDB is open and the configuration loaded).
+func (c *Client) Ready(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/-/ready", nil)
+	if err != nil {
+		return err
+	}
+	if c.Username != "" {
+		req.SetBasicAuth(c.Username, c.Password)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &StatusError{Code: resp.StatusCode, Body: string(body)}
+	}
+	return nil
+}
+
 // StatusError is a non-200 answer.
 type StatusError struct {
 	Code int

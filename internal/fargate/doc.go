@@ -1,0 +1,74 @@
+// Package fargate runs ECS task definitions the way AWS Fargate runs
+// them, without a Docker engine: the local Fargate runner of the emulator
+// harness. The emulator (moto) registers task definitions and services but
+// runs no container, so without this nothing would ever start the task
+// the stack synthesizes. The runner takes the task definition as the
+// emulator holds it after terraform apply (DescribeTaskDefinition: the
+// JSON ECS would receive) and runs every container with bubblewrap, as
+// real root (no user namespace, so file owners behave as on Fargate),
+// inside the loopback-only namespace of scripts/netns.sh.
+//
+// What it reproduces, from the ECS developer guide:
+//
+//   - Images as local replicas built from each image's own recipe
+//     (Images, Dockerfile, Busybox; Catalog for this product): the official
+//     Prometheus image from its Dockerfile in the Go module cache (the
+//     version its tag names) with the static binaries make tools builds,
+//     on a replica of the Prometheus busybox base (Debian's busybox-static,
+//     the official busybox image's /etc/passwd and /etc/group, /tmp 1777,
+//     /etc/ssl/certs/ca-certificates.crt). Paths, owners and modes (the
+//     Dockerfile's RUN chown runs in the replica), USER, WORKDIR, ENV,
+//     VOLUME, ENTRYPOINT and CMD are the image's.
+//   - The container: user (uid, uid:gid or names resolved in the image's
+//     passwd and group files, supplementary groups included),
+//     readonlyRootFilesystem, workingDirectory, entryPoint and command with
+//     Docker's merge rule, environment, Docker's default capabilities,
+//     PID 1 semantics (a shell without a trap ignores SIGTERM), a hostname
+//     of Fargate's form.
+//   - secrets read with the execution role's credentials from the
+//     emulator's SSM and Secrets Manager, JSON keys, version stages and ids
+//     included; a missing one stops the task before any container starts,
+//     with ECS's ResourceInitializationError.
+//   - Volumes: a bind mount is empty, root-owned, mode 0755, unless the
+//     image of the first container mounting it has a VOLUME at that path,
+//     whose contents, owner and mode are copied in; it is deleted with the
+//     task. EFS is a folder per file system kept by the runner, seen from
+//     the access point's root directory, created with its creation info.
+//     linuxParameters tmpfs mounts with their size and options.
+//   - One network namespace per task (containers reach each other on
+//     localhost), port mappings published on 127.0.0.1, and egress only to
+//     the loopback addresses the caller forwards (RunOptions.Egress).
+//   - The task metadata endpoint (v3, v4 and /task) and the container
+//     credentials endpoint, serving the task role's credentials from the
+//     emulator's STS, so SDKs use the credential chain they use on Fargate.
+//   - Health checks inside the container (its namespaces, user and
+//     environment) with Docker's timing: first probe one interval after the
+//     start, timeout, retries, start period; HEALTHY, UNHEALTHY, UNKNOWN.
+//   - dependsOn (START, COMPLETE, SUCCESS, HEALTHY), essential, stopTimeout
+//     (SIGTERM, SIGKILL after it), and the Fargate rules ECS enforces at
+//     registration or run (validate: cpu/memory sizes, awsvpc, hostPort,
+//     stopTimeout <= 120, no host paths, tmpfs sizes, ...).
+//
+// What it cannot reproduce, and does instead:
+//
+//   - The metadata and credentials endpoints live on the task's loopback
+//     at MetadataPort, not at 169.254.170.2 (not a loopback address); the
+//     credentials are offered as AWS_CONTAINER_CREDENTIALS_FULL_URI, which
+//     every AWS SDK accepts for a loopback host, where Fargate sets
+//     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI.
+//   - The CA bundle holds the emulator's certificate (RunOptions.TrustedCA),
+//     not the public roots: nothing else is reachable anyway.
+//   - Busybox is Debian's build (1.35), not the image's: applets and their
+//     bugs may differ (its wget -T crashes; the entrypoint avoids it).
+//   - No cgroup limits: the task's cpu and memory are reported in the
+//     metadata, not enforced. No seccomp or AppArmor profile.
+//   - EFS identity: files are created as the container's user, where EFS
+//     would create them as the access point's POSIX user (the runner warns
+//     when the two differ); IAM authorization and TLS are not negotiated.
+//   - IAM is not evaluated (the emulator does not either): the policy
+//     package checks at synth that the roles allow what the task needs.
+//   - Logs go to a file per container (Container.LogPath), not to
+//     CloudWatch Logs; no image pull from a registry.
+//   - Two containers writing one bind mount see one folder, as on Fargate;
+//     volumesFrom is refused rather than imitated.
+package fargate

@@ -1,0 +1,365 @@
+package fargate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// Runner runs ECS task definitions the way Fargate runs them, without a
+// Docker engine. See the package documentation for what it reproduces.
+type Runner struct {
+	images *Images
+	cloud  cloud
+	dir    string
+	// Programs, resolved once.
+	helper, bwrap, nsenter, unshare string
+}
+
+// Options configure New.
+type Options struct {
+	// Images are the replicas the task definitions may name. Required.
+	Images *Images
+	// AWS returns an SDK configuration for the emulator in a region, with
+	// its static test credentials; the runner uses it only to assume the
+	// task's roles and reads everything else as those roles. Required.
+	AWS func(ctx context.Context, region string) (aws.Config, error)
+	// Dir holds task folders and the EFS file systems' data. Required.
+	Dir string
+	// Helper is a built fargate-helper; default: built now from this
+	// module (internal/fargate/helper) into Dir.
+	Helper string
+}
+
+// New checks the machine and prepares a runner.
+func New(ctx context.Context, o Options) (*Runner, error) {
+	if o.Images == nil || o.AWS == nil || o.Dir == "" {
+		return nil, errors.New("fargate.New: Images, AWS and Dir are required")
+	}
+	if err := CheckRealRoot(); err != nil {
+		return nil, err
+	}
+	r := &Runner{images: o.Images, cloud: cloud{base: o.AWS}, dir: o.Dir, helper: o.Helper}
+	for _, p := range []struct {
+		dst        *string
+		name, hint string
+	}{
+		{&r.bwrap, "bwrap", "apt-get install bubblewrap (make tools)"},
+		{&r.nsenter, "nsenter", "apt-get install util-linux"},
+		{&r.unshare, "unshare", "apt-get install util-linux"},
+	} {
+		path, err := exec.LookPath(p.name)
+		if err != nil {
+			return nil, fmt.Errorf("the local Fargate runner needs %s: %s", p.name, p.hint)
+		}
+		*p.dst = path
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if r.helper == "" {
+		var err error
+		if r.helper, err = BuildHelper(ctx, o.Dir); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// CheckRealRoot returns an error unless this process is root outside any
+// user namespace: only then do file owners (uid 65534, root-owned bind
+// mounts) behave as they do on Fargate. Inside `unshare -r` a root-owned
+// folder looks owned by the mapped user and every uid but one is missing.
+func CheckRealRoot() error {
+	if os.Geteuid() != 0 {
+		return errors.New("the local Fargate runner needs root (it mounts and changes users like a container runtime): run make test/make demo as root")
+	}
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return err
+	}
+	f := strings.Fields(string(data))
+	if len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "4294967295" {
+		return fmt.Errorf("the local Fargate runner needs real root, not root in a user namespace (uid_map %q): run it through scripts/netns.sh, which creates only a network namespace when it runs as root", strings.TrimSpace(string(data)))
+	}
+	return nil
+}
+
+// BuildHelper compiles fargate-helper (static) into dir and returns its
+// path. It needs the module's source (tests and the demo run inside it).
+func BuildHelper(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "fargate-helper")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/prometheus-aws/prometheus-aws/internal/fargate/helper")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build fargate-helper: %v: %s", err, msg)
+	}
+	return out, nil
+}
+
+// RunOptions place one task.
+type RunOptions struct {
+	// Region and Cluster name the task's ARN and its log and credential
+	// calls. Region is required; Cluster defaults to "default".
+	Region, Cluster string
+	// Egress maps ports on the task's loopback to loopback addresses
+	// outside it: what the task reaches over its ENI on AWS (the emulator's
+	// endpoint, the nodes' node_exporter, a remote-write receiver).
+	Egress map[int]string
+	// HostPorts publishes container ports on these 127.0.0.1 ports; a
+	// container port not listed gets a free one (Task.Endpoint says which).
+	HostPorts map[int]int
+	// TrustedCA is a PEM file put at the image's CA bundle path
+	// (/etc/ssl/certs/ca-certificates.crt): the emulator's certificate.
+	TrustedCA string
+}
+
+// Task is one running (or stopped) task.
+type Task struct {
+	ID, ARN, Cluster, Family, Revision string
+	Containers                         []*Container
+
+	r           *Runner
+	def         *ecstypes.TaskDefinition
+	opts        RunOptions
+	region      string
+	cpu, memory float64
+	dir         string
+	net         *taskNetwork
+	volumes     map[string]*volume
+	// order is the order the containers started in; they stop in reverse.
+	order []*Container
+
+	mu            sync.Mutex
+	status        string
+	stopCode      string
+	stoppedReason string
+	taskCreds     Credentials
+	execCreds     Credentials
+	credsID       string
+	stopOnce      sync.Once
+	stopped       chan struct{}
+}
+
+// Run starts a task of def. On a failure to start, the returned task (nil
+// only when def is invalid) is STOPPED with the reason ECS would give, and
+// the error says the same.
+func (r *Runner) Run(ctx context.Context, def *ecstypes.TaskDefinition, o RunOptions) (*Task, error) {
+	if err := validate(def); err != nil {
+		return nil, err
+	}
+	if o.Region == "" {
+		return nil, errors.New("fargate.Run: RunOptions.Region is required")
+	}
+	if o.Cluster == "" {
+		o.Cluster = "default"
+	}
+	id := newID()
+	t := &Task{
+		ID: id, Cluster: o.Cluster, Family: aws.ToString(def.Family), Revision: strconv.Itoa(int(def.Revision)),
+		ARN: fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", o.Region, accountOf(def), o.Cluster, id),
+		r:   r, def: def, opts: o, region: o.Region, dir: filepath.Join(r.dir, "tasks", id),
+		status: "PROVISIONING", stopped: make(chan struct{}), volumes: map[string]*volume{},
+	}
+	t.cpu, _ = strconv.ParseFloat(aws.ToString(def.Cpu), 64)
+	t.memory, _ = strconv.ParseFloat(aws.ToString(def.Memory), 64)
+	for _, cd := range def.ContainerDefinitions {
+		t.Containers = append(t.Containers, newContainer(t, cd))
+	}
+	if err := os.MkdirAll(t.dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := t.provision(ctx); err != nil {
+		t.stop("TaskFailedToStart", err.Error())
+		return t, err
+	}
+	t.setStatus("PENDING")
+	if err := t.startContainers(ctx); err != nil {
+		t.stop("TaskFailedToStart", err.Error())
+		return t, err
+	}
+	t.setStatus("RUNNING")
+	return t, nil
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// accountOf takes the account from the task definition's ARN.
+func accountOf(def *ecstypes.TaskDefinition) string {
+	if parts := strings.Split(aws.ToString(def.TaskDefinitionArn), ":"); len(parts) > 4 && parts[4] != "" {
+		return parts[4]
+	}
+	return "123456789012"
+}
+
+// provision does what ECS does before any container starts: the roles'
+// credentials, the images, the secrets, the volumes and the network.
+func (t *Task) provision(ctx context.Context) error {
+	var err error
+	if arn := aws.ToString(t.def.ExecutionRoleArn); arn != "" {
+		if t.execCreds, err = t.r.cloud.assumeRole(ctx, t.region, arn, "ecs-execution-"+t.ID[:8]); err != nil {
+			return fmt.Errorf("ResourceInitializationError: %w", err)
+		}
+	}
+	if arn := aws.ToString(t.def.TaskRoleArn); arn != "" {
+		if t.taskCreds, err = t.r.cloud.assumeRole(ctx, t.region, arn, t.ID); err != nil {
+			return fmt.Errorf("ResourceInitializationError: %w", err)
+		}
+		t.credsID = newID()
+	}
+	for _, c := range t.Containers {
+		if err := c.prepare(ctx); err != nil {
+			return err
+		}
+	}
+	if err := t.prepareVolumes(ctx); err != nil {
+		return err
+	}
+	ports := map[int]int{}
+	for _, c := range t.Containers {
+		for _, pm := range c.def.PortMappings {
+			port := int(aws.ToInt32(pm.ContainerPort))
+			ports[port] = t.opts.HostPorts[port]
+		}
+	}
+	t.net, err = startNetwork(ctx, t.r.helper, t.opts.Egress, t.serveMetadata, ports)
+	return err
+}
+
+// Endpoint is the 127.0.0.1 address a published container port is
+// reachable at from outside the task ("" if the port is not published).
+func (t *Task) Endpoint(containerPort int) string {
+	if t.net == nil || t.net.hostPorts[containerPort] == 0 {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", t.net.hostPorts[containerPort])
+}
+
+// Container returns the named container, or nil.
+func (t *Task) Container(name string) *Container {
+	for _, c := range t.Containers {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (t *Task) setStatus(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.status != "STOPPED" && t.status != "DEPROVISIONING" {
+		t.status = s
+	}
+}
+
+// LastStatus is PROVISIONING, PENDING, RUNNING, DEPROVISIONING or STOPPED.
+func (t *Task) LastStatus() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.status
+}
+
+// StoppedReason and StopCode say why a stopped task stopped.
+func (t *Task) StoppedReason() (code, reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stopCode, t.stoppedReason
+}
+
+// Done is closed once the task has stopped.
+func (t *Task) Done() <-chan struct{} { return t.stopped }
+
+// HealthStatus is the task's health as ECS reports it: HEALTHY when every
+// essential container with a health check is healthy, UNHEALTHY when any
+// is unhealthy, UNKNOWN otherwise.
+func (t *Task) HealthStatus() string {
+	healthy, checked := true, false
+	for _, c := range t.Containers {
+		if !c.essential() || c.def.HealthCheck == nil {
+			continue
+		}
+		checked = true
+		switch c.Health() {
+		case "UNHEALTHY":
+			return "UNHEALTHY"
+		case "HEALTHY":
+		default:
+			healthy = false
+		}
+	}
+	if checked && healthy {
+		return "HEALTHY"
+	}
+	return "UNKNOWN"
+}
+
+// WaitHealth waits until the task's health is want (HEALTHY or
+// UNHEALTHY), the task stops, or ctx ends.
+func (t *Task) WaitHealth(ctx context.Context, want string) error {
+	for {
+		got := t.HealthStatus()
+		if got == want {
+			return nil
+		}
+		select {
+		case <-t.stopped:
+			code, reason := t.StoppedReason()
+			return fmt.Errorf("task %s stopped (%s: %s) before it was %s", t.ID, code, reason, want)
+		case <-ctx.Done():
+			return fmt.Errorf("task %s is %s, not %s: %w", t.ID, got, want, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops the task as StopTask does: each container gets SIGTERM, then
+// SIGKILL after its stopTimeout; dependents stop before what they depend on.
+func (t *Task) Stop(reason string) { t.stop("UserInitiated", reason) }
+
+func (t *Task) stop(code, reason string) {
+	t.stopOnce.Do(func() {
+		t.mu.Lock()
+		t.status, t.stopCode, t.stoppedReason = "DEPROVISIONING", code, reason
+		t.mu.Unlock()
+		t.mu.Lock()
+		order := append([]*Container(nil), t.order...)
+		t.mu.Unlock()
+		for i := len(order) - 1; i >= 0; i-- {
+			order[i].stop()
+		}
+		if t.net != nil {
+			t.net.close()
+		}
+		t.removeBindVolumes()
+		t.mu.Lock()
+		t.status = "STOPPED"
+		t.mu.Unlock()
+		close(t.stopped)
+	})
+}
+
+// watchEssential stops the task when an essential container exits, as ECS
+// does ("Essential container in task exited").
+func (t *Task) watchEssential(c *Container) {
+	<-c.done
+	if c.essential() {
+		go t.stop("EssentialContainerExited", "Essential container in task exited")
+	}
+}
