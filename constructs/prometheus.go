@@ -271,7 +271,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		},
 		// The TSDB volume (task-local or EFS); the scratch folder is a
 		// tmpfs (containerDefinitions): the root filesystem stays read-only.
-		Volume: &[]*ecstaskdefinition.EcsTaskDefinitionVolume{dataVolume},
+		Volume:               &[]*ecstaskdefinition.EcsTaskDefinitionVolume{dataVolume},
 		ContainerDefinitions: jsii.String(containerDefinitions(p, *s.Config.Arn(), *s.LogGroup.Name(), auth)),
 		Tags:                 nameTag(p.Name + "-prometheus"),
 	})

@@ -25,12 +25,12 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/harness"
-	"github.com/prometheus-aws/prometheus-aws/stacks"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
+	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
 // deployment is the local-profile stack applied to the emulator.

@@ -174,7 +174,7 @@ func (d *supervisor) start() error {
 	ready := &Ready{Endpoint: emu.Endpoint(), InnerURL: promURL, Stack: s.StackName(), StartedAt: time.Now().Format(time.RFC3339),
 		User: task.API.Username, Password: task.API.Password, SecretName: harness.SecretName(s),
 		ConfigParameter: harness.ConfigParameter(s),
-		Task: TaskStatus{ARN: task.Task.ARN, Status: task.Task.LastStatus(), Health: task.Task.HealthStatus(), Log: task.Container().LogPath}}
+		Task:            TaskStatus{ARN: task.Task.ARN, Status: task.Task.LastStatus(), Health: task.Task.HealthStatus(), Log: task.Container().LogPath}}
 	if len(ids) > 0 {
 		out, err := ec2.NewFromConfig(awsCfg).DescribeInstances(d.ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 		if err != nil {

@@ -3,6 +3,7 @@ package fargate
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,7 +169,8 @@ func firstNonEmpty(v ...string) string {
 
 // hostname is what Fargate names a task's host: ip-<address>.<region>.compute.internal.
 func (t *Task) hostname() string {
-	return fmt.Sprintf("ip-10-0-%d-%d.%s.compute.internal", int(t.ID[0])%250, int(t.ID[1])%250, t.region)
+	b, _ := hex.DecodeString(t.ID[:4])
+	return fmt.Sprintf("ip-10-0-%d-%d.%s.compute.internal", b[0], b[1], t.region)
 }
 
 // resolveUser turns a container user (uid, uid:gid, name or name:group)

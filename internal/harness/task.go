@@ -113,7 +113,9 @@ type PrometheusTask struct {
 }
 
 // Container is the Prometheus container.
-func (p *PrometheusTask) Container() *fargate.Container { return p.Task.Container(constructs.ContainerName) }
+func (p *PrometheusTask) Container() *fargate.Container {
+	return p.Task.Container(constructs.ContainerName)
+}
 
 // LogTail is the last n lines of Prometheus's output.
 func (p *PrometheusTask) LogTail(n int) string { return p.Container().LogTail(n) }
@@ -247,7 +249,9 @@ func (f *Fargate) ServiceTaskDefinition(ctx context.Context, s *config.Settings)
 }
 
 // ConfigParameter is the SSM parameter holding the stack's prometheus.yml.
-func ConfigParameter(s *config.Settings) string { return "/" + s.StackName() + "/prometheus/prometheus.yml" }
+func ConfigParameter(s *config.Settings) string {
+	return "/" + s.StackName() + "/prometheus/prometheus.yml"
+}
 
 func (f *Fargate) putConfig(ctx context.Context, s *config.Settings, yaml string) error {
 	cfg, err := f.emu.AWSConfig(ctx, s.Region)
