@@ -91,6 +91,13 @@ test-steps: tools
 	go mod download
 	$(NETNS) go test -count=1 -timeout 80m ./...
 
+# How long make fuzz searches; the seed corpus runs in make test.
+FUZZTIME ?= 10m
+
+.PHONY: fuzz
+fuzz: ## Fuzz the settings loader (cdktf.json + PROMAWS_*) for FUZZTIME (10m): executions, then PASS or the failing input
+	$(NETNS) go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./config
+
 .PHONY: lint
 lint: tools tools-lint synth ## gofmt, go vet, shellcheck, policy checks, tflint, tfsec
 	@scripts/lint.sh

@@ -2,8 +2,10 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -20,7 +22,7 @@ func TestDefaultsAreValid(t *testing.T) {
 }
 
 func TestLoadPrecedence(t *testing.T) {
-	ctx := map[string]any{"region": "us-east-1", "nodeCount": float64(3), "adminCidrs": []any{"10.1.0.0/16", "192.0.2.0/24"}, "excludeStackIdFromLogicalIds": "true"}
+	ctx := map[string]any{"region": "us-east-1", "nodeCount": float64(3), "adminCidrs": []any{"10.1.0.0/16", "192.0.2.0/24"}, "cdktfRelativeModules": []any{"./"}}
 	env := map[string]string{"PROMAWS_NODE_COUNT": "5", "UNRELATED": "x"}
 	s, err := Load(ctx, env)
 	if err != nil {
@@ -58,6 +60,13 @@ func TestLoadRejectsTypos(t *testing.T) {
 		"not a bool":       {env: map[string]string{"PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "yes please"}, want: "allowWorldOpenAdmin"},
 		"context object":   {ctx: map[string]any{"region": map[string]any{"a": 1}}, want: "region (context)"},
 		"context list int": {ctx: map[string]any{"adminCidrs": []any{1.0}}, want: "list items must be strings"},
+		"unknown context key": {ctx: map[string]any{"nodeCont": float64(3)}, want: `context key "nodeCont" is not a setting; did you mean "nodeCount" (PROMAWS_NODE_COUNT)?`},
+		"unknown key, far from any": {ctx: map[string]any{"flavour": "vanilla"}, want: `context key "flavour" is not a setting; ./help lists`},
+		"unknown key in an environment": {ctx: map[string]any{"environments": map[string]any{"dev": map[string]any{"nodeCuont": float64(3)}}},
+			want: `context.environments.dev key "nodeCuont" is not a setting; did you mean "nodeCount"`},
+		"cdktf key in an environment": {ctx: map[string]any{"environments": map[string]any{"dev": map[string]any{"cdktfVersion": "x"}}},
+			want: `context.environments.dev key "cdktfVersion" is not a setting`},
+		"unknown env with suggestion": {env: map[string]string{"PROMAWS_NODE_CONUT": "3"}, want: "did you mean PROMAWS_NODE_COUNT?"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -167,6 +176,23 @@ func TestValidationErrors(t *testing.T) {
 		{"replicas zero", map[string]string{"PROMAWS_REPLICAS": "0", "PROMAWS_STORAGE_MODE": "amp"}, "replicas", "use 1 to 4"},
 		{"replicas too many", map[string]string{"PROMAWS_REPLICAS": "5", "PROMAWS_STORAGE_MODE": "amp"}, "replicas", "use 1 to 4"},
 		{"retention not a duration", map[string]string{"PROMAWS_RETENTION": "two weeks"}, "retention", "15d"},
+		// Classes found by trying mistakes as a user would (issue: settings
+		// that catch every mistake).
+		{"vpc /25 (once a panic)", map[string]string{"PROMAWS_VPC_CIDR": "10.0.0.0/25"}, "vpcCidr", "/16../24"},
+		{"vpc /29 (once a panic)", map[string]string{"PROMAWS_VPC_CIDR": "10.0.0.0/29"}, "vpcCidr", "/16../24"},
+		{"scrape interval zero", map[string]string{"PROMAWS_SCRAPE_INTERVAL": "0s"}, "scrapeInterval", "outside 1s to 1h"},
+		{"refresh interval zero", map[string]string{"PROMAWS_REFRESH_INTERVAL": "0s"}, "refreshInterval", "outside 1s to 1d"},
+		{"refresh interval zero ms", map[string]string{"PROMAWS_REFRESH_INTERVAL": "0ms"}, "refreshInterval", "panics in Prometheus"},
+		{"scrape interval a day", map[string]string{"PROMAWS_SCRAPE_INTERVAL": "1d"}, "scrapeInterval", "use one like 30s"},
+		{"retention an hour", map[string]string{"PROMAWS_RETENTION": "1h"}, "retention", "2h block"},
+		{"retention zero", map[string]string{"PROMAWS_RETENTION": "0d"}, "retention", "outside 2h"},
+		{"region typo", map[string]string{"PROMAWS_REGION": "eu-centrall-1"}, "region", "did you mean eu-central-1?"},
+		{"region unknown", map[string]string{"PROMAWS_REGION": "eu-middle-9"}, "region", "allowUnknownRegions=true"},
+		{"discovery region typo", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-wset-1"}, "discoveryRegions", "did you mean eu-west-1?"},
+		{"state region typo", map[string]string{"PROMAWS_STATE_BUCKET": "b-tfstate", "PROMAWS_STATE_REGION": "us-east-3"}, "stateRegion", "allowUnknownRegions"},
+		{"zone letter twice", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1bb"}, "availabilityZones", "not a zone of region"},
+		{"zone without letter", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1"}, "availabilityZones", "eu-central-1a"},
+		{"ports collide", map[string]string{"PROMAWS_PROMETHEUS_PORT": "9100"}, "prometheusPort", "different ports"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -399,5 +425,70 @@ func TestStorageModesAndRetention(t *testing.T) {
 	}
 	if s := Defaults(); s.StorageMode != StorageEFS || s.Replicas != 1 {
 		t.Errorf("defaults: storageMode %s, replicas %d; want efs, 1 (README, Storage)", s.StorageMode, s.Replicas)
+	}
+}
+
+// cdktf's own context keys pass through; nothing else does.
+func TestCdktfContextKeysPass(t *testing.T) {
+	ctx := map[string]any{}
+	for _, k := range CdktfContextKeys {
+		ctx[k] = "x"
+	}
+	if _, err := Load(ctx, nil); err != nil {
+		t.Fatalf("cdktf's context keys must be allowed: %v", err)
+	}
+}
+
+func TestUnknownRegionsOptIn(t *testing.T) {
+	s, err := Load(nil, map[string]string{"PROMAWS_REGION": "eu-middle-9", "PROMAWS_ALLOW_UNKNOWN_REGIONS": "true"})
+	if err != nil || s.Region != "eu-middle-9" {
+		t.Fatalf("allowUnknownRegions=true must accept a region-shaped name: %v", err)
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_REGION": "Frankfurt", "PROMAWS_ALLOW_UNKNOWN_REGIONS": "true"}); err == nil {
+		t.Fatal("the opt-in accepts new regions, not any text")
+	}
+	for _, r := range Regions {
+		if !regionRE.MatchString(r) {
+			t.Errorf("listed region %q does not have a region's shape", r)
+		}
+	}
+}
+
+func TestDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30s": 30 * time.Second, "1h30m": 90 * time.Minute, "2w": 14 * 24 * time.Hour,
+		"1y": 365 * 24 * time.Hour, "500ms": 500 * time.Millisecond, "1d2h": 26 * time.Hour} {
+		if got, ok := ParseDuration(in); !ok || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "s", "30", "1h1d", "99999999999999999999s", "-1s"} {
+		if _, ok := ParseDuration(bad); ok {
+			t.Errorf("ParseDuration(%q) must fail", bad)
+		}
+	}
+}
+
+// A broken cdktf.json names the file, line and column, and says it must be
+// JSON; CDKTF_CONTEXT_JSON likewise.
+func TestJSONSyntaxErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CDKTF_CONTEXT_JSON", "")
+	os.Unsetenv("CDKTF_CONTEXT_JSON")
+	for text, want := range map[string]string{
+		"{\n  \"context\": {\n    \"nodeCount\": 3,\n  }\n}\n": "cdktf.json: line 4, column 3:",
+		"{\n  // comment\n  \"context\": {}\n}":               "cdktf.json: line 2, column 3:",
+		"{\"context\": [1]}":                                    "cdktf.json: line 1, column",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "cdktf.json"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadContext(dir)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "it must be JSON") {
+			t.Errorf("%q: want %q and the hint that it must be JSON, got %v", text, want, err)
+		}
+	}
+	t.Setenv("CDKTF_CONTEXT_JSON", `{"nodeCount": 3,}`)
+	if _, err := LoadContext(dir); err == nil || !strings.Contains(err.Error(), "CDKTF_CONTEXT_JSON: line 1, column 17") {
+		t.Errorf("CDKTF_CONTEXT_JSON syntax error: %v", err)
 	}
 }

@@ -120,8 +120,7 @@ func (v *validator) discovery(s *Settings) {
 	seen := map[string]bool{}
 	for _, r := range s.DiscoveryRegions {
 		switch {
-		case !regionRE.MatchString(r):
-			v.fail("discoveryRegions", "%q is not an AWS region name; list regions like eu-west-1,us-east-1", r)
+		case !v.checkRegion(s, "discoveryRegions", r, "eu-west-1 (a list such as eu-west-1,us-east-1)"):
 		case seen[r]:
 			v.fail("discoveryRegions", "%q is listed twice; list each region once", r)
 		case regionRE.MatchString(s.Region) && partition(r) != partition(s.Region):

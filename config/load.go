@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -30,8 +31,17 @@ func Defaults() *Settings {
 func Load(ctx map[string]any, env map[string]string) (*Settings, error) {
 	s := Defaults()
 	base, overlay, errs := splitEnvironments(ctx, env)
-	errs = append(errs, applyContext(s, base)...)
-	errs = append(errs, applyContext(s, overlay)...)
+	errs = append(errs, applyContext(s, base, "context")...)
+	if overlay != nil {
+		name, _ := base["environment"].(string)
+		if v, ok := env["PROMAWS_ENVIRONMENT"]; ok {
+			name = v
+		}
+		if name == "" {
+			name = envDefault()
+		}
+		errs = append(errs, applyContext(s, overlay, "context."+EnvironmentsKey+"."+name)...)
+	}
 	for _, f := range Fields {
 		if raw, ok := env[f.Env()]; ok {
 			if err := f.set(s, raw); err != nil {
@@ -97,20 +107,29 @@ func envDefault() string {
 	return f.Default
 }
 
-// applyContext sets the fields named by ctx keys.
-func applyContext(s *Settings, ctx map[string]any) []error {
+// CdktfContextKeys are the context keys cdktf 0.20.11 itself reads or
+// writes (its lib/app.js, terraform-stack.js, annotations.js and module
+// assets: node.tryGetContext and setContext); they pass through. Any other
+// key must be a setting: a typo is an error, not a silent default.
+var CdktfContextKeys = []string{"cdktfJsonPath", "cdktfRelativeModules", "cdktfStaticModuleAssetHash", "cdktfVersion",
+	"@cdktf/disable_stack_trace_in_metadata"}
+
+// applyContext sets the fields named by ctx keys; where names the context
+// object in errors ("context", "context.environments.prod").
+func applyContext(s *Settings, ctx map[string]any, where string) []error {
 	var errs []error
 	for _, key := range sortedKeys(ctx) {
 		f, ok := FieldByKey(key)
 		if !ok {
-			if near := nearKey(key); near != "" {
-				errs = append(errs, fmt.Errorf("context key %q is not a setting; did you mean %q?", key, near))
+			if where == "context" && (key == EnvironmentsKey || slices.Contains(CdktfContextKeys, key)) {
+				continue
 			}
-			continue // other tools' context keys (cdktf's own flags) pass through
+			errs = append(errs, unknownKey(key, where))
+			continue
 		}
 		raw, err := contextString(ctx[key])
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s (context): %v", key, err))
+			errs = append(errs, fmt.Errorf("%s (%s): %v", key, where, err))
 			continue
 		}
 		if err := f.set(s, raw); err != nil {
@@ -120,6 +139,17 @@ func applyContext(s *Settings, ctx map[string]any) []error {
 	return errs
 }
 
+// unknownKey is the error for a context key that is no setting, with the
+// nearest setting as a suggestion.
+func unknownKey(key, where string) error {
+	hint := ""
+	if near := nearKey(key); near != "" {
+		f, _ := FieldByKey(near)
+		hint = fmt.Sprintf(" did you mean %q (%s)?", near, f.Env())
+	}
+	return fmt.Errorf("%s key %q is not a setting;%s ./help lists every setting (unknown keys are refused, so a typo cannot fall back to a default)", where, key, hint)
+}
+
 // LoadContext returns the cdktf context the program was started with: the
 // CLI passes it in CDKTF_CONTEXT_JSON; run directly (make synth), the
 // "context" object of cdktf.json in dir is read instead.
@@ -127,7 +157,7 @@ func LoadContext(dir string) (map[string]any, error) {
 	if raw := os.Getenv("CDKTF_CONTEXT_JSON"); raw != "" {
 		var ctx map[string]any
 		if err := json.Unmarshal([]byte(raw), &ctx); err != nil {
-			return nil, fmt.Errorf("CDKTF_CONTEXT_JSON is not a JSON object: %v", err)
+			return nil, jsonError("CDKTF_CONTEXT_JSON", "a JSON object of settings", []byte(raw), err)
 		}
 		return ctx, nil
 	}
@@ -138,13 +168,44 @@ func LoadContext(dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseCdktfJSON(dir+"/cdktf.json", data)
+}
+
+// parseCdktfJSON reads the context object of a cdktf.json document.
+func parseCdktfJSON(name string, data []byte) (map[string]any, error) {
 	var file struct {
 		Context map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(data, &file); err != nil {
-		return nil, fmt.Errorf("cdktf.json: %v", err)
+		return nil, jsonError(name, `JSON (no comments or trailing commas) with the settings in its "context" object`, data, err)
 	}
 	return file.Context, nil
+}
+
+// jsonError says where a JSON document breaks: line and column of the
+// offset the decoder reports, and what the document must be.
+func jsonError(name, must string, data []byte, err error) error {
+	offset := int64(-1)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	}
+	if offset < 0 {
+		return fmt.Errorf("%s: %v; it must be %s", name, err, must)
+	}
+	line, col := 1, 1
+	for i := int64(0); i < offset-1 && i < int64(len(data)); i++ {
+		if data[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Errorf("%s: line %d, column %d: %v; it must be %s", name, line, col, err, must)
 }
 
 // contextString turns a JSON context value into the text form Field.set reads.
@@ -187,7 +248,11 @@ func unknownEnv(env map[string]string) []error {
 	var errs []error
 	for _, name := range sortedKeys(env) {
 		if strings.HasPrefix(name, "PROMAWS_") && !known[name] {
-			errs = append(errs, fmt.Errorf("environment variable %s is not a setting; run ./help for the list", name))
+			hint := ""
+			if near := nearest(name, sortedStrings(known)); near != "" {
+				hint = " did you mean " + near + "?"
+			}
+			errs = append(errs, fmt.Errorf("environment variable %s is not a setting;%s run ./help for the list", name, hint))
 		}
 	}
 	return errs
@@ -204,13 +269,17 @@ func OSEnv() map[string]string {
 	return env
 }
 
+// nearKey is the setting a mistyped key most likely meant: one that differs
+// only in letter case, else the nearest by edit distance.
 func nearKey(key string) string {
-	for _, f := range Fields {
+	keys := make([]string, len(Fields))
+	for i, f := range Fields {
 		if strings.EqualFold(f.Key, key) {
 			return f.Key
 		}
+		keys[i] = f.Key
 	}
-	return ""
+	return nearest(key, keys)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -62,6 +62,9 @@ type Settings struct {
 	// AllowWorldOpenAdmin is the explicit opt-in that permits 0.0.0.0/0 or
 	// ::/0 in AdminCidrs.
 	AllowWorldOpenAdmin bool
+	// AllowUnknownRegions accepts region names this version's list
+	// (Regions) does not know yet, when they have a region's shape.
+	AllowUnknownRegions bool
 
 	// TLSCertificateArn puts Prometheus behind an HTTPS Application Load
 	// Balancer with this ACM certificate; empty means no load balancer

@@ -65,13 +65,12 @@ func (s *Settings) Validate() error {
 
 	v.name("project", s.Project, 20)
 	v.name("environment", s.Environment, 12)
-	if !regionRE.MatchString(s.Region) {
-		v.fail("region", "%q is not an AWS region name; use one like eu-central-1", s.Region)
-	}
+	regionOK := v.checkRegion(s, "region", s.Region, "eu-central-1")
 
 	vpc, vpcOK := v.cidr("vpcCidr", s.VpcCidr, false)
 	if vpcOK && vpc.Addr().Is4() && (vpc.Bits() < 16 || vpc.Bits() > 24) {
 		v.fail("vpcCidr", "prefix /%d is outside /16../24; use a range like 10.0.0.0/16", vpc.Bits())
+		vpcOK = false // nothing below may compute with it
 	}
 	if vpcOK && !vpc.Addr().Is4() {
 		v.fail("vpcCidr", "%q is not IPv4; use a range like 10.0.0.0/16", s.VpcCidr)
@@ -85,7 +84,9 @@ func (s *Settings) Validate() error {
 	}
 	seen := map[string]bool{}
 	for _, az := range s.AvailabilityZones {
-		if !strings.HasPrefix(az, s.Region) || len(az) <= len(s.Region) {
+		// A zone is its region and one letter; whether the region has that
+		// letter is checked at plan (a precondition on the zone list).
+		if letter := strings.TrimPrefix(az, s.Region); regionOK && (!strings.HasPrefix(az, s.Region) || len(letter) != 1 || letter < "a" || letter > "z") {
 			v.fail("availabilityZones", "%q is not a zone of region %s; use names like %sa", az, s.Region, s.Region)
 		}
 		if seen[az] {
@@ -106,6 +107,12 @@ func (s *Settings) Validate() error {
 	}
 	v.port("nodeExporterPort", s.NodeExporterPort)
 	v.port("prometheusPort", s.PrometheusPort)
+	if s.NodeExporterPort == s.PrometheusPort {
+		// One number for two roles: the node security group would admit
+		// Prometheus's own web port, and the task's scrapes of itself and of
+		// the nodes could not be told apart in its rules.
+		v.fail("prometheusPort", "%d is also nodeExporterPort; give Prometheus and node_exporter different ports (defaults 9090 and 9100)", s.PrometheusPort)
+	}
 	if s.NodeExporterPort == 22 || s.PrometheusPort == 22 {
 		v.fail("nodeExporterPort", "port 22 is reserved for SSH; pick another port")
 	}
@@ -155,10 +162,10 @@ func (s *Settings) Validate() error {
 	if !logRetentionDays[s.LogRetentionDays] {
 		v.fail("logRetentionDays", "%d is not a CloudWatch retention; use e.g. 7, 14, 30, 90, 365 (0 = never expire)", s.LogRetentionDays)
 	}
-	v.duration("scrapeInterval", s.ScrapeInterval)
-	v.duration("refreshInterval", s.RefreshInterval)
+	v.boundedDuration("scrapeInterval", s.ScrapeInterval)
+	v.boundedDuration("refreshInterval", s.RefreshInterval)
 	if s.Retention != "" {
-		v.duration("retention", s.Retention)
+		v.boundedDuration("retention", s.Retention)
 	}
 	v.storage(s)
 	v.alertmanagers(s)
@@ -169,8 +176,8 @@ func (s *Settings) Validate() error {
 			v.fail("stateBucket", "%q is not a valid S3 bucket name; use 3 to 63 lowercase letters, digits, hyphens and dots, starting and ending with a letter or digit", b)
 		}
 	}
-	if s.StateRegion != "" && !regionRE.MatchString(s.StateRegion) {
-		v.fail("stateRegion", "%q is not an AWS region name; use one like eu-central-1, or leave it empty for region", s.StateRegion)
+	if s.StateRegion != "" {
+		v.checkRegion(s, "stateRegion", s.StateRegion, "eu-central-1 (or leave it empty for region)")
 	}
 	if s.StateLockTable != "" && !tableRE.MatchString(s.StateLockTable) {
 		v.fail("stateLockTable", "%q is not a DynamoDB table name; use 3 to 255 letters, digits, _ . -", s.StateLockTable)
@@ -222,12 +229,6 @@ func (v *validator) name(key, val string, max int) {
 func (v *validator) port(key string, p int) {
 	if p < 1 || p > 65535 {
 		v.fail(key, "%d is not a TCP port; use 1 to 65535", p)
-	}
-}
-
-func (v *validator) duration(key, val string) {
-	if val == "" || !durationRE.MatchString(val) {
-		v.fail(key, "%q is not a Prometheus duration; use one like 30s, 5m or 15d", val)
 	}
 }
 

@@ -54,7 +54,8 @@ type Network struct {
 	Subnets         []subnet.Subnet
 	InternetGateway internetgateway.InternetGateway
 	RouteTable      routetable.RouteTable
-	// Zones is the zone lookup; nil when AvailabilityZones were given.
+	// Zones is the region's zone list: the subnets' zones, or what the
+	// given AvailabilityZones are checked against.
 	Zones dataawsavailabilityzones.DataAwsAvailabilityZones
 	// FlowLogs is nil unless FlowLogs was set.
 	FlowLogs *FlowLogs
@@ -102,17 +103,22 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 		GatewayId:            n.InternetGateway.Id(),
 	})
 
-	if len(p.AvailabilityZones) == 0 {
-		n.Zones = dataawsavailabilityzones.NewDataAwsAvailabilityZones(scope, jsii.String("zones"), &dataawsavailabilityzones.DataAwsAvailabilityZonesConfig{
-			State: jsii.String("available"),
-		})
-	}
+	// The region's zones: where the subnets go, or, for zones given by
+	// name, what they are checked against at plan (a precondition), so a
+	// zone the region lacks fails before anything is created.
+	n.Zones = dataawsavailabilityzones.NewDataAwsAvailabilityZones(scope, jsii.String("zones"), &dataawsavailabilityzones.DataAwsAvailabilityZonesConfig{
+		State: jsii.String("available"),
+	})
 	for i := 0; i < p.AzCount; i++ {
-		var az *string
-		if n.Zones != nil {
-			az = cdktf.Token_AsString(cdktf.Fn_Element(n.Zones.Names(), jsii.Number(i)), nil)
-		} else {
+		az := cdktf.Token_AsString(cdktf.Fn_Element(n.Zones.Names(), jsii.Number(i)), nil)
+		var lifecycle *cdktf.TerraformResourceLifecycle
+		if len(p.AvailabilityZones) > 0 {
 			az = jsii.String(p.AvailabilityZones[i])
+			lifecycle = &cdktf.TerraformResourceLifecycle{Precondition: &[]*cdktf.Precondition{{
+				Condition: cdktf.Fn_Contains(n.Zones.Names(), az),
+				ErrorMessage: jsii.String(fmt.Sprintf("availabilityZones: %s is not an available zone of this region; it has %s.",
+					p.AvailabilityZones[i], *cdktf.Token_AsString(cdktf.Fn_Join(jsii.String(", "), n.Zones.Names()), nil))),
+			}}}
 		}
 		sn := subnet.NewSubnet(scope, jsii.String(fmt.Sprintf("public-%d", i)), &subnet.SubnetConfig{
 			VpcId:            n.Vpc.Id(),
@@ -123,6 +129,7 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 			// would have to be repeated on every launch template.
 			MapPublicIpOnLaunch: jsii.Bool(true),
 			Tags:                nameTag(fmt.Sprintf("%s-public-%d", p.Name, i)),
+			Lifecycle:           lifecycle,
 		})
 		routetableassociation.NewRouteTableAssociation(scope, jsii.String(fmt.Sprintf("public-%d-route", i)), &routetableassociation.RouteTableAssociationConfig{
 			SubnetId:     sn.Id(),

@@ -143,3 +143,25 @@ func TestLocalProfileReachesTheTaskThroughItsParameter(t *testing.T) {
 		t.Errorf("the local profile must run the same container definition:\n%s\n%s", mustJSON(t, lc), mustJSON(t, dc))
 	}
 }
+
+// Zones given by name are checked at plan against the region's zone list
+// (the settings can check their shape only); derived zones come from it.
+func TestGivenZonesAreCheckedAtPlan(t *testing.T) {
+	d := synthed["opened"]
+	if policy.Path(d.Raw, "data", "aws_availability_zones", "network_zones_2241F3F0") == nil {
+		t.Fatal("the zone list must be read when zones are given")
+	}
+	for _, name := range d.Names("aws_subnet") {
+		sn := d.Of("aws_subnet")[name]
+		az := policy.Str(sn["availability_zone"])
+		cond := policy.Str(policy.Path(sn, "lifecycle", "precondition", "condition"))
+		if !strings.HasPrefix(az, "eu-central-1") || cond != `${contains(data.aws_availability_zones.network_zones_2241F3F0.names, "`+az+`")}` {
+			t.Errorf("subnet %s in %s: precondition %q", name, az, cond)
+		}
+	}
+	for _, name := range synthed["default"].Names("aws_subnet") {
+		if policy.Path(synthed["default"].Of("aws_subnet")[name], "lifecycle") != nil {
+			t.Errorf("derived zones need no precondition: %s", name)
+		}
+	}
+}
