@@ -54,13 +54,13 @@ func TestLoadRejectsTypos(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"unknown env":      {env: map[string]string{"PROMAWS_NODECOUNT": "3"}, want: "PROMAWS_NODECOUNT is not a setting"},
-		"context case":     {ctx: map[string]any{"NodeCount": float64(3)}, want: `did you mean "nodeCount"`},
-		"not a number":     {env: map[string]string{"PROMAWS_NODE_COUNT": "three"}, want: "nodeCount"},
-		"not a bool":       {env: map[string]string{"PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "yes please"}, want: "allowWorldOpenAdmin"},
-		"context object":   {ctx: map[string]any{"region": map[string]any{"a": 1}}, want: "region (context)"},
-		"context list int": {ctx: map[string]any{"adminCidrs": []any{1.0}}, want: "list items must be strings"},
-		"unknown context key": {ctx: map[string]any{"nodeCont": float64(3)}, want: `context key "nodeCont" is not a setting; did you mean "nodeCount" (PROMAWS_NODE_COUNT)?`},
+		"unknown env":               {env: map[string]string{"PROMAWS_NODECOUNT": "3"}, want: "PROMAWS_NODECOUNT is not a setting"},
+		"context case":              {ctx: map[string]any{"NodeCount": float64(3)}, want: `did you mean "nodeCount"`},
+		"not a number":              {env: map[string]string{"PROMAWS_NODE_COUNT": "three"}, want: "nodeCount"},
+		"not a bool":                {env: map[string]string{"PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "yes please"}, want: "allowWorldOpenAdmin"},
+		"context object":            {ctx: map[string]any{"region": map[string]any{"a": 1}}, want: "region (context)"},
+		"context list int":          {ctx: map[string]any{"adminCidrs": []any{1.0}}, want: "list items must be strings"},
+		"unknown context key":       {ctx: map[string]any{"nodeCont": float64(3)}, want: `context key "nodeCont" is not a setting; did you mean "nodeCount" (PROMAWS_NODE_COUNT)?`},
 		"unknown key, far from any": {ctx: map[string]any{"flavour": "vanilla"}, want: `context key "flavour" is not a setting; ./help lists`},
 		"unknown key in an environment": {ctx: map[string]any{"environments": map[string]any{"dev": map[string]any{"nodeCuont": float64(3)}}},
 			want: `context.environments.dev key "nodeCuont" is not a setting; did you mean "nodeCount"`},
@@ -476,8 +476,8 @@ func TestJSONSyntaxErrors(t *testing.T) {
 	os.Unsetenv("CDKTF_CONTEXT_JSON")
 	for text, want := range map[string]string{
 		"{\n  \"context\": {\n    \"nodeCount\": 3,\n  }\n}\n": "cdktf.json: line 4, column 3:",
-		"{\n  // comment\n  \"context\": {}\n}":               "cdktf.json: line 2, column 3:",
-		"{\"context\": [1]}":                                    "cdktf.json: line 1, column",
+		"{\n  // comment\n  \"context\": {}\n}":                "cdktf.json: line 2, column 3:",
+		"{\"context\": [1]}":                                   "cdktf.json: line 1, column",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, "cdktf.json"), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
