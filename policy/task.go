@@ -237,6 +237,26 @@ func allows(sts []statement, action, resource string) bool {
 	return false
 }
 
+// executionTask is one task definition with its containers and the
+// statements of its execution role.
+type executionTask struct {
+	res        string
+	containers []containerDef
+	sts        []statement
+}
+
+// executionTasks lists the stack's task definitions with what their
+// execution roles allow.
+func executionTasks(d *Doc) []executionTask {
+	names, defs, _ := taskDefs(d)
+	var out []executionTask
+	for _, name := range names {
+		role := roleOf(Str(d.Of("aws_ecs_task_definition")[name]["execution_role_arn"]))
+		out = append(out, executionTask{res: "aws_ecs_task_definition." + name, containers: defs[name], sts: roleStatements(d, role)})
+	}
+	return out
+}
+
 var ecrPullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}
 
 // ecrPullExactly: a task whose image is in a private ECR repository can
@@ -244,14 +264,11 @@ var ecrPullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloa
 // (ECR user guide, "Using Amazon ECR images with Amazon ECS"); and a task
 // whose images are elsewhere gets no ECR permission at all.
 func ecrPullExactly(d *Doc, _ Options) []Violation {
-	names, defs, _ := taskDefs(d)
 	var out []Violation
-	for _, name := range names {
-		res := "aws_ecs_task_definition." + name
-		role := roleOf(Str(d.Of("aws_ecs_task_definition")[name]["execution_role_arn"]))
-		sts := roleStatements(d, role)
+	for _, task := range executionTasks(d) {
+		res, sts := task.res, task.sts
 		want := map[string]bool{}
-		for _, c := range defs[name] {
+		for _, c := range task.containers {
 			repo, ok := constructs.ECRRepositoryARN(c.Image)
 			if !ok {
 				continue
@@ -286,13 +303,10 @@ func ecrPullExactly(d *Doc, _ Options) []Violation {
 // task's execution role; one it may not read stops the task before it
 // starts ("unable to pull secrets or registry auth").
 func executionRoleReadsSecrets(d *Doc, _ Options) []Violation {
-	names, defs, _ := taskDefs(d)
 	var out []Violation
-	for _, name := range names {
-		res := "aws_ecs_task_definition." + name
-		role := roleOf(Str(d.Of("aws_ecs_task_definition")[name]["execution_role_arn"]))
-		sts := roleStatements(d, role)
-		for _, c := range defs[name] {
+	for _, task := range executionTasks(d) {
+		res, sts := task.res, task.sts
+		for _, c := range task.containers {
 			for _, s := range c.Secrets {
 				action, resource := "ssm:GetParameters", s.ValueFrom
 				if strings.Contains(s.ValueFrom, "aws_secretsmanager_secret.") || strings.Contains(s.ValueFrom, ":secretsmanager:") {

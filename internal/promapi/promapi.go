@@ -38,22 +38,32 @@ func New(baseURL string) *Client {
 	return &Client{BaseURL: baseURL, HTTP: &http.Client{Timeout: 10 * time.Second}}
 }
 
-func (c *Client) get(ctx context.Context, path string, out any) error {
+// fetch GETs path with the client's credentials and returns the body of a
+// 200 answer (a StatusError otherwise).
+func (c *Client) fetch(ctx context.Context, path string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+path, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.Username != "" {
 		req.SetBasicAuth(c.Username, c.Password)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return &StatusError{Code: resp.StatusCode, Body: string(body)}
+		return nil, &StatusError{Code: resp.StatusCode, Body: string(body)}
+	}
+	return body, nil
+}
+
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	body, err := c.fetch(ctx, path)
+	if err != nil {
+		return err
 	}
 	var env struct {
 		Status string          `json:"status"`
@@ -72,23 +82,8 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 // Ready reports whether Prometheus answers /-/ready with 200 (it does once
 // the TSDB is open and the configuration loaded).
 func (c *Client) Ready(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+"/-/ready", nil)
-	if err != nil {
-		return err
-	}
-	if c.Username != "" {
-		req.SetBasicAuth(c.Username, c.Password)
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return &StatusError{Code: resp.StatusCode, Body: string(body)}
-	}
-	return nil
+	_, err := c.fetch(ctx, "/-/ready")
+	return err
 }
 
 // StatusError is a non-200 answer.
