@@ -48,8 +48,10 @@ func TestLifecycle(t *testing.T) {
 		dep.assertCleanPlan(t)
 	})
 
-	prom := h.startPrometheus(t, dep.settings)
+	// The instances Prometheus must ignore exist before it starts, so every
+	// discovery it answers with came from a refresh that saw them.
 	noise := h.createNoiseInstances(t, dep)
+	prom := h.startPrometheus(t, dep.settings)
 	step(t, "prometheus discovers exactly the tagged running nodes", func(t *testing.T) {
 		want := dep.groupInstances(t)
 		if len(want) != 2 {
