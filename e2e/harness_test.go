@@ -32,7 +32,7 @@ import (
 var (
 	sharedEmu  *emulator.Emulator
 	emuErr     error
-	fargate    *rig.Fargate
+	runner     *rig.Fargate
 	synthMu    sync.Mutex // jsii apps are built one at a time
 	skipReason string
 )
@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 	var runnerDir string
 	if emuErr == nil {
 		if runnerDir, emuErr = os.MkdirTemp("", "e2e-fargate-"); emuErr == nil {
-			fargate, emuErr = rig.NewFargate(ctx, sharedEmu, runnerDir)
+			runner, emuErr = rig.NewFargate(ctx, sharedEmu, runnerDir)
 		}
 	}
 	code := m.Run()
@@ -327,7 +327,7 @@ func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o rig.Ta
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
-	task, err := fargate.RunPrometheus(h.ctx, s, o)
+	task, err := runner.RunPrometheus(h.ctx, s, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -251,6 +251,15 @@ func (t *Task) Endpoint(containerPort int) string {
 	return fmt.Sprintf("127.0.0.1:%d", t.net.hostPorts[containerPort])
 }
 
+// RoleCredentials are the task role's credentials the task's containers
+// are served (zero without a task role): what their requests are signed
+// with.
+func (t *Task) RoleCredentials() Credentials {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.taskCreds
+}
+
 // Container returns the named container, or nil.
 func (t *Task) Container(name string) *Container {
 	for _, c := range t.Containers {
