@@ -11,6 +11,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -108,6 +109,36 @@ func TestLifecycle(t *testing.T) {
 		}
 		if strings.Contains(string(state), password) {
 			t.Error("the basic auth password is in the Terraform state")
+		}
+		// The guarantee behind it: the version was written through the
+		// write-only attribute, which Terraform never stores; a new plan
+		// would open a new ephemeral value, so the plan check alone proves
+		// little.
+		var st struct {
+			Resources []struct {
+				Type      string
+				Instances []struct{ Attributes map[string]any }
+			}
+		}
+		if err := json.Unmarshal(state, &st); err != nil {
+			t.Fatal(err)
+		}
+		versions := 0
+		for _, r := range st.Resources {
+			if r.Type != "aws_secretsmanager_secret_version" {
+				continue
+			}
+			for _, in := range r.Instances {
+				versions++
+				a := in.Attributes
+				if a["secret_string_wo"] != nil || a["secret_string"] != "" || a["secret_string_wo_version"] != float64(dep.settings.BasicAuthPasswordVersion) {
+					t.Errorf("the secret version must be written write-only (secret_string_wo null, secret_string empty, wo version %d): %v %q %v",
+						dep.settings.BasicAuthPasswordVersion, a["secret_string_wo"], a["secret_string"], a["secret_string_wo_version"])
+				}
+			}
+		}
+		if versions != 1 {
+			t.Errorf("want one basic auth secret version in the state, have %d", versions)
 		}
 		if plan := dep.planJSON(t); strings.Contains(plan, password) {
 			t.Error("the basic auth password is in the plan JSON")
@@ -350,10 +381,13 @@ func assertEFSStorage(t *testing.T, h *harness, out map[string]string, subnets i
 	for _, v := range volumes {
 		if c := v.EfsVolumeConfiguration; c != nil {
 			mounted = aws.ToString(c.FileSystemId) == fsID && c.TransitEncryption == ecstypes.EFSTransitEncryptionEnabled &&
-				c.AuthorizationConfig != nil && aws.ToString(c.AuthorizationConfig.AccessPointId) == aws.ToString(aps.AccessPoints[0].AccessPointId)
+				c.AuthorizationConfig != nil && aws.ToString(c.AuthorizationConfig.AccessPointId) == aws.ToString(aps.AccessPoints[0].AccessPointId) &&
+				// IAM-authorized: the runner then mounts only if the task
+				// role allows it through this access point.
+				c.AuthorizationConfig.Iam == ecstypes.EFSAuthorizationConfigIAMEnabled
 		}
 	}
 	if !mounted {
-		t.Errorf("the task's data volume must mount access point %s of %s with TLS: %+v", aws.ToString(aps.AccessPoints[0].AccessPointId), fsID, volumes)
+		t.Errorf("the task's data volume must mount access point %s of %s with TLS and IAM authorization: %+v", aws.ToString(aps.AccessPoints[0].AccessPointId), fsID, volumes)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -144,7 +146,8 @@ func (c cloud) secret(ctx context.Context, region string, creds Credentials, val
 // accessPoint describes an EFS access point: the POSIX user every file
 // operation runs as, and its root directory with what to create it with.
 type accessPoint struct {
-	Uid, Gid      int64
+	ARN, FileSystemARN string
+	Uid, Gid           int64
 	SecondaryGids []int64
 	Path          string
 	// Create is false when the access point has no creation info (a
@@ -166,7 +169,10 @@ func (c cloud) accessPoint(ctx context.Context, region, id string) (accessPoint,
 		return accessPoint{}, fmt.Errorf("ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: access point %s: %v", id, err)
 	}
 	ap := out.AccessPoints[0]
-	a := accessPoint{Path: "/"}
+	a := accessPoint{Path: "/", ARN: aws.ToString(ap.AccessPointArn)}
+	if fss, err := efs.NewFromConfig(cfg).DescribeFileSystems(ctx, &efs.DescribeFileSystemsInput{FileSystemId: ap.FileSystemId}); err == nil && len(fss.FileSystems) == 1 {
+		a.FileSystemARN = aws.ToString(fss.FileSystems[0].FileSystemArn)
+	}
 	if u := ap.PosixUser; u != nil {
 		a.Uid, a.Gid, a.SecondaryGids = aws.ToInt64(u.Uid), aws.ToInt64(u.Gid), u.SecondaryGids
 	} else {
@@ -181,4 +187,82 @@ func (c cloud) accessPoint(ctx context.Context, region, id string) (accessPoint,
 		}
 	}
 	return a, nil
+}
+
+// roleAllows reports whether an inline policy of role allows action on
+// resource: Allow statements with exact or "*" actions and resources, and
+// StringEquals conditions compared with context (a key missing from
+// context fails the statement). Enough for the few grants ECS checks on
+// the task's behalf (EFS IAM authorization); not a policy engine.
+func (c cloud) roleAllows(ctx context.Context, region, roleArn, action, resource string, context map[string]string) (bool, error) {
+	cfg, err := c.base(ctx, region)
+	if err != nil {
+		return false, err
+	}
+	name := roleArn[strings.LastIndex(roleArn, "/")+1:]
+	client := iam.NewFromConfig(cfg)
+	names, err := client.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
+	if err != nil {
+		return false, err
+	}
+	for _, pn := range names.PolicyNames {
+		pol, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)})
+		if err != nil {
+			return false, err
+		}
+		doc, err := url.QueryUnescape(aws.ToString(pol.PolicyDocument))
+		if err != nil {
+			doc = aws.ToString(pol.PolicyDocument)
+		}
+		var p struct {
+			Statement []struct {
+				Effect    string
+				Action    stringList
+				Resource  stringList
+				Condition map[string]map[string]stringList
+			}
+		}
+		if err := json.Unmarshal([]byte(doc), &p); err != nil {
+			return false, fmt.Errorf("policy %s of %s: %w", pn, name, err)
+		}
+	statements:
+		for _, st := range p.Statement {
+			if st.Effect != "Allow" || !matchAny(st.Action, action) || !matchAny(st.Resource, resource) {
+				continue
+			}
+			for op, keys := range st.Condition {
+				if op != "StringEquals" {
+					continue statements
+				}
+				for k, want := range keys {
+					if got, ok := context[k]; !ok || !matchAny(want, got) {
+						continue statements
+					}
+				}
+			}
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// stringList is an IAM value that is a string or a list of strings.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = []string{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(l))
+}
+
+func matchAny(patterns []string, v string) bool {
+	for _, p := range patterns {
+		if p == "*" || p == v {
+			return true
+		}
+	}
+	return false
 }

@@ -467,6 +467,24 @@ func TestEFSAccessPoint(t *testing.T) {
 	if log := task.Containers[0].LogTail(5); !strings.Contains(log, "kept") {
 		t.Fatalf("EFS data must outlive the task:\n%s", log)
 	}
+
+	// IAM authorization: the task role must allow mounting and writing
+	// through this access point, or the mount is refused.
+	vol[0].EfsVolumeConfiguration.AuthorizationConfig.Iam = ecstypes.EFSAuthorizationConfigIAMEnabled
+	def := taskDef(vol, reader)
+	def.TaskRoleArn = role(t, ctx, "efs")
+	if _, err := runner.Run(ctx, def, RunOptions{Region: region}); err == nil || !strings.Contains(err.Error(), "access denied by server") {
+		t.Fatalf("a task role without elasticfilesystem:ClientMount must not mount: %v", err)
+	}
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["elasticfilesystem:ClientMount","elasticfilesystem:ClientWrite"],`+
+		`"Resource":"%s","Condition":{"StringEquals":{"elasticfilesystem:AccessPointArn":"%s"}}}]}`, aws.ToString(fs.FileSystemArn), aws.ToString(ap.AccessPointArn))
+	name := aws.ToString(def.TaskRoleArn)[strings.LastIndex(aws.ToString(def.TaskRoleArn), "/")+1:]
+	if _, err := iam.NewFromConfig(cfg).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("efs"), PolicyDocument: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if task = runToEnd(t, ctx, def, RunOptions{}); !strings.Contains(task.Containers[0].LogTail(5), "kept") {
+		t.Fatalf("with the grant the task mounts its data:\n%s", task.Containers[0].LogTail(5))
+	}
 }
 
 // prometheusContainer is the Prometheus container as the stack defines it

@@ -118,6 +118,11 @@ func (t *Task) efsVolume(ctx context.Context, cfg *ecstypes.EFSVolumeConfigurati
 	if err != nil {
 		return "", err
 	}
+	if ac.Iam == ecstypes.EFSAuthorizationConfigIAMEnabled {
+		if err := t.efsAuthorized(ctx, fsID, ap); err != nil {
+			return "", err
+		}
+	}
 	dir := filepath.Join(fsDir, path.Clean("/"+ap.Path))
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		if !ap.Create {
@@ -169,4 +174,31 @@ func (t *Task) removeBindVolumes() {
 			os.RemoveAll(v.dir)
 		}
 	}
+}
+
+// efsAuthorized is EFS IAM authorization: with iam ENABLED the mount is
+// made with the task role, which must allow elasticfilesystem:ClientMount
+// (and ClientWrite, for a writable mount) on the file system, through this
+// access point ("Use Amazon EFS volumes with Amazon ECS"; EFS user guide,
+// "Using IAM to control file system data access").
+func (t *Task) efsAuthorized(ctx context.Context, fsID string, ap accessPoint) error {
+	actions := []string{"elasticfilesystem:ClientMount"}
+	for _, c := range t.def.ContainerDefinitions {
+		for _, mp := range c.MountPoints {
+			if t.volumeOf(aws.ToString(mp.SourceVolume)) != nil && !aws.ToBool(mp.ReadOnly) {
+				actions = append(actions, "elasticfilesystem:ClientWrite")
+			}
+		}
+	}
+	for _, action := range actions {
+		ok, err := t.r.cloud.roleAllows(ctx, t.region, aws.ToString(t.def.TaskRoleArn), action, ap.FileSystemARN,
+			map[string]string{"elasticfilesystem:AccessPointArn": ap.ARN})
+		if err != nil {
+			return fmt.Errorf("ResourceInitializationError: EFS IAM authorization for %s: %w", fsID, err)
+		}
+		if !ok {
+			return fmt.Errorf("ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: mount.nfs4: access denied by server while mounting %s (the task role does not allow %s on %s through access point %s)", fsID, action, ap.FileSystemARN, ap.ARN)
+		}
+	}
+	return nil
 }
