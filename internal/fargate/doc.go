@@ -33,7 +33,9 @@
 //     image of the first container mounting it has a VOLUME at that path,
 //     whose contents, owner and mode are copied in; it is deleted with the
 //     task. EFS is a folder per file system kept by the runner, seen from
-//     the access point's root directory, created with its creation info.
+//     the access point's root directory, created with its creation info;
+//     with IAM authorization the task role must allow ClientMount (and
+//     ClientWrite) on the file system through the access point.
 //     linuxParameters tmpfs mounts with their size and options.
 //   - One network namespace per task (containers reach each other on
 //     localhost), port mappings published on 127.0.0.1, and egress only to
@@ -64,9 +66,10 @@
 //     metadata, not enforced. No seccomp or AppArmor profile.
 //   - EFS identity: files are created as the container's user, where EFS
 //     would create them as the access point's POSIX user (the runner warns
-//     when the two differ); IAM authorization and TLS are not negotiated.
-//   - IAM is not evaluated (the emulator does not either): the policy
-//     package checks at synth that the roles allow what the task needs.
+//     when the two differ); TLS is not negotiated.
+//   - IAM is not evaluated beyond that EFS check, with exact names and
+//     StringEquals only (the emulator evaluates none): the policy package
+//     checks at synth that the roles allow what the task needs.
 //   - Logs go to a file per container (Container.LogPath), not to
 //     CloudWatch Logs; no image pull from a registry.
 //   - Two containers writing one bind mount see one folder, as on Fargate;
