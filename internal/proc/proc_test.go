@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -142,12 +143,18 @@ func TestStopLeavesOtherProcessesAlone(t *testing.T) {
 
 func TestContextEndStopsProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := Start(ctx, Spec{Name: "ctx", Dir: t.TempDir(), Path: "sleep", Args: []string{"60"}})
+	p, err := Start(ctx, Spec{Name: "ctx", Dir: t.TempDir(), Path: "sleep", Args: []string{"3600"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	<-p.Done()
+	// Ended by our SIGTERM, not by itself (an hour's sleep cannot end in a
+	// test's lifetime): cancelling is what stopped it.
+	var ee *exec.ExitError
+	if !errors.As(p.Err(), &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Fatalf("cancelling the context must SIGTERM the process, got %v", p.Err())
+	}
 }
 
 func TestWaitHTTP(t *testing.T) {
