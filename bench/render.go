@@ -114,8 +114,9 @@ var Sections = []Section{
 	},
 	{
 		Title: "4. Discovery latency in the emulator",
-		Method: "A local Prometheus 3 runs the generated configuration with the local overlay (internal/localprom, as the " +
-			"end-to-end tests do) against the applied default stack; its warm-up is its first refresh, which must show the " +
+		Method: "The Prometheus task of the applied default stack runs as Fargate would run it (internal/fargate, as the " +
+			"end-to-end tests and the demo do: the service's task definition, the official image's replica, the task role), " +
+			"its configuration parameter set to the intervals under test before it starts; its warm-up is its first refresh, which must show the " +
 			"stack's own nodes. Then it gets one tagged instance (`ec2 RunInstances`) every refresh interval divided by the " +
 			"number of runs, so that the launches fall evenly over the refresh cycle, as a node launched at any moment would; " +
 			"the clock of each starts when `DescribeInstances` shows it `running` and stops when its target appears in " +
