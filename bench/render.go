@@ -123,7 +123,7 @@ var Sections = []Section{
 			"`/api/v1/targets` (discovered) and when it is `up` (first successful scrape). The API is polled every 250 ms, so " +
 			"values are ±0.25 s. Discovery adds Prometheus's own batching of target updates (up to 5 s) to the refresh " +
 			"interval. Shipped intervals: refresh 60s, scrape 30s (the `refreshInterval` and `scrapeInterval` settings); short: " +
-			"5s and 5s. The two run side by side, each with its own Prometheus, on the same emulator.",
+			"5s and 5s. The two run one after the other, each with its own task, on the same emulator (two tasks of the EFS stack cannot share its TSDB).",
 		Rows: []Row{
 			{"shipped intervals (refresh 60s, scrape 30s): discovered", "discovery.shipped.discovered", noteDiscovery},
 			{"shipped intervals: up", "discovery.shipped.up", noteDiscovery},

@@ -490,7 +490,7 @@ func durationSetting(s string) time.Duration {
 const shortInterval = "5s"
 
 // discovery measures discovery latency with the shipped intervals and with
-// short ones, each with a Prometheus of its own, both at once.
+// short ones, each with a task of its own, one after the other.
 func (d *deployment) discovery(ctx context.Context) error {
 	subnet, err := d.subnet(ctx)
 	if err != nil {
@@ -501,24 +501,18 @@ func (d *deployment) discovery(ctx context.Context) error {
 		return err
 	}
 	def := config.Defaults()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+	// One after the other: the default stack keeps its TSDB on EFS, and two
+	// tasks of it cannot share one (the runner, like AWS, has the second
+	// fail on the TSDB lock).
 	var errs []error
 	for _, c := range []struct{ name, refresh, scrape string }{
 		{"shipped", def.RefreshInterval, def.ScrapeInterval},
 		{"short", shortInterval, shortInterval},
 	} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := d.latencies(ctx, c.name, c.refresh, c.scrape, subnet, nodes); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s intervals: %w", c.name, err))
-				mu.Unlock()
-			}
-		}()
+		if err := d.latencies(ctx, c.name, c.refresh, c.scrape, subnet, nodes); err != nil {
+			errs = append(errs, fmt.Errorf("%s intervals: %w", c.name, err))
+		}
 	}
-	wg.Wait()
 	return errors.Join(errs...)
 }
 
