@@ -148,8 +148,8 @@ func (c cloud) secret(ctx context.Context, region string, creds Credentials, val
 type accessPoint struct {
 	ARN, FileSystemARN string
 	Uid, Gid           int64
-	SecondaryGids []int64
-	Path          string
+	SecondaryGids      []int64
+	Path               string
 	// Create is false when the access point has no creation info (a
 	// missing root directory then fails the mount).
 	Create             bool
