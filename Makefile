@@ -73,9 +73,10 @@ destroy: synth ## terraform destroy of the main stack
 	@scripts/terraform-stack.sh destroy
 
 .PHONY: docker-config
-docker-config: ## Regenerate docker/prometheus.yml (default settings) and docker/rules.yml
+docker-config: ## Regenerate docker/prometheus.yml (default settings), docker/rules.yml and docker/entrypoint.sh
 	go run ./cmd/promconfig -defaults -o docker/prometheus.yml
 	cp alerting/rules.yml docker/rules.yml
+	cp constructs/taskcontract/entrypoint.sh docker/entrypoint.sh
 
 .PHONY: unit
 unit: ## Fast tests: settings, config generation, synth policies (no emulator)

@@ -396,11 +396,8 @@ func TestAlertmanagerURLs(t *testing.T) {
 	if len(ams) != 2 || ams[0].Target() != "10.1.2.3:9093" || ams[1].Target() != "am.example.com:443" {
 		t.Errorf("alertmanagers from a context list: %+v", ams)
 	}
-	if ams[0].HostCIDR() != "10.1.2.3/32" || ams[1].HostCIDR() != "" {
-		t.Errorf("host ranges: %q %q (an IP is one address, a name may resolve anywhere)", ams[0].HostCIDR(), ams[1].HostCIDR())
-	}
-	if v6, _ := ParseAlertmanagerURL("http://[2001:db8::1]:9093"); v6.HostCIDR() != "2001:db8::1/128" || v6.Target() != "[2001:db8::1]:9093" {
-		t.Errorf("IPv6 alertmanager: %q %q", v6.HostCIDR(), v6.Target())
+	if v6, _ := ParseAlertmanagerURL("http://[2001:db8::1]:9093"); v6.Host != "2001:db8::1" || v6.Target() != "[2001:db8::1]:9093" {
+		t.Errorf("IPv6 alertmanager: %q %q", v6.Host, v6.Target())
 	}
 }
 

@@ -51,16 +51,6 @@ type Alertmanager struct {
 // Target is host:port, as a static target.
 func (a Alertmanager) Target() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
 
-// HostCIDR is the one-address range of Host when it is an IP literal, and
-// "" for a DNS name (which may resolve anywhere).
-func (a Alertmanager) HostCIDR() string {
-	addr, err := netip.ParseAddr(a.Host)
-	if err != nil {
-		return ""
-	}
-	return netip.PrefixFrom(addr, addr.BitLen()).String()
-}
-
 // ParseAlertmanagerURL reads an Alertmanager base URL such as
 // https://alertmanager.example.com or http://10.1.2.3:9093/am. The error says
 // what to change.

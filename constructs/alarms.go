@@ -36,16 +36,17 @@ type ServiceAlarmsProps struct {
 	// balancer, no alarm).
 	LoadBalancerArnSuffix *string
 	TargetGroupArnSuffix  *string
-	// Email is subscribed to the created topic. The subscription stays
+	// Email is subscribed to the topic notified (created or TopicArn). The
+	// subscription stays
 	// "pending confirmation" until the recipient follows the link AWS
 	// mails; unconfirmed, nothing is delivered. Default: "" (no
 	// subscription; subscribe whatever you like to the Topic).
 	Email string
 	// TopicArn is an existing SNS topic (same region) to notify instead of
 	// creating one; its policy must let cloudwatch.amazonaws.com and
-	// events.amazonaws.com publish. Mutually exclusive with Email and
-	// KmsKeyArn (that topic is yours to configure). Default: "" (a topic
-	// is created).
+	// events.amazonaws.com publish. Mutually exclusive with KmsKeyArn
+	// (that topic is yours to configure). Default: "" (a topic is
+	// created).
 	TopicArn string
 	// KmsKeyArn encrypts the created topic with a customer-managed key; its
 	// key policy must allow cloudwatch.amazonaws.com and
@@ -120,13 +121,11 @@ var healthCheckStopReasons = []string{"Task failed container health checks", "Ta
 // topic is encrypted with KmsKeyArn, a key whose policy the owner controls.
 func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarmsProps) *ServiceAlarms {
 	p := *props
+	requireProps("ServiceAlarms", id, need("Name", p.Name == ""), need("ClusterName", p.ClusterName == nil),
+		need("ClusterArn", p.ClusterArn == nil), need("ServiceName", p.ServiceName == nil))
 	switch {
-	case p.Name == "" || p.ClusterName == nil || p.ClusterArn == nil || p.ServiceName == nil:
-		panic(fmt.Sprintf("ServiceAlarms %s: Name, ClusterName, ClusterArn and ServiceName are required", id))
 	case (p.LoadBalancerArnSuffix == nil) != (p.TargetGroupArnSuffix == nil):
 		panic(fmt.Sprintf("ServiceAlarms %s: set both LoadBalancerArnSuffix and TargetGroupArnSuffix, or neither", id))
-	case p.TopicArn != "" && p.Email != "":
-		panic(fmt.Sprintf("ServiceAlarms %s: TopicArn and Email are mutually exclusive; subscribe the address to your topic yourself", id))
 	case p.TopicArn != "" && p.KmsKeyArn != "":
 		panic(fmt.Sprintf("ServiceAlarms %s: TopicArn and KmsKeyArn are mutually exclusive; encryption of your own topic is configured on it", id))
 	case p.MinRunningTasks < 0:
@@ -168,6 +167,27 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 		})
 	}
 
+	a.healthCheckRule(scope, &p)
+
+	if a.Topic != nil {
+		a.TopicPolicy = snstopicpolicy.NewSnsTopicPolicy(scope, jsii.String("topic-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
+			Arn:    a.Topic.Arn(),
+			Policy: a.publishers().JSON(),
+		})
+	}
+	if p.Email != "" {
+		a.Subscription = snstopicsubscription.NewSnsTopicSubscription(scope, jsii.String("email"), &snstopicsubscription.SnsTopicSubscriptionConfig{
+			TopicArn: a.TopicArn,
+			Protocol: jsii.String("email"),
+			Endpoint: jsii.String(p.Email),
+		})
+	}
+	return a
+}
+
+// healthCheckRule forwards each task the scheduler stops for a failed
+// health check to the topic, as one readable line.
+func (a *ServiceAlarms) healthCheckRule(scope constructs.Construct, p *ServiceAlarmsProps) {
 	a.HealthCheckFailed = cloudwatcheventrule.NewCloudwatchEventRule(scope, jsii.String("health-check-failed"), &cloudwatcheventrule.CloudwatchEventRuleConfig{
 		Name:         jsii.String(p.Name + "-unhealthy"),
 		Description:  jsii.String("ECS stopped a task of " + p.Name + " because it failed a health check"),
@@ -186,21 +206,6 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 			InputTemplate: jsii.String(`"<time>: ECS stopped task <task> of ` + p.Name + `: <reason>. ECS starts a replacement; if this repeats, read the task's logs."`),
 		},
 	})
-
-	if a.Topic != nil {
-		a.TopicPolicy = snstopicpolicy.NewSnsTopicPolicy(scope, jsii.String("topic-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
-			Arn:    a.Topic.Arn(),
-			Policy: a.publishers().JSON(),
-		})
-	}
-	if p.Email != "" {
-		a.Subscription = snstopicsubscription.NewSnsTopicSubscription(scope, jsii.String("email"), &snstopicsubscription.SnsTopicSubscriptionConfig{
-			TopicArn: a.TopicArn,
-			Protocol: jsii.String("email"),
-			Endpoint: jsii.String(p.Email),
-		})
-	}
-	return a
 }
 
 // belowAlarm is an alarm on a count that must not fall below threshold.

@@ -9,14 +9,16 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecretversion"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
 // BasicAuthProps turns on Prometheus's own basic auth.
 type BasicAuthProps struct {
-	// User is the user name. Default: "admin".
+	// User is the user name. Required.
 	User string
 	// PasswordVersion: a new number generates a new password on the next
-	// apply (rotation). Default: 1.
+	// apply (rotation). Required (start at 1).
 	PasswordVersion int
 	// KmsKeyArn encrypts the secret with a customer-managed key. Default:
 	// "" (the AWS-managed aws/secretsmanager key).
@@ -39,8 +41,7 @@ var nonWord = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 
 func newBasicAuth(scope constructs.Construct, name string, props *BasicAuthProps) *basicAuth {
 	p := *props
-	p.User = orDefault(p.User, "admin")
-	p.PasswordVersion = intOr(p.PasswordVersion, 1)
+	requireProps("BasicAuth", name, need("User", p.User == ""), need("PasswordVersion", p.PasswordVersion == 0))
 	b := &basicAuth{User: p.User}
 	b.Secret = secretsmanagersecret.NewSecretsmanagerSecret(scope, jsii.String("basic-auth"), &secretsmanagersecret.SecretsmanagerSecretConfig{
 		Name:        jsii.String(name + "-prometheus-basic-auth"),
@@ -65,8 +66,8 @@ func newBasicAuth(scope constructs.Construct, name string, props *BasicAuthProps
 		SecretId: b.Secret.Id(),
 	})
 	b.Version.AddOverride(jsii.String("secret_string_wo"), fmt.Sprintf(
-		`${jsonencode({"username" = %q, "password" = %s, "web_config" = "basic_auth_users:\n  %s: '${bcrypt(%s)}'\n"})}`,
-		p.User, pw, p.User, pw))
+		`${jsonencode({%q = %q, %q = %s, %q = "basic_auth_users:\n  %s: '${bcrypt(%s)}'\n"})}`,
+		taskcontract.SecretUsernameKey, p.User, taskcontract.SecretPasswordKey, pw, taskcontract.SecretWebConfigKey, p.User, pw))
 	b.Version.AddOverride(jsii.String("secret_string_wo_version"), p.PasswordVersion)
 	return b
 }

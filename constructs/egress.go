@@ -2,15 +2,31 @@ package constructs
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
-
-	"github.com/prometheus-aws/prometheus-aws/config"
 )
+
+// Endpoint is a TCP service the task connects out to: a DNS name or an IP
+// literal, and a port.
+type Endpoint struct {
+	Host string
+	Port int
+}
+
+// hostCIDR is the one-address range of Host when it is an IP literal, and
+// "" for a DNS name (which may resolve anywhere).
+func (e Endpoint) hostCIDR() string {
+	addr, err := netip.ParseAddr(e.Host)
+	if err != nil {
+		return ""
+	}
+	return netip.PrefixFrom(addr, addr.BitLen()).String()
+}
 
 // egressRule is one outbound TCP rule of the Prometheus task: a port to a
 // range.
@@ -25,14 +41,14 @@ type egressRule struct {
 // VPC, and each Alertmanager's port. An Alertmanager given by IP gets that
 // address alone; a DNS name may resolve anywhere, so its port is open to
 // every address. Rules are unique by port and range, in a stable order.
-func prometheusEgress(remoteScrapePort int, alertmanagers []config.Alertmanager) []egressRule {
+func prometheusEgress(remoteScrapePort int, alertmanagers []Endpoint) []egressRule {
 	const anywhere = "0.0.0.0/0"
 	var wanted []egressRule
 	if remoteScrapePort != 0 {
 		wanted = append(wanted, egressRule{remoteScrapePort, anywhere, "node_exporter on nodes in other discovery regions"})
 	}
 	for _, am := range alertmanagers {
-		cidr := am.HostCIDR()
+		cidr := am.hostCIDR()
 		if cidr == "" {
 			cidr = anywhere
 		}

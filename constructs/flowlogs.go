@@ -21,7 +21,7 @@ func newFlowLogs(scope constructs.Construct, name string, vpcID *string, retenti
 	f := &FlowLogs{}
 	f.LogGroup = cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("flow-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/vpc/" + name + "/flow-logs"),
-		RetentionInDays: jsii.Number(intOr(retentionDays, 30)),
+		RetentionInDays: jsii.Number(retentionDays),
 		KmsKeyId:        optional(kmsKeyArn),
 		Tags:            nameTag(name + "-flow-logs"),
 	})

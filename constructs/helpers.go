@@ -10,7 +10,60 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupingressrule"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
+
+// requireProps panics when a program leaves required props unset, naming
+// the construct and every missing prop at once. Values the app's settings
+// control are required (their defaults live in config/fields.go alone).
+func requireProps(kind, id string, props ...requiredProp) {
+	var missing []string
+	for _, p := range props {
+		if p.unset {
+			missing = append(missing, p.name)
+		}
+	}
+	if len(missing) > 0 {
+		panic(fmt.Sprintf("%s %s: required props not set: %s", kind, id, strings.Join(missing, ", ")))
+	}
+}
+
+// requiredProp is one prop for requireProps: its name, and whether the
+// program left it unset.
+type requiredProp struct {
+	name  string
+	unset bool
+}
+
+func need(name string, unset bool) requiredProp { return requiredProp{name, unset} }
+
+// orDefault and intOr apply a construct-owned default to an unset prop.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func intOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// nameTag is the Name tag of one resource.
+func nameTag(name string) *map[string]*string {
+	return &map[string]*string{"Name": jsii.String(name)}
+}
+
+// dependsOnOrNil leaves depends_on out when there is nothing to wait for.
+func dependsOnOrNil(deps []cdktf.ITerraformDependable) *[]cdktf.ITerraformDependable {
+	if len(deps) == 0 {
+		return nil
+	}
+	return &deps
+}
 
 // TerraformLiteral escapes text so Terraform takes it verbatim: in
 // Terraform JSON every string is a template, and the shell scripts and YAML

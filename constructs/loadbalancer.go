@@ -3,7 +3,6 @@ package constructs
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -18,8 +17,9 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
-// HTTPSLoadBalancerProps configures HTTPSLoadBalancer. Exactly one
-// certificate source: CertificateArn, or DomainName with ZoneId.
+// HTTPSLoadBalancerProps configures HTTPSLoadBalancer. It needs a
+// certificate: CertificateArn, or Domain (which requests one unless
+// CertificateArn is given too).
 type HTTPSLoadBalancerProps struct {
 	// Name prefixes resource names (load balancer and target group names
 	// are shortened to AWS's 32 characters). Required.
@@ -32,14 +32,15 @@ type HTTPSLoadBalancerProps struct {
 	// a load balancer nobody may reach is a mistake.
 	AdminCidrs []string
 	// CertificateArn is an ACM certificate in the load balancer's region.
+	// Default: "" (Domain's certificate).
 	CertificateArn string
-	// DomainName and ZoneId: a certificate for DomainName is requested from
-	// ACM, validated with a DNS record in the Route 53 zone, and DomainName
-	// becomes an alias of the load balancer.
-	DomainName string
-	ZoneId     string
+	// Domain becomes an alias of the load balancer in its Route 53 zone;
+	// without CertificateArn a certificate for it is requested from ACM and
+	// validated with a DNS record in that zone. Default: nil (served on
+	// the load balancer's own DNS name, with CertificateArn).
+	Domain *Domain
 	// TargetPort is the port of the targets (Prometheus's web port).
-	// Default: 9090.
+	// Required.
 	TargetPort int
 	// HealthCheckMatcher is the HTTP codes that count as healthy on
 	// /-/healthy. Default: "200"; "200,401" when the targets demand basic
@@ -62,33 +63,27 @@ type HTTPSLoadBalancer struct {
 	TargetGroup   lbtargetgroup.LbTargetGroup
 	HTTPS         lblistener.LbListener
 	HTTPRedirect  lblistener.LbListener
-	// Certificate, Validation, ValidationRecord and Alias exist only when
-	// DomainName was given.
+	// Alias exists only with Domain; Certificate, Validation and
+	// ValidationRecord only when its certificate was requested here.
 	Certificate      acmcertificate.AcmCertificate
 	Validation       acmcertificatevalidation.AcmCertificateValidation
 	ValidationRecord route53record.Route53Record
 	Alias            route53record.Route53Record
-	// URL is where Prometheus is served: https://DomainName, or the load
+	// URL is where Prometheus is served: https://<Domain.Name>, or the load
 	// balancer's DNS name.
 	URL *string
 }
 
 // NewHTTPSLoadBalancer creates the load balancer, its security group, the
-// target group and both listeners (and with DomainName the certificate and
-// DNS records).
+// target group and both listeners (and with Domain the DNS records, and the
+// certificate unless one is given).
 func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoadBalancerProps) *HTTPSLoadBalancer {
 	p := *props
-	switch {
-	case p.Name == "" || p.VpcId == nil || p.SubnetIds == nil:
-		panic(fmt.Sprintf("HTTPSLoadBalancer %s: Name, VpcId and SubnetIds are required", id))
-	case len(p.AdminCidrs) == 0:
-		panic(fmt.Sprintf("HTTPSLoadBalancer %s: AdminCidrs is required (nobody could reach it)", id))
-	case (p.CertificateArn == "") == (p.DomainName == ""):
-		panic(fmt.Sprintf("HTTPSLoadBalancer %s: set exactly one of CertificateArn and DomainName", id))
-	case p.DomainName != "" && p.ZoneId == "":
-		panic(fmt.Sprintf("HTTPSLoadBalancer %s: DomainName needs ZoneId", id))
-	}
-	p.TargetPort = intOr(p.TargetPort, 9090)
+	requireProps("HTTPSLoadBalancer", id, need("Name", p.Name == ""), need("VpcId", p.VpcId == nil),
+		need("SubnetIds", p.SubnetIds == nil), need("AdminCidrs (nobody could reach it)", len(p.AdminCidrs) == 0),
+		need("CertificateArn or Domain", p.CertificateArn == "" && p.Domain == nil),
+		need("Domain.Name", p.Domain != nil && p.Domain.Name == ""), need("Domain.ZoneId", p.Domain != nil && p.Domain.ZoneId == ""),
+		need("TargetPort", p.TargetPort == 0))
 	p.HealthCheckMatcher = orDefault(p.HealthCheckMatcher, "200")
 	p.SslPolicy = orDefault(p.SslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06")
 
@@ -126,9 +121,12 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 
 	certificateArn := jsii.String(p.CertificateArn)
 	l.URL = cdktf.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), l.LoadBalancer.DnsName()})
-	if p.DomainName != "" {
-		certificateArn = l.requestCertificate(scope, p)
-		l.URL = jsii.String("https://" + p.DomainName)
+	if p.Domain != nil {
+		if p.CertificateArn == "" {
+			certificateArn = l.requestCertificate(scope, p.Name, p.Domain)
+		}
+		l.alias(scope, p.Domain)
+		l.URL = jsii.String("https://" + p.Domain.Name)
 	}
 	l.HTTPS = lblistener.NewLbListener(scope, jsii.String("https"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: l.LoadBalancer.Arn(),
@@ -156,24 +154,30 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 	return l
 }
 
+// Domain is a DNS name for the load balancer and the Route 53 hosted zone
+// that holds it. Both required.
+type Domain struct {
+	Name   string
+	ZoneId string
+}
+
 // requestCertificate requests a DNS-validated certificate for the domain,
-// writes the validation record into the zone, waits for issuance and
-// points the domain at the load balancer. It returns the ARN to serve,
-// taken from the validation so the listener waits for an issued
-// certificate.
-func (l *HTTPSLoadBalancer) requestCertificate(scope constructs.Construct, p HTTPSLoadBalancerProps) *string {
+// writes the validation record into the zone and waits for issuance. It
+// returns the ARN to serve, taken from the validation so the listener
+// waits for an issued certificate.
+func (l *HTTPSLoadBalancer) requestCertificate(scope constructs.Construct, name string, d *Domain) *string {
 	l.Certificate = acmcertificate.NewAcmCertificate(scope, jsii.String("certificate"), &acmcertificate.AcmCertificateConfig{
-		DomainName:       jsii.String(p.DomainName),
+		DomainName:       jsii.String(d.Name),
 		ValidationMethod: jsii.String("DNS"),
 		// A replacement is issued before the old one is let go, so the
 		// listener is never without a certificate.
 		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
-		Tags:      nameTag(p.Name + "-certificate"),
+		Tags:      nameTag(name + "-certificate"),
 	})
 	// One domain, so one validation record.
 	option := l.Certificate.DomainValidationOptions().Get(jsii.Number(0))
 	l.ValidationRecord = route53record.NewRoute53Record(scope, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
-		ZoneId:         jsii.String(p.ZoneId),
+		ZoneId:         jsii.String(d.ZoneId),
 		Name:           option.ResourceRecordName(),
 		Type:           option.ResourceRecordType(),
 		Records:        &[]*string{option.ResourceRecordValue()},
@@ -184,9 +188,14 @@ func (l *HTTPSLoadBalancer) requestCertificate(scope constructs.Construct, p HTT
 		CertificateArn:        l.Certificate.Arn(),
 		ValidationRecordFqdns: &[]*string{l.ValidationRecord.Fqdn()},
 	})
+	return l.Validation.CertificateArn()
+}
+
+// alias points the domain at the load balancer.
+func (l *HTTPSLoadBalancer) alias(scope constructs.Construct, d *Domain) {
 	l.Alias = route53record.NewRoute53Record(scope, jsii.String("alias"), &route53record.Route53RecordConfig{
-		ZoneId: jsii.String(p.ZoneId),
-		Name:   jsii.String(p.DomainName),
+		ZoneId: jsii.String(d.ZoneId),
+		Name:   jsii.String(d.Name),
 		Type:   jsii.String("A"),
 		Alias: &route53record.Route53RecordAlias{
 			Name:                 l.LoadBalancer.DnsName(),
@@ -194,7 +203,6 @@ func (l *HTTPSLoadBalancer) requestCertificate(scope constructs.Construct, p HTT
 			EvaluateTargetHealth: jsii.Bool(false),
 		},
 	})
-	return l.Validation.CertificateArn()
 }
 
 // admit lets the load balancer reach the targets' security group on port,

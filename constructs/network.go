@@ -1,7 +1,3 @@
-// Package constructs holds the reusable building blocks of the deployment:
-// one construct per concept, each with a Props struct whose fields document
-// their defaults, and each exposing the resources it creates so callers can
-// reach under the abstraction (escape hatches), as aws-ecs-patterns does.
 package constructs
 
 import (
@@ -24,9 +20,9 @@ import (
 type NetworkProps struct {
 	// Name prefixes the Name tag of every resource. Required.
 	Name string
-	// CidrBlock is the VPC range. Default: "10.0.0.0/16".
+	// CidrBlock is the VPC range. Required.
 	CidrBlock string
-	// AzCount is the number of public subnets, one per zone. Default: 2.
+	// AzCount is the number of public subnets, one per zone. Required.
 	AzCount int
 	// AvailabilityZones pins zone names (len must equal AzCount). Default:
 	// the first AzCount zones that aws_availability_zones reports.
@@ -40,7 +36,8 @@ type NetworkProps struct {
 	// key (its key policy must admit CloudWatch Logs). Default: "" (the
 	// AWS-managed key).
 	FlowLogKmsKeyArn string
-	// FlowLogRetentionDays keeps flow logs this long. Default: 30.
+	// FlowLogRetentionDays keeps flow logs this long. Required with
+	// FlowLogs.
 	FlowLogRetentionDays int
 }
 
@@ -64,12 +61,8 @@ type Network struct {
 // NewNetwork creates the VPC and its public subnets.
 func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Network {
 	p := *props
-	if p.CidrBlock == "" {
-		p.CidrBlock = "10.0.0.0/16"
-	}
-	if p.AzCount == 0 {
-		p.AzCount = 2
-	}
+	requireProps("Network", id, need("Name", p.Name == ""), need("CidrBlock", p.CidrBlock == ""), need("AzCount", p.AzCount == 0),
+		need("FlowLogRetentionDays", p.FlowLogs && p.FlowLogRetentionDays == 0))
 	if len(p.SubnetCidrs) == 0 {
 		cidrs, err := SubnetRanges(p.CidrBlock, p.AzCount)
 		if err != nil {
@@ -170,10 +163,4 @@ func SubnetRanges(vpc string, count int) ([]string, error) {
 		out[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24).String()
 	}
 	return out, nil
-}
-
-// nameTag is the Name tag every resource carries; the project, environment
-// and managed-by tags come from the provider's default_tags.
-func nameTag(name string) *map[string]*string {
-	return &map[string]*string{"Name": jsii.String(name)}
 }

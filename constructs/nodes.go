@@ -2,7 +2,6 @@ package constructs
 
 import (
 	"encoding/base64"
-	"fmt"
 	"regexp"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -31,9 +30,9 @@ type NodeExporterInstanceProps struct {
 	// node_exporter port (Prometheus's). Required.
 	ScraperSecurityGroupId *string
 	// Count is the number of nodes, kept by an Auto Scaling group. 0 keeps
-	// the group empty. Default: 1.
+	// the group empty. Required.
 	Count *int
-	// InstanceType of every node. Default: "t3.micro".
+	// InstanceType of every node. Required.
 	InstanceType string
 	// AmiId pins the image. Default: the latest Amazon Linux 2023 for the
 	// instance type's architecture, from the public SSM parameter.
@@ -42,21 +41,26 @@ type NodeExporterInstanceProps struct {
 	// key policy must let the Auto Scaling service-linked role use it).
 	// Default: "" (the account's default EBS key).
 	KmsKeyArn string
-	// Port node_exporter listens on. Default: 9100.
+	// Port node_exporter listens on. Required.
 	Port int
 	// DiscoveryTagKey / DiscoveryTagValue mark the nodes for Prometheus.
-	// Default: "prometheus:scrape" = "true".
+	// Required.
 	DiscoveryTagKey   string
 	DiscoveryTagValue string
-	// SSHKeyName enables SSH with this key pair; SSHCidrs may then reach
-	// port 22. Default: "" (no SSH; use SSM Session Manager).
-	SSHKeyName string
-	SSHCidrs   []string
+	// SSH enables SSH. Default: nil (no SSH; use SSM Session Manager).
+	SSH *SSHAccess
 	// RootDeviceName is the AMI's root device, which gets an encrypted gp3
 	// volume. Default: "/dev/xvda" (Amazon Linux; Ubuntu uses "/dev/sda1").
 	RootDeviceName string
 	// RootVolumeSize in GiB. Default: 8.
 	RootVolumeSize int
+}
+
+// SSHAccess opens SSH to the nodes: the EC2 key pair they accept, and the
+// ranges that may reach port 22. Both required.
+type SSHAccess struct {
+	KeyName string
+	Cidrs   []string
 }
 
 // NodeExporterInstance is a group of identical EC2 nodes that install
@@ -79,26 +83,14 @@ type NodeExporterInstance struct {
 // NewNodeExporterInstance creates the nodes, their security group and role.
 func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeExporterInstanceProps) *NodeExporterInstance {
 	p := *props
-	if p.Name == "" || p.VpcId == nil || p.SubnetIds == nil || p.ScraperSecurityGroupId == nil {
-		panic(fmt.Sprintf("NodeExporterInstance %s: Name, VpcId, SubnetIds and ScraperSecurityGroupId are required", id))
-	}
-	if (p.SSHKeyName == "") != (len(p.SSHCidrs) == 0) {
-		panic(fmt.Sprintf("NodeExporterInstance %s: SSHKeyName and SSHCidrs go together: set both to enable SSH, or neither", id))
-	}
-	count := 1
-	if p.Count != nil {
-		count = *p.Count
-	}
-	p.InstanceType = orDefault(p.InstanceType, "t3.micro")
-	p.DiscoveryTagKey = orDefault(p.DiscoveryTagKey, "prometheus:scrape")
-	p.DiscoveryTagValue = orDefault(p.DiscoveryTagValue, "true")
+	requireProps("NodeExporterInstance", id, need("Name", p.Name == ""), need("VpcId", p.VpcId == nil),
+		need("SubnetIds", p.SubnetIds == nil), need("ScraperSecurityGroupId", p.ScraperSecurityGroupId == nil),
+		need("Count", p.Count == nil), need("InstanceType", p.InstanceType == ""), need("Port", p.Port == 0),
+		need("DiscoveryTagKey", p.DiscoveryTagKey == ""), need("DiscoveryTagValue", p.DiscoveryTagValue == ""),
+		need("SSH.KeyName", p.SSH != nil && p.SSH.KeyName == ""), need("SSH.Cidrs", p.SSH != nil && len(p.SSH.Cidrs) == 0))
+	count := *p.Count
 	p.RootDeviceName = orDefault(p.RootDeviceName, "/dev/xvda")
-	if p.Port == 0 {
-		p.Port = 9100
-	}
-	if p.RootVolumeSize == 0 {
-		p.RootVolumeSize = 8
-	}
+	p.RootVolumeSize = intOr(p.RootVolumeSize, 8)
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	n := &NodeExporterInstance{Construct: scope}
@@ -110,7 +102,9 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 	// HTTPS out: the node_exporter download, package repositories and the
 	// SSM agent. Without a NAT gateway this goes straight to the internet.
 	httpsEgress(scope, n.SecurityGroup, "HTTPS to AWS APIs, package repositories and the node_exporter release")
-	cidrIngress(scope, "ssh", n.SecurityGroup, p.SSHCidrs, 22, "SSH (opted in with sshKeyName)")
+	if p.SSH != nil {
+		cidrIngress(scope, "ssh", n.SecurityGroup, p.SSH.Cidrs, 22, "SSH (opted in with sshKeyName)")
+	}
 
 	// Operators reach nodes through SSM Session Manager, not SSH.
 	n.Role = newServiceRole(scope, "role", p.Name+"-role", "ec2.amazonaws.com")
@@ -124,6 +118,32 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 		Tags: nameTag(p.Name + "-profile"),
 	})
 
+	n.launchTemplate(scope, &p)
+
+	tags := []*autoscalinggroup.AutoscalingGroupTag{
+		{Key: jsii.String("Name"), Value: jsii.String(p.Name), PropagateAtLaunch: jsii.Bool(true)},
+		{Key: jsii.String(p.DiscoveryTagKey), Value: jsii.String(p.DiscoveryTagValue), PropagateAtLaunch: jsii.Bool(true)},
+	}
+	n.AutoScalingGroup = autoscalinggroup.NewAutoscalingGroup(scope, jsii.String("group"), &autoscalinggroup.AutoscalingGroupConfig{
+		Name:              jsii.String(p.Name),
+		MinSize:           jsii.Number(count),
+		MaxSize:           jsii.Number(count),
+		DesiredCapacity:   jsii.Number(count),
+		VpcZoneIdentifier: p.SubnetIds,
+		HealthCheckType:   jsii.String("EC2"),
+		LaunchTemplate: &autoscalinggroup.AutoscalingGroupLaunchTemplate{
+			Id:      n.LaunchTemplate.Id(),
+			Version: cdktf.Token_AsString(n.LaunchTemplate.LatestVersion(), nil),
+		},
+		Tag: &tags,
+	})
+	return n
+}
+
+// launchTemplate is how every node boots: the image (pinned, or the
+// latest Amazon Linux 2023), the shared user-data script, IMDSv2 only and
+// an encrypted root volume.
+func (n *NodeExporterInstance) launchTemplate(scope constructs.Construct, p *NodeExporterInstanceProps) {
 	image := jsii.String(p.AmiId)
 	if p.AmiId == "" {
 		n.Ami = dataawsssmparameter.NewDataAwsSsmParameter(scope, jsii.String("ami"), &dataawsssmparameter.DataAwsSsmParameterConfig{
@@ -135,15 +155,11 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 	}
 
 	n.UserData = userdata.Render(userdata.Options{ListenPort: p.Port})
-	var keyName *string
-	if p.SSHKeyName != "" {
-		keyName = jsii.String(p.SSHKeyName)
-	}
 	n.LaunchTemplate = launchtemplate.NewLaunchTemplate(scope, jsii.String("template"), &launchtemplate.LaunchTemplateConfig{
 		Name:                 jsii.String(p.Name),
 		ImageId:              image,
 		InstanceType:         jsii.String(p.InstanceType),
-		KeyName:              keyName,
+		KeyName:              keyName(p.SSH),
 		VpcSecurityGroupIds:  &[]*string{n.SecurityGroup.Id()},
 		IamInstanceProfile:   &launchtemplate.LaunchTemplateIamInstanceProfile{Arn: n.InstanceProfile.Arn()},
 		UpdateDefaultVersion: jsii.Bool(true),
@@ -167,25 +183,14 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 		}},
 		Tags: nameTag(p.Name),
 	})
+}
 
-	tags := []*autoscalinggroup.AutoscalingGroupTag{
-		{Key: jsii.String("Name"), Value: jsii.String(p.Name), PropagateAtLaunch: jsii.Bool(true)},
-		{Key: jsii.String(p.DiscoveryTagKey), Value: jsii.String(p.DiscoveryTagValue), PropagateAtLaunch: jsii.Bool(true)},
+// keyName is the EC2 key pair of the SSH opt-in (nil: no SSH).
+func keyName(ssh *SSHAccess) *string {
+	if ssh == nil {
+		return nil
 	}
-	n.AutoScalingGroup = autoscalinggroup.NewAutoscalingGroup(scope, jsii.String("group"), &autoscalinggroup.AutoscalingGroupConfig{
-		Name:              jsii.String(p.Name),
-		MinSize:           jsii.Number(count),
-		MaxSize:           jsii.Number(count),
-		DesiredCapacity:   jsii.Number(count),
-		VpcZoneIdentifier: p.SubnetIds,
-		HealthCheckType:   jsii.String("EC2"),
-		LaunchTemplate: &autoscalinggroup.AutoscalingGroupLaunchTemplate{
-			Id:      n.LaunchTemplate.Id(),
-			Version: cdktf.Token_AsString(n.LaunchTemplate.LatestVersion(), nil),
-		},
-		Tag: &tags,
-	})
-	return n
+	return jsii.String(ssh.KeyName)
 }
 
 // Architecture returns the Amazon Linux architecture suffix for an
@@ -199,10 +204,3 @@ func Architecture(instanceType string) string {
 }
 
 var gravitonRE = regexp.MustCompile(`^[a-z]+[0-9]+[a-z]*g[a-z]*\.`)
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}

@@ -1,8 +1,6 @@
 package constructs
 
 import (
-	"fmt"
-
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
@@ -21,7 +19,7 @@ type StateBucketProps struct {
 	// BucketName is the globally unique S3 bucket name. Required.
 	BucketName string
 	// NoncurrentDays expires old state versions after this many days.
-	// Default: 90.
+	// Required.
 	NoncurrentDays int
 	// AllowDestroy lifts prevent_destroy on the bucket. Default: false
 	// (terraform destroy refuses to delete the state of every environment).
@@ -50,10 +48,7 @@ type StateBucket struct {
 // NewStateBucket creates the state bucket and, opt-in, a lock table.
 func NewStateBucket(scope constructs.Construct, id string, props *StateBucketProps) *StateBucket {
 	p := *props
-	if p.BucketName == "" {
-		panic(fmt.Sprintf("StateBucket %s: BucketName is required", id))
-	}
-	p.NoncurrentDays = intOr(p.NoncurrentDays, 90)
+	requireProps("StateBucket", id, need("BucketName", p.BucketName == ""), need("NoncurrentDays", p.NoncurrentDays == 0))
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	b := &StateBucket{Construct: scope}

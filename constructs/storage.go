@@ -13,6 +13,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsmounttarget"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusworkspace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
 // nfsPort is the port EFS mount targets listen on.
@@ -26,9 +28,10 @@ type EFSStorageProps struct {
 	VpcId     *string
 	SubnetIds *[]*string
 	// Uid and Gid own the TSDB folder; every client acts as them through the
-	// access point. Default: 65534 (nobody, the official image's user).
+	// access point. Default: taskcontract.UID and GID (the task user).
 	Uid, Gid int
-	// Path is the folder the access point exposes. Default: "/prometheus".
+	// Path is the folder the access point exposes. Default:
+	// taskcontract.StoragePath.
 	Path string
 	// KmsKeyArn encrypts the file system with a customer key. Default: ""
 	// (the AWS-managed key for EFS; encryption at rest is always on).
@@ -58,12 +61,11 @@ type EFSStorage struct {
 // NewEFSStorage creates the file system, its mount targets and access point.
 func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps) *EFSStorage {
 	p := *props
-	if p.Name == "" || p.VpcId == nil || p.SubnetIds == nil || len(*p.SubnetIds) == 0 {
-		panic(fmt.Sprintf("EFSStorage %s: Name, VpcId and SubnetIds are required", id))
-	}
-	p.Uid = intOr(p.Uid, 65534)
-	p.Gid = intOr(p.Gid, 65534)
-	p.Path = orDefault(p.Path, "/prometheus")
+	requireProps("EFSStorage", id, need("Name", p.Name == ""), need("VpcId", p.VpcId == nil),
+		need("SubnetIds", p.SubnetIds == nil || len(*p.SubnetIds) == 0))
+	p.Uid = intOr(p.Uid, taskcontract.UID)
+	p.Gid = intOr(p.Gid, taskcontract.GID)
+	p.Path = orDefault(p.Path, taskcontract.StoragePath)
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	e := &EFSStorage{Construct: scope}

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
@@ -27,7 +29,7 @@ func TestEntrypointIsPOSIXClean(t *testing.T) {
 }
 
 func TestEmbeddedFilesAreTheFiles(t *testing.T) {
-	for name, embedded := range map[string]string{"entrypoint.sh": Entrypoint, "prometheus.yml": DefaultConfig, "rules.yml": Rules} {
+	for name, embedded := range map[string]string{"entrypoint.sh": taskcontract.Entrypoint, "prometheus.yml": DefaultConfig, "rules.yml": Rules} {
 		data, err := os.ReadFile(name)
 		if err != nil || string(data) != embedded {
 			t.Errorf("%s: embedded copy differs from the file (%v)", name, err)
@@ -145,10 +147,12 @@ func TestEntrypointCallingConventions(t *testing.T) {
 		"file": func(sh []string) []string { return append(append(slices.Clone(sh), "@SCRIPT_FILE@"), extra...) },
 		// ECS: entryPoint ["/bin/sh", "-c"], command [script, name, flags...].
 		"ecs": func(sh []string) []string {
-			return append(append(slices.Clone(sh), "-c", Entrypoint, "prometheus-entrypoint"), extra...)
+			return append(append(slices.Clone(sh), "-c", taskcontract.Entrypoint, taskcontract.ScriptName), extra...)
 		},
 		// ECS with the $0 placeholder forgotten: no flag may be lost.
-		"ecs-without-name": func(sh []string) []string { return append(append(slices.Clone(sh), "-c", Entrypoint), extra...) },
+		"ecs-without-name": func(sh []string) []string {
+			return append(append(slices.Clone(sh), "-c", taskcontract.Entrypoint), extra...)
+		},
 	}
 	for shell, sh := range shells(t) {
 		for name, argv := range conventions {
@@ -205,7 +209,7 @@ func TestEntrypointDefaults(t *testing.T) {
 		t.Run(shell, func(t *testing.T) {
 			// Empty counts as unset: a copy of the baked-in config (the root
 			// filesystem is read-only), no web config, no password.
-			r := runEntrypoint(t, append(slices.Clone(sh), "-c", Entrypoint, "prometheus-entrypoint"), "PROMETHEUS_CONFIG_YAML=")
+			r := runEntrypoint(t, append(slices.Clone(sh), "-c", taskcontract.Entrypoint, "prometheus-entrypoint"), "PROMETHEUS_CONFIG_YAML=")
 			want := []string{"--config.file=" + filepath.Join(r.dir, "run", "prometheus.yml"), "--storage.tsdb.path=/prometheus", "--web.listen-address=:9090"}
 			if got := r.argv(t); !slices.Equal(got, want) {
 				t.Errorf("defaults\n got %q\nwant %q\n%s", got, want, r.out)
@@ -213,7 +217,7 @@ func TestEntrypointDefaults(t *testing.T) {
 			if got := r.file(t, "config"); got != "# baked\n" {
 				t.Errorf("the baked config must be used, got %q", got)
 			}
-			if pw, err := os.ReadFile(filepath.Join(r.dir, "run", promconfig.SelfScrapePasswordFile)); err != nil || len(pw) != 0 {
+			if pw, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.SelfScrapePasswordFile)); err != nil || len(pw) != 0 {
 				t.Errorf("without basic auth the self-scrape password file is empty: %q %v", pw, err)
 			}
 		})
@@ -225,7 +229,7 @@ func TestEntrypointDefaults(t *testing.T) {
 // Prometheus's environment.
 func TestEntrypointSelfScrapePassword(t *testing.T) {
 	r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_BASIC_AUTH_PASSWORD=s3cr3t-Pa55")
-	file := filepath.Join(r.dir, "run", promconfig.SelfScrapePasswordFile)
+	file := filepath.Join(r.dir, "run", taskcontract.SelfScrapePasswordFile)
 	pw, err := os.ReadFile(file)
 	if err != nil || string(pw) != "s3cr3t-Pa55" {
 		t.Fatalf("password file: %q %v\n%s", pw, err, r.out)
@@ -279,12 +283,16 @@ func TestDockerfile(t *testing.T) {
 	if len(from) != 1 || from[0] != config.DefaultPrometheusImage {
 		t.Errorf("Dockerfile FROM %v, but the task runs %s: bump both together", from, config.DefaultPrometheusImage)
 	}
+	// The image side of the task contract: where the files go, who runs
+	// and how the script is called.
 	for _, want := range []string{
-		"COPY prometheus.yml /etc/prometheus/prometheus.yml",
-		"COPY entrypoint.sh /etc/prometheus/entrypoint.sh",
-		`ENTRYPOINT ["/bin/sh", "/etc/prometheus/entrypoint.sh"]`,
-		"USER nobody",
-		"EXPOSE 9090",
+		"COPY prometheus.yml " + taskcontract.BakedConfig,
+		"COPY rules.yml " + taskcontract.BakedRules,
+		"COPY entrypoint.sh " + taskcontract.ScriptPath,
+		fmt.Sprintf("ENTRYPOINT [%q, %q]", taskcontract.Shell, taskcontract.ScriptPath),
+		"USER " + taskcontract.ImageUser,
+		"EXPOSE " + strconv.Itoa(config.Defaults().PrometheusPort),
+		fmt.Sprintf("CMD [%q]", taskcontract.FlagRetention+config.DefaultRetention),
 	} {
 		if !slices.Contains(lines, want) {
 			t.Errorf("Dockerfile lacks %q", want)
@@ -325,7 +333,7 @@ func TestImageRulesAreTheAlertingRules(t *testing.T) {
 func TestEntrypointRules(t *testing.T) {
 	rules := "groups:\n- name: x\n  rules: []"
 	r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_RULES_YAML="+rules)
-	got, err := os.ReadFile(filepath.Join(r.dir, "run", promconfig.RulesFile))
+	got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesFile))
 	if err != nil || string(got) != rules+"\n" {
 		t.Fatalf("rules file: %q %v\n%s", got, err, r.out)
 	}
@@ -333,7 +341,7 @@ func TestEntrypointRules(t *testing.T) {
 		t.Error("the rules variable must not reach Prometheus's environment")
 	}
 	r = runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_DEFAULT_RULES=/nonexistent/rules.yml")
-	if got, err := os.ReadFile(filepath.Join(r.dir, "run", promconfig.RulesFile)); err != nil || string(got) != "groups: []\n" {
+	if got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesFile)); err != nil || string(got) != "groups: []\n" {
 		t.Fatalf("without rules the entrypoint must write an empty rule set: %q %v\n%s", got, err, r.out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
 // Rules on what AWS refuses or breaks but the emulator accepts: moto runs
@@ -29,7 +30,7 @@ var officialPrometheus = regexp.MustCompile(`(^|/)prom(etheus)?/prometheus[:@]`)
 // OfficialImageVolumes are the official Prometheus image's: VOLUME
 // ["/prometheus"], chowned to nobody (its Dockerfile, in the Prometheus
 // module; internal/fargate's tests check this against the replica).
-var OfficialImageVolumes = []ImageVolume{{Path: constructs.StoragePath, UID: 65534}}
+var OfficialImageVolumes = []ImageVolume{{Path: taskcontract.StoragePath, UID: taskcontract.UID}}
 
 // imageVolumes are the VOLUMEs the policy knows of image.
 func imageVolumes(image string, o Options) []ImageVolume {
@@ -44,7 +45,7 @@ func imageVolumes(image string, o Options) []ImageVolume {
 
 // Container writes beyond its writable mount points: the Prometheus
 // container writes its runtime folder and its TSDB.
-var containerWrites = map[string][]string{constructs.ContainerName: {constructs.RuntimeDir, constructs.StoragePath}}
+var containerWrites = map[string][]string{taskcontract.ContainerName: {taskcontract.RuntimeDir, taskcontract.StoragePath}}
 
 type containerDef struct {
 	Name                   string `json:"name"`

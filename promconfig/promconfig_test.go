@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
@@ -110,7 +111,7 @@ func TestSelfScrape(t *testing.T) {
 
 func TestSelfScrapeAuthenticatesWhenBasicAuthIsOn(t *testing.T) {
 	on := Generate(config.Defaults()).ScrapeConfigs[0].BasicAuth
-	if on == nil || on.Username != "admin" || on.PasswordFile != SelfScrapePasswordFile {
+	if on == nil || on.Username != "admin" || on.PasswordFile != taskcontract.SelfScrapePasswordFile {
 		t.Errorf("self-scrape must use basic auth by default: %+v", on)
 	}
 	if off := Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH": "false"})).ScrapeConfigs[0].BasicAuth; off != nil {
@@ -306,7 +307,7 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 	dir := t.TempDir()
 	// rule_files names RulesFile beside the config; alerting/ checks the
 	// real rules with it, an empty set is enough here.
-	if err := os.WriteFile(filepath.Join(dir, RulesFile), []byte("groups: []\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, taskcontract.RulesFile), []byte("groups: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range variants {
@@ -488,7 +489,7 @@ func TestRemoteWriteOnlyWithAMP(t *testing.T) {
 		t.Fatalf("amp: want one remote_write, got %+v", c.RemoteWrite)
 	}
 	rw := c.RemoteWrite[0]
-	if rw.URL != "https://aps-workspaces.eu-central-1.amazonaws.com/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" ||
+	if rw.URL != "https://aps-workspaces.eu-central-1.amazonaws.com/workspaces/"+taskcontract.WorkspaceIDPlaceholder+"/api/v1/remote_write" ||
 		rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" {
 		t.Errorf("amp: remote write must be SigV4-signed (task role, no keys) to the workspace: %+v", rw)
 	}
@@ -525,7 +526,7 @@ func TestForTask(t *testing.T) {
 	if !bytes.Equal(must(c.YAML()), must(want.YAML())) {
 		t.Error("local settings: ForTask must apply LocalProfile")
 	}
-	if rw := c.RemoteWrite[0].URL; rw != "http://127.0.0.1:19291/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" {
+	if rw := c.RemoteWrite[0].URL; rw != "http://127.0.0.1:19291/workspaces/"+taskcontract.WorkspaceIDPlaceholder+"/api/v1/remote_write" {
 		t.Errorf("local remote write goes to the receiver port on the task's loopback, got %s", rw)
 	}
 	if last := nodeJob(t, c).RelabelConfigs; last[len(last)-1].Replacement != "127.0.0.1:9100" {
@@ -557,7 +558,7 @@ func TestLocalOverlayRemoteWrite(t *testing.T) {
 	if err := c.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095")); err != nil {
 		t.Fatal(err)
 	}
-	if rw := c.RemoteWrite[0]; rw.URL != "http://127.0.0.1:9095/workspaces/"+WorkspaceIDPlaceholder+"/api/v1/remote_write" || rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" {
+	if rw := c.RemoteWrite[0]; rw.URL != "http://127.0.0.1:9095/workspaces/"+taskcontract.WorkspaceIDPlaceholder+"/api/v1/remote_write" || rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" {
 		t.Errorf("local receiver must get the remote write, still SigV4-signed (by the task role): %+v", rw)
 	}
 	if err := amp().ApplyLocal(withRemoteWrite(local, "https://aps-workspaces.eu-central-1.amazonaws.com")); err == nil || !strings.Contains(err.Error(), "not a loopback") {

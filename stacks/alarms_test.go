@@ -243,7 +243,6 @@ func TestServiceAlarmsRejectsContradictions(t *testing.T) {
 	}{
 		"missing service":       {func(p *pconstructs.ServiceAlarmsProps) { p.ServiceName = nil }, "required"},
 		"half a load balancer":  {func(p *pconstructs.ServiceAlarmsProps) { p.TargetGroupArnSuffix = s("tg") }, "LoadBalancerArnSuffix and TargetGroupArnSuffix"},
-		"topic and email":       {func(p *pconstructs.ServiceAlarmsProps) { p.TopicArn, p.Email = testTopic, "ops@example.com" }, "TopicArn and Email"},
 		"topic and key":         {func(p *pconstructs.ServiceAlarmsProps) { p.TopicArn, p.KmsKeyArn = testTopic, testKey }, "TopicArn and KmsKeyArn"},
 		"negative running task": {func(p *pconstructs.ServiceAlarmsProps) { p.MinRunningTasks = -1 }, "MinRunningTasks"},
 	}

@@ -97,7 +97,7 @@ func requiredTerraform(s *config.Settings) string {
 func newStack(scope constructs.Construct, name string, s *config.Settings, region string) cdktf.TerraformStack {
 	stack := cdktf.NewTerraformStack(scope, jsii.String(name))
 	stack.AddOverride(jsii.String("terraform.required_version"), jsii.String(requiredTerraform(s)))
-	stack.AddOverride(jsii.String("terraform.required_providers.aws.version"), jsii.String(AWSProviderConstraint))
+	pconstructs.RequireAWSProvider(stack)
 	newProvider(stack, s, region)
 	return stack
 }

@@ -17,12 +17,6 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
-// AWSProviderConstraint: the prebuilt bindings were generated for 5.84.0
-// and write that exact version; we need 5.88 (write-only secret_string_wo
-// for the basic auth password) and accept every later 5.x, so both a
-// registry install and the local mirror (5.100.0) resolve.
-const AWSProviderConstraint = "~> 5.88"
-
 // NewApp adds every stack the settings call for to app: the main stack and,
 // when a state bucket is configured, the bootstrap stack that creates it.
 // One process synthesizes them all (the provider load is paid once).
@@ -110,8 +104,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 			SubnetIds:          m.Network.SubnetIds(),
 			AdminCidrs:         s.AdminCidrs,
 			CertificateArn:     s.TLSCertificateArn,
-			DomainName:         s.TLSDomain,
-			ZoneId:             s.TLSZoneID,
+			Domain:             domain(s),
 			TargetPort:         s.PrometheusPort,
 			HealthCheckMatcher: map[bool]string{true: "200,401", false: "200"}[s.BasicAuth],
 		})
@@ -153,7 +146,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		RulesYAML:        string(alerting.Rules()),
 		DiscoveryRegions: s.DiscoveredRegions(),
 		RemoteScrapePort: remoteScrapePort(s),
-		Alertmanagers:    s.Alertmanagers(),
+		Alertmanagers:    alertmanagerEndpoints(s),
 	})
 	if s.Alarms {
 		m.Alarms = newAlarms(stack, s, m.Prometheus, m.LoadBalancer)
@@ -170,8 +163,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Port:                   s.NodeExporterPort,
 		DiscoveryTagKey:        s.DiscoveryTagKey,
 		DiscoveryTagValue:      s.DiscoveryTagValue,
-		SSHKeyName:             s.SSHKeyName,
-		SSHCidrs:               s.SSHCidrs,
+		SSH:                    sshAccess(s),
 		KmsKeyArn:              s.KmsKeyArn,
 	})
 
@@ -202,6 +194,32 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		output(stack, "alarm_topic_arn", m.Alarms.TopicArn)
 	}
 	return m, nil
+}
+
+// domain is the load balancer's DNS name and zone (tlsDomain), if any.
+func domain(s *config.Settings) *pconstructs.Domain {
+	if s.TLSDomain == "" {
+		return nil
+	}
+	return &pconstructs.Domain{Name: s.TLSDomain, ZoneId: s.TLSZoneID}
+}
+
+// sshAccess is the nodes' SSH opt-in (sshKeyName with sshCidrs), if any.
+func sshAccess(s *config.Settings) *pconstructs.SSHAccess {
+	if s.SSHKeyName == "" {
+		return nil
+	}
+	return &pconstructs.SSHAccess{KeyName: s.SSHKeyName, Cidrs: s.SSHCidrs}
+}
+
+// alertmanagerEndpoints are the alertmanagerUrls' hosts and ports, which
+// the task connects out to.
+func alertmanagerEndpoints(s *config.Settings) []pconstructs.Endpoint {
+	var out []pconstructs.Endpoint
+	for _, am := range s.Alertmanagers() {
+		out = append(out, pconstructs.Endpoint{Host: am.Host, Port: am.Port})
+	}
+	return out
 }
 
 // remoteScrapePort is the node_exporter port when nodes outside the VPC

@@ -23,7 +23,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
-	"github.com/prometheus-aws/prometheus-aws/docker"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/policy"
@@ -495,7 +495,7 @@ func prometheusContainer(tmpOnBindMount bool) ecstypes.ContainerDefinition {
 	c := ecstypes.ContainerDefinition{
 		Name: aws.String("prometheus"), Image: aws.String(config.DefaultPrometheusImage), Essential: aws.Bool(true),
 		User: aws.String("65534:65534"), ReadonlyRootFilesystem: aws.Bool(true),
-		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{docker.Entrypoint, "prometheus-entrypoint", "--storage.tsdb.retention.time=1d"},
+		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{taskcontract.Entrypoint, taskcontract.ScriptName, taskcontract.FlagRetention + "1d"},
 		Environment:  []ecstypes.KeyValuePair{{Name: aws.String("PROMETHEUS_CONFIG_YAML"), Value: aws.String("global:\n  scrape_interval: 15s\nrule_files: [rules.yml]\n")}},
 		MountPoints:  []ecstypes.MountPoint{{SourceVolume: aws.String("data"), ContainerPath: aws.String("/prometheus")}},
 		PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(9090), HostPort: aws.Int32(9090)}},

@@ -26,7 +26,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
-	"github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/fargate"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
@@ -114,7 +114,7 @@ type PrometheusTask struct {
 
 // Container is the Prometheus container.
 func (p *PrometheusTask) Container() *fargate.Container {
-	return p.Task.Container(constructs.ContainerName)
+	return p.Task.Container(taskcontract.ContainerName)
 }
 
 // LogTail is the last n lines of Prometheus's output.

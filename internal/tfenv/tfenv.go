@@ -99,3 +99,28 @@ func New(ctx context.Context, workdir string, env []string) (*tfexec.Terraform, 
 	}
 	return tf, nil
 }
+
+// Validate runs `terraform init -backend=false` and `terraform validate`
+// in dir, a synthesized stack, with the real provider: the error lists
+// every diagnostic.
+func Validate(ctx context.Context, dir string) error {
+	tf, err := New(ctx, dir, nil)
+	if err != nil {
+		return err
+	}
+	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+		return fmt.Errorf("terraform init in %s: %w", dir, err)
+	}
+	out, err := tf.Validate(ctx)
+	if err != nil {
+		return fmt.Errorf("terraform validate in %s: %w", dir, err)
+	}
+	if !out.Valid {
+		var b strings.Builder
+		for _, d := range out.Diagnostics {
+			fmt.Fprintf(&b, "\n%s: %s: %s", d.Severity, d.Summary, d.Detail)
+		}
+		return fmt.Errorf("terraform validate in %s: invalid:%s", dir, b.String())
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+// Package taskcontract is the runtime contract of the Prometheus task's
+// container: every name, flag, path, id and file that the ECS container
+// definition (constructs.PrometheusFargateService), the entrypoint script,
+// docker/Dockerfile and the generated configuration (promconfig) must agree
+// on. It is pure Go and imports nothing of this module, so the constructs,
+// promconfig and the tests can all state the contract from here; the tests
+// of stacks and docker fail when the definition, the script or the
+// Dockerfile drift from it.
+package taskcontract
+
+import _ "embed"
+
+// Entrypoint is entrypoint.sh. The ECS task runs it inline on the
+// unmodified official image (entryPoint EntryPointShell, command [script,
+// ScriptName, flags...]); docker/Dockerfile copies the same file (docker/
+// keeps a copy for its build context, a test keeps them equal).
+//
+//go:embed entrypoint.sh
+var Entrypoint string
+
+// The container.
+const (
+	// ContainerName is the name of the Prometheus container in the task.
+	ContainerName = "prometheus"
+	// UID and GID are the task user: nobody in the official image, which
+	// owns its VOLUME /prometheus.
+	UID = 65534
+	GID = 65534
+	// User is the container definition's user, UID:GID.
+	User = "65534:65534"
+	// ImageUser is the name docker/Dockerfile's USER gives UID.
+	ImageUser = "nobody"
+	// ScriptName is $0 of the inline script (sh -c script name flags...).
+	ScriptName = "prometheus-entrypoint"
+	// ScriptPath is where docker/Dockerfile copies the script.
+	ScriptPath = "/etc/prometheus/entrypoint.sh"
+	// Shell runs the script; the official image is busybox-based.
+	Shell = "/bin/sh"
+	// Binary is the Prometheus binary of the official image.
+	Binary = "/bin/prometheus"
+	// LogStreamPrefix names the task's log streams (prefix/container/task).
+	LogStreamPrefix = "prometheus"
+)
+
+// Paths and volumes.
+const (
+	// RuntimeDir is where the entrypoint writes the delivered files: on a
+	// tmpfs at its parent (the root filesystem is read-only).
+	RuntimeDir = "/tmp/prometheus"
+	// RuntimeTmpfsMiB sizes that tmpfs (the delivered configuration,
+	// rules, web config and password: tens of KiB).
+	RuntimeTmpfsMiB = 16
+	// StoragePath is the TSDB folder, the data volume's mount point and
+	// the official image's VOLUME.
+	StoragePath = "/prometheus"
+	// DataVolume names the task definition volume mounted at StoragePath.
+	DataVolume = "data"
+	// BakedConfig and BakedRules are the image's own files (used when
+	// nothing is delivered).
+	BakedConfig = "/etc/prometheus/prometheus.yml"
+	BakedRules  = "/etc/prometheus/rules.yml"
+)
+
+// Files the entrypoint writes in RuntimeDir. The configuration's relative
+// paths (rule_files, password_file) resolve against RuntimeDir.
+const (
+	ConfigFile             = "prometheus.yml"
+	RulesFile              = "rules.yml"
+	WebConfigFile          = "web.yml"
+	SelfScrapePasswordFile = "self-scrape-password"
+)
+
+// Environment the entrypoint reads. The container definition sets the
+// first five (the *YAML and the password through ECS secrets where
+// secret); the rest are the script's knobs with the defaults above.
+const (
+	EnvConfigYAML        = "PROMETHEUS_CONFIG_YAML"
+	EnvRulesYAML         = "PROMETHEUS_RULES_YAML"
+	EnvWebConfigYAML     = "PROMETHEUS_WEB_CONFIG_YAML"
+	EnvBasicAuthPassword = "PROMETHEUS_BASIC_AUTH_PASSWORD"
+	EnvPort              = "PROMETHEUS_PORT"
+	EnvReplica           = "PROMETHEUS_REPLICA"
+	EnvRuntimeDir        = "PROMETHEUS_RUNTIME_DIR"
+	EnvStoragePath       = "PROMETHEUS_STORAGE_PATH"
+	EnvDefaultConfig     = "PROMETHEUS_DEFAULT_CONFIG"
+	EnvDefaultRules      = "PROMETHEUS_DEFAULT_RULES"
+	EnvBin               = "PROMETHEUS_BIN"
+	EnvContainerMetadata = "ECS_CONTAINER_METADATA_URI_V4"
+	EnvBasicAuthUser     = "PROMETHEUS_BASIC_AUTH_USER"  // read by the health check
+	EnvConfigSHA256      = "PROMETHEUS_CONFIG_SHA256"    // rolls the task on a change
+	EnvAMPWorkspaceID    = "PROMETHEUS_AMP_WORKSPACE_ID" // rolls the task on a new workspace
+)
+
+// ScriptEnv are the variables the entrypoint reads; DefinitionOnlyEnv are
+// set by the container definition for the health check or to roll the task,
+// and read by no script.
+var (
+	ScriptEnv = []string{
+		EnvConfigYAML, EnvRulesYAML, EnvWebConfigYAML, EnvBasicAuthPassword, EnvPort, EnvReplica,
+		EnvRuntimeDir, EnvStoragePath, EnvDefaultConfig, EnvDefaultRules, EnvBin, EnvContainerMetadata,
+	}
+	DefinitionOnlyEnv = []string{EnvBasicAuthUser, EnvConfigSHA256, EnvAMPWorkspaceID}
+)
+
+// Flags the entrypoint passes Prometheus, and the one the task adds.
+const (
+	FlagConfigFile    = "--config.file="
+	FlagStoragePath   = "--storage.tsdb.path="
+	FlagListenAddress = "--web.listen-address=:"
+	FlagWebConfigFile = "--web.config.file="
+	FlagRetention     = "--storage.tsdb.retention.time="
+)
+
+// JSON keys of the basic auth secret (constructs' basic auth), read into
+// EnvWebConfigYAML and EnvBasicAuthPassword.
+const (
+	SecretUsernameKey  = "username"
+	SecretPasswordKey  = "password"
+	SecretWebConfigKey = "web_config"
+)
+
+// WorkspaceIDPlaceholder stands for the AMP workspace id in the
+// remote-write URL: the id exists only after apply, so the stack puts the
+// workspace's Terraform reference in its place in the parameter value.
+const WorkspaceIDPlaceholder = "AMP_WORKSPACE_ID"

@@ -1,0 +1,186 @@
+package constructs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
+
+	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+)
+
+// containerDefinitions renders the one-container task as ECS JSON, every
+// name, path and flag from the task contract. The entrypoint script runs
+// inline in the official image (sh -c), so the same script serves the
+// custom image and the no-Docker deployment.
+func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) string {
+	env, secrets, health := containerEnvironment(p, configArn, auth)
+	def := []map[string]any{{
+		"name":       tc.ContainerName,
+		"image":      p.Image,
+		"essential":  true,
+		"user":       tc.User, // nobody, as in the official image
+		"entryPoint": []string{tc.Shell, "-c"},
+		"command": []string{TerraformLiteral(tc.Entrypoint), tc.ScriptName,
+			tc.FlagRetention + p.Retention},
+		"readonlyRootFilesystem": true,
+		"mountPoints": []map[string]any{
+			{"sourceVolume": tc.DataVolume, "containerPath": tc.StoragePath, "readOnly": false},
+		},
+		// The entrypoint writes the delivered files under /tmp. Fargate
+		// creates a bind mount root-owned 0755 unless the image has a
+		// VOLUME there (ECS developer guide, "Use bind mounts with Amazon
+		// ECS"), and the official image declares only /prometheus, so the
+		// task user (65534) could not write one; a tmpfs is writable by all
+		// (mode 1777, as Docker's default) and lives in memory only, which
+		// also keeps the delivered secrets off disk. Fargate mounts tmpfs
+		// since 2026-01-06 (AWS what's new, "Amazon ECS supports tmpfs
+		// mounts on AWS Fargate"); its size counts against task memory.
+		"linuxParameters": map[string]any{
+			"tmpfs": []map[string]any{{
+				"containerPath": path.Dir(tc.RuntimeDir), "size": tc.RuntimeTmpfsMiB,
+				"mountOptions": []string{"noexec", "nosuid", "nodev"},
+			}},
+		},
+		"portMappings": []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
+		"environment":  env,
+		"secrets":      secrets,
+		"healthCheck": map[string]any{
+			"command":     []string{"CMD-SHELL", health},
+			"interval":    30,
+			"timeout":     5,
+			"retries":     3,
+			"startPeriod": 60,
+		},
+		"stopTimeout": 120, // time for the TSDB to close cleanly
+		"logConfiguration": map[string]any{
+			"logDriver": "awslogs",
+			"options": map[string]string{
+				"awslogs-group":         logGroup,
+				"awslogs-region":        p.Region,
+				"awslogs-stream-prefix": tc.LogStreamPrefix,
+			},
+		},
+	}}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(def); err != nil {
+		panic(err)
+	}
+	return string(bytes.TrimSpace(buf.Bytes()))
+}
+
+// containerEnvironment is what the container receives: plain variables,
+// ECS secrets (resolved when the task starts) and the health check, which
+// carries the basic auth credentials when they are on.
+func containerEnvironment(p PrometheusFargateServiceProps, configArn string, auth *basicAuth) (env, secrets []map[string]string, health string) {
+	sum := sha256.Sum256([]byte(p.ConfigYAML))
+	env = []map[string]string{
+		{"name": tc.EnvPort, "value": strconv.Itoa(p.Port)},
+		// A new hash means a new task definition revision, so a config
+		// change rolls the task; the SSM value alone would not.
+		{"name": tc.EnvConfigSHA256, "value": hex.EncodeToString(sum[:])},
+	}
+	if p.Workspace != nil {
+		// The hash covers the YAML before the id is filled in: a new
+		// workspace must still roll the task.
+		env = append(env, map[string]string{"name": tc.EnvAMPWorkspaceID, "value": *p.Workspace.Workspace.Id()})
+	}
+	if p.RulesYAML != "" {
+		// Not secret, and too big for an SSM parameter (8 KB): a plain
+		// variable, so a rules change is a new task definition revision.
+		env = append(env, map[string]string{"name": tc.EnvRulesYAML, "value": TerraformLiteral(p.RulesYAML)})
+	}
+	secrets = []map[string]string{{"name": tc.EnvConfigYAML, "valueFrom": configArn}}
+	health = fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)
+	if auth != nil {
+		env = append(env, map[string]string{"name": tc.EnvBasicAuthUser, "value": auth.User})
+		// JSON keys of the secret.
+		secrets = append(secrets,
+			map[string]string{"name": tc.EnvWebConfigYAML, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretWebConfigKey + "::"},
+			map[string]string{"name": tc.EnvBasicAuthPassword, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretPasswordKey + "::"})
+		health = fmt.Sprintf(`wget -q -O /dev/null "http://$%s:$%s@127.0.0.1:%d/-/healthy" || exit 1`, tc.EnvBasicAuthUser, tc.EnvBasicAuthPassword, p.Port)
+	}
+	return env, secrets, health
+}
+
+// newConfigParameter holds the configuration. It travels as a plain SSM
+// parameter so that a change shows up in `terraform plan` as readable YAML
+// lines, and reaches the official image as an environment variable (ECS
+// "secrets" from SSM).
+func newConfigParameter(scope constructs.Construct, id string, p *PrometheusFargateServiceProps) ssmparameter.SsmParameter {
+	return ssmparameter.NewSsmParameter(scope, jsii.String("config"), &ssmparameter.SsmParameterConfig{
+		Name:          jsii.String("/" + p.Name + "/prometheus/prometheus.yml"),
+		Description:   jsii.String("Generated prometheus.yml (edit the settings, not this value)"),
+		Type:          jsii.String("String"),
+		Tier:          jsii.String(mustSSMTier(id, *p)),
+		InsecureValue: jsii.String(configValue(*p)),
+		Tags:          nameTag(p.Name + "-prometheus-config"),
+	})
+}
+
+// configValue is the SSM parameter value: the YAML taken literally, except
+// for the workspace id placeholder, which becomes the workspace's
+// Terraform reference.
+func configValue(p PrometheusFargateServiceProps) string {
+	v := TerraformLiteral(p.ConfigYAML)
+	if p.Workspace != nil {
+		v = strings.ReplaceAll(v, tc.WorkspaceIDPlaceholder, *p.Workspace.Workspace.Id())
+	}
+	return v
+}
+
+// SSM parameter value limits per tier (Systems Manager user guide,
+// "Managing parameter tiers"): Standard 4 KB, Advanced 8 KB. SSM refuses a
+// larger value at apply time; the emulator does not, so the stack refuses
+// it at synth.
+const (
+	SSMStandardLimit = 4096
+	SSMAdvancedLimit = 8192
+)
+
+// ampWorkspaceIDLength is the length of an AMP workspace id
+// ("ws-" + a UUID), which replaces the placeholder at apply time.
+const ampWorkspaceIDLength = 39
+
+// ConfigParameterSize is the size the configuration parameter's value
+// will have in SSM: the YAML, with the workspace id in place of its
+// placeholder when remote writing to AMP.
+func ConfigParameterSize(yaml string, amp bool) int {
+	n := len(yaml)
+	if amp {
+		n += strings.Count(yaml, tc.WorkspaceIDPlaceholder) * (ampWorkspaceIDLength - len(tc.WorkspaceIDPlaceholder))
+	}
+	return n
+}
+
+// SSMTier is the cheapest tier that holds size bytes, or "" when none does.
+func SSMTier(size int) string {
+	switch {
+	case size <= SSMStandardLimit:
+		return "Standard"
+	case size <= SSMAdvancedLimit:
+		return "Advanced"
+	}
+	return ""
+}
+
+// mustSSMTier is the configuration parameter's tier; a value no tier holds
+// is refused (the app checks the settings before; a library user gets this).
+func mustSSMTier(id string, p PrometheusFargateServiceProps) string {
+	size := ConfigParameterSize(p.ConfigYAML, p.Workspace != nil)
+	tier := SSMTier(size)
+	if tier == "" {
+		panic(fmt.Sprintf("PrometheusFargateService %s: the configuration is %d bytes; an SSM parameter holds at most %d (Advanced tier)", id, size, SSMAdvancedLimit))
+	}
+	return tier
+}

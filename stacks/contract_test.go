@@ -1,0 +1,99 @@
+package stacks
+
+import (
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	"github.com/prometheus-aws/prometheus-aws/policy"
+)
+
+// TestContainerDefinitionsKeepTheContract fails when the synthesized ECS
+// container definitions, the entrypoint script and docker/Dockerfile stop
+// agreeing on the task contract (constructs/taskcontract): names, user,
+// script and its calling convention, mounts, variables, secret keys and
+// flags. The script's side is checked against the same contract in
+// taskcontract's own test, the Dockerfile's lines in docker's.
+func TestContainerDefinitionsKeepTheContract(t *testing.T) {
+	dockerfile, err := os.ReadFile("../docker/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imageScript, err := os.ReadFile("../docker/entrypoint.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(imageScript) != taskcontract.Entrypoint {
+		t.Error("docker/entrypoint.sh is not the task's script (run make docker-config)")
+	}
+	// The image calls the script as a file with the same flags the task
+	// passes inline: CMD holds the task's extra flags, by name.
+	cmd := regexp.MustCompile(`(?m)^CMD \["(--[a-z.-]+=)`).FindSubmatch(dockerfile)
+	if cmd == nil || string(cmd[1]) != taskcontract.FlagRetention {
+		t.Errorf("docker/Dockerfile CMD must pass %s as the task does", taskcontract.FlagRetention)
+	}
+	known := append(slices.Clone(taskcontract.ScriptEnv), taskcontract.DefinitionOnlyEnv...)
+	for _, variant := range []string{"default", "amp", "remote-ddb", "tls-cert", "ecr"} {
+		c, task := container(t, variant)
+		s := settings[variant]
+		for key, v := range map[string]string{"name": taskcontract.ContainerName, "user": taskcontract.User} {
+			if got := policy.Str(c[key]); got != v {
+				t.Errorf("%s: container %s %q, the contract says %q", variant, key, got, v)
+			}
+		}
+		if got, want := mustJSON(t, c["entryPoint"]), mustJSON(t, []string{taskcontract.Shell, "-c"}); got != want {
+			t.Errorf("%s: entryPoint %s, want %s", variant, got, want)
+		}
+		command, _ := c["command"].([]any)
+		if len(command) != 3 || unescape(policy.Str(command[0])) != taskcontract.Entrypoint || command[1] != taskcontract.ScriptName ||
+			command[2] != taskcontract.FlagRetention+s.TSDBRetention() {
+			t.Errorf("%s: command must be [script, %s, %s...], got %d parts", variant, taskcontract.ScriptName, taskcontract.FlagRetention, len(command))
+		}
+		mounts := mustJSON(t, c["mountPoints"])
+		if mounts != mustJSON(t, []map[string]any{{"containerPath": taskcontract.StoragePath, "readOnly": false, "sourceVolume": taskcontract.DataVolume}}) {
+			t.Errorf("%s: mount points %s: the data volume at %s only", variant, mounts, taskcontract.StoragePath)
+		}
+		if vols := mustJSON(t, task["volume"]); !strings.Contains(vols, `"name":"`+taskcontract.DataVolume+`"`) {
+			t.Errorf("%s: the task has no %q volume: %s", variant, taskcontract.DataVolume, vols)
+		}
+		if tmpfs := policy.Str(policy.Path(c, "linuxParameters", "tmpfs", "containerPath")); tmpfs != path.Dir(taskcontract.RuntimeDir) {
+			t.Errorf("%s: tmpfs at %q, the runtime folder is %s", variant, tmpfs, taskcontract.RuntimeDir)
+		}
+		names := map[string]string{}
+		for _, kind := range []string{"environment", "secrets"} {
+			list, _ := c[kind].([]any)
+			for _, e := range list {
+				name := policy.Str(policy.Path(e, "name"))
+				names[name] = kind
+				if !slices.Contains(known, name) {
+					t.Errorf("%s: the definition sets %s, which no script reads and the contract does not state", variant, name)
+				}
+				if from := policy.Str(policy.Path(e, "valueFrom")); strings.Contains(from, "secret") && strings.HasSuffix(from, "::") {
+					// <secret arn>:<json key>:: (ECS "secrets" JSON key syntax).
+					parts := strings.Split(from, ":")
+					key := parts[len(parts)-3]
+					if !slices.Contains([]string{taskcontract.SecretWebConfigKey, taskcontract.SecretPasswordKey}, key) {
+						t.Errorf("%s: %s reads secret key %q, not one the basic auth secret has", variant, name, key)
+					}
+				}
+			}
+		}
+		if names[taskcontract.EnvConfigYAML] != "secrets" || names[taskcontract.EnvPort] != "environment" {
+			t.Errorf("%s: the configuration (secret) and the port (plain) must be delivered: %v", variant, names)
+		}
+		if s.BasicAuth != (names[taskcontract.EnvBasicAuthPassword] == "secrets" && names[taskcontract.EnvWebConfigYAML] == "secrets") {
+			t.Errorf("%s: basic auth %v, but the password and web config delivered as %v", variant, s.BasicAuth, names)
+		}
+		if policy.Str(policy.Path(c, "logConfiguration", "options", "awslogs-stream-prefix")) != taskcontract.LogStreamPrefix {
+			t.Errorf("%s: log stream prefix must be %s (the execution role may write only there)", variant, taskcontract.LogStreamPrefix)
+		}
+	}
+}
+
+// unescape undoes constructs.TerraformLiteral (Terraform does the same at
+// apply time).
+func unescape(s string) string { return strings.NewReplacer("$${", "${", "%%{", "%{").Replace(s) }
