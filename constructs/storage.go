@@ -166,9 +166,7 @@ type AMPWorkspace struct {
 
 // NewAMPWorkspace creates the workspace.
 func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceProps) *AMPWorkspace {
-	if props.Name == "" || props.Region == "" {
-		panic(fmt.Sprintf("AMPWorkspace %s: Name and Region are required", id))
-	}
+	requireProps("AMPWorkspace", id, need("Name", props.Name == ""), need("Region", props.Region == ""))
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	w := &AMPWorkspace{Construct: scope}
 	w.Workspace = prometheusworkspace.NewPrometheusWorkspace(scope, jsii.String("workspace"), &prometheusworkspace.PrometheusWorkspaceConfig{

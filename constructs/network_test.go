@@ -1,0 +1,90 @@
+package constructs_test
+
+import (
+	"testing"
+
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/policy"
+)
+
+func networkProps() *pconstructs.NetworkProps {
+	return &pconstructs.NetworkProps{Name: "n", CidrBlock: "10.0.0.0/16", AzCount: 2}
+}
+
+// Given the required props only, when synthesized, then a VPC with DNS,
+// one public /24 per zone from the start of the range, an internet
+// gateway route and no NAT gateway or flow logs.
+func TestNetworkDefaults(t *testing.T) {
+	d := given(t, func(s cdktf.TerraformStack) { pconstructs.NewNetwork(s, "network", networkProps()) })
+
+	vpc := only(t, d, "aws_vpc")
+	if vpc["cidr_block"] != "10.0.0.0/16" || vpc["enable_dns_support"] != true || vpc["enable_dns_hostnames"] != true {
+		t.Errorf("vpc %v", vpc)
+	}
+	subnets := d.Of("aws_subnet")
+	want := map[string]bool{"10.0.0.0/24": true, "10.0.1.0/24": true}
+	for _, sn := range subnets {
+		if !want[policy.Str(sn["cidr_block"])] || sn["map_public_ip_on_launch"] != true || sn["lifecycle"] != nil {
+			t.Errorf("subnet %v: a public /24 carved from the range, zone from the region's list", sn)
+		}
+		delete(want, policy.Str(sn["cidr_block"]))
+	}
+	if len(subnets) != 2 || len(want) != 0 {
+		t.Errorf("%d subnets, missing %v", len(subnets), want)
+	}
+	only(t, d, "aws_internet_gateway")
+	if r := only(t, d, "aws_route"); r["destination_cidr_block"] != "0.0.0.0/0" {
+		t.Errorf("default route %v", r)
+	}
+	if count(d, "aws_route_table_association") != 2 || count(d, "aws_nat_gateway") != 0 || count(d, "aws_flow_log") != 0 {
+		t.Error("want two route associations, no NAT gateway, no flow logs")
+	}
+}
+
+// Given zone names, when synthesized, then each subnet takes its zone
+// literally and checks it against the region's zones at plan.
+func TestNetworkPinnedZonesAreCheckedAtPlan(t *testing.T) {
+	d := given(t, func(s cdktf.TerraformStack) {
+		p := networkProps()
+		p.AvailabilityZones = []string{"eu-central-1a", "eu-central-1b"}
+		pconstructs.NewNetwork(s, "network", p)
+	})
+	for _, sn := range d.Of("aws_subnet") {
+		pre := policy.Path(sn, "lifecycle", "precondition")
+		if az := policy.Str(sn["availability_zone"]); (az != "eu-central-1a" && az != "eu-central-1b") || pre == nil {
+			t.Errorf("subnet zone %q, precondition %v", az, pre)
+		}
+	}
+}
+
+// Given FlowLogs with a retention, when synthesized, then a flow log of
+// all traffic into a log group kept that long.
+func TestNetworkFlowLogs(t *testing.T) {
+	d := given(t, func(s cdktf.TerraformStack) {
+		p := networkProps()
+		p.FlowLogs, p.FlowLogRetentionDays = true, 7
+		pconstructs.NewNetwork(s, "network", p)
+	})
+	if fl := only(t, d, "aws_flow_log"); fl["traffic_type"] != "ALL" {
+		t.Errorf("flow log %v", fl)
+	}
+	if lg := only(t, d, "aws_cloudwatch_log_group"); lg["retention_in_days"] != 7.0 {
+		t.Errorf("flow log retention %v, want 7", lg["retention_in_days"])
+	}
+}
+
+// Given no range and no zone count, when built, then the construct names
+// both (their defaults belong to the app's settings).
+func TestNetworkRequiredProps(t *testing.T) {
+	refused(t, func(s cdktf.TerraformStack) {
+		pconstructs.NewNetwork(s, "network", &pconstructs.NetworkProps{Name: "n"})
+	},
+		"Network network", "CidrBlock", "AzCount")
+	refused(t, func(s cdktf.TerraformStack) {
+		p := networkProps()
+		p.FlowLogs = true
+		pconstructs.NewNetwork(s, "network", p)
+	}, "FlowLogRetentionDays")
+}
