@@ -88,7 +88,7 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 
 # make test's steps; make test runs them timed, for make bench (section 6).
 .PHONY: test-steps
-test-steps: tools
+test-steps: tools tools-bench
 	go mod download
 	$(NETNS) go test -count=1 -timeout 80m ./...
 
@@ -161,7 +161,7 @@ mr-note: $(PLANPREVIEW) ## GitLab CI: post cdktf.out/plan-preview.md as the merg
 	@$(PLANPREVIEW) -post-gitlab-note $(OUT)/plan-preview.md
 
 .PHONY: tools-bench
-tools-bench: ## Install what make bench needs besides make tools (the cdktf CLI it times, from npm)
+tools-bench: ## Install the cdktf CLI (npm): make bench times it, make test deploys with it
 	@scripts/install-tools.sh bench
 
 .PHONY: bench

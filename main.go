@@ -7,14 +7,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
@@ -50,6 +54,30 @@ func settingsOrExplain(dir string, env map[string]string, w io.Writer) (*config.
 	return settings, nil
 }
 
+// lockFromMirror writes each stack folder's provider lock file from the
+// filesystem mirror of the Terraform CLI configuration in effect, when it
+// names one and the folder has no lock yet: the first `cdktf deploy` then
+// installs from the mirror alone (tfenv.LockFromMirror says why cdktf
+// would ask the registry). With no mirror configured nothing is written.
+func lockFromMirror(outdir string, main *stacks.Main, s *config.Settings) error {
+	mirror := tfenv.ConfiguredMirror(config.OSEnv())
+	if mirror == "" {
+		return nil
+	}
+	names := []string{*main.Stack.Node().Id()}
+	if s.RemoteState() {
+		names = append(names, s.BootstrapStackName())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, name := range names {
+		if _, err := tfenv.LockFromMirror(ctx, filepath.Join(outdir, "stacks", name), mirror); err != nil {
+			return fmt.Errorf("stacks synthesized, but the provider lock file could not be written from the mirror %s that your Terraform CLI configuration names (cdktf deploy would ask the public registry instead): %w", mirror, err)
+		}
+	}
+	return nil
+}
+
 // synth writes every stack of the settings to cdktf.out (or CDKTF_OUTDIR).
 func synth(settings *config.Settings) int {
 	// Without Close the jsii runtime leaves a temp folder per run.
@@ -61,6 +89,10 @@ func synth(settings *config.Settings) int {
 		return 1
 	}
 	app.Synth()
+	if err := lockFromMirror(*app.Outdir(), main, settings); err != nil {
+		fmt.Fprintln(os.Stderr, "prometheus-aws:", err)
+		return 1
+	}
 	profile := "AWS"
 	if settings.Local() {
 		profile = "local profile, endpoint " + settings.Endpoint

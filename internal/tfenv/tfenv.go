@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -123,4 +125,59 @@ func Validate(ctx context.Context, dir string) error {
 		return fmt.Errorf("terraform validate in %s: invalid:%s", dir, b.String())
 	}
 	return nil
+}
+
+// mirrorPath finds a filesystem_mirror block's path in a CLI configuration.
+var mirrorPath = regexp.MustCompile(`(?s)filesystem_mirror\s*\{[^}]*?path\s*=\s*"([^"]+)"`)
+
+// ConfiguredMirror is the filesystem_mirror path of the Terraform CLI
+// configuration in effect for env (TF_CLI_CONFIG_FILE, else
+// ~/.terraformrc), or "" when it names none.
+func ConfiguredMirror(env map[string]string) string {
+	file := env["TF_CLI_CONFIG_FILE"]
+	if file == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		file = filepath.Join(home, ".terraformrc")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	if m := mirrorPath.FindSubmatch(data); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
+
+// LockFile is the dependency lock file Terraform keeps in a stack folder.
+const LockFile = ".terraform.lock.hcl"
+
+// LockFromMirror writes dir's lock file from the provider mirror when dir
+// has none, and reports whether it wrote one. Without it, cdktf-cli
+// 0.20.11 runs `terraform providers lock` after its first init, which
+// ignores the CLI configuration's provider_installation and asks the
+// public registry: on a machine that reaches only a mirror, the first
+// `cdktf deploy` fails (a second works, the init having written the file).
+func LockFromMirror(ctx context.Context, dir, mirror string) (bool, error) {
+	if _, err := os.Stat(filepath.Join(dir, LockFile)); err == nil {
+		return false, nil
+	}
+	// Terraform as the user runs it (their CLI configuration; none of
+	// New's test setup): the lock needs only the mirror.
+	bin, err := tools.Find("terraform")
+	if err != nil {
+		return false, err
+	}
+	tf, err := tfexec.NewTerraform(dir, bin)
+	if err != nil {
+		return false, err
+	}
+	platform := runtime.GOOS + "_" + runtime.GOARCH
+	if err := tf.ProvidersLock(ctx, tfexec.FSMirror(mirror), tfexec.Platform(platform)); err != nil {
+		return false, fmt.Errorf("terraform providers lock -fs-mirror=%s -platform=%s in %s: %w", mirror, platform, dir, err)
+	}
+	return true, nil
 }
