@@ -20,25 +20,23 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
-// debianPromtool is where Debian's prometheus package installs promtool
-// (2.42 on Debian 12). When present, the rules are checked with it too, so
-// they stay usable with an older Prometheus.
-const debianPromtool = "/usr/bin/promtool"
-
 // promtools returns the promtool binaries to check with: the project's
-// (tools.Find, Prometheus 3; missing is a failure, not a skip), Debian's when
-// installed, and every path listed in $PROMTOOL_COMPAT (path-list separated;
-// a listed path that does not exist fails).
+// (Prometheus 3) and Debian 12's (2.42, promtool-debian, unpacked by make
+// tools), so the rules stay usable with an older Prometheus (missing
+// either is a failure, not a skip), and every path listed in
+// $PROMTOOL_COMPAT (path-list separated; a listed path that does not exist
+// fails).
 func promtools(t *testing.T) []string {
 	t.Helper()
 	main, err := tools.Find("promtool")
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := []string{main}
-	if _, err := os.Stat(debianPromtool); err == nil {
-		list = append(list, debianPromtool)
+	debian, err := tools.Find("promtool-debian")
+	if err != nil {
+		t.Fatal(err)
 	}
+	list := []string{main, debian}
 	for _, p := range filepath.SplitList(os.Getenv("PROMTOOL_COMPAT")) {
 		if p == "" {
 			continue

@@ -53,13 +53,34 @@ apt_install() { # package command
 apt_get_install() { # package
   local sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  apt_update_once
+  echo "install-tools: apt-get install $1"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null
+}
+
+apt_update_once() {
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   if [[ $apt_updated -eq 0 ]]; then
     echo "install-tools: apt-get update"
     "${sudo[@]}" apt-get update -qq
     apt_updated=1
   fi
-  echo "install-tools: apt-get install $1"
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null
+}
+
+# Debian 12's promtool (Prometheus 2.42), unpacked from its package rather
+# than installed (no service, no user): alerting's tests check the rules
+# with it too, so they keep working on an older Prometheus.
+debian_promtool() {
+  [[ -x $TOOLS_BIN/promtool-debian ]] && return 0
+  apt_update_once
+  local tmp
+  tmp=$(mktemp -d)
+  echo "install-tools: Debian's promtool (apt-get download prometheus, unpacked into the tools cache)"
+  (cd "$tmp" && apt-get download -qq prometheus 2>/dev/null) || { rm -rf "$tmp"; die "apt-get download prometheus failed: Debian's promtool, for the older-Prometheus rules check, comes from that package"; }
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+  install -m 0755 "$tmp/x/usr/bin/promtool" "$TOOLS_BIN/promtool-debian"
+  rm -rf "$tmp"
 }
 
 go_tool() { # binary module@version [ldflags]
@@ -116,6 +137,7 @@ core() {
   static_go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
   go_tool node_exporter "github.com/prometheus/node_exporter@$NODE_EXPORTER_VERSION" \
     "-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION#v}"
+  debian_promtool
 
   # The AWS provider: a local filesystem mirror when the machine has one
   # (recorded for the tests), else Terraform's registry.
@@ -149,6 +171,7 @@ core() {
   say moto "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?')"
   say prometheus "$(prometheus --version 2>&1 | head -1)"
   say promtool "$(promtool --version 2>&1 | head -1)"
+  say promtool-debian "$("$TOOLS_BIN/promtool-debian" --version 2>&1 | head -1)"
   say node_exporter "$(node_exporter --version 2>&1 | head -1)"
   say shellcheck "$(shellcheck --version | sed -n 2p)"
   say gitlab-ci-local "$("$TOOLS_BIN/../gitlab-ci-local/node_modules/.bin/node" "$TOOLS_BIN/../gitlab-ci-local/node_modules/gitlab-ci-local/dist/index.js" --version 2>/dev/null | head -1)"
