@@ -225,8 +225,36 @@ func (w *workspace) plan(scenario string, extra ...string) *planpreview.Stack {
 	w.t.Logf("%s:\n%s", scenario, md.String())
 	if *record {
 		w.recordFixture(scenario, raw)
+	} else {
+		w.assertFixtureCurrent(scenario)
 	}
 	return s
+}
+
+// assertFixtureCurrent fails when the recorded cdk.tf.json of scenario is
+// not what the stack synthesizes today: the unit tests of planpreview
+// would be reading plans of an older stack.
+func (w *workspace) assertFixtureCurrent(scenario string) {
+	w.t.Helper()
+	synth, err := os.ReadFile(filepath.Join(w.dir(), "cdk.tf.json"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	recorded, err := os.ReadFile(filepath.Join("..", "testdata", scenario, "cdk.tf.json"))
+	if err != nil {
+		w.t.Fatalf("%s: no recorded fixture: %v", scenario, err)
+	}
+	if !bytes.Equal(w.normalize(synth), recorded) {
+		w.t.Errorf("planpreview/testdata/%s/cdk.tf.json differs from what the stack synthesizes now: re-record the fixtures "+
+			"(scripts/netns.sh go test ./planpreview/e2e -count=1 -record; go test ./planpreview -update)", scenario)
+	}
+}
+
+// normalize replaces the emulator port and this run's temp folder, which
+// differ on every run.
+func (w *workspace) normalize(data []byte) []byte {
+	data = bytes.ReplaceAll(data, []byte(emu.Endpoint()), []byte(fixtureEndpoint))
+	return bytes.ReplaceAll(data, []byte(w.root), []byte("/tmp/planpreview"))
 }
 
 // recordFixture stores plan.json and cdk.tf.json with the emulator port and
@@ -242,8 +270,7 @@ func (w *workspace) recordFixture(scenario string, plan []byte) {
 		w.t.Fatal(err)
 	}
 	for name, data := range map[string][]byte{"plan.json": plan, "cdk.tf.json": synth} {
-		data = bytes.ReplaceAll(data, []byte(emu.Endpoint()), []byte(fixtureEndpoint))
-		data = bytes.ReplaceAll(data, []byte(w.root), []byte("/tmp/planpreview"))
+		data = w.normalize(data)
 		if name == "plan.json" {
 			data = indent(w.t, data)
 		}
