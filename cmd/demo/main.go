@@ -115,22 +115,9 @@ func usage() {
 }
 
 // readPID returns the PID recorded in file if that process still runs and
-// is one of ours (its command line names this program), else 0.
-func readPID(file string) int {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	if !proc.Alive(pid) {
-		return 0
-	}
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if !strings.Contains(string(cmdline), "demo") && !strings.Contains(string(cmdline), "netns") {
-		return 0 // a reused PID: not ours
-	}
-	return pid
-}
+// is the one recorded (started before the file was written: a reused PID is
+// not ours), else 0.
+func readPID(file string) int { return proc.RecordedPID(file) }
 
 // authURL is URL+path with the demo's basic auth credentials embedded.
 func (r *Ready) authURL(path string) string {
@@ -353,13 +340,16 @@ func down() error {
 // stopRecorded stops every process the demo recorded, and only those.
 func stopRecorded() {
 	if r, err := readReady(); err == nil {
+		fi, _ := os.Stat(readyFile)
 		for _, pid := range r.Processes {
-			proc.StopPID(pid, 10*time.Second)
+			if fi != nil && proc.Recorded(pid, fi.ModTime()) {
+				proc.StopPID(pid, 10*time.Second)
+			}
 		}
 	}
 	for _, file := range []string{forwarderPID, daemonPID} {
-		if pid := readPID(file); pid != 0 {
-			proc.StopPID(pid, 30*time.Second)
+		if err := proc.StopPIDFile(file, 30*time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
 		}
 	}
 }

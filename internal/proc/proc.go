@@ -166,17 +166,7 @@ func waitExitedNoReap(pid int) {
 // Done is closed once the process has exited and been reaped.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
-// Exited reports whether the process has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Err is the process's exit error (nil for exit status 0) once Exited.
+// Err is the process's exit error (nil for exit status 0) once Done.
 func (p *Process) Err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -364,13 +354,7 @@ func StopPIDFile(path string, grace time.Duration) error {
 	if !Alive(pid) {
 		return os.Remove(path)
 	}
-	started, err := StartTime(pid)
-	if err != nil {
-		return err
-	}
-	// PID files are written right after the start; allow for clock
-	// granularity (start time has 10 ms resolution, boot time 1 s).
-	if started.After(fi.ModTime().Add(2 * time.Second)) {
+	if !Recorded(pid, fi.ModTime()) {
 		_ = os.Remove(path)
 		return fmt.Errorf("PID %d from %s belongs to a process started after the file was written (PID reused); not touching it", pid, path)
 	}
@@ -379,6 +363,33 @@ func StopPIDFile(path string, grace time.Duration) error {
 		return fmt.Errorf("PID %d from %s survived SIGKILL", pid, path)
 	}
 	return os.Remove(path)
+}
+
+// Recorded reports whether pid still names the process recorded at
+// recordedAt: alive, and started no later than that (a PID reused by a
+// newer process is not the recorded one). Records are written right after
+// the start; the 2 s allow for clock granularity (start time has 10 ms
+// resolution, boot time 1 s).
+func Recorded(pid int, recordedAt time.Time) bool {
+	if !Alive(pid) {
+		return false
+	}
+	started, err := StartTime(pid)
+	return err == nil && !started.After(recordedAt.Add(2*time.Second))
+}
+
+// RecordedPID is the PID of a PID file when Recorded (alive and the
+// process the file was written for), else 0.
+func RecordedPID(path string) int {
+	pid, err := ReadPIDFile(path)
+	if err != nil {
+		return 0
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !Recorded(pid, fi.ModTime()) {
+		return 0
+	}
+	return pid
 }
 
 // StopPID ends a process (its group if it leads one) recorded by an earlier

@@ -67,7 +67,7 @@ func TestStartEnvDirLogAndPIDFile(t *testing.T) {
 		t.Errorf("process group %d (%v), want its own (%d)", pgid, err, p.PID)
 	}
 	p.Stop()
-	if !p.Exited() || Alive(p.PID) {
+	if !exited(p) || Alive(p.PID) {
 		t.Error("still running after Stop")
 	}
 	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
@@ -107,7 +107,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 		Args: []string{"-c", `trap '' TERM; echo trapped; while :; do sleep 1; done`}})
 	eventually(t, "trap set", func() bool { return strings.Contains(p.LogTail(1), "trapped") })
 	p.Stop()
-	if !p.Exited() {
+	if !exited(p) {
 		t.Fatal("not stopped")
 	}
 	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
@@ -241,7 +241,7 @@ func TestStopPIDFileRefusesReusedPID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not touching it") {
 		t.Fatalf("want a refusal, got %v", err)
 	}
-	if q.Exited() || !Alive(q.PID) {
+	if exited(q) || !Alive(q.PID) {
 		t.Fatal("signalled a process with a reused PID")
 	}
 }
@@ -265,5 +265,15 @@ func TestAliveAndTail(t *testing.T) {
 	}
 	if started, err := StartTime(os.Getpid()); err != nil || started.After(time.Now()) {
 		t.Errorf("StartTime = %v, %v", started, err)
+	}
+}
+
+// exited reports whether p has ended.
+func exited(p *Process) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
 	}
 }
