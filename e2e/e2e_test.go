@@ -7,6 +7,39 @@
 //
 // Everything runs inside a loopback-only network namespace (make test wraps
 // go test in scripts/netns.sh); the harness refuses to run elsewhere.
+//
+// Scenarios (each one emulator reset; a faster suite must keep every one,
+// with the same assertions):
+//   - TestLifecycle (default settings, efs): apply; clean second plan;
+//     exactly the tagged running nodes discovered (untagged and stopped
+//     instances made before the task starts, a refresh that saw them awaited);
+//     the task HEALTHY by its own health check; the shipped rules loaded;
+//     basic auth (401 without or with a wrong password, the password absent
+//     from plan and state, secret_string_wo write-only, EFS IAM
+//     authorization); scale 2 -> 3 nodes without a restart; a config change
+//     read as YAML lines in the plan; destroy and an immediate re-apply.
+//   - TestAMPRemoteWrite (amp, 2 replicas): workspace, task role limited to
+//     it, remote_write URL; the task's writes SigV4-verified with the task
+//     role's credentials (a tampered body refused), cluster and __replica__
+//     decoded from the write request.
+//   - TestSecureAccess: HTTPS load balancer with a DNS-validated
+//     certificate, customer KMS key, flow logs: apply, clean re-plan,
+//     destroy.
+//   - TestRemoteState: bootstrap bucket, state only in S3, a concurrent
+//     apply refused by the lock, two environments apart; the task runs from
+//     the prod stack (ephemeral storage).
+//   - TestMultiRegionDiscovery: a node in a second region found with its
+//     region label; with scrapeAddress=public a node without a public IP
+//     dropped; basic auth off.
+//   - TestPrometheusIsWatched: the running-task alarm, the health check rule
+//     and its event pattern, the topic's publishers, the email subscription.
+//   - TestUnavailableZoneFailsAtPlan: a zone the region lacks refused at
+//     plan, nothing created.
+//   - TestCdktfDeployDiffDestroy: cdktf deploy (the first one, behind the
+//     provider mirror), diff with no changes, destroy to an empty state.
+//
+// planpreview/e2e adds the plan-preview walk (create, no-op, config update,
+// replacement, destroy) and the fixtures' drift check.
 package e2e
 
 import (
