@@ -104,7 +104,7 @@ lint: tools tools-lint synth ## gofmt, go vet, shellcheck, policy checks, tflint
 	@scripts/lint.sh
 
 .PHONY: demo
-demo: tools $(APP) ## Deploy to the local AWS emulator and watch Prometheus discover the nodes
+demo: tools ## Deploy to the local AWS emulator and watch Prometheus discover the nodes
 	@go run ./cmd/demo up
 
 .PHONY: demo-down

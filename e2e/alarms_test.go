@@ -34,7 +34,7 @@ func TestPrometheusIsWatched(t *testing.T) {
 
 	out := dep.outputs(t)
 	topic := out["alarm_topic_arn"]
-	name := dep.settings.Name("prometheus")
+	name := dep.Settings.Name("prometheus")
 	if topic == "" {
 		t.Fatalf("no alarm_topic_arn output: %v", out)
 	}

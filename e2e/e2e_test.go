@@ -8,8 +8,9 @@
 // Everything runs inside a loopback-only network namespace (make test wraps
 // go test in scripts/netns.sh); the harness refuses to run elsewhere.
 //
-// Scenarios (each one emulator reset; a faster suite must keep every one,
-// with the same assertions):
+// Scenarios (each on an emulator of its own, side by side: go test
+// -parallel sets how many at once; a faster suite must keep every one, with
+// the same assertions):
 //   - TestLifecycle (default settings, efs): apply; clean second plan;
 //     exactly the tagged running nodes discovered (untagged and stopped
 //     instances made before the task starts, a refresh that saw them awaited);
@@ -85,7 +86,7 @@ func TestLifecycle(t *testing.T) {
 	// The instances Prometheus must ignore exist before it starts, so every
 	// discovery it answers with came from a refresh that saw them.
 	noise := h.createNoiseInstances(t, dep)
-	prom := h.startPrometheus(t, dep.settings)
+	prom := h.startPrometheus(t, dep.Settings)
 	step(t, "prometheus discovers exactly the tagged running nodes", func(t *testing.T) {
 		want := dep.groupInstances(t)
 		if len(want) != 2 {
@@ -136,7 +137,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("the right credentials must get in: %v", err)
 		}
 		password := prom.api.Password
-		state, err := os.ReadFile(filepath.Join(dep.root, "terraform."+dep.settings.StackName()+".tfstate"))
+		state, err := os.ReadFile(filepath.Join(dep.Root, "terraform."+dep.Settings.StackName()+".tfstate"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,9 +165,9 @@ func TestLifecycle(t *testing.T) {
 			for _, in := range r.Instances {
 				versions++
 				a := in.Attributes
-				if a["secret_string_wo"] != nil || a["secret_string"] != "" || a["secret_string_wo_version"] != float64(dep.settings.BasicAuthPasswordVersion) {
+				if a["secret_string_wo"] != nil || a["secret_string"] != "" || a["secret_string_wo_version"] != float64(dep.Settings.BasicAuthPasswordVersion) {
 					t.Errorf("the secret version must be written write-only (secret_string_wo null, secret_string empty, wo version %d): %v %q %v",
-						dep.settings.BasicAuthPasswordVersion, a["secret_string_wo"], a["secret_string"], a["secret_string_wo_version"])
+						dep.Settings.BasicAuthPasswordVersion, a["secret_string_wo"], a["secret_string"], a["secret_string_wo_version"])
 				}
 			}
 		}
@@ -225,12 +226,12 @@ func assertStackResources(t *testing.T, h *harness, dep *deployment) {
 	out := dep.outputs(t)
 	ec2c := ec2.NewFromConfig(h.aws)
 	vpcs, err := ec2c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{out["vpc_id"]}})
-	if err != nil || len(vpcs.Vpcs) != 1 || aws.ToString(vpcs.Vpcs[0].CidrBlock) != dep.settings.VpcCidr {
+	if err != nil || len(vpcs.Vpcs) != 1 || aws.ToString(vpcs.Vpcs[0].CidrBlock) != dep.Settings.VpcCidr {
 		t.Fatalf("VPC %s: %v %v", out["vpc_id"], vpcs, err)
 	}
 	subnets, err := ec2c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{out["vpc_id"]}}}})
-	if err != nil || len(subnets.Subnets) != dep.settings.AzCount {
-		t.Fatalf("want %d subnets: %v", dep.settings.AzCount, err)
+	if err != nil || len(subnets.Subnets) != dep.Settings.AzCount {
+		t.Fatalf("want %d subnets: %v", dep.Settings.AzCount, err)
 	}
 	for _, sn := range subnets.Subnets {
 		if !aws.ToBool(sn.MapPublicIpOnLaunch) {
@@ -244,9 +245,9 @@ func assertStackResources(t *testing.T, h *harness, dep *deployment) {
 		t.Fatalf("node SG: %v", err)
 	}
 	perms := sgs.SecurityGroups[0].IpPermissions
-	if len(perms) != 1 || aws.ToInt32(perms[0].FromPort) != int32(dep.settings.NodeExporterPort) || len(perms[0].IpRanges) != 0 ||
+	if len(perms) != 1 || aws.ToInt32(perms[0].FromPort) != int32(dep.Settings.NodeExporterPort) || len(perms[0].IpRanges) != 0 ||
 		len(perms[0].UserIdGroupPairs) != 1 || aws.ToString(perms[0].UserIdGroupPairs[0].GroupId) != out["prometheus_security_group_id"] {
-		t.Errorf("node SG ingress must be port %d from %s only: %+v", dep.settings.NodeExporterPort, out["prometheus_security_group_id"], perms)
+		t.Errorf("node SG ingress must be port %d from %s only: %+v", dep.Settings.NodeExporterPort, out["prometheus_security_group_id"], perms)
 	}
 	psg, err := ec2c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{out["prometheus_security_group_id"]}})
 	if err != nil || len(psg.SecurityGroups) != 1 || len(psg.SecurityGroups[0].IpPermissions) != 0 {
@@ -263,16 +264,16 @@ func assertStackResources(t *testing.T, h *harness, dep *deployment) {
 		t.Fatalf("task definition needs its own task role: %v", err)
 	}
 
-	assertEFSStorage(t, h, out, dep.settings.AzCount, td.TaskDefinition.Volumes)
+	assertEFSStorage(t, h, out, dep.Settings.AzCount, td.TaskDefinition.Volumes)
 
 	iamc := iam.NewFromConfig(h.aws)
-	for _, role := range []string{dep.settings.StackName() + "-prometheus-task", dep.settings.StackName() + "-prometheus-exec", dep.settings.Name("node") + "-role"} {
+	for _, role := range []string{dep.Settings.StackName() + "-prometheus-task", dep.Settings.StackName() + "-prometheus-exec", dep.Settings.Name("node") + "-role"} {
 		if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err != nil {
 			t.Errorf("IAM role %s: %v", role, err)
 		}
 	}
 	param, err := ssm.NewFromConfig(h.aws).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(out["prometheus_config_parameter"])})
-	if err != nil || !strings.Contains(aws.ToString(param.Parameter.Value), "region: "+dep.settings.Region) {
+	if err != nil || !strings.Contains(aws.ToString(param.Parameter.Value), "region: "+dep.Settings.Region) {
 		t.Errorf("config parameter must hold the generated YAML: %v", err)
 	}
 
@@ -280,7 +281,7 @@ func assertStackResources(t *testing.T, h *harness, dep *deployment) {
 	// onto the instances it starts, so IMDSv2 is checked where the stack
 	// sets it, on the template every node is launched from.
 	lt, err := ec2c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
-		LaunchTemplateName: aws.String(dep.settings.Name("node")), Versions: []string{"$Latest"},
+		LaunchTemplateName: aws.String(dep.Settings.Name("node")), Versions: []string{"$Latest"},
 	})
 	if err != nil || len(lt.LaunchTemplateVersions) != 1 {
 		t.Fatalf("launch template: %v", err)
@@ -295,7 +296,7 @@ func assertStackResources(t *testing.T, h *harness, dep *deployment) {
 	ltID := aws.ToString(lt.LaunchTemplateVersions[0].LaunchTemplateId)
 	for _, id := range dep.groupInstances(t) {
 		inst := h.instance(t, id)
-		if tagValue(inst.Tags, dep.settings.DiscoveryTagKey) != dep.settings.DiscoveryTagValue {
+		if tagValue(inst.Tags, dep.Settings.DiscoveryTagKey) != dep.Settings.DiscoveryTagValue {
 			t.Errorf("instance %s lacks the discovery tag: %v", id, inst.Tags)
 		}
 		if tagValue(inst.Tags, "aws:ec2launchtemplate:id") != ltID {
@@ -311,10 +312,10 @@ func assertTargetLabels(t *testing.T, dep *deployment, tg promapi.Target) {
 	if l["job"] != "node" || !strings.HasPrefix(id, "i-") {
 		t.Errorf("target labels: %v", l)
 	}
-	if l["instance"] != dep.settings.Name("node")+"/"+id {
+	if l["instance"] != dep.Settings.Name("node")+"/"+id {
 		t.Errorf("instance label %q, want <Name tag>/<instance id>", l["instance"])
 	}
-	if l["region"] != dep.settings.Region || !strings.HasPrefix(l["availability_zone"], dep.settings.Region) || l["instance_type"] != dep.settings.NodeInstanceType {
+	if l["region"] != dep.Settings.Region || !strings.HasPrefix(l["availability_zone"], dep.Settings.Region) || l["instance_type"] != dep.Settings.NodeInstanceType {
 		t.Errorf("region/zone/type labels: %v", l)
 	}
 	if tg.Health != "up" {
@@ -324,19 +325,19 @@ func assertTargetLabels(t *testing.T, dep *deployment, tg promapi.Target) {
 
 func assertStackGone(t *testing.T, h *harness, dep *deployment) {
 	ctx := h.ctx
-	vpcs, err := ec2.NewFromConfig(h.aws).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:project"), Values: []string{dep.settings.Project}}}})
+	vpcs, err := ec2.NewFromConfig(h.aws).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:project"), Values: []string{dep.Settings.Project}}}})
 	if err != nil || len(vpcs.Vpcs) != 0 {
 		t.Errorf("VPCs left after destroy: %d %v", len(vpcs.Vpcs), err)
 	}
-	groups, err := autoscaling.NewFromConfig(h.aws).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{dep.settings.Name("node")}})
+	groups, err := autoscaling.NewFromConfig(h.aws).DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{dep.Settings.Name("node")}})
 	if err != nil || len(groups.AutoScalingGroups) != 0 {
 		t.Errorf("node group left after destroy: %v", err)
 	}
-	if _, err := iam.NewFromConfig(h.aws).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(dep.settings.StackName() + "-prometheus-task")}); err == nil {
+	if _, err := iam.NewFromConfig(h.aws).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(dep.Settings.StackName() + "-prometheus-task")}); err == nil {
 		t.Error("task role left after destroy")
 	}
 	running, err := ec2.NewFromConfig(h.aws).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + dep.settings.DiscoveryTagKey), Values: []string{dep.settings.DiscoveryTagValue}},
+		{Name: aws.String("tag:" + dep.Settings.DiscoveryTagKey), Values: []string{dep.Settings.DiscoveryTagValue}},
 		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}},
 	}})
 	if err != nil || countInstances(running) != 0 {

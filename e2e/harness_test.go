@@ -10,64 +10,40 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
-	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
-	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
-// One emulator and one local Fargate runner for the package; tests reset
-// the emulator between them. jsii is closed once at the end (TestMain):
-// every synth shares one provider load.
-var (
-	sharedEmu  *emulator.Emulator
-	emuErr     error
-	runner     *rig.Fargate
-	synthMu    sync.Mutex // jsii apps are built one at a time
-	skipReason string
-)
+// skipReason, when set, skips every test. jsii is closed once at the end
+// (TestMain): every synth shares one provider load.
+var skipReason string
 
 func TestMain(m *testing.M) {
 	if os.Getenv("PROMAWS_SKIP_E2E") == "1" {
 		skipReason = "PROMAWS_SKIP_E2E=1"
-		os.Exit(m.Run())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Minute)
-	sharedEmu, emuErr = emulator.Start(ctx, emulator.Options{})
-	var runnerDir string
-	if emuErr == nil {
-		if runnerDir, emuErr = os.MkdirTemp("", "e2e-fargate-"); emuErr == nil {
-			runner, emuErr = rig.NewFargate(ctx, sharedEmu, runnerDir)
-		}
 	}
 	code := m.Run()
-	if runnerDir != "" {
-		os.RemoveAll(runnerDir)
-	}
-	if sharedEmu != nil {
-		sharedEmu.Stop()
-	}
-	cancel()
 	jsii.Close()
 	os.Exit(code)
 }
 
-// harness is one test's view of the emulator.
+// harness is one test's emulator and, once it runs a task, its local
+// Fargate runner. Every test has its own, so the tests run side by side
+// (t.Parallel; go test -parallel sets how many at once).
 type harness struct {
-	ctx context.Context
-	emu *emulator.Emulator
-	aws aws.Config
-	dir string
+	ctx    context.Context
+	emu    *emulator.Emulator
+	aws    aws.Config
+	dir    string
+	runner *rig.Fargate
 }
 
 func newHarness(t *testing.T) *harness {
@@ -75,109 +51,78 @@ func newHarness(t *testing.T) *harness {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
-	if emuErr != nil {
-		t.Fatalf("emulator: %v", emuErr)
-	}
-	if err := sharedEmu.Reset(); err != nil {
-		t.Fatalf("emulator reset: %v", err)
-	}
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	t.Cleanup(cancel)
-	cfg, err := sharedEmu.AWSConfig(ctx, "eu-central-1")
+	emu, err := emulator.Start(ctx, emulator.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("emulator: %v", err)
+	}
+	t.Cleanup(emu.Stop)
+	cfg, err := emu.AWSConfig(ctx, "eu-central-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{ctx: ctx, emu: sharedEmu, aws: cfg, dir: t.TempDir()}
+	return &harness{ctx: ctx, emu: emu, aws: cfg, dir: t.TempDir()}
 }
 
-// deployment is one synthesized main stack and its Terraform working dir.
+// deployment is one synthesized main stack and its Terraform working
+// folder (internal/harness), with the test's failure handling.
 type deployment struct {
-	h        *harness
-	name     string
-	env      map[string]string
-	settings *config.Settings
-	root     string // holds cdktf.out and the local state file
-	tf       *tfexec.Terraform
+	*rig.Deployment
+	h *harness
 }
 
-// deploy synthesizes the local-profile stack for env (PROMAWS_* settings).
+// deploy synthesizes the local-profile stack for env (PROMAWS_* settings),
+// with short discovery and scrape intervals.
 func (h *harness) deploy(t *testing.T, name string, env map[string]string) *deployment {
 	t.Helper()
-	d := &deployment{h: h, name: name, root: filepath.Join(h.dir, name)}
-	if err := os.MkdirAll(d.root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	d.resynth(t, env)
-	return d
-}
-
-// resynth rebuilds the stack with env merged over the previous settings;
-// the state file stays where it was, as it would for a user.
-func (d *deployment) resynth(t *testing.T, env map[string]string) {
-	t.Helper()
-	merged := map[string]string{
-		"PROMAWS_ENDPOINT":         d.h.emu.Endpoint(),
-		"PROMAWS_REFRESH_INTERVAL": "5s",
-		"PROMAWS_SCRAPE_INTERVAL":  "5s",
-	}
-	for k, v := range d.env {
-		merged[k] = v
-	}
+	merged := map[string]string{"PROMAWS_REFRESH_INTERVAL": "5s", "PROMAWS_SCRAPE_INTERVAL": "5s"}
 	for k, v := range env {
 		merged[k] = v
 	}
-	d.env = merged
-	s, err := config.Load(nil, merged)
+	d, err := rig.NewDeployment(h.ctx, h.emu, rig.DeploymentOptions{Root: filepath.Join(h.dir, name), Env: merged})
 	if err != nil {
-		t.Fatalf("settings: %v", err)
-	}
-	d.settings = s
-	synthMu.Lock()
-	defer synthMu.Unlock()
-	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(filepath.Join(d.root, "cdktf.out"))})
-	if _, _, err := stacks.NewApp(app, s); err != nil {
 		t.Fatal(err)
 	}
-	app.Synth()
-	if d.tf == nil {
-		tf, err := tfenv.New(d.h.ctx, d.stackDir(s.StackName()), d.h.emu.Env(s.Region))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.tf = tf
+	return &deployment{Deployment: d, h: h}
+}
+
+// resynth rebuilds the stack with env merged over the previous settings.
+func (d *deployment) resynth(t *testing.T, env map[string]string) {
+	t.Helper()
+	if err := d.Resynth(d.h.ctx, env); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func (d *deployment) stackDir(stack string) string {
-	return filepath.Join(d.root, "cdktf.out", "stacks", stack)
+	return filepath.Join(d.Root, "cdktf.out", "stacks", stack)
 }
 
 func (d *deployment) apply(t *testing.T) {
 	t.Helper()
-	if err := d.tf.Init(d.h.ctx, tfexec.Upgrade(false)); err != nil {
-		t.Fatalf("terraform init: %v", err)
-	}
-	if err := d.tf.Apply(d.h.ctx); err != nil {
-		t.Fatalf("terraform apply: %v", err)
+	if err := d.Apply(d.h.ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func (d *deployment) destroy(t *testing.T) {
 	t.Helper()
-	if err := d.tf.Destroy(d.h.ctx); err != nil {
-		t.Fatalf("terraform destroy: %v", err)
+	if err := d.Destroy(d.h.ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // assertCleanPlan runs plan with -detailed-exitcode; any change is drift.
 func (d *deployment) assertCleanPlan(t *testing.T) {
 	t.Helper()
-	changed, err := d.tf.Plan(d.h.ctx)
+	changed, err := d.TF.Plan(d.h.ctx)
 	if err != nil {
 		t.Fatalf("terraform plan: %v", err)
 	}
 	if changed {
-		out, _ := d.tf.ShowPlanFileRaw(d.h.ctx, "")
+		out, _ := d.TF.ShowPlanFileRaw(d.h.ctx, "")
 		t.Fatalf("plan after apply is not clean:\n%s", out)
 	}
 }
@@ -186,10 +131,10 @@ func (d *deployment) assertCleanPlan(t *testing.T) {
 func (d *deployment) planText(t *testing.T) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "plan.tfplan")
-	if _, err := d.tf.Plan(d.h.ctx, tfexec.Out(file)); err != nil {
+	if _, err := d.TF.Plan(d.h.ctx, tfexec.Out(file)); err != nil {
 		t.Fatalf("terraform plan: %v", err)
 	}
-	text, err := d.tf.ShowPlanFileRaw(d.h.ctx, file)
+	text, err := d.TF.ShowPlanFileRaw(d.h.ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,10 +145,10 @@ func (d *deployment) planText(t *testing.T) string {
 func (d *deployment) planJSON(t *testing.T) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "plan.tfplan")
-	if _, err := d.tf.Plan(d.h.ctx, tfexec.Out(file)); err != nil {
+	if _, err := d.TF.Plan(d.h.ctx, tfexec.Out(file)); err != nil {
 		t.Fatalf("terraform plan: %v", err)
 	}
-	plan, err := d.tf.ShowPlanFile(d.h.ctx, file)
+	plan, err := d.TF.ShowPlanFile(d.h.ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,14 +161,13 @@ func (d *deployment) planJSON(t *testing.T) string {
 
 func (d *deployment) outputs(t *testing.T) map[string]string {
 	t.Helper()
-	outs, err := d.tf.Output(d.h.ctx)
+	outs, err := d.Outputs(d.h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := map[string]string{}
 	for k, v := range outs {
-		var s string
-		if json.Unmarshal(v.Value, &s) == nil {
+		if s, ok := v.(string); ok {
 			m[k] = s
 		}
 	}
@@ -233,15 +177,9 @@ func (d *deployment) outputs(t *testing.T) map[string]string {
 // groupInstances lists the in-service instances of the node group.
 func (d *deployment) groupInstances(t *testing.T) []string {
 	t.Helper()
-	out, err := autoscaling.NewFromConfig(d.h.aws).DescribeAutoScalingGroups(d.h.ctx, &autoscaling.DescribeAutoScalingGroupsInput{
-		AutoScalingGroupNames: []string{d.settings.Name("node")},
-	})
-	if err != nil || len(out.AutoScalingGroups) != 1 {
-		t.Fatalf("node group: %v", err)
-	}
-	var ids []string
-	for _, i := range out.AutoScalingGroups[0].Instances {
-		ids = append(ids, aws.ToString(i.InstanceId))
+	ids, err := d.GroupInstances(d.h.ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }
@@ -273,7 +211,7 @@ func (h *harness) createNoiseInstances(t *testing.T, d *deployment) []string {
 		return aws.ToString(out.Instances[0].InstanceId)
 	}
 	untagged := run([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("not-monitored")}})
-	stopped := run([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("stopped-node")}, {Key: aws.String(d.settings.DiscoveryTagKey), Value: aws.String(d.settings.DiscoveryTagValue)}})
+	stopped := run([]ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("stopped-node")}, {Key: aws.String(d.Settings.DiscoveryTagKey), Value: aws.String(d.Settings.DiscoveryTagValue)}})
 	if _, err := c.StopInstances(h.ctx, &ec2.StopInstancesInput{InstanceIds: []string{stopped}}); err != nil {
 		t.Fatalf("stop instance: %v", err)
 	}
@@ -289,13 +227,19 @@ func (h *harness) terminate(t *testing.T, ids []string) {
 
 func (d *deployment) outputsList(t *testing.T, name string) []string {
 	t.Helper()
-	outs, err := d.tf.Output(d.h.ctx)
+	outs, err := d.Outputs(d.h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var l []string
-	if err := json.Unmarshal(outs[name].Value, &l); err != nil {
-		t.Fatalf("output %s: %v", name, err)
+	list, _ := outs[name].([]any)
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			l = append(l, s)
+		}
+	}
+	if len(l) == 0 {
+		t.Fatalf("output %s: %v, want a list of strings", name, outs[name])
 	}
 	return l
 }
@@ -327,7 +271,14 @@ func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o rig.Ta
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
-	task, err := runner.RunPrometheus(h.ctx, s, o)
+	if h.runner == nil {
+		r, err := rig.NewFargate(h.ctx, h.emu, filepath.Join(h.dir, "fargate"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.runner = r
+	}
+	task, err := h.runner.RunPrometheus(h.ctx, s, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,10 +40,10 @@ func TestMultiRegionDiscovery(t *testing.T) {
 		t.Fatalf("node group runs %d instances, want 1", len(home))
 	}
 
-	prom := h.startPrometheus(t, dep.settings)
+	prom := h.startPrometheus(t, dep.Settings)
 	step(t, "private addresses: the nodes of both regions are targets with their region", func(t *testing.T) {
 		targets := prom.waitForNodes(t, []string{home[0], remote, hidden})
-		assertRegions(t, targets, map[string]string{home[0]: dep.settings.Region, remote: remoteRegion, hidden: remoteRegion})
+		assertRegions(t, targets, map[string]string{home[0]: dep.Settings.Region, remote: remoteRegion, hidden: remoteRegion})
 		prom.waitHealthy(t)
 	})
 	prom.Stop()
@@ -51,10 +51,10 @@ func TestMultiRegionDiscovery(t *testing.T) {
 	step(t, "public addresses: a remote node without a public IP is dropped", func(t *testing.T) {
 		dep.resynth(t, map[string]string{"PROMAWS_SCRAPE_ADDRESS": "public"})
 		dep.apply(t)
-		prom := h.startPrometheus(t, dep.settings)
+		prom := h.startPrometheus(t, dep.Settings)
 		defer prom.Stop()
 		targets := prom.waitForNodes(t, []string{home[0], remote})
-		assertRegions(t, targets, map[string]string{home[0]: dep.settings.Region, remote: remoteRegion})
+		assertRegions(t, targets, map[string]string{home[0]: dep.Settings.Region, remote: remoteRegion})
 	})
 
 	step(t, "destroy", func(t *testing.T) {
@@ -106,7 +106,7 @@ func (h *harness) runRemoteNode(t *testing.T, dep *deployment, name string, publ
 		}},
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{
 			{Key: aws.String("Name"), Value: aws.String(name)},
-			{Key: aws.String(dep.settings.DiscoveryTagKey), Value: aws.String(dep.settings.DiscoveryTagValue)},
+			{Key: aws.String(dep.Settings.DiscoveryTagKey), Value: aws.String(dep.Settings.DiscoveryTagValue)},
 		}}},
 	})
 	if err != nil {

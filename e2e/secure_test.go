@@ -72,7 +72,7 @@ func TestSecureAccess(t *testing.T) {
 	})
 
 	step(t, "the applied resources are the secure ones", func(t *testing.T) {
-		state, err := dep.tf.Show(h.ctx)
+		state, err := dep.TF.Show(h.ctx)
 		if err != nil || state.Values == nil {
 			t.Fatalf("terraform show: %v", err)
 		}
@@ -117,7 +117,7 @@ func TestSecureAccess(t *testing.T) {
 	})
 
 	step(t, "the task runs as Fargate runs it behind the load balancer, its secret under the customer key", func(t *testing.T) {
-		prom := h.startPrometheus(t, dep.settings)
+		prom := h.startPrometheus(t, dep.Settings)
 		defer prom.Stop()
 		prom.waitHealthy(t)
 		if _, err := prom.api.Targets(h.ctx, "prometheus"); err != nil {
@@ -127,7 +127,7 @@ func TestSecureAccess(t *testing.T) {
 
 	step(t, "destroy leaves nothing", func(t *testing.T) {
 		dep.destroy(t)
-		state, err := dep.tf.Show(h.ctx)
+		state, err := dep.TF.Show(h.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

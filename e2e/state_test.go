@@ -66,33 +66,33 @@ func TestRemoteState(t *testing.T) {
 	step(t, "main stack keeps its state in the bucket only", func(t *testing.T) {
 		dev.apply(t)
 		dev.assertCleanPlan(t)
-		for _, local := range []string{filepath.Join(dev.root, "terraform."+dev.settings.StackName()+".tfstate"), filepath.Join(dev.stackDir(dev.settings.StackName()), "terraform.tfstate")} {
+		for _, local := range []string{filepath.Join(dev.Root, "terraform."+dev.Settings.StackName()+".tfstate"), filepath.Join(dev.stackDir(dev.Settings.StackName()), "terraform.tfstate")} {
 			if _, err := os.Stat(local); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a local state file exists: %s", local)
 			}
 		}
-		if got := stateResources(t, h, s3c, dev.settings.StateKey()); got == 0 {
-			t.Errorf("state object %s holds no resources", dev.settings.StateKey())
+		if got := stateResources(t, h, s3c, dev.Settings.StateKey()); got == 0 {
+			t.Errorf("state object %s holds no resources", dev.Settings.StateKey())
 		}
 	})
 
 	step(t, "a concurrent apply fails on the lock and changes nothing", func(t *testing.T) {
 		// A second working copy, as a colleague's machine would have.
-		other := copyStack(t, dev.stackDir(dev.settings.StackName()))
-		tf2, err := tfenv.New(h.ctx, other, h.emu.Env(dev.settings.Region))
+		other := copyStack(t, dev.stackDir(dev.Settings.StackName()))
+		tf2, err := tfenv.New(h.ctx, other, h.emu.Env(dev.Settings.Region))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := tf2.Init(h.ctx); err != nil {
 			t.Fatalf("init of the second copy: %v", err)
 		}
-		before := stateSerial(t, h, s3c, dev.settings.StateKey())
+		before := stateSerial(t, h, s3c, dev.Settings.StateKey())
 
 		// The first apply adds a node, holding the lock while it works.
 		dev.resynth(t, map[string]string{"PROMAWS_NODE_COUNT": "2"})
 		first := make(chan error, 1)
-		go func() { first <- dev.tf.Apply(h.ctx) }()
-		waitForLock(t, h, s3c, dev.settings.StateKey(), first)
+		go func() { first <- dev.TF.Apply(h.ctx) }()
+		waitForLock(t, h, s3c, dev.Settings.StateKey(), first)
 
 		err = tf2.Apply(h.ctx)
 		if err == nil || !strings.Contains(err.Error(), "lock") {
@@ -101,7 +101,7 @@ func TestRemoteState(t *testing.T) {
 		if err := <-first; err != nil {
 			t.Fatalf("the first apply must succeed: %v", err)
 		}
-		after := stateSerial(t, h, s3c, dev.settings.StateKey())
+		after := stateSerial(t, h, s3c, dev.Settings.StateKey())
 		if after != before+1 {
 			t.Errorf("state serial %d -> %d: exactly one apply may have written", before, after)
 		}
@@ -117,7 +117,7 @@ func TestRemoteState(t *testing.T) {
 			"PROMAWS_STORAGE_MODE": "ephemeral"})
 		prod.apply(t)
 		prod.assertCleanPlan(t)
-		if prod.settings.StateKey() == dev.settings.StateKey() {
+		if prod.Settings.StateKey() == dev.Settings.StateKey() {
 			t.Fatal("environments share a state key")
 		}
 		devVPC, prodVPC := dev.outputs(t)["vpc_id"], prod.outputs(t)["vpc_id"]
@@ -125,7 +125,7 @@ func TestRemoteState(t *testing.T) {
 			t.Errorf("each environment must own its VPC: dev %s prod %s", devVPC, prodVPC)
 		}
 		dev.assertCleanPlan(t) // prod's apply left dev's state alone
-		if stateResources(t, h, s3c, prod.settings.StateKey()) == 0 {
+		if stateResources(t, h, s3c, prod.Settings.StateKey()) == 0 {
 			t.Error("prod state object is empty")
 		}
 		if id := prod.outputs(t)["tsdb_file_system_id"]; id != "" {
@@ -133,7 +133,7 @@ func TestRemoteState(t *testing.T) {
 		}
 		// Task storage: the data bind mount starts as the image's VOLUME
 		// /prometheus (owned by nobody), so the task user opens its TSDB.
-		prom := h.startPrometheus(t, prod.settings)
+		prom := h.startPrometheus(t, prod.Settings)
 		prom.waitHealthy(t)
 		if v, err := prom.api.Scalar(h.ctx, `prometheus_tsdb_head_chunks_created_total >= 0`); err != nil || v == "" {
 			t.Errorf("the TSDB on task storage must be open: %v", err)
@@ -150,7 +150,7 @@ func TestRemoteState(t *testing.T) {
 // bootstrap returns Terraform for the deployment's state stack.
 func (d *deployment) bootstrap(t *testing.T) *tfexec.Terraform {
 	t.Helper()
-	tf, err := tfenv.New(d.h.ctx, d.stackDir(d.settings.BootstrapStackName()), d.h.emu.Env(d.settings.Region))
+	tf, err := tfenv.New(d.h.ctx, d.stackDir(d.Settings.BootstrapStackName()), d.h.emu.Env(d.Settings.Region))
 	if err != nil {
 		t.Fatal(err)
 	}

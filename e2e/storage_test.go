@@ -55,7 +55,7 @@ func TestAMPRemoteWrite(t *testing.T) {
 	if workspaceID == "" {
 		t.Fatalf("no amp_workspace_id output: %v", out)
 	}
-	s := d.settings
+	s := d.Settings
 
 	t.Run("config remote-writes to the workspace", func(t *testing.T) {
 		param, err := ssm.NewFromConfig(h.aws).GetParameter(h.ctx, &ssm.GetParameterInput{Name: aws.String(out["prometheus_config_parameter"])})

@@ -16,13 +16,13 @@ import (
 func TestUnavailableZoneFailsAtPlan(t *testing.T) {
 	h := newHarness(t)
 	dep := h.deploy(t, "zones", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1x"})
-	if err := dep.tf.Init(h.ctx, tfexec.Upgrade(false)); err != nil {
+	if err := dep.TF.Init(h.ctx, tfexec.Upgrade(false)); err != nil {
 		t.Fatalf("terraform init: %v", err)
 	}
 	var stderr bytes.Buffer
-	dep.tf.SetStderr(&stderr)
-	defer dep.tf.SetStderr(io.Discard)
-	_, err := dep.tf.Plan(h.ctx)
+	dep.TF.SetStderr(&stderr)
+	defer dep.TF.SetStderr(io.Discard)
+	_, err := dep.TF.Plan(h.ctx)
 	// Terraform wraps and frames its messages: compare the words.
 	words := strings.Join(strings.Fields(strings.ReplaceAll(stderr.String(), "│", " ")), " ")
 	if err == nil || !strings.Contains(words, "availabilityZones: eu-central-1x is not an available zone of this region; it has eu-central-1a, eu-central-1b") {

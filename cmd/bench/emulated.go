@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,23 +24,17 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/harness"
-	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
-	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
-	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
-// deployment is the local-profile stack applied to the emulator.
+// deployment is the local-profile stack applied to the emulator
+// (internal/harness), with what the benchmarks need beside it.
 type deployment struct {
-	b        *bencher
-	emu      *emulator.Emulator
-	ec2      *ec2.Client
-	root     string // CDKTF_OUTDIR's parent; holds the state file
-	env      map[string]string
-	settings *config.Settings
-	tf       *tfexec.Terraform
+	*harness.Deployment
+	b   *bencher
+	ec2 *ec2.Client
 	// fargate runs the stack's Prometheus task as Fargate would; startMu
 	// keeps one task's parameter value until it has read it.
 	fargate *harness.Fargate
@@ -87,12 +80,17 @@ func (b *bencher) emulatorParts() error {
 			emu.Stop()
 			return err
 		}
-		d = &deployment{b: b, emu: emu, root: filepath.Join(b.work, "deploy"), fargate: runner,
-			env: map[string]string{"PROMAWS_ENDPOINT": emu.Endpoint()}}
+		dep, err := harness.NewDeployment(ctx, emu, harness.DeploymentOptions{Root: filepath.Join(b.work, "deploy"),
+			Synth: harness.SynthProgram(b.app, b.repo)})
+		if err != nil {
+			emu.Stop()
+			return err
+		}
+		d = &deployment{Deployment: dep, b: b, fargate: runner}
 		if err := d.apply(ctx, config.Defaults().NodeCount); err != nil {
 			return err
 		}
-		cfg, err := emu.AWSConfig(ctx, d.settings.Region)
+		cfg, err := d.AWSConfig(ctx)
 		if err != nil {
 			return err
 		}
@@ -100,7 +98,7 @@ func (b *bencher) emulatorParts() error {
 		return nil
 	})
 	if d != nil {
-		defer d.emu.Stop()
+		defer d.Emulator.Stop()
 	}
 	if err != nil {
 		b.res.Skip("failed (see the bench log)", prefixed("plan.", "discovery.", "scale.")...)
@@ -132,71 +130,17 @@ func (b *bencher) emulatorParts() error {
 	return errors.Join(errs...)
 }
 
-// synth synthesizes the local-profile stack with n nodes into the
-// deployment's cdktf.out, as `make synth` does with the emulator settings.
-func (d *deployment) synth(ctx context.Context, n int) error {
-	return d.synthTo(ctx, n, filepath.Join(d.root, "cdktf.out"))
-}
-
-// synthTo synthesizes into out, which must be a folder of d.root: the
-// stack's local backend finds the state file two levels above its own
-// folder (out/stacks/<stack>), so every out of d.root shares it.
-func (d *deployment) synthTo(ctx context.Context, n int, out string) error {
-	env := map[string]string{"PROMAWS_NODE_COUNT": strconv.Itoa(n)}
-	for k, v := range d.env {
-		env[k] = v
-	}
-	s, err := config.Load(nil, env)
-	if err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	if d.settings == nil {
-		d.settings = s
-	}
-	if err := os.MkdirAll(d.root, 0o755); err != nil {
-		return err
-	}
-	vars := []string{"CDKTF_OUTDIR=" + out}
-	for k, v := range env {
-		vars = append(vars, k+"="+v)
-	}
-	cmd := exec.CommandContext(ctx, d.b.app)
-	cmd.Dir = d.b.repo
-	cmd.Env = cleanEnv(vars...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("synth of the local-profile stack: %v\n%s", err, out)
-	}
-	return nil
-}
-
-// terraform is Terraform in the stack folder of the synth output out,
-// initialised.
-func (d *deployment) terraform(ctx context.Context, out string) (*tfexec.Terraform, error) {
-	tf, err := tfenv.New(ctx, filepath.Join(out, "stacks", d.settings.StackName()), d.emu.Env(d.settings.Region))
-	if err != nil {
-		return nil, fmt.Errorf("terraform: %w (run make tools)", err)
-	}
-	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-		return nil, fmt.Errorf("terraform init: %w", err)
-	}
-	return tf, nil
-}
+// nodes are the settings of a stack with n nodes.
+func nodes(n int) map[string]string { return map[string]string{"PROMAWS_NODE_COUNT": strconv.Itoa(n)} }
 
 // apply synthesizes the local-profile stack with n nodes and applies it.
 func (d *deployment) apply(ctx context.Context, n int) error {
 	start := time.Now()
-	if err := d.synth(ctx, n); err != nil {
+	if err := d.Resynth(ctx, nodes(n)); err != nil {
 		return err
 	}
-	if d.tf == nil {
-		tf, err := d.terraform(ctx, filepath.Join(d.root, "cdktf.out"))
-		if err != nil {
-			return err
-		}
-		d.tf = tf
-	}
-	if err := d.tf.Apply(ctx); err != nil {
-		return fmt.Errorf("terraform apply (%d nodes): %w", n, err)
+	if err := d.Apply(ctx); err != nil {
+		return fmt.Errorf("%d nodes: %w", n, err)
 	}
 	logf("  synthesized and applied %d nodes in %s", n, time.Since(start).Round(time.Second))
 	return nil
@@ -205,7 +149,7 @@ func (d *deployment) apply(ctx context.Context, n int) error {
 // plan times one no-change plan; a plan with changes is an error.
 func (d *deployment) plan(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
-	changed, err := d.tf.Plan(ctx)
+	changed, err := d.TF.Plan(ctx)
 	took := time.Since(start)
 	if err != nil {
 		return 0, fmt.Errorf("terraform plan: %w", err)
@@ -219,7 +163,7 @@ func (d *deployment) plan(ctx context.Context) (time.Duration, error) {
 // counts returns the managed resource instances and data sources in the
 // state file.
 func (d *deployment) counts() (managed, data int, err error) {
-	path := filepath.Join(d.root, "terraform."+d.settings.StackName()+".tfstate")
+	path := d.StateFile()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("state file: %w", err)
@@ -257,12 +201,12 @@ func (d *deployment) makePlan(ctx context.Context) error {
 	// refresh.
 	err = d.b.repeat(0, d.b.runs, func(int) (map[string]float64, error) {
 		start := time.Now()
-		if err := d.synth(ctx, n); err != nil {
+		if err := d.Resynth(ctx, nodes(n)); err != nil {
 			return nil, err
 		}
 		synth := time.Since(start)
-		if err := d.tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-			return nil, fmt.Errorf("terraform init: %w", err)
+		if err := d.Init(ctx); err != nil {
+			return nil, err
 		}
 		init := time.Since(start) - synth
 		plan, err := d.plan(ctx)
@@ -304,11 +248,7 @@ func (d *deployment) scalePlans(ctx context.Context) error {
 	tfs := map[int]*tfexec.Terraform{}
 	units := map[string]string{}
 	for _, n := range d.b.scales {
-		out := filepath.Join(d.root, "cdktf.out.n"+strconv.Itoa(n))
-		if err := d.synthTo(ctx, n, out); err != nil {
-			return err
-		}
-		tf, err := d.terraform(ctx, out)
+		tf, err := d.SynthTo(ctx, filepath.Join(d.Root, "cdktf.out.n"+strconv.Itoa(n)), nodes(n))
 		if err != nil {
 			return err
 		}
@@ -338,7 +278,7 @@ func (d *deployment) scalePlans(ctx context.Context) error {
 // namespace of its own (several can run at once), scraping target when that
 // is set (else its own node_exporter).
 func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, target string) (*harness.PrometheusTask, error) {
-	s := *d.settings
+	s := *d.Settings
 	s.RefreshInterval, s.ScrapeInterval = refresh, scrape
 	yaml, err := stacks.PrometheusConfig(&s)
 	if err != nil {
@@ -358,7 +298,7 @@ func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, targe
 }
 
 func (d *deployment) subnet(ctx context.Context) (string, error) {
-	outs, err := d.tf.Output(ctx)
+	outs, err := d.TF.Output(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -385,7 +325,7 @@ func (d *deployment) launch(ctx context.Context, subnet string, count int) ([]st
 			MinCount: aws.Int32(n), MaxCount: aws.Int32(n), SubnetId: aws.String(subnet),
 			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{
 				{Key: aws.String("Name"), Value: aws.String("bench-node")},
-				{Key: aws.String(d.settings.DiscoveryTagKey), Value: aws.String(d.settings.DiscoveryTagValue)},
+				{Key: aws.String(d.Settings.DiscoveryTagKey), Value: aws.String(d.Settings.DiscoveryTagValue)},
 			}}},
 		})
 		if err != nil {
@@ -662,25 +602,12 @@ func prometheusPID(p *harness.PrometheusTask) int {
 // nodeExporterPage is one /metrics page of a real node_exporter (the one
 // make tools built), fetched once.
 func nodeExporterPage(ctx context.Context, dir string) ([]byte, error) {
-	bin, err := tools.Find("node_exporter")
-	if err != nil {
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	ne, err := proc.Start(ctx, proc.Spec{Name: "node_exporter", Path: bin, Dir: dir,
-		Args: []string{"--web.listen-address=127.0.0.1:" + strconv.Itoa(port)}})
+	ne, addr, err := harness.StartNodeExporter(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	defer ne.Stop()
-	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	if err := ne.WaitHTTP(ctx, url); err != nil {
-		return nil, err
-	}
-	resp, err := http.Get(url)
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return nil, err
 	}
@@ -792,7 +719,7 @@ func (d *deployment) bigSubnet(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("ec2 CreateVpc for the bench instances: %w", err)
 	}
 	sub, err := d.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.250.0.0/20"),
-		AvailabilityZone: aws.String(d.settings.Region + "a")})
+		AvailabilityZone: aws.String(d.Settings.Region + "a")})
 	if err != nil {
 		return "", fmt.Errorf("ec2 CreateSubnet for the bench instances: %w", err)
 	}
@@ -803,7 +730,7 @@ func (d *deployment) bigSubnet(ctx context.Context) (string, error) {
 // Auto Scaling group's nodes).
 func (d *deployment) groupTargets(ctx context.Context) ([]string, error) {
 	out, err := d.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + d.settings.DiscoveryTagKey), Values: []string{d.settings.DiscoveryTagValue}},
+		{Name: aws.String("tag:" + d.Settings.DiscoveryTagKey), Values: []string{d.Settings.DiscoveryTagValue}},
 		{Name: aws.String("instance-state-name"), Values: []string{"running"}},
 	}})
 	if err != nil {

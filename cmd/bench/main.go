@@ -29,7 +29,6 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/bench"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
-	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
@@ -452,5 +451,3 @@ func loadAvg() float64 {
 	v, _ := strconv.ParseFloat(f[0], 64)
 	return v
 }
-
-func freePort() (int, error) { return proc.FreePort() }

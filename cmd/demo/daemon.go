@@ -7,30 +7,26 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
-	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
-// demoEnv are the settings the demo adds to the user's: the emulator
-// endpoint and a short discovery refresh, so nodes show up in seconds.
-func demoEnv(endpoint string) map[string]string {
+// demoEnv are the user's settings plus the demo's short discovery
+// refresh, so nodes show up in seconds (the harness adds the endpoint).
+func demoEnv() map[string]string {
 	env := config.OSEnv()
-	env["PROMAWS_ENDPOINT"] = endpoint
 	if _, set := env["PROMAWS_REFRESH_INTERVAL"]; !set {
 		env["PROMAWS_REFRESH_INTERVAL"] = "10s"
 	}
@@ -54,6 +50,7 @@ func daemon() error {
 	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
 
 	d := &supervisor{ctx: ctx}
+	defer jsii.Close() // the in-process synth's runtime
 	defer d.stop()
 	if err := d.start(); err != nil {
 		_ = os.WriteFile(failedFile, []byte(err.Error()), 0o644)
@@ -70,7 +67,7 @@ func daemon() error {
 type supervisor struct {
 	ctx      context.Context
 	emu      *emulator.Emulator
-	tf       *tfexec.Terraform
+	dep      *harness.Deployment
 	procs    []*proc.Process
 	task     *harness.PrometheusTask
 	listener net.Listener
@@ -92,38 +89,20 @@ func (d *supervisor) start() error {
 	if err != nil {
 		return err
 	}
-	env := demoEnv(emu.Endpoint())
-	s, err := config.Load(ctxJSON, env)
-	if err != nil {
-		return fmt.Errorf("invalid settings:\n%v", err)
-	}
-
-	logf("synthesizing stack %s with the local profile", s.StackName())
-	synth := exec.CommandContext(d.ctx, "bin/prometheus-aws")
-	synth.Env = append(os.Environ(), "CDKTF_OUTDIR="+filepath.Join(abs, "cdktf.out"), "PROMAWS_ENDPOINT="+emu.Endpoint(),
-		"PROMAWS_REFRESH_INTERVAL="+s.RefreshInterval, "PROMAWS_SCRAPE_INTERVAL="+s.ScrapeInterval)
-	synth.Stdout, synth.Stderr = os.Stdout, os.Stdout
-	if err := synth.Run(); err != nil {
-		return fmt.Errorf("synth: %v (run make build first)", err)
-	}
-
-	stackDir := filepath.Join(abs, "cdktf.out", "stacks", s.StackName())
-	d.tf, err = tfenv.New(d.ctx, stackDir, emu.Env(s.Region))
+	logf("synthesizing the stack with the local profile")
+	d.dep, err = harness.NewDeployment(d.ctx, emu, harness.DeploymentOptions{Root: abs, Env: demoEnv(), Context: ctxJSON})
 	if err != nil {
 		return err
 	}
-	d.tf.SetStdout(os.Stdout)
-	d.tf.SetStderr(os.Stdout)
-	logf("terraform init")
-	if err := d.tf.Init(d.ctx); err != nil {
-		return fmt.Errorf("terraform init: %v", err)
-	}
-	logf("terraform apply (about a minute)")
+	s := d.dep.Settings
+	d.dep.TF.SetStdout(os.Stdout)
+	d.dep.TF.SetStderr(os.Stdout)
+	logf("terraform init and apply of stack %s (about a minute)", s.StackName())
 	d.applied = true
-	if err := d.tf.Apply(d.ctx); err != nil {
-		return fmt.Errorf("terraform apply: %v", err)
+	if err := d.dep.Apply(d.ctx); err != nil {
+		return err
 	}
-	d.tf.SetStdout(io.Discard)
+	d.dep.TF.SetStdout(io.Discard)
 
 	// The task the service runs, as Fargate would run it: the official
 	// image (a local replica), the task definition the emulator holds, its
@@ -142,17 +121,13 @@ func (d *supervisor) start() error {
 	promURL := task.API.BaseURL
 	logf("task %s %s, Prometheus ready on %s (container log %s)", task.Task.ID, task.Task.LastStatus(), promURL, task.Container().LogPath)
 
-	awsCfg, err := emu.AWSConfig(d.ctx, s.Region)
+	awsCfg, err := d.dep.AWSConfig(d.ctx)
 	if err != nil {
 		return err
 	}
-	group, err := autoscaling.NewFromConfig(awsCfg).DescribeAutoScalingGroups(d.ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{s.Name("node")}})
-	if err != nil || len(group.AutoScalingGroups) != 1 {
-		return fmt.Errorf("node group %s: %v", s.Name("node"), err)
-	}
-	var ids []string
-	for _, i := range group.AutoScalingGroups[0].Instances {
-		ids = append(ids, aws.ToString(i.InstanceId))
+	ids, err := d.dep.GroupInstances(d.ctx)
+	if err != nil {
+		return err
 	}
 	logf("waiting until Prometheus discovers all %d nodes and they are up (refresh every %s)", len(ids), s.RefreshInterval)
 	wctx, cancel := context.WithTimeout(d.ctx, 5*time.Minute)
@@ -227,9 +202,9 @@ func (d *supervisor) teardown() {
 		d.task.Task.Stop("demo stopped")
 		d.task = nil
 	}
-	if d.applied && d.tf != nil && d.emu != nil {
-		d.tf.SetStdout(os.Stdout)
-		if err := d.tf.Destroy(context.Background()); err != nil {
+	if d.applied && d.dep != nil && d.emu != nil {
+		d.dep.TF.SetStdout(os.Stdout)
+		if err := d.dep.Destroy(context.Background()); err != nil {
 			logf("terraform destroy failed (the emulator's state is discarded with it anyway): %v", err)
 		} else {
 			logf("stack destroyed")

@@ -11,10 +11,12 @@
 // namespace held by a supervisor process ("demo daemon"). The Prometheus web
 // port is bridged to the host's 127.0.0.1 through a unix socket, so a browser
 // on this machine can open it while nothing inside can reach any network.
-// State (PIDs, logs, Terraform state, the emulator's data) lives in .demo/.
+// State (PIDs, logs, Terraform state, the emulator's data) lives in .demo/
+// (DEMO_DIR elsewhere: the demo's own test runs one beside the user's).
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,8 +33,8 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 )
 
-// Dir holds everything the demo creates.
-const Dir = ".demo"
+// Dir holds everything the demo creates: DEMO_DIR, default .demo.
+var Dir = cmp.Or(os.Getenv("DEMO_DIR"), ".demo")
 
 // files in Dir.
 var (

@@ -25,38 +25,25 @@ import (
 	"time"
 
 	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	tfjson "github.com/hashicorp/terraform-json"
 
-	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
+	"github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/planpreview"
-	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
 var record = flag.Bool("record", false, "rewrite planpreview/testdata/<scenario>/{plan.json,cdk.tf.json} from this run")
 
-var (
-	emu        *emulator.Emulator
-	emuErr     error
-	skipReason string
-)
+var skipReason string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if os.Getenv("PROMAWS_SKIP_E2E") == "1" {
 		skipReason = "PROMAWS_SKIP_E2E=1"
-		os.Exit(m.Run())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	emu, emuErr = emulator.Start(ctx, emulator.Options{})
 	code := m.Run()
-	if emu != nil {
-		emu.Stop()
-	}
-	cancel()
 	jsii.Close()
 	os.Exit(code)
 }
@@ -72,19 +59,22 @@ func TestPlansOfTheMainStack(t *testing.T) {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
-	if emuErr != nil {
-		t.Fatalf("emulator: %v", emuErr)
-	}
-	if err := emu.Reset(); err != nil {
-		t.Fatalf("emulator reset: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	w := &workspace{t: t, ctx: ctx, root: t.TempDir()}
-	base := map[string]string{"PROMAWS_ENDPOINT": emu.Endpoint(), "PROMAWS_NODE_COUNT": "1"}
-
-	w.synth(base)
-	w.terraform("init", "-input=false")
+	emu, err := emulator.Start(ctx, emulator.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("emulator: %v", err)
+	}
+	defer emu.Stop()
+	base := map[string]string{"PROMAWS_NODE_COUNT": "1"}
+	d, err := harness.NewDeployment(ctx, emu, harness.DeploymentOptions{Root: t.TempDir(), Env: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workspace{t: t, ctx: ctx, d: d}
+	if err := d.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
 	create := w.plan("create")
 	if c := create.Counts; c.Create == 0 || c.Update+c.Replace+c.Delete != 0 {
 		t.Fatalf("create plan: want only creates, got %+v", c)
@@ -97,7 +87,9 @@ func TestPlansOfTheMainStack(t *testing.T) {
 			t.Errorf("%s: construct path not found in cdk.tf.json", c.Address)
 		}
 	}
-	w.terraform("apply", "-input=false", "-auto-approve")
+	if err := d.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	if noop := w.plan("noop"); noop.Counts.Changes() != 0 {
 		t.Fatalf("plan after apply: want no changes, got %+v", noop.Counts)
@@ -137,15 +129,15 @@ func TestPlansOfTheMainStack(t *testing.T) {
 	if c := destroy.Counts; c.Delete != create.Counts.Create || c.Create+c.Update+c.Replace != 0 {
 		t.Errorf("destroy plan: want %d deletes only, got %+v", create.Counts.Create, c)
 	}
-	w.terraform("destroy", "-input=false", "-auto-approve")
+	if err := d.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type workspace struct {
-	t     *testing.T
-	ctx   context.Context
-	root  string
-	stack string
-	env   []string
+	t   *testing.T
+	ctx context.Context
+	d   *harness.Deployment
 }
 
 func with(m map[string]string, k, v string) map[string]string {
@@ -158,30 +150,17 @@ func with(m map[string]string, k, v string) map[string]string {
 	return out
 }
 
-// synth writes the local-profile main stack for env (PROMAWS_* settings)
-// into root/cdktf.out, as make synth would.
+// synth writes the local-profile main stack for exactly env (PROMAWS_*
+// settings) into the deployment's cdktf.out, as make synth would.
 func (w *workspace) synth(env map[string]string) {
 	w.t.Helper()
-	s, err := config.Load(nil, env)
-	if err != nil {
-		w.t.Fatalf("settings: %v", err)
-	}
-	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(filepath.Join(w.root, "cdktf.out"))})
-	if _, _, err := stacks.NewApp(app, s); err != nil {
+	w.d.Env = map[string]string{} // not merged over the previous scenario
+	if err := w.d.Resynth(w.ctx, env); err != nil {
 		w.t.Fatal(err)
-	}
-	app.Synth()
-	w.stack = s.StackName()
-	if w.env == nil {
-		rc, err := tfenv.WriteCLIConfig(filepath.Dir(tools.Bin()))
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		w.env = append(emu.Env(s.Region), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
 	}
 }
 
-func (w *workspace) dir() string { return filepath.Join(w.root, "cdktf.out", "stacks", w.stack) }
+func (w *workspace) dir() string { return w.d.StackDir() }
 
 // terraform runs the terraform CLI in the stack folder and returns stdout.
 func (w *workspace) terraform(args ...string) []byte {
@@ -191,7 +170,11 @@ func (w *workspace) terraform(args ...string) []byte {
 		w.t.Fatal(err)
 	}
 	cmd := exec.CommandContext(w.ctx, bin, args...)
-	cmd.Dir, cmd.Env = w.dir(), w.env
+	env, err := tfenv.Environ(w.d.Emulator.Env(w.d.Settings.Region))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cmd.Dir, cmd.Env = w.dir(), env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -215,8 +198,8 @@ func (w *workspace) plan(scenario string, extra ...string) *planpreview.Stack {
 	if err != nil {
 		w.t.Fatalf("%s: %v", scenario, err)
 	}
-	if s.Name != w.stack {
-		w.t.Errorf("%s: stack name %q, want %q (from cdk.tf.json)", scenario, s.Name, w.stack)
+	if s.Name != w.d.Settings.StackName() {
+		w.t.Errorf("%s: stack name %q, want %q (from cdk.tf.json)", scenario, s.Name, w.d.Settings.StackName())
 	}
 	var md bytes.Buffer
 	if err := planpreview.WriteMarkdown(&md, []*planpreview.Stack{s}); err != nil {
@@ -258,8 +241,8 @@ var sha256Hex = regexp.MustCompile(`[0-9a-f]{64}`)
 // normalize replaces the emulator port and this run's temp folder, which
 // differ on every run.
 func (w *workspace) normalize(data []byte) []byte {
-	data = bytes.ReplaceAll(data, []byte(emu.Endpoint()), []byte(fixtureEndpoint))
-	return bytes.ReplaceAll(data, []byte(w.root), []byte("/tmp/planpreview"))
+	data = bytes.ReplaceAll(data, []byte(w.d.Emulator.Endpoint()), []byte(fixtureEndpoint))
+	return bytes.ReplaceAll(data, []byte(w.d.Root), []byte("/tmp/planpreview"))
 }
 
 // recordFixture stores plan.json and cdk.tf.json with the emulator port and
