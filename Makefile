@@ -87,10 +87,13 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 	@scripts/record-make-test.sh $(MAKE) --no-print-directory test-steps
 
 # make test's steps; make test runs them timed, for make bench (section 6).
+# The e2e tests run side by side, each on an emulator of its own: 4 at once
+# keep both cores busy through the waits (health checks, refreshes).
+TEST_PARALLEL ?= 4
 .PHONY: test-steps
 test-steps: tools tools-bench
 	go mod download
-	$(NETNS) go test -count=1 -timeout 80m ./...
+	$(NETNS) go test -count=1 -timeout 80m -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
 
 # How long make fuzz searches; the seed corpus runs in make test.
 FUZZTIME ?= 10m

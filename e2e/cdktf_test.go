@@ -44,7 +44,7 @@ func TestCdktfDeployDiffDestroy(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(project, "cdktf.json"), cdktfJSON, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env, err := tfenv.Environ(append(h.emu.Env("eu-central-1"),
+	env, err := tfenv.Environ(append(h.emu.Env("eu-central-1"), "CHECKPOINT_DISABLE=1",
 		"CDKTF_HOME="+filepath.Join(h.dir, "cdktf-home"), "CDKTF_DISABLE_PLUGIN_CACHE_ENV=1",
 		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20",
 		"PROMAWS_ENDPOINT="+h.emu.Endpoint(), "PROMAWS_NODE_COUNT=1", "PROMAWS_STORAGE_MODE=ephemeral"))

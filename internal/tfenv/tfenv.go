@@ -86,15 +86,16 @@ const GOGC = "400"
 
 // Environ is env (e.g. the emulator's) plus what every Terraform run of the
 // tests, the demo and make bench gets: the CLI configuration (provider
-// mirror, plugin cache), GOGC, no version check, automation mode. Callers
-// that run terraform through another program (the cdktf CLI, the terraform
-// CLI as make does) use it; New does.
+// mirror, plugin cache) and GOGC. New uses it; so do callers that run
+// terraform through another program (the cdktf CLI, the terraform CLI as
+// make does), adding CHECKPOINT_DISABLE and TF_IN_AUTOMATION, which tfexec
+// sets itself and refuses from its caller.
 func Environ(env []string) ([]string, error) {
 	rc, err := WriteCLIConfig(filepath.Dir(tools.Bin()))
 	if err != nil {
 		return nil, err
 	}
-	return append(slices.Clone(env), "TF_CLI_CONFIG_FILE="+rc, "GOGC="+GOGC, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1"), nil
+	return append(slices.Clone(env), "TF_CLI_CONFIG_FILE="+rc, "GOGC="+GOGC), nil
 }
 
 // New returns Terraform for workdir with Environ(env); output goes to the

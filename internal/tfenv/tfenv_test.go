@@ -55,3 +55,11 @@ func TestLockFromMirror(t *testing.T) {
 		t.Errorf("an existing lock file must be kept: wrote %v, %v", wrote, err)
 	}
 }
+
+// New must accept what Environ adds: tfexec refuses some variables it
+// manages itself (TF_IN_AUTOMATION, CHECKPOINT_DISABLE, ...).
+func TestNewAcceptsItsEnvironment(t *testing.T) {
+	if _, err := New(context.Background(), t.TempDir(), []string{"AWS_REGION=eu-central-1"}); err != nil {
+		t.Fatal(err)
+	}
+}

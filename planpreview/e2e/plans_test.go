@@ -170,7 +170,7 @@ func (w *workspace) terraform(args ...string) []byte {
 		w.t.Fatal(err)
 	}
 	cmd := exec.CommandContext(w.ctx, bin, args...)
-	env, err := tfenv.Environ(w.d.Emulator.Env(w.d.Settings.Region))
+	env, err := tfenv.Environ(append(w.d.Emulator.Env(w.d.Settings.Region), "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
