@@ -87,9 +87,10 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 	@scripts/record-make-test.sh $(MAKE) --no-print-directory test-steps
 
 # make test's steps; make test runs them timed, for make bench (section 6).
-# The e2e tests run side by side, each on an emulator of its own: 4 at once
-# keep both cores busy through the waits (health checks, refreshes).
-TEST_PARALLEL ?= 4
+# The e2e tests run side by side, each on an emulator of its own; all 8 at
+# once keep both cores busy through the waits (health checks, refreshes),
+# and the longest never waits for a slot. GOTESTFLAGS=-json times each test.
+TEST_PARALLEL ?= 8
 .PHONY: test-steps
 test-steps: tools tools-bench
 	go mod download

@@ -208,8 +208,8 @@ func TestLifecycle(t *testing.T) {
 		assertStackGone(t, h, dep)
 		dep.apply(t)
 		dep.assertCleanPlan(t)
-		dep.destroy(t)
-		assertStackGone(t, h, dep)
+		// No second destroy: it would assert what the first did, and the
+		// test's emulator goes with it.
 	})
 }
 

@@ -47,7 +47,6 @@ func TestAMPRemoteWrite(t *testing.T) {
 		"PROMAWS_NODE_COUNT":   "1",
 	})
 	d.apply(t)
-	t.Cleanup(func() { d.destroy(t) })
 	d.assertCleanPlan(t)
 
 	out := d.outputs(t)

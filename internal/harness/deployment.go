@@ -105,6 +105,9 @@ type Deployment struct {
 	TF       *tfexec.Terraform
 	context  map[string]any
 	synth    Synth
+	// initFor is the stack's terraform block (backend, providers) at the
+	// last init: Apply inits again only when it changed.
+	initFor string
 }
 
 // NewDeployment synthesizes the stack; Apply runs terraform init first.
@@ -189,18 +192,46 @@ func (d *Deployment) StateFile() string {
 	return filepath.Join(d.Root, "terraform."+d.Settings.StackName()+".tfstate")
 }
 
-// Init runs terraform init (again: a resynth may change the backend).
+// Init runs terraform init.
 func (d *Deployment) Init(ctx context.Context) error {
+	block, err := d.terraformBlock()
+	if err != nil {
+		return err
+	}
 	if err := d.TF.Init(ctx, tfexec.Upgrade(false)); err != nil {
 		return fmt.Errorf("terraform init: %w", err)
 	}
+	d.initFor = block
 	return nil
 }
 
-// Apply runs terraform init and apply of the current synth.
+// terraformBlock is the terraform block of the synthesized stack.
+func (d *Deployment) terraformBlock() (string, error) {
+	data, err := os.ReadFile(filepath.Join(d.StackDir(), "cdk.tf.json"))
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Terraform json.RawMessage `json:"terraform"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return "", fmt.Errorf("%s: %w", d.StackDir(), err)
+	}
+	return string(doc.Terraform), nil
+}
+
+// Apply runs terraform apply of the current synth, after terraform init
+// when the stack's backend or providers changed since the last one (an
+// init costs a second of CPU, and make test applies some 20 times).
 func (d *Deployment) Apply(ctx context.Context) error {
-	if err := d.Init(ctx); err != nil {
+	block, err := d.terraformBlock()
+	if err != nil {
 		return err
+	}
+	if block != d.initFor {
+		if err := d.Init(ctx); err != nil {
+			return err
+		}
 	}
 	if err := d.TF.Apply(ctx); err != nil {
 		return fmt.Errorf("terraform apply: %w", err)
