@@ -89,12 +89,14 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 # make test's steps; make test runs them timed, for make bench (section 6).
 # The e2e tests run side by side, each on an emulator of its own; all 8 at
 # once keep both cores busy through the waits (health checks, refreshes),
-# and the longest never waits for a slot. GOTESTFLAGS=-json times each test.
+# and the longest never waits for a slot. Three test binaries at once (-p 3)
+# let the other packages run beside the e2e one instead of after it.
+# GOTESTFLAGS=-json times each test.
 TEST_PARALLEL ?= 8
 .PHONY: test-steps
 test-steps: tools tools-bench
 	go mod download
-	$(NETNS) go test -count=1 -timeout 80m -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
+	$(NETNS) go test -count=1 -timeout 80m -p 3 -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
 
 # How long make fuzz searches; the seed corpus runs in make test.
 FUZZTIME ?= 10m

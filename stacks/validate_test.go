@@ -14,7 +14,7 @@ import (
 // every variant.
 func TestTerraformValidate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	dirs := map[string]string{}
 	for name, dir := range outDirs {
 		dirs[name] = dir
@@ -24,6 +24,7 @@ func TestTerraformValidate(t *testing.T) {
 	}
 	for name, dir := range dirs {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each validate is one CPU-bound terraform
 			if err := tfenv.Validate(ctx, dir); err != nil {
 				t.Fatal(err)
 			}
