@@ -80,7 +80,7 @@ docker-config: ## Regenerate docker/prometheus.yml (default settings), docker/ru
 
 .PHONY: unit
 unit: ## Fast tests: settings, config generation, synth policies (no emulator)
-	$(NETNS) go test -count=1 $$(go list ./... | grep -v /e2e)
+	$(NETNS) PROMAWS_SKIP_E2E=1 go test -count=1 $$(go list ./... | grep -v /e2e)
 
 .PHONY: test
 test: ## All tests: unit, synth policies, terraform validate, emulator end-to-end

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
@@ -63,6 +64,11 @@ func TestCdktfDeployDiffDestroy(t *testing.T) {
 		return string(out)
 	}
 
+	// The CLI's terraform init must find the plugin cache filled: the
+	// tests beside this one init at the same time.
+	if err := tfenv.WarmPluginCache(h.ctx, json.RawMessage(`{"aws": {"source": "hashicorp/aws", "version": "`+constructs.AWSProviderConstraint+`"}}`)); err != nil {
+		t.Fatal(err)
+	}
 	run("deploy", "--auto-approve", stack)
 	if _, err := os.Stat(filepath.Join(project, "cdktf.out", "stacks", stack, tfenv.LockFile)); err != nil {
 		t.Errorf("no lock file in the stack folder after deploy: %v", err)

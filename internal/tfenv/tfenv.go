@@ -6,15 +6,19 @@ package tfenv
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
@@ -98,8 +102,9 @@ func Environ(env []string) ([]string, error) {
 	return append(slices.Clone(env), "TF_CLI_CONFIG_FILE="+rc, "GOGC="+GOGC), nil
 }
 
-// New returns Terraform for workdir with Environ(env); output goes to the
-// test log through tf.SetLogger/SetStdout by the caller if wanted.
+// New returns Terraform for workdir with Environ(env), the plugin cache
+// filled with the providers workdir's stack requires (WarmPluginCache); output goes to the test log through
+// tf.SetLogger/SetStdout by the caller if wanted.
 func New(ctx context.Context, workdir string, env []string) (*tfexec.Terraform, error) {
 	bin, err := tools.Find("terraform")
 	if err != nil {
@@ -107,6 +112,9 @@ func New(ctx context.Context, workdir string, env []string) (*tfexec.Terraform, 
 	}
 	full, err := Environ(env)
 	if err != nil {
+		return nil, err
+	}
+	if err := warmFor(ctx, workdir); err != nil {
 		return nil, err
 	}
 	tf, err := tfexec.NewTerraform(workdir, bin)
@@ -123,6 +131,83 @@ func New(ctx context.Context, workdir string, env []string) (*tfexec.Terraform, 
 		return nil, err
 	}
 	return tf, nil
+}
+
+// warmFor fills the plugin cache with the providers the synthesized stack
+// in dir requires (its cdk.tf.json; none: nothing to do).
+func warmFor(ctx context.Context, dir string) error {
+	var stack struct {
+		Terraform struct {
+			RequiredProviders json.RawMessage `json:"required_providers"`
+		} `json:"terraform"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "cdk.tf.json"))
+	if err != nil || json.Unmarshal(data, &stack) != nil || stack.Terraform.RequiredProviders == nil {
+		return nil // not a synthesized stack: its init fills the cache
+	}
+	return WarmPluginCache(ctx, stack.Terraform.RequiredProviders)
+}
+
+// WarmPluginCache puts requiredProviders (a required_providers block as
+// JSON) into the plugin cache once, under a file lock, before the inits of
+// the tests, the demo or make bench: the cache "is not guaranteed to be
+// concurrency safe" (Terraform's CLI configuration docs), and two inits
+// filling it at once fail with "failed to create directory ... file
+// exists" (seen when the tests ran side by side). Once the AWS provider is
+// there, inits only read it. New calls it for its stack; callers that run
+// terraform through another program (the cdktf CLI) call it first.
+func WarmPluginCache(ctx context.Context, requiredProviders json.RawMessage) error {
+	cache := filepath.Join(filepath.Dir(tools.Bin()), "terraform-plugin-cache")
+	warm := func() bool {
+		m, _ := filepath.Glob(filepath.Join(cache, "registry.terraform.io", "hashicorp", "aws", "*", runtime.GOOS+"_"+runtime.GOARCH))
+		return len(m) > 0
+	}
+	if warm() {
+		return nil
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(cache+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if warm() {
+		return nil
+	}
+	bin, err := tools.Find("terraform")
+	if err != nil {
+		return err
+	}
+	rc, err := WriteCLIConfig(filepath.Dir(tools.Bin()))
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "tf-plugin-cache-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	config := `{"terraform": {"required_providers": ` + string(requiredProviders) + `}}`
+	if err := os.WriteFile(filepath.Join(tmp, "main.tf.json"), []byte(config), 0o644); err != nil {
+		return err
+	}
+	tf, err := tfexec.NewTerraform(tmp, bin)
+	if err != nil {
+		return err
+	}
+	if err := tf.SetEnv(map[string]string{"TF_CLI_CONFIG_FILE": rc, "GOGC": GOGC}); err != nil {
+		return err
+	}
+	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+		return fmt.Errorf("filling the Terraform plugin cache %s: %w", cache, err)
+	}
+	return nil
 }
 
 // Validate runs `terraform init -backend=false` and `terraform validate`
@@ -148,6 +233,86 @@ func Validate(ctx context.Context, dir string) error {
 		return fmt.Errorf("terraform validate in %s: invalid:%s", dir, b.String())
 	}
 	return nil
+}
+
+// ValidateTogether validates many synthesized stacks (name to folder) in
+// one terraform run, each called as a module of a throw-away root: one
+// init and one provider schema load for all of them instead of one each
+// (make test validates some 20 variants; a validate costs ~7 s of CPU, most
+// of it starting the provider). The provider still checks every stack's
+// resources and provider block. A stack called as a module has its backend
+// ignored (Terraform warns), which validate -backend=false skips anyway.
+// The result maps each name to its errors (nil: valid).
+func ValidateTogether(ctx context.Context, dirs map[string]string) (map[string]error, error) {
+	root, err := os.MkdirTemp("", "tf-validate-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(root)
+	modules := map[string]any{}
+	byFolder := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(dirs)) {
+		folder := fmt.Sprintf("m%d", len(modules))
+		if err := os.Symlink(dirs[name], filepath.Join(root, folder)); err != nil {
+			return nil, err
+		}
+		if err := warmFor(ctx, dirs[name]); err != nil {
+			return nil, err
+		}
+		modules[folder] = map[string]string{"source": "./" + folder}
+		byFolder[folder] = name
+		if real, err := filepath.EvalSymlinks(dirs[name]); err == nil {
+			abs, _ := filepath.Abs(real)
+			byFolder[abs] = name
+		}
+	}
+	data, err := json.Marshal(map[string]any{"module": modules})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(root, "main.tf.json"), data, 0o644); err != nil {
+		return nil, err
+	}
+	tf, err := New(ctx, root, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+		return nil, fmt.Errorf("terraform init of %d stacks as modules: %w", len(dirs), err)
+	}
+	out, err := tf.Validate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform validate of %d stacks as modules: %w", len(dirs), err)
+	}
+	found := map[string][]string{}
+	for _, d := range out.Diagnostics {
+		if d.Severity != tfjson.DiagnosticSeverityError {
+			continue
+		}
+		// Terraform names the file by its module folder or, through the
+		// symlink, by the stack's own folder.
+		name := "(root)"
+		if d.Range != nil {
+			if n, ok := byFolder[strings.SplitN(d.Range.Filename, "/", 2)[0]]; ok {
+				name = n
+			} else if n, ok := byFolder[filepath.Dir(d.Range.Filename)]; ok {
+				name = n
+			}
+		}
+		found[name] = append(found[name], fmt.Sprintf("%s: %s", d.Summary, d.Detail))
+	}
+	if root, ok := found["(root)"]; ok {
+		return nil, fmt.Errorf("terraform validate: %s", strings.Join(root, "; "))
+	}
+	res := map[string]error{}
+	for name := range dirs {
+		if errs := found[name]; len(errs) > 0 {
+			res[name] = fmt.Errorf("terraform validate of %s: invalid:\n%s", dirs[name], strings.Join(errs, "\n"))
+		} else {
+			res[name] = nil
+		}
+	}
+	return res, nil
 }
 
 // mirrorPath finds a filesystem_mirror block's path in a CLI configuration.

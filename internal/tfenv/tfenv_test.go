@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
 func TestConfiguredMirror(t *testing.T) {
@@ -61,5 +63,70 @@ func TestLockFromMirror(t *testing.T) {
 func TestNewAcceptsItsEnvironment(t *testing.T) {
 	if _, err := New(context.Background(), t.TempDir(), []string{"AWS_REGION=eu-central-1"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Inits side by side (the tests run so) on an empty plugin cache: the cache
+// is filled once, under the lock, and every caller finds it filled.
+func TestWarmPluginCacheSideBySide(t *testing.T) {
+	if Mirror() == "" {
+		t.Skip("no provider mirror: filling the cache would download the provider")
+	}
+	tf, err := tools.Find("terraform")
+	if err != nil {
+		t.Skip(err)
+	}
+	bin := filepath.Join(t.TempDir(), "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(tf, filepath.Join(bin, "terraform")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PROMAWS_TOOLS_BIN", bin)
+	stack := t.TempDir()
+	if err := os.WriteFile(filepath.Join(stack, "cdk.tf.json"), []byte(`{"terraform": {"required_providers": {"aws": {"source": "aws", "version": "~> 5.88"}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- warmFor(context.Background(), stack) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(bin), "terraform-plugin-cache", "registry.terraform.io", "hashicorp", "aws", "*", "linux_amd64")); len(m) != 1 {
+		t.Errorf("plugin cache holds %v, want the AWS provider once", m)
+	}
+}
+
+// ValidateTogether names the stack an error is in, and only that one.
+func TestValidateTogetherNamesTheInvalidStack(t *testing.T) {
+	if Mirror() == "" {
+		t.Skip("no provider mirror")
+	}
+	if _, err := tools.Find("terraform"); err != nil {
+		t.Skip(err)
+	}
+	stack := func(resource string) string {
+		dir := t.TempDir()
+		doc := `{"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "~> 5.88"}}}, "provider": {"aws": [{"region": "eu-central-1"}]}, "resource": {"aws_s3_bucket": {"b": ` + resource + `}}}`
+		if err := os.WriteFile(filepath.Join(dir, "cdk.tf.json"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	res, err := ValidateTogether(context.Background(), map[string]string{
+		"good": stack(`{"bucket": "b"}`), "bad": stack(`{"bucket": "b", "no_such_argument": "x"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res["good"] != nil {
+		t.Errorf("good: %v, want valid", res["good"])
+	}
+	if res["bad"] == nil || !strings.Contains(res["bad"].Error(), "no_such_argument") {
+		t.Errorf("bad: %v, want the unsupported argument named", res["bad"])
 	}
 }
