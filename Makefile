@@ -33,6 +33,10 @@ help: ## Show commands and settings
 tools: ## Install/build what tests and the demo need (idempotent, cached)
 	@scripts/install-tools.sh
 
+.PHONY: tools-demo
+tools-demo: ## Install/build what make demo needs (a subset of make tools: no promtool, shellcheck, gitlab-ci-local)
+	@scripts/install-tools.sh demo
+
 .PHONY: tools-lint
 tools-lint: ## Install/build the linters and scanners (tflint, tfsec, actionlint)
 	@scripts/install-tools.sh lint
@@ -110,7 +114,7 @@ lint: tools tools-lint synth ## gofmt, go vet, shellcheck, policy checks, tflint
 	@scripts/lint.sh
 
 .PHONY: demo
-demo: tools ## Deploy to the local AWS emulator and watch Prometheus discover the nodes
+demo: tools-demo ## Deploy to the local AWS emulator and watch Prometheus discover the nodes
 	@go run ./cmd/demo up
 
 .PHONY: demo-down

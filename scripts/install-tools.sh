@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# install-tools.sh [core|lint|bench] [--with-chromium]
+# install-tools.sh [core|demo|lint|bench] [--with-chromium]
 #
-# Installs what `make test` and `make demo` (core), `make lint` (lint) or
+# Installs what `make test` (core), `make demo` (demo, a subset), `make lint` (lint) or
 # `make bench` (bench: the cdktf CLI it times) need on a Debian 12 machine,
 # and checks what it cannot install. Go tools are
 # built once into TOOLS_BIN (default ~/.cache/prometheus-aws/bin, outside the
@@ -14,9 +14,9 @@ group=core
 chromium=0
 for arg in "$@"; do
   case $arg in
-    core | lint | bench) group=$arg ;;
+    core | demo | lint | bench) group=$arg ;;
     --with-chromium) chromium=1 ;;
-    *) echo "usage: install-tools.sh [core|lint|bench] [--with-chromium]" >&2; exit 2 ;;
+    *) echo "usage: install-tools.sh [core|demo|lint|bench] [--with-chromium]" >&2; exit 2 ;;
   esac
 done
 
@@ -94,28 +94,40 @@ go_tool() { # binary module@version [ldflags]
   echo "$module" >"$stamp"
 }
 
+# Prometheus and promtool are built with only the service discoveries the
+# product configures (ec2_sd_configs; file, http and static are always in):
+# upstream's documented build tags (remove_all_sd, enable_<name>_sd, README
+# "Building with fewer service discoveries"). The Kubernetes, Azure, GCE,
+# ... clients are most of Prometheus's build: a fresh machine builds it in
+# about half the time. A configuration naming another discovery fails
+# promtool check config here, and would run on the official image; add its
+# enable_<name>_sd tag when the product uses one.
+PROMETHEUS_BUILD_TAGS=netgo,remove_all_sd,enable_aws_sd
+
 # static_go_tool builds like a Prometheus release (promu: CGO off, netgo):
 # a static binary, so the image replica (busybox, no libc) runs it as the
 # official image does.
 static_go_tool() { # binary module@version ldflags
   local bin=$1 module=$2 ldflags=$3
-  local stamp="$TOOLS_BIN/.$bin.version"
-  if [[ -x $TOOLS_BIN/$bin && -f $stamp && $(cat "$stamp") == "$module static" ]]; then
+  local stamp="$TOOLS_BIN/.$bin.version" want="$2 static $PROMETHEUS_BUILD_TAGS"
+  if [[ -x $TOOLS_BIN/$bin && -f $stamp && $(cat "$stamp") == "$want" ]]; then
     return 0
   fi
-  echo "install-tools: building $module, static (once per machine; minutes)"
-  GOBIN=$TOOLS_BIN CGO_ENABLED=0 go install -tags netgo -ldflags "$ldflags" "$module"
-  echo "$module static" >"$stamp"
+  echo "install-tools: building $module, static, tags $PROMETHEUS_BUILD_TAGS (once per machine; minutes)"
+  GOBIN=$TOOLS_BIN CGO_ENABLED=0 go install -tags "$PROMETHEUS_BUILD_TAGS" -ldflags "$ldflags" "$module"
+  echo "$want" >"$stamp"
 }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required: $2"; }
 
-core() {
+# demo: what make demo needs, a subset of core (no promtool, no shellcheck,
+# no gitlab-ci-local: tests use them, the demo does not), so a fresh
+# machine's first make demo builds only Prometheus and node_exporter.
+demo() {
   need go "install Go 1.26 or newer (https://go.dev/dl)"
   need node "install Node.js 20 or newer: the cdktf Go bindings run on jsii, which needs it"
   need python3 "install python3 with moto: pip install 'moto[server]>=5'"
   need moto_server "install moto with its server: pip install 'moto[server]>=5' (the AWS emulator of make demo/test)"
-  apt_install shellcheck shellcheck
   apt_install iproute2 ip
   apt_install util-linux unshare
   apt_install curl curl
@@ -134,10 +146,8 @@ core() {
   fi
   local pldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
   static_go_tool prometheus "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_MODULE_VERSION" "$pldflags"
-  static_go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
   go_tool node_exporter "github.com/prometheus/node_exporter@$NODE_EXPORTER_VERSION" \
     "-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION#v}"
-  debian_promtool
 
   # The AWS provider: a local filesystem mirror when the machine has one
   # (recorded for the tests), else Terraform's registry.
@@ -150,6 +160,14 @@ core() {
     fi
   fi
   go run ./cmd/tfrc
+}
+
+core() {
+  demo
+  apt_install shellcheck shellcheck
+  local pldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+  static_go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
+  debian_promtool
 
   # gitlab-ci-local validates .gitlab-ci.yml against GitLab's schema
   # (internal/citest), into the tools cache like the cdktf CLI.
@@ -228,3 +246,9 @@ bench() {
 }
 
 "$group"
+if [[ $group == demo ]]; then
+  echo "install-tools: demo tools ready"
+  say terraform "$(terraform version | head -1)"
+  say prometheus "$(prometheus --version 2>&1 | head -1)"
+  say node_exporter "$(node_exporter --version 2>&1 | head -1)"
+fi
