@@ -47,12 +47,17 @@ func Mirror() string {
 }
 
 // CLIConfig is the Terraform CLI configuration: mirror first when present,
-// and a plugin cache so every working folder shares one provider copy.
-// `make tools` writes it through cmd/tfrc; New writes it again, so the tests
-// need no earlier step.
+// and a plugin cache so every working folder shares one provider copy,
+// unless the mirror is unpacked: then init links each working folder's
+// provider to the mirror itself, and a cache would only add a copy that
+// inits side by side race to fill (Terraform's cache "is not guaranteed to
+// be concurrency safe"). `make tools` writes it through cmd/tfrc; New writes
+// it again, so the tests need no earlier step.
 func CLIConfig(mirror, cacheDir string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "plugin_cache_dir = %q\n", cacheDir)
+	if !unpacked(mirror) {
+		fmt.Fprintf(&b, "plugin_cache_dir = %q\n", cacheDir)
+	}
 	if mirror != "" {
 		fmt.Fprintf(&b, `provider_installation {
   filesystem_mirror {
@@ -66,6 +71,16 @@ func CLIConfig(mirror, cacheDir string) string {
 `, mirror)
 	}
 	return b.String()
+}
+
+// unpacked reports whether mirror holds the AWS provider unpacked (a folder
+// per platform, not a zip).
+func unpacked(mirror string) bool {
+	if mirror == "" {
+		return false
+	}
+	m, _ := filepath.Glob(filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws", "*", runtime.GOOS+"_"+runtime.GOARCH, "terraform-provider-aws_*"))
+	return len(m) > 0
 }
 
 // WriteCLIConfig writes CLIConfig into dir/terraformrc (creating the cache
@@ -154,9 +169,13 @@ func warmFor(ctx context.Context, dir string) error {
 // concurrency safe" (Terraform's CLI configuration docs), and two inits
 // filling it at once fail with "failed to create directory ... file
 // exists" (seen when the tests ran side by side). Once the AWS provider is
-// there, inits only read it. New calls it for its stack; callers that run
-// terraform through another program (the cdktf CLI) call it first.
+// there, inits only read it. With an unpacked mirror there is no cache
+// (CLIConfig) and nothing to do. New calls it for its stack; callers that
+// run terraform through another program (the cdktf CLI) call it first.
 func WarmPluginCache(ctx context.Context, requiredProviders json.RawMessage) error {
+	if unpacked(Mirror()) {
+		return nil
+	}
 	cache := filepath.Join(filepath.Dir(tools.Bin()), "terraform-plugin-cache")
 	warm := func() bool {
 		m, _ := filepath.Glob(filepath.Join(cache, "registry.terraform.io", "hashicorp", "aws", "*", runtime.GOOS+"_"+runtime.GOARCH))

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
@@ -66,16 +68,17 @@ func TestNewAcceptsItsEnvironment(t *testing.T) {
 	}
 }
 
-// Inits side by side (the tests run so) on an empty plugin cache: the cache
-// is filled once, under the lock, and every caller finds it filled.
-func TestWarmPluginCacheSideBySide(t *testing.T) {
-	if Mirror() == "" {
-		t.Skip("no provider mirror: filling the cache would download the provider")
-	}
-	tf, err := tools.Find("terraform")
-	if err != nil {
+// Inits side by side (the tests run so), from a fresh tools cache: all
+// succeed. With this machine's unpacked mirror each links the provider to
+// the mirror and no plugin cache is configured; elsewhere the cache is
+// filled once under WarmPluginCache's lock. (Before either, two inits
+// filling one cache failed with "failed to create directory ... file
+// exists", and an init re-filling it left another's link dangling.)
+func TestInitsSideBySide(t *testing.T) {
+	if _, err := tools.Find("terraform"); err != nil {
 		t.Skip(err)
 	}
+	tf, _ := tools.Find("terraform")
 	bin := filepath.Join(t.TempDir(), "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -84,21 +87,27 @@ func TestWarmPluginCacheSideBySide(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PROMAWS_TOOLS_BIN", bin)
-	stack := t.TempDir()
-	if err := os.WriteFile(filepath.Join(stack, "cdk.tf.json"), []byte(`{"terraform": {"required_providers": {"aws": {"source": "aws", "version": "~> 5.88"}}}}`), 0o644); err != nil {
-		t.Fatal(err)
+	if m := Mirror(); unpacked(m) && strings.Contains(CLIConfig(m, "/cache"), "plugin_cache_dir") {
+		t.Errorf("CLI configuration with the unpacked mirror %s has a plugin cache", m)
 	}
 	errs := make(chan error, 4)
 	for range 4 {
-		go func() { errs <- warmFor(context.Background(), stack) }()
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "cdk.tf.json"), []byte(`{"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "~> 5.88"}}}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			tf, err := New(context.Background(), dir, nil)
+			if err == nil {
+				err = tf.Init(context.Background(), tfexec.Backend(false))
+			}
+			errs <- err
+		}()
 	}
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
-	}
-	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(bin), "terraform-plugin-cache", "registry.terraform.io", "hashicorp", "aws", "*", "linux_amd64")); len(m) != 1 {
-		t.Errorf("plugin cache holds %v, want the AWS provider once", m)
 	}
 }
 
