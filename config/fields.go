@@ -36,20 +36,6 @@ func (f Field) Env() string {
 	return b.String()
 }
 
-// Type names the value's type for humans ("string", "int", "bool", "list").
-func (f Field) Type() string {
-	switch f.ptr(&Settings{}).(type) {
-	case *int:
-		return "int"
-	case *bool:
-		return "bool"
-	case *[]string:
-		return "list"
-	default:
-		return "string"
-	}
-}
-
 // set parses raw into the field of s.
 func (f Field) set(s *Settings, raw string) error {
 	raw = strings.TrimSpace(raw)

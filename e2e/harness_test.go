@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
-	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
 // skipReason, when set, skips every test. jsii is closed once at the end
@@ -297,13 +296,4 @@ func (p *prometheus) waitHealthy(t *testing.T) {
 	if err := p.task.Task.WaitHealth(ctx, "HEALTHY"); err != nil {
 		t.Fatalf("%v\nprometheus log:\n%s", err, p.logTail())
 	}
-}
-
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := tools.Find(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
