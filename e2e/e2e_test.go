@@ -49,7 +49,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,7 +136,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("the right credentials must get in: %v", err)
 		}
 		password := prom.api.Password
-		state, err := os.ReadFile(filepath.Join(dep.Root, "terraform."+dep.Settings.StackName()+".tfstate"))
+		state, err := os.ReadFile(dep.StateFile())
 		if err != nil {
 			t.Fatal(err)
 		}

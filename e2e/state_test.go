@@ -66,7 +66,7 @@ func TestRemoteState(t *testing.T) {
 	step(t, "main stack keeps its state in the bucket only", func(t *testing.T) {
 		dev.apply(t)
 		dev.assertCleanPlan(t)
-		for _, local := range []string{filepath.Join(dev.Root, "terraform."+dev.Settings.StackName()+".tfstate"), filepath.Join(dev.stackDir(dev.Settings.StackName()), "terraform.tfstate")} {
+		for _, local := range []string{dev.StateFile(), filepath.Join(dev.stackDir(dev.Settings.StackName()), "terraform.tfstate")} {
 			if _, err := os.Stat(local); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a local state file exists: %s", local)
 			}

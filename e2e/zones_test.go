@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // TestUnavailableZoneFailsAtPlan: a zone the region lacks (its shape is
@@ -16,8 +15,8 @@ import (
 func TestUnavailableZoneFailsAtPlan(t *testing.T) {
 	h := newHarness(t)
 	dep := h.deploy(t, "zones", map[string]string{"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1x"})
-	if err := dep.TF.Init(h.ctx, tfexec.Upgrade(false)); err != nil {
-		t.Fatalf("terraform init: %v", err)
+	if err := dep.Init(h.ctx); err != nil {
+		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
 	dep.TF.SetStderr(&stderr)

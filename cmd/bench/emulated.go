@@ -80,16 +80,18 @@ func (b *bencher) emulatorParts() error {
 			emu.Stop()
 			return err
 		}
+		start, n := time.Now(), config.Defaults().NodeCount
 		dep, err := harness.NewDeployment(ctx, emu, harness.DeploymentOptions{Root: filepath.Join(b.work, "deploy"),
-			Synth: harness.SynthProgram(b.app, b.repo)})
+			Env: nodes(n), Synth: harness.SynthProgram(b.app, b.repo)})
 		if err != nil {
 			emu.Stop()
 			return err
 		}
 		d = &deployment{Deployment: dep, b: b, fargate: runner}
-		if err := d.apply(ctx, config.Defaults().NodeCount); err != nil {
-			return err
+		if err := d.Apply(ctx); err != nil {
+			return fmt.Errorf("%d nodes: %w", n, err)
 		}
+		logf("  synthesized and applied %d nodes in %s", n, time.Since(start).Round(time.Second))
 		cfg, err := d.AWSConfig(ctx)
 		if err != nil {
 			return err
@@ -132,19 +134,6 @@ func (b *bencher) emulatorParts() error {
 
 // nodes are the settings of a stack with n nodes.
 func nodes(n int) map[string]string { return map[string]string{"PROMAWS_NODE_COUNT": strconv.Itoa(n)} }
-
-// apply synthesizes the local-profile stack with n nodes and applies it.
-func (d *deployment) apply(ctx context.Context, n int) error {
-	start := time.Now()
-	if err := d.Resynth(ctx, nodes(n)); err != nil {
-		return err
-	}
-	if err := d.Apply(ctx); err != nil {
-		return fmt.Errorf("%d nodes: %w", n, err)
-	}
-	logf("  synthesized and applied %d nodes in %s", n, time.Since(start).Round(time.Second))
-	return nil
-}
 
 // plan times one no-change plan; a plan with changes is an error.
 func (d *deployment) plan(ctx context.Context) (time.Duration, error) {
