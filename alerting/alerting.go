@@ -8,7 +8,11 @@
 // tests/ by this package's tests; README.md lists every alert.
 package alerting
 
-import _ "embed"
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
 
 // FileName is the rules file's name. Written beside prometheus.yml, the
 // config names it as is: relative rule_files resolve against the config
@@ -21,4 +25,48 @@ var rules []byte
 // Rules returns the content of rules.yml (a fresh copy on every call).
 func Rules() []byte {
 	return append([]byte(nil), rules...)
+}
+
+// LocalNodeDownFor is NodeDown's `for:` in the local profile, the overlay's
+// sole change to the rules: the demo and the end-to-end test see a stopped
+// node_exporter turn into a message in seconds rather than five minutes.
+// Every other rule, and NodeDown's expression, labels and annotations, stay
+// as shipped.
+const LocalNodeDownFor = "20s"
+
+// ForTask is the rules file the task receives: rules.yml, with the local
+// profile's NodeDown `for:` when local is true.
+func ForTask(local bool) ([]byte, error) {
+	r := Rules()
+	if !local {
+		return r, nil
+	}
+	return withFor(r, "NodeDown", LocalNodeDownFor)
+}
+
+// withFor rewrites the `for:` of one alert in place, leaving every other
+// byte of the file as it is; it refuses a file where the alert or its
+// `for:` is not found once.
+func withFor(rules []byte, alert, dur string) ([]byte, error) {
+	lines := strings.SplitAfter(string(rules), "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "- alert: "+alert {
+			if start >= 0 {
+				return nil, fmt.Errorf("alerting: alert %s is defined twice", alert)
+			}
+			start = i
+		}
+	}
+	if start < 0 {
+		return nil, fmt.Errorf("alerting: no alert %s in the rules", alert)
+	}
+	for i := start + 1; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "- "); i++ {
+		if t := strings.TrimSpace(lines[i]); strings.HasPrefix(t, "for: ") {
+			indent := lines[i][:strings.Index(lines[i], "for: ")]
+			lines[i] = indent + "for: " + dur + "\n"
+			return []byte(strings.Join(lines, "")), nil
+		}
+	}
+	return nil, fmt.Errorf("alerting: alert %s has no for:", alert)
 }

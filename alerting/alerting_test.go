@@ -3,6 +3,7 @@ package alerting
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -327,5 +328,38 @@ func TestRulesIsACopy(t *testing.T) {
 	a[0] ^= 0xff
 	if bytes.Equal(a, Rules()) {
 		t.Fatal("Rules() must return a fresh copy")
+	}
+}
+
+// Given the local profile, when the task's rules are made, then NodeDown's
+// `for:` is the only line that differs from rules.yml.
+func TestLocalOverlayChangesOnlyNodeDownFor(t *testing.T) {
+	aws, err := ForTask(false)
+	if err != nil || string(aws) != string(Rules()) {
+		t.Fatalf("the AWS profile must ship rules.yml as is: %v", err)
+	}
+	local, err := ForTask(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, l := strings.Split(string(aws), "\n"), strings.Split(string(local), "\n")
+	if len(a) != len(l) {
+		t.Fatalf("the overlay changed the number of lines: %d -> %d", len(a), len(l))
+	}
+	var diff []string
+	for i := range a {
+		if a[i] != l[i] {
+			diff = append(diff, fmt.Sprintf("%d: %q -> %q", i+1, a[i], l[i]))
+		}
+	}
+	if len(diff) != 1 || !strings.HasSuffix(diff[0], `"        for: `+LocalNodeDownFor+`"`) {
+		t.Fatalf("want only NodeDown's for: changed, got %v", diff)
+	}
+	down := strings.Index(string(local), "- alert: NodeDown")
+	if next := strings.Index(string(local)[down:], "for: "); !strings.HasPrefix(string(local)[down+next:], "for: "+LocalNodeDownFor) {
+		t.Errorf("the changed for: is not NodeDown's")
+	}
+	if _, err := withFor(Rules(), "NoSuchAlert", "1m"); err == nil {
+		t.Error("an unknown alert must be refused")
 	}
 }

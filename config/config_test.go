@@ -170,6 +170,16 @@ func TestValidationErrors(t *testing.T) {
 		{"alarm email and topic", map[string]string{"PROMAWS_ALARM_EMAIL": "ops@example.com", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarmEmail", "clear alarmTopicArn"},
 		{"alarm email without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_EMAIL": "ops@example.com"}, "alarms", "set alarms=true"},
 		{"alarm topic without alarms", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, "alarms", "set alarms=true"},
+		{"alarms off with the bundled delivery", map[string]string{"PROMAWS_ALARMS": "false"}, "alarms", "no alert would reach anyone"},
+		{"alarms off with the AMP delivery", map[string]string{"PROMAWS_ALARMS": "false", "PROMAWS_STORAGE_MODE": "amp"}, "alarms", "name your own Alertmanagers in alertmanagerUrls"},
+		{"alertmanager image unpinned", map[string]string{"PROMAWS_ALERTMANAGER_IMAGE": "prom/alertmanager"}, "alertmanagerImage", "pinned"},
+		{"alertmanager image latest", map[string]string{"PROMAWS_ALERTMANAGER_IMAGE": "prom/alertmanager:latest"}, "alertmanagerImage", "pin a version"},
+		{"alertmanager port is prometheus's", map[string]string{"PROMAWS_ALERTMANAGER_PORT": "9090"}, "alertmanagerPort", "port of its own"},
+		{"alertmanager port is node_exporter's", map[string]string{"PROMAWS_ALERTMANAGER_PORT": "9100"}, "alertmanagerPort", "port of its own"},
+		{"alertmanager port out of range", map[string]string{"PROMAWS_ALERTMANAGER_PORT": "70000"}, "alertmanagerPort", "1 to 65535"},
+		{"alert group wait not a duration", map[string]string{"PROMAWS_ALERT_GROUP_WAIT": "soon"}, "alertGroupWait", "Prometheus duration"},
+		{"alert group interval zero", map[string]string{"PROMAWS_ALERT_GROUP_INTERVAL": "0s"}, "alertGroupInterval", "outside"},
+		{"alert repeat below the group interval", map[string]string{"PROMAWS_ALERT_REPEAT_INTERVAL": "2m"}, "alertRepeatInterval", "use at least 5m"},
 		{"storage mode unknown", map[string]string{"PROMAWS_STORAGE_MODE": "ebs"}, "storageMode", "ephemeral, efs, amp"},
 		{"replicas with efs", map[string]string{"PROMAWS_REPLICAS": "2"}, "replicas", "set storageMode=amp, or replicas=1"},
 		{"replicas with ephemeral", map[string]string{"PROMAWS_REPLICAS": "3", "PROMAWS_STORAGE_MODE": "ephemeral"}, "replicas", "diverging copy"},
@@ -227,7 +237,7 @@ func TestAlarmSettings(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"PROMAWS_ALARM_EMAIL": "ops+prometheus@example.co.uk"},
 		{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
-		{"PROMAWS_ALARMS": "false"},
+		{"PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"},
 	} {
 		if _, err := Load(nil, env); err != nil {
 			t.Errorf("%v must be accepted: %v", env, err)

@@ -114,7 +114,12 @@ var Fields = []Field{
 	{Key: "retention", Default: "", Doc: "How long Prometheus keeps samples locally; empty = 15d, or 1d with storageMode=amp (the workspace keeps the history).", ptr: func(s *Settings) any { return &s.Retention }},
 	{Key: "storageMode", Default: StorageEFS, Doc: "Where samples live: efs (encrypted EFS, survives task replacement, one writer), amp (remote write to a managed Prometheus workspace), ephemeral (task storage, lost on replacement). See README, Storage.", ptr: func(s *Settings) any { return &s.StorageMode }},
 	{Key: "replicas", Default: "1", Doc: "Prometheus tasks scraping the same targets (1 to 4); more than 1 needs storageMode=amp, which de-duplicates them.", ptr: func(s *Settings) any { return &s.Replicas }},
-	{Key: "alertmanagerUrls", Default: "", Doc: "Comma-separated Alertmanager base URLs (http or https, e.g. https://am.example.com) Prometheus sends its alerts to; the task may then connect out to each URL's port. Empty = no alerting section (alerts show in Prometheus only).", ptr: func(s *Settings) any { return &s.AlertmanagerURLs }},
+	{Key: "alertmanagerUrls", Default: "", Doc: "Comma-separated base URLs of your own Alertmanagers (http or https, e.g. https://am.example.com); they replace the bundled one (see README, Alerting), and the task may connect out to each URL's port. Empty = the bundled delivery to the alarm topic.", ptr: func(s *Settings) any { return &s.AlertmanagerURLs }},
+	{Key: "alertmanagerImage", Default: DefaultAlertmanagerImage, Doc: "Container image of the bundled Alertmanager, the task's second container (storageMode efs or ephemeral, no alertmanagerUrls; pin a tag or digest).", ptr: func(s *Settings) any { return &s.AlertmanagerImage }},
+	{Key: "alertmanagerPort", Default: "9093", Doc: "Web/API port of the bundled Alertmanager (reachable like Prometheus's: adminCidrs, basic auth).", ptr: func(s *Settings) any { return &s.AlertmanagerPort }},
+	{Key: "alertGroupWait", Default: "30s", Doc: "How long the alert delivery waits to send the first message of a new group (alerts of one alertname), so alerts firing together arrive as one.", ptr: func(s *Settings) any { return &s.AlertGroupWait }},
+	{Key: "alertGroupInterval", Default: "5m", Doc: "How long it waits before telling about changes to a group already sent (new alerts in it, resolved ones).", ptr: func(s *Settings) any { return &s.AlertGroupInterval }},
+	{Key: "alertRepeatInterval", Default: "4h", Doc: "How often a group still firing is sent again (at least alertGroupInterval).", ptr: func(s *Settings) any { return &s.AlertRepeatInterval }},
 	{Key: "stateBucket", Default: "", Doc: "S3 bucket for Terraform state (create it with make bootstrap); empty = local state file.", ptr: func(s *Settings) any { return &s.StateBucket }},
 	{Key: "stateRegion", Default: "", Doc: "Region of the state bucket; empty = region.", ptr: func(s *Settings) any { return &s.StateRegion }},
 	{Key: "stateLockTable", Default: "", Doc: "Opt-in DynamoDB lock table (for Terraform < 1.10); default locking is S3-native (use_lockfile).", ptr: func(s *Settings) any { return &s.StateLockTable }},
@@ -126,6 +131,12 @@ var Fields = []Field{
 // DefaultPrometheusImage is the pinned official image the task runs and the
 // docker/ image builds on. Renovate bumps it together with docker/Dockerfile.
 const DefaultPrometheusImage = "prom/prometheus:v3.16.0"
+
+// DefaultAlertmanagerImage is the pinned official image of the bundled
+// Alertmanager. Renovate bumps it together with the Alertmanager make tools
+// builds (scripts/install-tools.sh ALERTMANAGER_VERSION; a test keeps them
+// equal).
+const DefaultAlertmanagerImage = "prom/alertmanager:v0.35.0"
 
 // FieldByKey finds a field by its context key.
 func FieldByKey(key string) (Field, bool) {

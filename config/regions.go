@@ -138,6 +138,11 @@ var durationBounds = map[string]struct {
 	"scrapeInterval":  {time.Second, time.Hour, "Prometheus turns 0 into 1m; beyond an hour series go stale between scrapes"},
 	"refreshInterval": {time.Second, 24 * time.Hour, "EC2 discovery builds a ticker from it (0 panics in Prometheus); every refresh is a DescribeInstances call"},
 	"retention":       {2 * time.Hour, 100 * 365 * 24 * time.Hour, "Prometheus keeps at least one 2h block"},
+	// Alertmanager accepts any positive duration; beyond these a person
+	// hears of an alert too late, or far too often.
+	"alertGroupWait":      {time.Second, time.Hour, "the first message of a group waits this long"},
+	"alertGroupInterval":  {time.Second, 24 * time.Hour, "changes to a group wait this long"},
+	"alertRepeatInterval": {time.Minute, 30 * 24 * time.Hour, "a firing alert is repeated this often"},
 }
 
 // boundedDuration checks a duration setting's form and range.

@@ -122,6 +122,15 @@ type Settings struct {
 	// AlertmanagerURLs are the Alertmanagers Prometheus sends alerts to;
 	// empty means no alerting section. See Alertmanagers.
 	AlertmanagerURLs []string
+	// AlertmanagerImage and AlertmanagerPort are the bundled Alertmanager's
+	// (AlertDeliveryBundled).
+	AlertmanagerImage string
+	AlertmanagerPort  int
+	// AlertGroupWait, AlertGroupInterval and AlertRepeatInterval time the
+	// delivery (Alertmanager durations), bundled or AMP's.
+	AlertGroupWait      string
+	AlertGroupInterval  string
+	AlertRepeatInterval string
 
 	// StateBucket, when set, keeps the main stack's Terraform state in this
 	// S3 bucket (created by the bootstrap stack); empty means local state.
@@ -203,3 +212,31 @@ func (s *Settings) BootstrapStackName() string { return s.Project + "-state" }
 
 // StackName is the name of the main stack and of its output folder.
 func (s *Settings) StackName() string { return s.Project + "-" + s.Environment }
+
+// How alerts reach people (AlertDelivery).
+const (
+	// AlertDeliveryExternal: Prometheus sends to alertmanagerUrls, the
+	// user's own Alertmanagers; the stack delivers nothing itself.
+	AlertDeliveryExternal = "external"
+	// AlertDeliveryBundled: an Alertmanager in the task, routed to the
+	// alarm topic (storageMode efs or ephemeral: one task).
+	AlertDeliveryBundled = "bundled"
+	// AlertDeliveryAMP: the workspace's ruler evaluates the rules and its
+	// alert manager sends to the alarm topic (storageMode amp), so HA
+	// replicas do not each send the same alert.
+	AlertDeliveryAMP = "amp"
+)
+
+// AlertDelivery is how alerts reach people: the user's Alertmanagers when
+// alertmanagerUrls names any (never both, so nothing is notified twice),
+// else the AMP workspace's alert manager with storageMode amp, else the
+// bundled Alertmanager.
+func (s *Settings) AlertDelivery() string {
+	switch {
+	case len(s.AlertmanagerURLs) > 0:
+		return AlertDeliveryExternal
+	case s.StorageMode == StorageAMP:
+		return AlertDeliveryAMP
+	}
+	return AlertDeliveryBundled
+}

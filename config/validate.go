@@ -140,11 +140,8 @@ func (s *Settings) Validate() error {
 	v.kmsKey(s)
 	v.alarms(s)
 
-	if !imageRE.MatchString(s.PrometheusImage) || !(strings.Contains(s.PrometheusImage, "@sha256:") || strings.Contains(lastPart(s.PrometheusImage), ":")) {
-		v.fail("prometheusImage", "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", s.PrometheusImage, DefaultPrometheusImage)
-	} else if strings.HasSuffix(s.PrometheusImage, ":latest") {
-		v.fail("prometheusImage", "%q floats with every release; pin a version tag such as %s", s.PrometheusImage, DefaultPrometheusImage)
-	}
+	v.pinnedImage("prometheusImage", s.PrometheusImage, DefaultPrometheusImage)
+	v.pinnedImage("alertmanagerImage", s.AlertmanagerImage, DefaultAlertmanagerImage)
 	if !userRE.MatchString(s.BasicAuthUser) {
 		v.fail("basicAuthUser", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", s.BasicAuthUser)
 	}
@@ -169,6 +166,7 @@ func (s *Settings) Validate() error {
 	}
 	v.storage(s)
 	v.alertmanagers(s)
+	v.alertDelivery(s)
 
 	if s.StateBucket != "" {
 		b := s.StateBucket
@@ -213,6 +211,42 @@ func IsLoopbackEndpoint(endpoint string) bool {
 }
 
 type validator struct{ errs []error }
+
+// pinnedImage refuses an image reference that is not pinned to a tag or
+// digest, or floats on :latest.
+func (v *validator) pinnedImage(key, image, example string) {
+	if !imageRE.MatchString(image) || !(strings.Contains(image, "@sha256:") || strings.Contains(lastPart(image), ":")) {
+		v.fail(key, "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", image, example)
+	} else if strings.HasSuffix(image, ":latest") {
+		v.fail(key, "%q floats with every release; pin a version tag such as %s", image, example)
+	}
+}
+
+// alertDelivery checks the settings of the bundled and the AMP alert
+// delivery: a port of its own, sane timing, and a topic to send to.
+func (v *validator) alertDelivery(s *Settings) {
+	v.port("alertmanagerPort", s.AlertmanagerPort)
+	for key, port := range map[string]int{"prometheusPort": s.PrometheusPort, "nodeExporterPort": s.NodeExporterPort} {
+		if s.AlertmanagerPort == port {
+			v.fail("alertmanagerPort", "%d is also %s; give the Alertmanager a port of its own (default 9093)", port, key)
+		}
+	}
+	if s.AlertmanagerPort == 22 {
+		v.fail("alertmanagerPort", "port 22 is reserved for SSH; pick another port")
+	}
+	v.boundedDuration("alertGroupWait", s.AlertGroupWait)
+	v.boundedDuration("alertGroupInterval", s.AlertGroupInterval)
+	v.boundedDuration("alertRepeatInterval", s.AlertRepeatInterval)
+	interval, ok1 := ParseDuration(s.AlertGroupInterval)
+	repeat, ok2 := ParseDuration(s.AlertRepeatInterval)
+	if ok1 && ok2 && repeat < interval {
+		// Alertmanager repeats only on a group's flush, every group interval.
+		v.fail("alertRepeatInterval", "%s is shorter than alertGroupInterval (%s), and a group is only sent every alertGroupInterval; use at least %s", s.AlertRepeatInterval, s.AlertGroupInterval, s.AlertGroupInterval)
+	}
+	if s.AlertDelivery() != AlertDeliveryExternal && !s.Alarms {
+		v.fail("alarms", "alarms=false leaves out the alarm topic, which the %s alert delivery sends to, so no alert would reach anyone; keep alarms=true (alarmEmail or alarmTopicArn choose who hears), or name your own Alertmanagers in alertmanagerUrls", s.AlertDelivery())
+	}
+}
 
 // fail records a problem with the named setting.
 func (v *validator) fail(key, format string, args ...any) {

@@ -48,6 +48,15 @@ type ServiceAlarmsProps struct {
 	// (that topic is yours to configure). Default: "" (a topic is
 	// created).
 	TopicArn string
+	// Topic is a topic the caller created for these alarms (NewAlarmTopic),
+	// e.g. to hand its ARN to something built before the alarms: its policy
+	// is written here as for a created one. Mutually exclusive with TopicArn
+	// and KmsKeyArn (encrypt it when creating it). Default: nil.
+	Topic snstopic.SnsTopic
+	// WorkspaceArn lets this AMP workspace's alert manager publish to the
+	// created topic (or Topic) as well: aps.amazonaws.com, for this
+	// workspace only. Default: nil.
+	WorkspaceArn *string
 	// KmsKeyArn encrypts the created topic with a customer-managed key; its
 	// key policy must allow cloudwatch.amazonaws.com and
 	// events.amazonaws.com kms:Decrypt and kms:GenerateDataKey*. Default: ""
@@ -128,6 +137,8 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 		panic(fmt.Sprintf("ServiceAlarms %s: set both LoadBalancerArnSuffix and TargetGroupArnSuffix, or neither", id))
 	case p.TopicArn != "" && p.KmsKeyArn != "":
 		panic(fmt.Sprintf("ServiceAlarms %s: TopicArn and KmsKeyArn are mutually exclusive; encryption of your own topic is configured on it", id))
+	case p.Topic != nil && (p.TopicArn != "" || p.KmsKeyArn != ""):
+		panic(fmt.Sprintf("ServiceAlarms %s: Topic excludes TopicArn and KmsKeyArn; encrypt the topic when creating it", id))
 	case p.MinRunningTasks < 0:
 		panic(fmt.Sprintf("ServiceAlarms %s: MinRunningTasks %d is negative", id, p.MinRunningTasks))
 	}
@@ -135,12 +146,12 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	a := &ServiceAlarms{Construct: scope, TopicArn: optional(p.TopicArn)}
-	if p.TopicArn == "" {
-		a.Topic = snstopic.NewSnsTopic(scope, jsii.String("topic"), &snstopic.SnsTopicConfig{
-			Name:           jsii.String(p.Name + "-alarms"),
-			KmsMasterKeyId: optional(p.KmsKeyArn),
-			Tags:           nameTag(p.Name + "-alarms"),
-		})
+	switch {
+	case p.Topic != nil:
+		a.Topic = p.Topic
+		a.TopicArn = a.Topic.Arn()
+	case p.TopicArn == "":
+		a.Topic = NewAlarmTopic(scope, "topic", p.Name, p.KmsKeyArn)
 		a.TopicArn = a.Topic.Arn()
 	}
 	actions := &[]*string{a.TopicArn}
@@ -172,7 +183,7 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 	if a.Topic != nil {
 		a.TopicPolicy = snstopicpolicy.NewSnsTopicPolicy(scope, jsii.String("topic-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
 			Arn:    a.Topic.Arn(),
-			Policy: a.publishers().JSON(),
+			Policy: a.publishers(p.WorkspaceArn).JSON(),
 		})
 	}
 	if p.Email != "" {
@@ -243,7 +254,7 @@ func newBelowAlarm(scope constructs.Construct, id string, b *belowAlarm) cloudwa
 // publishers is the topic policy: CloudWatch may publish for these alarms
 // and EventBridge for this rule, in this account; nobody else is granted
 // anything (the account's own principals manage the topic through IAM).
-func (a *ServiceAlarms) publishers() *PolicyDocument {
+func (a *ServiceAlarms) publishers(workspaceArn *string) *PolicyDocument {
 	// The topic's owner is this account: no data source needed.
 	account := *a.Topic.Owner()
 	alarms := []string{*a.NotRunning.Arn()}
@@ -262,10 +273,28 @@ func (a *ServiceAlarms) publishers() *PolicyDocument {
 			},
 		}
 	}
-	return Policy(
+	doc := Policy(
 		publish("CloudWatchAlarms", "cloudwatch.amazonaws.com", alarms),
 		publish("EventBridgeRule", "events.amazonaws.com", []string{*a.HealthCheckFailed.Arn()}),
 	)
+	if workspaceArn != nil {
+		// AMP user guide, "Permission to send alert messages to your Amazon
+		// SNS topic": Publish and GetTopicAttributes, for the workspace.
+		st := publish("AMPAlertManager", "aps.amazonaws.com", []string{*workspaceArn})
+		st.Action = []string{"sns:Publish", "sns:GetTopicAttributes"}
+		doc.Statement = append(doc.Statement, st)
+	}
+	return doc
+}
+
+// NewAlarmTopic is the alarm topic: named <name>-alarms, encrypted with
+// kmsKeyArn when given (see NewServiceAlarms on why not alias/aws/sns).
+func NewAlarmTopic(scope constructs.Construct, id, name, kmsKeyArn string) snstopic.SnsTopic {
+	return snstopic.NewSnsTopic(scope, jsii.String(id), &snstopic.SnsTopicConfig{
+		Name:           jsii.String(name + "-alarms"),
+		KmsMasterKeyId: optional(kmsKeyArn),
+		Tags:           nameTag(name + "-alarms"),
+	})
 }
 
 // healthCheckPattern matches the final state change ("STOPPED") of a task

@@ -88,6 +88,17 @@ func cidrIngress(scope constructs.Construct, prefix string, sg securitygroup.Sec
 	}
 }
 
+// withoutWorld drops the ranges that cover every address (0.0.0.0/0, ::/0).
+func withoutWorld(cidrs []string) []string {
+	var out []string
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err != nil || p.Bits() != 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // optional is nil for "" (attribute left out) and the string otherwise.
 func optional(s string) *string {
 	if s == "" {

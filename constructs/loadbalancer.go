@@ -11,6 +11,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lb"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistenerrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtargetgroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
@@ -72,6 +73,8 @@ type HTTPSLoadBalancer struct {
 	// URL is where Prometheus is served: https://<Domain.Name>, or the load
 	// balancer's DNS name.
 	URL *string
+
+	healthCheckMatcher string
 }
 
 // NewHTTPSLoadBalancer creates the load balancer, its security group, the
@@ -88,7 +91,7 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 	p.SslPolicy = orDefault(p.SslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06")
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
-	l := &HTTPSLoadBalancer{Construct: scope}
+	l := &HTTPSLoadBalancer{Construct: scope, healthCheckMatcher: p.HealthCheckMatcher}
 
 	l.SecurityGroup = newSecurityGroup(scope, p.Name+"-alb-sg", "Prometheus load balancer: HTTPS (and the HTTP redirect) for admin ranges only", p.VpcId)
 	cidrIngress(scope, "https-in", l.SecurityGroup, p.AdminCidrs, 443, "HTTPS to Prometheus from an admin range")
@@ -120,7 +123,10 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 	})
 
 	certificateArn := jsii.String(p.CertificateArn)
-	l.URL = cdktf.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), l.LoadBalancer.DnsName()})
+	// An interpolation, not a join(): the URL also goes into JSON strings
+	// (the Alertmanager's --web.external-url), which a quoted expression
+	// would break.
+	l.URL = jsii.String("https://" + *l.LoadBalancer.DnsName())
 	if p.Domain != nil {
 		if p.CertificateArn == "" {
 			certificateArn = l.requestCertificate(scope, p.Name, p.Domain)
@@ -211,6 +217,45 @@ func (l *HTTPSLoadBalancer) alias(scope constructs.Construct, d *Domain) {
 // show as drift against the emulator.
 func (l *HTTPSLoadBalancer) admit(scope constructs.Construct, target securitygroup.SecurityGroup, port int) {
 	allowTCP(scope, "from-load-balancer", "load-balancer-to-targets", l.SecurityGroup.Id(), target.Id(), port)
+}
+
+// PathRoute is a second service behind the same listener, under a path.
+type PathRoute struct {
+	TargetGroup lbtargetgroup.LbTargetGroup
+	Rule        lblistenerrule.LbListenerRule
+}
+
+// addPath serves prefix and everything under it (prefix/*) from targets on
+// port, checked on prefix/-/healthy with matcher, with the same TLS, the
+// same admin ranges; the rest stays Prometheus's. The targets must serve
+// under prefix themselves (the rule forwards the path as is).
+func (l *HTTPSLoadBalancer) addPath(scope constructs.Construct, id, name, prefix string, port int, matcher string, vpcID *string, priority int) *PathRoute {
+	r := &PathRoute{}
+	r.TargetGroup = lbtargetgroup.NewLbTargetGroup(scope, jsii.String(id+"-targets"), &lbtargetgroup.LbTargetGroupConfig{
+		Name:                jsii.String(awsName(name, 32)),
+		Port:                jsii.Number(port),
+		Protocol:            jsii.String("HTTP"),
+		TargetType:          jsii.String("ip"),
+		VpcId:               vpcID,
+		DeregistrationDelay: jsii.String("30"),
+		HealthCheck: &lbtargetgroup.LbTargetGroupHealthCheck{
+			Path:    jsii.String(prefix + "/-/healthy"),
+			Matcher: jsii.String(matcher),
+		},
+		Tags: nameTag(name),
+	})
+	r.Rule = lblistenerrule.NewLbListenerRule(scope, jsii.String(id+"-rule"), &lblistenerrule.LbListenerRuleConfig{
+		ListenerArn: l.HTTPS.Arn(),
+		Priority:    jsii.Number(priority),
+		Action: &[]*lblistenerrule.LbListenerRuleAction{{
+			Type: jsii.String("forward"), TargetGroupArn: r.TargetGroup.Arn(),
+		}},
+		Condition: &[]*lblistenerrule.LbListenerRuleCondition{{
+			PathPattern: &lblistenerrule.LbListenerRuleConditionPathPattern{Values: jsii.Strings(prefix, prefix+"/*")},
+		}},
+		Tags: nameTag(name),
+	})
+	return r
 }
 
 // awsName fits name into max characters (load balancer and target group

@@ -9,6 +9,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecscluster"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsservice"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsaccesspoint"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
@@ -88,6 +89,11 @@ type PrometheusFargateServiceProps struct {
 	// one's port (its address alone if given as an IP; port 443 is open
 	// anyway). Default: none.
 	Alertmanagers []Endpoint
+	// Alertmanager, when set, runs the bundled Alertmanager as the task's
+	// second container (AlertmanagerProps); its state goes to an access
+	// point of its own with EFS, to task storage otherwise. Only one task
+	// may run it (DesiredCount 1: replicas would each notify). Default: nil.
+	Alertmanager *AlertmanagerProps
 }
 
 // PrometheusFargateService runs Prometheus on ECS Fargate. With one task,
@@ -106,6 +112,15 @@ type PrometheusFargateService struct {
 	// BasicAuthSecret holds username, password and web config; nil without
 	// basic auth.
 	BasicAuthSecret secretsmanagersecret.SecretsmanagerSecret
+	// AlertmanagerConfig holds alertmanager.yml and AlertmanagerAccessPoint
+	// its state's folder on EFS; nil without Alertmanager (the access point
+	// also without EFS).
+	AlertmanagerConfig      ssmparameter.SsmParameter
+	AlertmanagerAccessPoint efsaccesspoint.EfsAccessPoint
+	// AlertmanagerRoute serves the Alertmanager under
+	// taskcontract.AlertmanagerRoutePrefix on the load balancer; nil
+	// without both.
+	AlertmanagerRoute *PathRoute
 	// Egress are the outbound rules beyond HTTPS: to remote nodes and to
 	// Alertmanagers (RemoteScrapePort, Alertmanagers). Empty by default.
 	Egress []vpcsecuritygroupegressrule.VpcSecurityGroupEgressRule
@@ -142,6 +157,9 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Tags:            nameTag(p.Name + "-prometheus-logs"),
 	})
 	s.Config = newConfigParameter(scope, id, &p)
+	if p.Alertmanager != nil {
+		s.AlertmanagerConfig = newAlertmanagerConfigParameter(scope, id, p.Name, p.Alertmanager)
+	}
 	if p.BasicAuth != nil {
 		ba := *p.BasicAuth
 		ba.KmsKeyArn = orDefault(ba.KmsKeyArn, p.KmsKeyArn)
@@ -170,6 +188,15 @@ func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 	if p.LoadBalancer != nil && len(p.AdminCidrs) > 0 {
 		panic(fmt.Sprintf("PrometheusFargateService %s: LoadBalancer and AdminCidrs are mutually exclusive; give the admin ranges to the load balancer", id))
 	}
+	if p.Alertmanager != nil {
+		checkAlertmanagerProps(id, p.Alertmanager)
+		if p.DesiredCount > 1 {
+			panic(fmt.Sprintf("PrometheusFargateService %s: an Alertmanager in each of %d tasks would send every alert %d times; use one task, or an AMP workspace's alert manager", id, p.DesiredCount, p.DesiredCount))
+		}
+		if p.Alertmanager.Port == p.Port {
+			panic(fmt.Sprintf("PrometheusFargateService %s: Alertmanager.Port %d is Prometheus's port too", id, p.Port))
+		}
+	}
 }
 
 // networkAccess creates the task's security group: the web port for the
@@ -178,8 +205,19 @@ func (s *PrometheusFargateService) networkAccess(scope constructs.Construct) {
 	p := &s.props
 	s.SecurityGroup = newSecurityGroup(scope, p.Name+"-prometheus-sg", "Prometheus task: web port for admin ranges only", p.VpcId)
 	cidrIngress(scope, "admin", s.SecurityGroup, p.AdminCidrs, p.Port, "Prometheus web/API from an admin range")
+	if p.Alertmanager != nil {
+		// The admin ranges, as for Prometheus, but never the whole
+		// internet: allowWorldOpenAdmin opens Prometheus's port alone.
+		cidrIngress(scope, "alertmanager-admin", s.SecurityGroup, withoutWorld(p.AdminCidrs), p.Alertmanager.Port, "Alertmanager web/API from an admin range")
+	}
 	if p.LoadBalancer != nil {
 		p.LoadBalancer.admit(scope, s.SecurityGroup, p.Port)
+		if a := p.Alertmanager; a != nil {
+			// The same load balancer, TLS and admin ranges, under its path.
+			allowTCP(scope, "alertmanager-from-load-balancer", "load-balancer-to-alertmanager", p.LoadBalancer.SecurityGroup.Id(), s.SecurityGroup.Id(), a.Port)
+			s.AlertmanagerRoute = p.LoadBalancer.addPath(scope, "alertmanager", p.Name+"-alertmanager", taskcontract.AlertmanagerRoutePrefix, a.Port,
+				p.LoadBalancer.healthCheckMatcher, p.VpcId, 100)
+		}
 	}
 	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
 	httpsEgress(scope, s.SecurityGroup, "HTTPS to AWS APIs and the image registry")
@@ -194,7 +232,7 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 	s.ExecutionRolePolicy = Policy(
 		// Streams are created per task under the log stream prefix.
 		Statement{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{*s.LogGroup.Arn() + ":log-stream:" + taskcontract.LogStreamPrefix + "/*"}},
-		Statement{Sid: "Config", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: []string{*s.Config.Arn()}},
+		Statement{Sid: "Config", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: s.configArns()},
 	)
 	if s.auth != nil {
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
@@ -214,6 +252,15 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
 }
 
+// configArns are the parameters the task's containers receive.
+func (s *PrometheusFargateService) configArns() []string {
+	arns := []string{*s.Config.Arn()}
+	if s.AlertmanagerConfig != nil {
+		arns = append(arns, *s.AlertmanagerConfig.Arn())
+	}
+	return arns
+}
+
 // taskRole is what Prometheus itself runs as: discovery, and the storage
 // it writes (EFS mount or AMP remote write). It returns the TSDB volume
 // and what the service must wait for.
@@ -230,7 +277,13 @@ func (s *PrometheusFargateService) taskRole(scope constructs.Construct) (*ecstas
 	})
 	dataVolume := &ecstaskdefinition.EcsTaskDefinitionVolume{Name: jsii.String(taskcontract.DataVolume)}
 	var dependsOn []cdktf.ITerraformDependable
+	if p.Alertmanager != nil {
+		s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, p.Alertmanager.publishStatements()...)
+	}
 	if p.EFS != nil {
+		if p.Alertmanager != nil {
+			s.AlertmanagerAccessPoint = p.EFS.AddAccessPoint("alertmanager-access-point", taskcontract.AlertmanagerStoragePath)
+		}
 		s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, p.EFS.attach(scope, s.SecurityGroup))
 		dataVolume = p.EFS.volume(taskcontract.DataVolume)
 		// A task started before its subnet's mount target exists fails.
@@ -262,10 +315,28 @@ func (s *PrometheusFargateService) taskDefinition(scope constructs.Construct, da
 			OperatingSystemFamily: jsii.String("LINUX"),
 			CpuArchitecture:       jsii.String("X86_64"),
 		},
-		Volume:               &[]*ecstaskdefinition.EcsTaskDefinitionVolume{dataVolume},
-		ContainerDefinitions: jsii.String(containerDefinitions(*p, *s.Config.Arn(), *s.LogGroup.Name(), s.auth)),
+		Volume:               s.volumes(dataVolume),
+		ContainerDefinitions: jsii.String(s.containerDefinitions()),
 		Tags:                 nameTag(p.Name + "-prometheus"),
 	})
+}
+
+// volumes are the TSDB's and, with the bundled Alertmanager, its state's.
+func (s *PrometheusFargateService) volumes(data *ecstaskdefinition.EcsTaskDefinitionVolume) *[]*ecstaskdefinition.EcsTaskDefinitionVolume {
+	v := []*ecstaskdefinition.EcsTaskDefinitionVolume{data}
+	if s.props.Alertmanager != nil {
+		v = append(v, s.alertmanagerVolume())
+	}
+	return &v
+}
+
+// containerDefinitions are Prometheus and, when bundled, the Alertmanager.
+func (s *PrometheusFargateService) containerDefinitions() string {
+	defs := []map[string]any{prometheusContainer(s.props, *s.Config.Arn(), *s.LogGroup.Name(), s.auth)}
+	if s.props.Alertmanager != nil {
+		defs = append(defs, alertmanagerContainer(s.props, *s.AlertmanagerConfig.Arn(), *s.LogGroup.Name(), s.auth))
+	}
+	return containerJSON(defs)
 }
 
 // service keeps DesiredCount tasks running, behind the load balancer if
@@ -278,6 +349,12 @@ func (s *PrometheusFargateService) service(scope constructs.Construct, dependsOn
 		loadBalancers = &[]*ecsservice.EcsServiceLoadBalancer{{
 			TargetGroupArn: lb.TargetGroup.Arn(), ContainerName: jsii.String(taskcontract.ContainerName), ContainerPort: jsii.Number(p.Port),
 		}}
+		if r := s.AlertmanagerRoute; r != nil {
+			*loadBalancers = append(*loadBalancers, &ecsservice.EcsServiceLoadBalancer{
+				TargetGroupArn: r.TargetGroup.Arn(), ContainerName: jsii.String(taskcontract.AlertmanagerContainerName), ContainerPort: jsii.Number(p.Alertmanager.Port),
+			})
+			dependsOn = append(dependsOn, r.Rule)
+		}
 		// Time for a restarted task to replay its write-ahead log before
 		// failed load balancer checks count against it.
 		gracePeriod = jsii.Number(120)

@@ -2,6 +2,7 @@ package constructs
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -11,6 +12,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsfilesystem"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsfilesystempolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/efsmounttarget"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusalertmanagerdefinition"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusrulegroupnamespace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusworkspace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 
@@ -56,6 +59,11 @@ type EFSStorage struct {
 	Policy        efsfilesystempolicy.EfsFileSystemPolicy
 	// Backup is nil with BackupOff.
 	Backup efsbackuppolicy.EfsBackupPolicy
+	// MoreAccessPoints are the folders added with AddAccessPoint.
+	MoreAccessPoints []efsaccesspoint.EfsAccessPoint
+
+	name     string
+	uid, gid int
 }
 
 // NewEFSStorage creates the file system, its mount targets and access point.
@@ -68,7 +76,7 @@ func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps
 	p.Path = orDefault(p.Path, taskcontract.StoragePath)
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
-	e := &EFSStorage{Construct: scope}
+	e := &EFSStorage{Construct: scope, name: p.Name, uid: p.Uid, gid: p.Gid}
 	e.SecurityGroup = newSecurityGroup(scope, p.Name+"-efs-sg", "EFS mount targets: NFS from Prometheus only", p.VpcId)
 	e.FileSystem = efsfilesystem.NewEfsFileSystem(scope, jsii.String("file-system"), &efsfilesystem.EfsFileSystemConfig{
 		CreationToken: jsii.String(p.Name + "-tsdb"),
@@ -86,17 +94,7 @@ func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps
 			SecurityGroups: &[]*string{e.SecurityGroup.Id()},
 		}))
 	}
-	e.AccessPoint = efsaccesspoint.NewEfsAccessPoint(scope, jsii.String("access-point"), &efsaccesspoint.EfsAccessPointConfig{
-		FileSystemId: e.FileSystem.Id(),
-		PosixUser:    &efsaccesspoint.EfsAccessPointPosixUser{Uid: jsii.Number(p.Uid), Gid: jsii.Number(p.Gid)},
-		RootDirectory: &efsaccesspoint.EfsAccessPointRootDirectory{
-			Path: jsii.String(p.Path),
-			CreationInfo: &efsaccesspoint.EfsAccessPointRootDirectoryCreationInfo{
-				OwnerUid: jsii.Number(p.Uid), OwnerGid: jsii.Number(p.Gid), Permissions: jsii.String("0750"),
-			},
-		},
-		Tags: nameTag(p.Name + "-tsdb"),
-	})
+	e.AccessPoint = e.accessPoint(scope, "access-point", p.Path, p.Name+"-tsdb")
 	e.Policy = efsfilesystempolicy.NewEfsFileSystemPolicy(scope, jsii.String("policy"), &efsfilesystempolicy.EfsFileSystemPolicyConfig{
 		FileSystemId: e.FileSystem.Id(),
 		Policy: Policy(Statement{
@@ -116,29 +114,68 @@ func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps
 	return e
 }
 
+// accessPoint exposes the folder at path, created owned by the storage's
+// user and group with mode 0750; every client acts as them.
+func (e *EFSStorage) accessPoint(scope constructs.Construct, id, path, name string) efsaccesspoint.EfsAccessPoint {
+	return efsaccesspoint.NewEfsAccessPoint(scope, jsii.String(id), &efsaccesspoint.EfsAccessPointConfig{
+		FileSystemId: e.FileSystem.Id(),
+		PosixUser:    &efsaccesspoint.EfsAccessPointPosixUser{Uid: jsii.Number(e.uid), Gid: jsii.Number(e.gid)},
+		RootDirectory: &efsaccesspoint.EfsAccessPointRootDirectory{
+			Path: jsii.String(path),
+			CreationInfo: &efsaccesspoint.EfsAccessPointRootDirectoryCreationInfo{
+				OwnerUid: jsii.Number(e.uid), OwnerGid: jsii.Number(e.gid), Permissions: jsii.String("0750"),
+			},
+		},
+		Tags: nameTag(name),
+	})
+}
+
+// AddAccessPoint exposes one more folder of the file system (path, owned
+// like the TSDB's) to the task, e.g. the bundled Alertmanager's state. Add
+// it before the task attaches: the task role's mount right names every
+// access point.
+func (e *EFSStorage) AddAccessPoint(id, path string) efsaccesspoint.EfsAccessPoint {
+	ap := e.accessPoint(e.Construct, id, path, e.name+"-"+id)
+	e.MoreAccessPoints = append(e.MoreAccessPoints, ap)
+	return ap
+}
+
 // attach lets the task behind clientSG mount the file system: NFS between
 // the security groups, and the IAM statement its task role needs (mount and
-// write, through this access point only).
+// write, through these access points only).
 func (e *EFSStorage) attach(scope constructs.Construct, clientSG securitygroup.SecurityGroup) Statement {
 	allowTCP(scope, "nfs-from-prometheus", "prometheus-to-nfs", clientSG.Id(), e.SecurityGroup.Id(), nfsPort)
+	var aps any = *e.AccessPoint.Arn()
+	if len(e.MoreAccessPoints) > 0 {
+		arns := []string{*e.AccessPoint.Arn()}
+		for _, ap := range e.MoreAccessPoints {
+			arns = append(arns, *ap.Arn())
+		}
+		aps = arns
+	}
 	return Statement{
 		Sid: "TSDBOnEFS", Effect: "Allow",
 		Action:    []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"},
 		Resource:  []string{*e.FileSystem.Arn()},
-		Condition: map[string]any{"StringEquals": map[string]string{"elasticfilesystem:AccessPointArn": *e.AccessPoint.Arn()}},
+		Condition: map[string]any{"StringEquals": map[string]any{"elasticfilesystem:AccessPointArn": aps}},
 	}
 }
 
-// volume is the task volume that mounts the access point, encrypted in
-// transit and authorized by the task role.
+// volume is the task volume that mounts the TSDB's access point, encrypted
+// in transit and authorized by the task role.
 func (e *EFSStorage) volume(name string) *ecstaskdefinition.EcsTaskDefinitionVolume {
+	return e.volumeAt(name, e.AccessPoint)
+}
+
+// volumeAt is the task volume that mounts access point ap.
+func (e *EFSStorage) volumeAt(name string, ap efsaccesspoint.EfsAccessPoint) *ecstaskdefinition.EcsTaskDefinitionVolume {
 	return &ecstaskdefinition.EcsTaskDefinitionVolume{
 		Name: jsii.String(name),
 		EfsVolumeConfiguration: &ecstaskdefinition.EcsTaskDefinitionVolumeEfsVolumeConfiguration{
 			FileSystemId:      e.FileSystem.Id(),
 			TransitEncryption: jsii.String("ENABLED"),
 			AuthorizationConfig: &ecstaskdefinition.EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig{
-				AccessPointId: e.AccessPoint.Id(),
+				AccessPointId: ap.Id(),
 				Iam:           jsii.String("ENABLED"),
 			},
 		},
@@ -175,6 +212,33 @@ func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceP
 		Tags:      nameTag(props.Name),
 	})
 	return w
+}
+
+// AMPAlerting is the alert delivery of a workspace: its ruler evaluates the
+// rules on the samples every replica writes (de-duplicated: once), and its
+// alert manager sends what fires.
+type AMPAlerting struct {
+	Rules        prometheusrulegroupnamespace.PrometheusRuleGroupNamespace
+	AlertManager prometheusalertmanagerdefinition.PrometheusAlertManagerDefinition
+}
+
+// AddAlerting loads rulesYAML (a Prometheus rules file) into the
+// workspace's ruler as one rule groups namespace, and definition (amconfig's
+// AMPDefinition; taskcontract's TopicARNPlaceholder in it becomes topicArn)
+// as its alert manager. The topic's policy must let aps.amazonaws.com
+// publish (ServiceAlarmsProps.WorkspaceArn).
+func (w *AMPWorkspace) AddAlerting(name, rulesYAML, definition string, topicArn *string) *AMPAlerting {
+	return &AMPAlerting{
+		Rules: prometheusrulegroupnamespace.NewPrometheusRuleGroupNamespace(w.Construct, jsii.String("rules"), &prometheusrulegroupnamespace.PrometheusRuleGroupNamespaceConfig{
+			Name:        jsii.String(name),
+			WorkspaceId: w.Workspace.Id(),
+			Data:        jsii.String(TerraformLiteral(rulesYAML)),
+		}),
+		AlertManager: prometheusalertmanagerdefinition.NewPrometheusAlertManagerDefinition(w.Construct, jsii.String("alert-manager"), &prometheusalertmanagerdefinition.PrometheusAlertManagerDefinitionConfig{
+			WorkspaceId: w.Workspace.Id(),
+			Definition:  jsii.String(strings.ReplaceAll(TerraformLiteral(definition), taskcontract.TopicARNPlaceholder, *topicArn)),
+		}),
+	}
 }
 
 // remoteWriteStatement is the task role's only right on the workspace.

@@ -17,13 +17,13 @@ import (
 	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
-// containerDefinitions renders the one-container task as ECS JSON, every
+// prometheusContainer is the Prometheus container of the task, every
 // name, path and flag from the task contract. The entrypoint script runs
 // inline in the official image (sh -c), so the same script serves the
 // custom image and the no-Docker deployment.
-func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) string {
+func prometheusContainer(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) map[string]any {
 	env, secrets, health := containerEnvironment(p, configArn, auth)
-	def := []map[string]any{{
+	return map[string]any{
 		"name":       tc.ContainerName,
 		"image":      p.Image,
 		"essential":  true,
@@ -44,32 +44,45 @@ func containerDefinitions(p PrometheusFargateServiceProps, configArn, logGroup s
 		// also keeps the delivered secrets off disk. Fargate mounts tmpfs
 		// since 2026-01-06 (AWS what's new, "Amazon ECS supports tmpfs
 		// mounts on AWS Fargate"); its size counts against task memory.
-		"linuxParameters": map[string]any{
-			"tmpfs": []map[string]any{{
-				"containerPath": path.Dir(tc.RuntimeDir), "size": tc.RuntimeTmpfsMiB,
-				"mountOptions": []string{"noexec", "nosuid", "nodev"},
-			}},
-		},
-		"portMappings": []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
-		"environment":  env,
-		"secrets":      secrets,
-		"healthCheck": map[string]any{
-			"command":     []string{"CMD-SHELL", health},
-			"interval":    30,
-			"timeout":     5,
-			"retries":     3,
-			"startPeriod": 60,
-		},
-		"stopTimeout": 120, // time for the TSDB to close cleanly
-		"logConfiguration": map[string]any{
-			"logDriver": "awslogs",
-			"options": map[string]string{
-				"awslogs-group":         logGroup,
-				"awslogs-region":        p.Region,
-				"awslogs-stream-prefix": tc.LogStreamPrefix,
-			},
-		},
-	}}
+		"linuxParameters":  runtimeTmpfs(tc.RuntimeDir),
+		"portMappings":     []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
+		"environment":      env,
+		"secrets":          secrets,
+		"healthCheck":      healthCheck(health, 60),
+		"stopTimeout":      120, // time for the TSDB to close cleanly
+		"logConfiguration": awslogs(logGroup, p.Region, tc.LogStreamPrefix),
+	}
+}
+
+// runtimeTmpfs is the tmpfs at dir's parent that a container's script
+// writes its delivered files to (see prometheusContainer on why a tmpfs).
+func runtimeTmpfs(dir string) map[string]any {
+	return map[string]any{
+		"tmpfs": []map[string]any{{
+			"containerPath": path.Dir(dir), "size": tc.RuntimeTmpfsMiB,
+			"mountOptions": []string{"noexec", "nosuid", "nodev"},
+		}},
+	}
+}
+
+// healthCheck runs command in the container with ECS's timing: every 30 s,
+// 5 s to answer, 3 failures in a row, none counted for startPeriod seconds.
+func healthCheck(command string, startPeriod int) map[string]any {
+	return map[string]any{
+		"command": []string{"CMD-SHELL", command}, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": startPeriod,
+	}
+}
+
+// awslogs sends a container's output to the task's log group.
+func awslogs(group, region, prefix string) map[string]any {
+	return map[string]any{
+		"logDriver": "awslogs",
+		"options":   map[string]string{"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix},
+	}
+}
+
+// containerJSON renders container definitions as ECS JSON.
+func containerJSON(def []map[string]any) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

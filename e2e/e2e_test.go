@@ -19,6 +19,10 @@
 //     from plan and state, secret_string_wo write-only, EFS IAM
 //     authorization); scale 2 -> 3 nodes without a restart; a config change
 //     read as YAML lines in the plan; destroy and an immediate re-apply.
+//   - TestAlertsReachTheTopic (default, one node): Prometheus and the
+//     bundled Alertmanager run from the task definition; basic auth on the
+//     Alertmanager; a stopped node_exporter fires NodeDown into an SQS queue
+//     subscribed to the alarm topic, and its return the resolved message.
 //   - TestAMPRemoteWrite (amp, 2 replicas): workspace, task role limited to
 //     it, remote_write URL; the task's writes SigV4-verified with the task
 //     role's credentials (a tampered body refused), cluster and __replica__
@@ -64,6 +68,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 )
 
@@ -407,20 +412,35 @@ func assertEFSStorage(t *testing.T, h *harness, out map[string]string, subnets i
 		t.Errorf("want a mount target in each of the %d subnets: %+v %v", subnets, mts, err)
 	}
 	aps, err := efsc.DescribeAccessPoints(h.ctx, &efs.DescribeAccessPointsInput{FileSystemId: aws.String(fsID)})
-	if err != nil || len(aps.AccessPoints) != 1 || aws.ToInt64(aps.AccessPoints[0].PosixUser.Uid) != 65534 {
-		t.Fatalf("want one access point acting as uid 65534: %+v %v", aps, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var mounted bool
-	for _, v := range volumes {
-		if c := v.EfsVolumeConfiguration; c != nil {
-			mounted = aws.ToString(c.FileSystemId) == fsID && c.TransitEncryption == ecstypes.EFSTransitEncryptionEnabled &&
-				c.AuthorizationConfig != nil && aws.ToString(c.AuthorizationConfig.AccessPointId) == aws.ToString(aps.AccessPoints[0].AccessPointId) &&
-				// IAM-authorized: the runner then mounts only if the task
-				// role allows it through this access point.
-				c.AuthorizationConfig.Iam == ecstypes.EFSAuthorizationConfigIAMEnabled
+	// The TSDB's and the bundled Alertmanager's folders, each behind an
+	// access point acting as the task user.
+	byPath := map[string]string{}
+	for _, ap := range aps.AccessPoints {
+		if aws.ToInt64(ap.PosixUser.Uid) != 65534 || ap.RootDirectory == nil {
+			t.Fatalf("access point %s must act as uid 65534: %+v", aws.ToString(ap.AccessPointId), ap)
 		}
+		byPath[aws.ToString(ap.RootDirectory.Path)] = aws.ToString(ap.AccessPointId)
 	}
-	if !mounted {
-		t.Errorf("the task's data volume must mount access point %s of %s with TLS and IAM authorization: %+v", aws.ToString(aps.AccessPoints[0].AccessPointId), fsID, volumes)
+	want := map[string]string{taskcontract.DataVolume: taskcontract.StoragePath, taskcontract.AlertmanagerVolume: taskcontract.AlertmanagerStoragePath}
+	if len(aps.AccessPoints) != len(want) {
+		t.Fatalf("want access points at %v, have %v", want, byPath)
+	}
+	for volume, path := range want {
+		var mounted bool
+		for _, v := range volumes {
+			if c := v.EfsVolumeConfiguration; c != nil && aws.ToString(v.Name) == volume {
+				mounted = aws.ToString(c.FileSystemId) == fsID && c.TransitEncryption == ecstypes.EFSTransitEncryptionEnabled &&
+					c.AuthorizationConfig != nil && aws.ToString(c.AuthorizationConfig.AccessPointId) == byPath[path] &&
+					// IAM-authorized: the runner then mounts only if the task
+					// role allows it through this access point.
+					c.AuthorizationConfig.Iam == ecstypes.EFSAuthorizationConfigIAMEnabled
+			}
+		}
+		if !mounted {
+			t.Errorf("the task's volume %s must mount access point %s (%s) of %s with TLS and IAM authorization: %+v", volume, byPath[path], path, fsID, volumes)
+		}
 	}
 }

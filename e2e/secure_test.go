@@ -108,8 +108,20 @@ func TestSecureAccess(t *testing.T) {
 		if len(svc) != 1 {
 			t.Fatalf("want one ECS service")
 		}
-		if lbs, _ := svc[0].AttributeValues["load_balancer"].([]any); len(lbs) != 1 {
-			t.Errorf("the service must register in the target group: %v", svc[0].AttributeValues["load_balancer"])
+		// Prometheus and, under /alertmanager on the same listener, the
+		// bundled Alertmanager.
+		lbs, _ := svc[0].AttributeValues["load_balancer"].([]any)
+		containers := map[string]bool{}
+		for _, lb := range lbs {
+			if m, ok := lb.(map[string]any); ok {
+				containers[fmt.Sprint(m["container_name"])] = true
+			}
+		}
+		if len(lbs) != 2 || !containers["prometheus"] || !containers["alertmanager"] {
+			t.Errorf("the service must register Prometheus and the Alertmanager in their target groups: %v", svc[0].AttributeValues["load_balancer"])
+		}
+		if len(byType["aws_lb_listener_rule"]) != 1 {
+			t.Errorf("want the Alertmanager's path rule on the HTTPS listener, have %d rules", len(byType["aws_lb_listener_rule"]))
 		}
 		if len(byType["aws_flow_log"]) != 1 {
 			t.Errorf("flow logs were asked for")

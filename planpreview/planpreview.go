@@ -5,7 +5,7 @@
 // report and tells CI whether a plan destroys anything.
 //
 // It never prints attribute values, with one exception: the insecure_value
-// of an aws_ssm_parameter (the generated prometheus.yml), and only when
+// of an aws_ssm_parameter (the generated prometheus.yml or alertmanager.yml), and only when
 // Terraform does not mark it sensitive. Everything else is shown by
 // attribute name only.
 package planpreview

@@ -22,7 +22,7 @@ var scenarios = []struct {
 	counts Counts
 	check  func(t *testing.T, s *Stack, md string)
 }{
-	{"create", Counts{Create: 42}, func(t *testing.T, s *Stack, md string) {
+	{"create", Counts{Create: 44}, func(t *testing.T, s *Stack, md string) {
 		for _, c := range s.Changes {
 			if c.Guessed {
 				t.Errorf("%s: construct path guessed; cdk.tf.json has it", c.Address)
@@ -54,8 +54,8 @@ var scenarios = []struct {
 			t.Error("the destructive changes must come first")
 		}
 	}},
-	{"destroy", Counts{Delete: 42}, func(t *testing.T, s *Stack, md string) {
-		mustContain(t, md, "destroys 42 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
+	{"destroy", Counts{Delete: 44}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "destroys 44 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
 	}},
 }
 

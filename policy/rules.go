@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -40,7 +41,8 @@ type Rule struct {
 
 // Rules are all checks, in report order.
 var Rules = []Rule{
-	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port, and only with allowWorldOpenAdmin).", noWorldIngress},
+	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port, and only with allowWorldOpenAdmin: never the Alertmanager's).", noWorldIngress},
+	{"sns-publish-scoped", "IAM grants sns:Publish on named topics only: every Resource an ARN without a wildcard, never \"*\".", snsPublishScoped},
 	{"node-port-from-scraper-only", "Every ingress to node_exporter's port references one security group, never a CIDR.", nodePortFromScraperOnly},
 	{"imdsv2", "Launch templates and instances require IMDSv2 tokens with a hop limit of 1.", imdsv2},
 	{"encrypted-volumes", "EBS volumes of launch templates and instances, and EFS file systems, are encrypted; ECS tasks mount EFS with TLS in transit.", encryptedVolumes},
@@ -238,6 +240,39 @@ func noWildcardActions(d *Doc, _ Options) []Violation {
 				for _, a := range Strings(st.Action) {
 					if a == "*" || strings.HasSuffix(a, ":*") {
 						out = append(out, Violation{"no-wildcard-actions", typ + "." + name, fmt.Sprintf("grants %q; list the actions needed", a)})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// snsPublishScoped: whoever may publish to every topic may page anyone.
+func snsPublishScoped(d *Doc, _ Options) []Violation {
+	var out []Violation
+	for _, typ := range []string{"aws_iam_role_policy", "aws_iam_policy"} {
+		for _, name := range d.Names(typ) {
+			var p struct {
+				Statement []struct {
+					Action   any `json:"Action"`
+					Resource any `json:"Resource"`
+				} `json:"Statement"`
+			}
+			if err := json.Unmarshal([]byte(Str(d.Of(typ)[name]["policy"])), &p); err != nil {
+				continue // no-wildcard-actions reports it
+			}
+			for _, st := range p.Statement {
+				if !slices.ContainsFunc(Strings(st.Action), func(a string) bool { return strings.EqualFold(a, "sns:Publish") }) {
+					continue
+				}
+				res := Strings(st.Resource)
+				if len(res) == 0 {
+					out = append(out, Violation{"sns-publish-scoped", typ + "." + name, "grants sns:Publish without naming a topic"})
+				}
+				for _, r := range res {
+					if r == "*" || strings.Contains(r, "*") || !(strings.HasPrefix(r, "arn:") || strings.HasPrefix(r, "${")) {
+						out = append(out, Violation{"sns-publish-scoped", typ + "." + name, fmt.Sprintf("grants sns:Publish on %q; name the topic's ARN", r)})
 					}
 				}
 			}

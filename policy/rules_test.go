@@ -30,6 +30,10 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"http-listener-redirects", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"forward","target_group_arn":"x"}],"tags":{"Name":"x"}}}}}`, Options{}},
 		{"http-listener-redirects", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-2016-08","tags":{"Name":"x"}}}}}`, Options{}},
 		{"name-tags", `{"resource":{"aws_autoscaling_group":{"g":{"tag":[{"key":"Name","value":"n","propagate_at_launch":false}]}}}}`, Options{}},
+		// The Alertmanager's port is never world-open, even with the opt-in.
+		{"no-world-ingress", `{"resource":{"aws_vpc_security_group_ingress_rule":{"r":{"cidr_ipv4":"0.0.0.0/0","from_port":9093,"to_port":9093,"ip_protocol":"tcp"}}}}`, Options{AllowWorldOpenAdmin: true}},
+		{"sns-publish-scoped", `{"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"sns:Publish\",\"Resource\":\"*\"}]}"}}}}`, Options{}},
+		{"sns-publish-scoped", `{"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"sns:Publish\"],\"Resource\":[\"arn:aws:sns:eu-central-1:123456789012:*\"]}]}"}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 	}

@@ -32,6 +32,14 @@ var officialPrometheus = regexp.MustCompile(`(^|/)prom(etheus)?/prometheus[:@]`)
 // module; internal/fargate's tests check this against the replica).
 var OfficialImageVolumes = []ImageVolume{{Path: taskcontract.StoragePath, UID: taskcontract.UID}}
 
+// officialAlertmanager matches the official Alertmanager image.
+var officialAlertmanager = regexp.MustCompile(`(^|/)prom(etheus)?/alertmanager[:@]`)
+
+// OfficialAlertmanagerVolumes are the official Alertmanager image's: VOLUME
+// ["/alertmanager"], chowned to nobody (its Dockerfile, in the Alertmanager
+// module; internal/fargate's replica is built from it).
+var OfficialAlertmanagerVolumes = []ImageVolume{{Path: taskcontract.AlertmanagerStoragePath, UID: taskcontract.UID}}
+
 // imageVolumes are the VOLUMEs the policy knows of image.
 func imageVolumes(image string, o Options) []ImageVolume {
 	if v, ok := o.ImageVolumes[image]; ok {
@@ -40,12 +48,19 @@ func imageVolumes(image string, o Options) []ImageVolume {
 	if officialPrometheus.MatchString(image) {
 		return OfficialImageVolumes
 	}
+	if officialAlertmanager.MatchString(image) {
+		return OfficialAlertmanagerVolumes
+	}
 	return nil
 }
 
-// Container writes beyond its writable mount points: the Prometheus
-// container writes its runtime folder and its TSDB.
-var containerWrites = map[string][]string{taskcontract.ContainerName: {taskcontract.RuntimeDir, taskcontract.StoragePath}}
+// Container writes beyond its writable mount points: each container writes
+// its runtime folder and its state (the TSDB; silences and notification
+// log).
+var containerWrites = map[string][]string{
+	taskcontract.ContainerName:             {taskcontract.RuntimeDir, taskcontract.StoragePath},
+	taskcontract.AlertmanagerContainerName: {taskcontract.AlertmanagerRuntimeDir, taskcontract.AlertmanagerStoragePath},
+}
 
 type containerDef struct {
 	Name                   string `json:"name"`

@@ -452,9 +452,26 @@ func TestScrapeAddress(t *testing.T) {
 	}
 }
 
+// The three alert deliveries: the bundled Alertmanager on the task's
+// loopback (Prometheus's own credentials with basic auth), none with AMP's
+// (its ruler evaluates the rules: no rule_files either), the user's
+// Alertmanagers instead of the bundled one.
 func TestAlertingSection(t *testing.T) {
-	if a := Generate(config.Defaults()).Alerting; a != nil {
-		t.Errorf("no alertmanagerUrls, no alerting section: %+v", a)
+	bundled := &Alerting{Alertmanagers: []AlertmanagerConfig{{Scheme: "http", PathPrefix: "/alertmanager",
+		BasicAuth:     &BasicAuth{Username: "admin", PasswordFile: taskcontract.SelfScrapePasswordFile},
+		StaticConfigs: []StaticConfig{{Targets: []string{"127.0.0.1:9093"}}}}}}
+	if c := Generate(config.Defaults()); !reflect.DeepEqual(c.Alerting, bundled) || len(c.RuleFiles) != 1 {
+		t.Errorf("no alertmanagerUrls: the bundled Alertmanager, with credentials: %+v, rules %v", c.Alerting, c.RuleFiles)
+	}
+	noAuth := Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH": "false", "PROMAWS_ALERTMANAGER_PORT": "9193"})).Alerting
+	if noAuth.Alertmanagers[0].BasicAuth != nil || noAuth.Alertmanagers[0].StaticConfigs[0].Targets[0] != "127.0.0.1:9193" {
+		t.Errorf("basicAuth=false, alertmanagerPort=9193: %+v", noAuth.Alertmanagers[0])
+	}
+	if c := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp"})); c.Alerting != nil || c.RuleFiles != nil {
+		t.Errorf("storageMode=amp: the workspace's ruler and alert manager deliver; the task neither evaluates nor sends: %+v %v", c.Alerting, c.RuleFiles)
+	}
+	if c := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"})); c.Alerting == nil || len(c.RuleFiles) != 1 {
+		t.Errorf("storageMode=amp with alertmanagerUrls: the task evaluates the rules and sends to them: %+v %v", c.Alerting, c.RuleFiles)
 	}
 	s := settings(t, map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager/,http://10.1.2.3:9093"})
 	c := Generate(s)

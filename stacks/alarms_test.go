@@ -186,7 +186,7 @@ func TestLoadBalancerAlarmOnlyWithTLS(t *testing.T) {
 			t.Fatalf("%s: no HealthyHostCount alarm", variant)
 		}
 		lb, _ := one(t, d, "aws_lb")
-		tg, _ := one(t, d, "aws_lb_target_group")
+		tg, _ := named(t, d, "aws_lb_target_group", "-prometheus")
 		dims, _ := a["dimensions"].(map[string]any)
 		if a["namespace"] != "AWS/ApplicationELB" || a["comparison_operator"] != "LessThanThreshold" || a["threshold"] != 1.0 || a["treat_missing_data"] != "breaching" ||
 			len(dims) != 2 || dims["LoadBalancer"] != policy.Ref("aws_lb", lb, "arn_suffix") || dims["TargetGroup"] != policy.Ref("aws_lb_target_group", tg, "arn_suffix") {

@@ -17,6 +17,13 @@ func (m *Main) emulatorGaps() {
 	// (destroy would fail): the daily backup and the TLS-only file system
 	// policy are AWS-only resources (stacks/TestStorageModes checks both
 	// are there for AWS).
+	// moto has no AMP alert manager definitions (CreateAlertManagerDefinition):
+	// the definition is an AWS-only resource; its content is checked at
+	// synth (stacks/TestAlertDelivery) and by amtool (amconfig). The rule
+	// groups namespace is created, as on AWS.
+	if m.AMPAlerting != nil {
+		m.AMPAlerting.AlertManager.AddOverride(jsii.String("count"), jsii.Number(0))
+	}
 	if m.EFS != nil {
 		m.EFS.Policy.AddOverride(jsii.String("count"), jsii.Number(0))
 		if m.EFS.Backup != nil {

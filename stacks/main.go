@@ -9,9 +9,11 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
+	"github.com/prometheus-aws/prometheus-aws/amconfig"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
@@ -46,6 +48,16 @@ type Main struct {
 	Workspace *pconstructs.AMPWorkspace
 	// Alarms watch the Prometheus service; nil with alarms=false.
 	Alarms *pconstructs.ServiceAlarms
+	// AlertTopic is the alarm topic when the stack creates it (no
+	// alarmTopicArn) and alerts are delivered to it (no alertmanagerUrls);
+	// ServiceAlarms then uses it too. Nil otherwise.
+	AlertTopic snstopic.SnsTopic
+	// AMPAlerting is the workspace's ruler and alert manager (storageMode
+	// amp without alertmanagerUrls); nil otherwise.
+	AMPAlerting *pconstructs.AMPAlerting
+	// AlertmanagerYAML is the bundled Alertmanager's configuration, or the
+	// AMP alert manager's (AlertConfig); "" with alertmanagerUrls.
+	AlertmanagerYAML string
 	// PrometheusYAML is the configuration the task receives
 	// (PrometheusConfig).
 	PrometheusYAML string
@@ -74,6 +86,46 @@ func PrometheusConfig(s *config.Settings) (string, error) {
 	return string(yaml), nil
 }
 
+// AlertConfig is the alert delivery's configuration for s: the bundled
+// Alertmanager's alertmanager.yml (the local overlay included) or the AMP
+// alert manager's, sending to alarmTopicArn or the created topic (its
+// placeholder); "" when alertmanagerUrls names the user's own.
+func AlertConfig(s *config.Settings) (string, error) {
+	if s.AlertDelivery() == config.AlertDeliveryExternal {
+		return "", nil
+	}
+	o := amconfig.Options{TopicARN: s.AlarmTopicArn}
+	if o.TopicARN == "" {
+		o.TopicARN = amconfig.TopicARNPlaceholder
+	}
+	if s.TLSDomain != "" {
+		o.PrometheusURL = "https://" + s.TLSDomain
+	}
+	var c *amconfig.Config
+	var err error
+	if s.AlertDelivery() == config.AlertDeliveryAMP {
+		// AWS's SNS only: AMP has no endpoint to point at an emulator.
+		c, err = amconfig.Generate(s, o)
+	} else {
+		c, err = amconfig.ForTask(s, o)
+	}
+	if err != nil {
+		return "", err
+	}
+	yaml, err := c.YAML()
+	return string(yaml), err
+}
+
+// rules is the rules file the task evaluates: none with AMP's delivery
+// (the workspace's ruler does), the local overlay's in the local profile.
+func rules(s *config.Settings) (string, error) {
+	if s.AlertDelivery() == config.AlertDeliveryAMP {
+		return "", nil
+	}
+	r, err := alerting.ForTask(s.Local())
+	return string(r), err
+}
+
 // NewMain builds the main stack, named s.StackName(), from validated settings.
 func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	yaml, err := PrometheusConfig(s)
@@ -83,7 +135,15 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	stack := newStack(scope, s.StackName(), s, s.Region)
 	newBackend(stack, s)
 
-	m := &Main{Stack: stack, PrometheusYAML: yaml}
+	amYAML, err := AlertConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	rulesYAML, err := rules(s)
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{Stack: stack, PrometheusYAML: yaml, AlertmanagerYAML: amYAML}
 	m.Network = pconstructs.NewNetwork(stack, "network", &pconstructs.NetworkProps{
 		Name:                 s.Name("net"),
 		CidrBlock:            s.VpcCidr,
@@ -124,6 +184,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 			KmsKeyArn: s.KmsKeyArn,
 		})
 	}
+	topicArn := m.alertTopic(s)
 	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
 		Name:             s.StackName(),
 		Region:           s.Region,
@@ -143,13 +204,17 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		BasicAuth:        basicAuthProps(s),
 		KmsKeyArn:        s.KmsKeyArn,
 		LoadBalancer:     m.LoadBalancer,
-		RulesYAML:        string(alerting.Rules()),
+		RulesYAML:        rulesYAML,
 		DiscoveryRegions: s.DiscoveredRegions(),
 		RemoteScrapePort: remoteScrapePort(s),
 		Alertmanagers:    alertmanagerEndpoints(s),
+		Alertmanager:     m.alertmanagerProps(s, topicArn),
 	})
+	if s.AlertDelivery() == config.AlertDeliveryAMP {
+		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(alerting.Rules()), ampDefinition(amYAML), topicArn)
+	}
 	if s.Alarms {
-		m.Alarms = newAlarms(stack, s, m.Prometheus, m.LoadBalancer)
+		m.Alarms = newAlarms(stack, s, m)
 	}
 	count := s.NodeCount
 	m.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
@@ -193,7 +258,50 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	if m.Alarms != nil {
 		output(stack, "alarm_topic_arn", m.Alarms.TopicArn)
 	}
+	if m.Prometheus.AlertmanagerConfig != nil {
+		output(stack, "alertmanager_config_parameter", m.Prometheus.AlertmanagerConfig.Name())
+	}
 	return m, nil
+}
+
+// alertTopic is the topic alerts are delivered to: alarmTopicArn, or the
+// alarm topic created here, before the service that publishes to it (the
+// alarms, built after the service they watch, then use it too). Nil with
+// alertmanagerUrls.
+func (m *Main) alertTopic(s *config.Settings) *string {
+	switch {
+	case s.AlertDelivery() == config.AlertDeliveryExternal:
+		return nil
+	case s.AlarmTopicArn != "":
+		return jsii.String(s.AlarmTopicArn)
+	}
+	m.AlertTopic = pconstructs.NewAlarmTopic(m.Stack, "alert-topic", s.Name("prometheus"), s.KmsKeyArn)
+	// Before alert delivery the alarms created the topic themselves: moved,
+	// not replaced (a new topic would need its email subscription
+	// confirmed again).
+	m.AlertTopic.MoveFromId(jsii.String("aws_sns_topic.alarms_topic_CB6504A9"))
+	return m.AlertTopic.Arn()
+}
+
+// alertmanagerProps is the bundled Alertmanager; nil unless it delivers.
+func (m *Main) alertmanagerProps(s *config.Settings, topicArn *string) *pconstructs.AlertmanagerProps {
+	if s.AlertDelivery() != config.AlertDeliveryBundled {
+		return nil
+	}
+	a := &pconstructs.AlertmanagerProps{Image: s.AlertmanagerImage, ConfigYAML: m.AlertmanagerYAML, Port: s.AlertmanagerPort, TopicArn: topicArn}
+	if m.AlertTopic != nil {
+		a.TopicKmsKeyArn = s.KmsKeyArn
+	}
+	return a
+}
+
+// ampDefinition wraps the configuration as an AMP alert manager definition.
+func ampDefinition(yaml string) string {
+	def, err := amconfig.WrapAMPDefinition(yaml)
+	if err != nil {
+		panic(err) // a string map always encodes
+	}
+	return def
 }
 
 // domain is the load balancer's DNS name and zone (tlsDomain), if any.
@@ -232,7 +340,8 @@ func remoteScrapePort(s *config.Settings) int {
 }
 
 // newAlarms watches the Prometheus service (and its load balancer, if any).
-func newAlarms(stack cdktf.TerraformStack, s *config.Settings, prom *pconstructs.PrometheusFargateService, lb *pconstructs.HTTPSLoadBalancer) *pconstructs.ServiceAlarms {
+func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstructs.ServiceAlarms {
+	prom, lb := m.Prometheus, m.LoadBalancer
 	props := &pconstructs.ServiceAlarmsProps{
 		Name:        s.Name("prometheus"),
 		ClusterName: prom.Cluster.Name(),
@@ -243,8 +352,14 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, prom *pconstructs
 		Email:           s.AlarmEmail,
 		TopicArn:        s.AlarmTopicArn,
 	}
-	if s.AlarmTopicArn == "" {
+	switch {
+	case m.AlertTopic != nil:
+		props.Topic = m.AlertTopic
+	case s.AlarmTopicArn == "":
 		props.KmsKeyArn = s.KmsKeyArn
+	}
+	if m.AMPAlerting != nil && m.AlertTopic != nil {
+		props.WorkspaceArn = m.Workspace.Workspace.Arn()
 	}
 	if lb != nil {
 		props.LoadBalancerArnSuffix = lb.LoadBalancer.ArnSuffix()

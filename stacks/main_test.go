@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
@@ -31,7 +32,9 @@ var variants = map[string]map[string]string{
 		"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
 	},
 	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0", "PROMAWS_FLOW_LOGS": "true"},
-	"remote":     {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_ALARMS": "false"},
+	// Alarms off: alerts then go to your own Alertmanagers (the bundled
+	// delivery needs the alarm topic).
+	"remote": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"},
 	// Behind the HTTPS load balancer: a given certificate (AWS profile), and
 	// a created one with a customer KMS key against the emulator.
 	"tls-cert": {"PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
@@ -49,6 +52,9 @@ var variants = map[string]map[string]string{
 	// topic (the customer key then encrypts nothing of ours).
 	"alarm-email": {"PROMAWS_ALARM_EMAIL": "ops@example.com"},
 	"alarm-topic": {"PROMAWS_ALARM_TOPIC_ARN": testTopic, "PROMAWS_KMS_KEY_ARN": testKey},
+	// AMP's alert delivery against the emulator (no alert manager
+	// definition there).
+	"amp-local": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
 	// The image in a private ECR repository (built from docker/Dockerfile).
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage},
 }
@@ -101,6 +107,29 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// withAttr returns the one resource of typ whose attribute at key (dotted
+// path) ends with suffix.
+func withAttr(t *testing.T, d *policy.Doc, typ, key, suffix string) (string, map[string]any) {
+	t.Helper()
+	var found []string
+	var attrs map[string]any
+	for name, a := range d.Of(typ) {
+		if strings.HasSuffix(policy.Str(policy.Path(a, strings.Split(key, ".")...)), suffix) {
+			found, attrs = append(found, name), a
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want exactly one %s with %s ending in %s, have %v of %v", typ, key, suffix, found, d.Names(typ))
+	}
+	return found[0], attrs
+}
+
+// configParam is the parameter holding prometheus.yml.
+func configParam(t *testing.T, d *policy.Doc) (string, map[string]any) {
+	t.Helper()
+	return named(t, d, "aws_ssm_parameter", "/prometheus/prometheus.yml")
+}
+
 // one returns the single resource of typ, failing the test otherwise.
 func one(t *testing.T, d *policy.Doc, typ string) (string, map[string]any) {
 	t.Helper()
@@ -116,10 +145,13 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 	want := map[string]int{
 		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
 		"aws_route_table_association": 2, "aws_ecs_cluster": 1, "aws_ecs_task_definition": 1, "aws_ecs_service": 1,
-		"aws_cloudwatch_log_group": 1, "aws_ssm_parameter": 1, "aws_launch_template": 1, "aws_autoscaling_group": 1,
+		"aws_cloudwatch_log_group": 1, "aws_ssm_parameter": 2, "aws_launch_template": 1, "aws_autoscaling_group": 1,
 		"aws_iam_role": 3, "aws_iam_instance_profile": 1, "aws_security_group": 3,
 		// storageMode efs (the default)
-		"aws_efs_file_system": 1, "aws_efs_mount_target": 2, "aws_efs_access_point": 1,
+		"aws_efs_file_system": 1, "aws_efs_mount_target": 2, "aws_efs_access_point": 2,
+		// the bundled alert delivery: alertmanager.yml, the topic it and the
+		// alarms send to
+		"aws_sns_topic": 1,
 	}
 	for typ, n := range want {
 		if got := len(d.Of(typ)); got != n {
@@ -340,13 +372,7 @@ func findRole(t *testing.T, d *policy.Doc, suffix string) (string, map[string]an
 // named finds the resource of type typ whose name attribute ends in suffix.
 func named(t *testing.T, d *policy.Doc, typ, suffix string) (string, map[string]any) {
 	t.Helper()
-	for n, a := range d.Of(typ) {
-		if strings.HasSuffix(policy.Str(a["name"]), suffix) {
-			return n, a
-		}
-	}
-	t.Fatalf("no %s named *%s", typ, suffix)
-	return "", nil
+	return withAttr(t, d, typ, "name", suffix)
 }
 
 func rolePolicy(t *testing.T, d *policy.Doc, roleName string) map[string]any {
@@ -364,8 +390,9 @@ func rolePolicy(t *testing.T, d *policy.Doc, roleName string) map[string]any {
 	return nil
 }
 
-// The task role of the task-storage mode grants discovery and nothing else;
-// the other modes add one statement each (TestStorageModes).
+// The task role of the task-storage mode grants discovery and, for the
+// bundled Alertmanager, publishing to the alarm topic, nothing else; the
+// other modes add one statement each (TestStorageModes).
 func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
 	d := synthed["ephemeral"]
 	name, role := findRole(t, d, "prometheus-task")
@@ -373,12 +400,16 @@ func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
 		t.Errorf("task role must be assumable by ECS tasks: %v", role["assume_role_policy"])
 	}
 	var actions []string
+	topic, _ := one(t, d, "aws_sns_topic")
 	for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
 		actions = append(actions, policy.Strings(policy.Path(st, "Action"))...)
+		if policy.Str(policy.Path(st, "Sid")) == "PublishAlerts" && mustJSON(t, policy.Path(st, "Resource")) != mustJSON(t, []string{policy.Ref("aws_sns_topic", topic, "arn")}) {
+			t.Errorf("the task may publish to the alarm topic alone: %v", st)
+		}
 	}
 	sort.Strings(actions)
-	if strings.Join(actions, ",") != "ec2:DescribeAvailabilityZones,ec2:DescribeInstances" {
-		t.Errorf("task role must grant exactly the two discovery actions, grants %v", actions)
+	if strings.Join(actions, ",") != "ec2:DescribeAvailabilityZones,ec2:DescribeInstances,sns:Publish" {
+		t.Errorf("task role must grant exactly the two discovery actions and publishing alerts, grants %v", actions)
 	}
 	if len(d.Of("aws_iam_access_key")) != 0 || len(d.Of("aws_iam_user")) != 0 {
 		t.Error("no IAM users or long-lived keys")
@@ -460,7 +491,7 @@ func TestPrometheusEgressFollowsTheSettings(t *testing.T) {
 }
 
 func TestAlertmanagersAndRegionsInTheConfig(t *testing.T) {
-	_, param := one(t, synthed["regions"], "aws_ssm_parameter")
+	_, param := configParam(t, synthed["regions"])
 	yaml := policy.Str(param["insecure_value"])
 	for _, w := range []string{"region: eu-central-1", "region: eu-west-1", "region: us-east-1", "__meta_ec2_public_ip",
 		"alerting:", "path_prefix: /alertmanager", "ops.example.com:443", "10.1.2.3:9093"} {
@@ -468,9 +499,10 @@ func TestAlertmanagersAndRegionsInTheConfig(t *testing.T) {
 			t.Errorf("generated config lacks %q:\n%s", w, yaml)
 		}
 	}
-	_, param = one(t, synthed["default"], "aws_ssm_parameter")
-	if yaml := policy.Str(param["insecure_value"]); strings.Contains(yaml, "alerting:") || strings.Count(yaml, "- region:") != 1 {
-		t.Errorf("default config: one region, no alerting section:\n%s", yaml)
+	_, param = configParam(t, synthed["default"])
+	if yaml := policy.Str(param["insecure_value"]); !strings.Contains(yaml, "alerting:\n  alertmanagers:\n    - scheme: http\n      path_prefix: /alertmanager\n      basic_auth:") ||
+		!strings.Contains(yaml, "- 127.0.0.1:9093\n") || strings.Count(yaml, "- region:") != 1 {
+		t.Errorf("default config: one region, alerts to the bundled Alertmanager on the task's loopback:\n%s", yaml)
 	}
 }
 
@@ -499,8 +531,9 @@ func TestFargateServiceShape(t *testing.T) {
 		t.Errorf("task size/network: %v %v %v", task["cpu"], task["memory"], task["network_mode"])
 	}
 	var defs []map[string]any
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
-		t.Fatalf("container_definitions: %v", err)
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 2 ||
+		defs[0]["name"] != taskcontract.ContainerName || defs[1]["name"] != taskcontract.AlertmanagerContainerName {
+		t.Fatalf("container_definitions: want Prometheus, then the bundled Alertmanager: %v %d", err, len(defs))
 	}
 	c := defs[0]
 	if c["image"] != config.DefaultPrometheusImage || c["readonlyRootFilesystem"] != true || c["user"] == "0" || c["user"] == nil {
@@ -519,7 +552,7 @@ func TestPrometheusConfigIsReadableAndExplicit(t *testing.T) {
 		"default": {"region: eu-central-1", "tag:prometheus:scrape", "instance-state-name", "port: 9100"},
 		"opened":  {"tag:team:monitoring", "port: 9200"},
 	} {
-		_, param := one(t, synthed[variant], "aws_ssm_parameter")
+		_, param := configParam(t, synthed[variant])
 		yaml := policy.Str(param["insecure_value"])
 		if param["type"] != "String" || !strings.Contains(yaml, "\n") {
 			t.Fatalf("%s: config must be a plain multi-line String parameter (readable in plan): %v", variant, param["type"])
@@ -790,10 +823,10 @@ func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
 			t.Errorf("%s: balancer ingress ports %v, want 443 and 80", variant, ports)
 		}
 		_, svc := one(t, d, "aws_ecs_service")
-		if policy.Str(policy.Path(svc, "load_balancer", "container_name")) != "prometheus" || !strings.Contains(mustJSON(t, svc["depends_on"]), "aws_lb_listener.") {
+		if !strings.Contains(mustJSON(t, svc["load_balancer"]), `"container_name":"prometheus"`) || !strings.Contains(mustJSON(t, svc["depends_on"]), "aws_lb_listener.") {
 			t.Errorf("%s: the service must register in the target group after the listener exists: %v", variant, svc)
 		}
-		_, tg := one(t, d, "aws_lb_target_group")
+		_, tg := named(t, d, "aws_lb_target_group", "-prometheus")
 		if tg["target_type"] != "ip" || policy.Str(policy.Path(tg, "health_check", "matcher")) != "200,401" {
 			t.Errorf("%s: target group (ip targets, basic auth answers 401 to the check): %v", variant, tg)
 		}
@@ -853,7 +886,7 @@ func TestAlertingRulesShipWithTheTask(t *testing.T) {
 	var defs []struct {
 		Environment []struct{ Name, Value string } `json:"environment"`
 	}
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) == 0 {
 		t.Fatalf("container definitions: %v", err)
 	}
 	rules := ""
@@ -865,7 +898,7 @@ func TestAlertingRulesShipWithTheTask(t *testing.T) {
 	if rules != string(alerting.Rules()) {
 		t.Errorf("the task must receive alerting/rules.yml as PROMETHEUS_RULES_YAML (%d bytes received)", len(rules))
 	}
-	_, param := one(t, synthed["default"], "aws_ssm_parameter")
+	_, param := configParam(t, synthed["default"])
 	if !strings.Contains(policy.Str(param["insecure_value"]), "rule_files:\n  - rules.yml") {
 		t.Error("the generated config must load rules.yml")
 	}

@@ -42,7 +42,7 @@ func TestStorageModes(t *testing.T) {
 		if fs["encrypted"] != true {
 			t.Error("file system must be encrypted at rest")
 		}
-		apName, ap := one(t, d, "aws_efs_access_point")
+		apName, ap := withAttr(t, d, "aws_efs_access_point", "root_directory.path", "/prometheus")
 		if policy.Num(policy.Path(ap, "posix_user", "uid")) != 65534 || policy.Str(policy.Path(ap, "root_directory", "creation_info", "permissions")) != "0750" {
 			t.Errorf("access point must pin the image's user (65534) and a private folder: %v", ap)
 		}
@@ -149,7 +149,7 @@ func TestStorageModes(t *testing.T) {
 
 func configValue(t *testing.T, d *policy.Doc) string {
 	t.Helper()
-	_, param := one(t, d, "aws_ssm_parameter")
+	_, param := configParam(t, d)
 	return policy.Str(param["insecure_value"])
 }
 
@@ -159,7 +159,7 @@ func containerCommand(t *testing.T, d *policy.Doc) string {
 	var defs []struct {
 		Command []string `json:"command"`
 	}
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) == 0 {
 		t.Fatalf("container definitions: %v", err)
 	}
 	return strings.Join(defs[0].Command[1:], " ")

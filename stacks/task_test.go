@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
@@ -14,12 +15,24 @@ const testECRImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/promethe
 // container is the Prometheus container definition of a variant.
 func container(t *testing.T, variant string) (map[string]any, map[string]any) {
 	t.Helper()
+	return containerNamed(t, variant, taskcontract.ContainerName)
+}
+
+// containerNamed is one container of the variant's task, and the task.
+func containerNamed(t *testing.T, variant, name string) (map[string]any, map[string]any) {
+	t.Helper()
 	_, task := one(t, synthed[variant], "aws_ecs_task_definition")
 	var defs []map[string]any
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil {
 		t.Fatalf("%s: container_definitions: %v", variant, err)
 	}
-	return defs[0], task
+	for _, d := range defs {
+		if d["name"] == name {
+			return d, task
+		}
+	}
+	t.Fatalf("%s: no container %s in the task", variant, name)
+	return nil, nil
 }
 
 // Fargate creates a bind mount root-owned 0755 (the official image
@@ -101,7 +114,7 @@ func TestConfigParameterFitsSSM(t *testing.T) {
 		t.Fatalf("26 discovery regions overflow the Advanced tier and must be refused by name: %v", err)
 	}
 	for variant, tier := range map[string]string{"default": "Standard", "regions": "Standard"} {
-		_, param := one(t, synthed[variant], "aws_ssm_parameter")
+		_, param := configParam(t, synthed[variant])
 		if param["tier"] != tier {
 			t.Errorf("%s: tier %v, want %s", variant, param["tier"], tier)
 		}
@@ -119,7 +132,7 @@ func TestConfigParameterFitsSSM(t *testing.T) {
 // as anything would on AWS: the emulator endpoint and the loopback scrape
 // address; no keys (the task role's credentials are served to the task).
 func TestLocalProfileReachesTheTaskThroughItsParameter(t *testing.T) {
-	_, local := one(t, synthed["local"], "aws_ssm_parameter")
+	_, local := configParam(t, synthed["local"])
 	yaml := policy.Str(local["insecure_value"])
 	for _, want := range []string{"endpoint: http://127.0.0.1:5000", "replacement: 127.0.0.1:9100", "# Local profile overlay"} {
 		if !strings.Contains(yaml, want) {
@@ -131,8 +144,8 @@ func TestLocalProfileReachesTheTaskThroughItsParameter(t *testing.T) {
 			t.Errorf("local config parameter must hold no %s", banned)
 		}
 	}
-	_, aws := one(t, synthed["default"], "aws_ssm_parameter")
-	if v := policy.Str(aws["insecure_value"]); strings.Contains(v, "127.0.0.1") || strings.Contains(v, "endpoint:") {
+	_, aws := configParam(t, synthed["default"])
+	if v := policy.Str(aws["insecure_value"]); strings.Contains(v, "127.0.0.1:9100") || strings.Contains(v, "endpoint:") {
 		t.Errorf("the AWS profile's parameter must carry nothing local:\n%s", v)
 	}
 	lc, _ := container(t, "local")

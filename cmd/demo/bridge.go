@@ -23,24 +23,36 @@ func serveBridge(l net.Listener, addr string) {
 	}
 }
 
-// forward is the host side of the bridge: it listens on a loopback address
-// and relays to the unix socket the supervisor serves.
-func forward(listen, socket string) error {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil || host != "127.0.0.1" {
-		return fmt.Errorf("forward: %q must be 127.0.0.1:port", listen)
+// forward is the host side of the bridges: for each pair of arguments
+// (listen address, socket) it listens on the loopback address and relays
+// to the unix socket the supervisor serves. One process for all bridges.
+func forward(pairs []string) error {
+	if len(pairs) == 0 || len(pairs)%2 != 0 {
+		return fmt.Errorf("forward: want pairs of 127.0.0.1:port and a socket, got %q", pairs)
 	}
-	l, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
-	for {
-		c, err := l.Accept()
+	errs := make(chan error, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		listen, socket := pairs[i], pairs[i+1]
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil || host != "127.0.0.1" {
+			return fmt.Errorf("forward: %q must be 127.0.0.1:port", listen)
+		}
+		l, err := net.Listen("tcp", listen)
 		if err != nil {
 			return err
 		}
-		go relay(c, func() (net.Conn, error) { return net.Dial("unix", socket) })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					errs <- err
+					return
+				}
+				go relay(c, func() (net.Conn, error) { return net.Dial("unix", socket) })
+			}
+		}()
 	}
+	return <-errs
 }
 
 func relay(in net.Conn, dial func() (net.Conn, error)) {

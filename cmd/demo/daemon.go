@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -71,7 +72,9 @@ type supervisor struct {
 	procs    []*proc.Process
 	task     *harness.PrometheusTask
 	listener net.Listener
-	applied  bool
+	// amListener is the bundled Alertmanager's bridge; nil without one.
+	amListener net.Listener
+	applied    bool
 }
 
 func (d *supervisor) start() error {
@@ -112,7 +115,7 @@ func (d *supervisor) start() error {
 	if err != nil {
 		return err
 	}
-	task, err := runner.RunPrometheus(d.ctx, s, harness.TaskOptions{Dir: abs, HostPort: s.PrometheusPort})
+	task, err := runner.RunPrometheus(d.ctx, s, harness.TaskOptions{Dir: abs, HostPort: s.PrometheusPort, AlertmanagerHostPort: s.AlertmanagerPort})
 	if err != nil {
 		return err
 	}
@@ -184,6 +187,25 @@ func (d *supervisor) start() error {
 		return err
 	}
 	go serveBridge(d.listener, promURL[len("http://"):])
+	if task.AlertmanagerURL != "" {
+		// The Alertmanager's own bridge; its address without the route.
+		u, err := url.Parse(task.AlertmanagerURL)
+		if err != nil {
+			return err
+		}
+		_ = os.Remove(amSocketFile)
+		d.amListener, err = net.Listen("unix", amSocketFile)
+		if err != nil {
+			return err
+		}
+		go serveBridge(d.amListener, u.Host)
+		ready.AlertmanagerInner = u.Host
+		outs, err := d.dep.Outputs(d.ctx)
+		if err != nil {
+			return err
+		}
+		ready.AlertTopic, _ = outs["alarm_topic_arn"].(string)
+	}
 
 	data, _ := json.MarshalIndent(ready, "", "  ")
 	if err := os.WriteFile(readyFile, data, 0o600); err != nil {
@@ -215,6 +237,10 @@ func (d *supervisor) teardown() {
 }
 
 func (d *supervisor) stop() {
+	if d.amListener != nil {
+		d.amListener.Close()
+		d.amListener = nil
+	}
 	if d.listener != nil {
 		d.listener.Close()
 		d.listener = nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,25 @@ func TestUpTwiceThenDown(t *testing.T) {
 	for _, n := range r.Instances {
 		if n.Health != "up" {
 			t.Errorf("node %s: target %q, want up", n.ID, n.Health)
+		}
+	}
+	// Where alerts go is printed, and the Alertmanager answers on the
+	// host's loopback with the demo's credentials only.
+	if !strings.Contains(out, "Alerts:") || !strings.Contains(out, r.AlertTopic) || r.AlertTopic == "" || !strings.Contains(out, r.AlertmanagerURL) {
+		t.Errorf("make demo must print the Alertmanager URL and the topic alerts go to:\n%s", out)
+	}
+	for user, want := range map[string]int{"": http.StatusUnauthorized, r.User: http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, r.AlertmanagerURL+"/api/v2/status", nil)
+		if user != "" {
+			req.SetBasicAuth(user, r.Password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("the demo's Alertmanager at %s: %v", r.AlertmanagerURL, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("the demo's Alertmanager as %q: HTTP %d, want %d", user, resp.StatusCode, want)
 		}
 	}
 	pids := append(slices.Clone(r.Processes), pidIn(t, dir, "daemon.pid"), pidIn(t, dir, "forwarder.pid"))

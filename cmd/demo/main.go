@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -30,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 )
 
@@ -43,6 +45,7 @@ var (
 	readyFile    = filepath.Join(Dir, "ready.json")
 	logFile      = filepath.Join(Dir, "demo.log")
 	socketFile   = filepath.Join(Dir, "prometheus.sock")
+	amSocketFile = filepath.Join(Dir, "alertmanager.sock")
 	failedFile   = filepath.Join(Dir, "failed")
 )
 
@@ -65,6 +68,12 @@ type Ready struct {
 	// from (the local profile's overlay included).
 	ConfigParameter string     `json:"config_parameter"`
 	Task            TaskStatus `json:"task"`
+	// The bundled Alertmanager: its address inside the namespace, as the
+	// host sees it (set by up; with its route prefix), and the topic it
+	// sends to.
+	AlertmanagerInner string `json:"alertmanager_inner,omitempty"`
+	AlertmanagerURL   string `json:"alertmanager_url,omitempty"`
+	AlertTopic        string `json:"alert_topic,omitempty"`
 }
 
 // TaskStatus is the Prometheus task as ECS would describe it.
@@ -101,7 +110,7 @@ func main() {
 	case "daemon":
 		err = daemon()
 	case "forward":
-		err = forward(os.Args[2], os.Args[3])
+		err = forward(os.Args[2:])
 	default:
 		usage()
 	}
@@ -212,7 +221,15 @@ func up() error {
 	if err != nil {
 		return err
 	}
-	fwd := exec.Command(abs, "forward", "127.0.0.1:"+strconv.Itoa(port), socketFile)
+	bridges := []string{"127.0.0.1:" + strconv.Itoa(port), socketFile}
+	amPort := 0
+	if ready.AlertmanagerInner != "" {
+		if amPort, err = freeOr(ready.AlertmanagerInner); err != nil {
+			return err
+		}
+		bridges = append(bridges, "127.0.0.1:"+strconv.Itoa(amPort), amSocketFile)
+	}
+	fwd := exec.Command(abs, append([]string{"forward"}, bridges...)...)
 	fwd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	fwdLog, _ := os.OpenFile(filepath.Join(Dir, "forwarder.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	fwd.Stdout, fwd.Stderr = fwdLog, fwdLog
@@ -221,6 +238,9 @@ func up() error {
 	}
 	_ = os.WriteFile(forwarderPID, []byte(strconv.Itoa(fwd.Process.Pid)), 0o644)
 	ready.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	if amPort != 0 {
+		ready.AlertmanagerURL = fmt.Sprintf("http://127.0.0.1:%d%s", amPort, taskcontract.AlertmanagerRoutePrefix)
+	}
 	data, _ := json.MarshalIndent(ready, "", "  ")
 	_ = os.WriteFile(readyFile, data, 0o600)
 	if err := proc.WaitHTTP(context.Background(), ready.authURL("/-/ready"), nil); err != nil {
@@ -236,6 +256,11 @@ func up() error {
 		fmt.Printf("               aws secretsmanager get-secret-value --secret-id %s --query SecretString --output text)\n", ready.SecretName)
 	}
 	fmt.Printf("Configuration: SSM parameter %s (PROMAWS_ENDPOINT=%s go run ./cmd/promconfig prints it)\n", ready.ConfigParameter, ready.Endpoint)
+	if ready.AlertTopic != "" {
+		fmt.Printf("Alerts:       the rules -> Prometheus -> Alertmanager %s (API: %s/api/v2/alerts, same basic auth)\n", ready.AlertmanagerURL, ready.AlertmanagerURL)
+		fmt.Printf("              -> SNS topic %s in the emulator: subscribe a queue to read them\n", ready.AlertTopic)
+		fmt.Printf("              (on AWS: alarmEmail, or subscribe chat or paging to the topic; README, Alerting)\n")
+	}
 	fmt.Printf("Container log: %s\n", ready.Task.Log)
 	fmt.Println("Stop everything with: make demo-down")
 	return nil
@@ -290,12 +315,16 @@ func printNew(file string, offset int64) int64 {
 
 // hostPort is the host-side port for the Prometheus bridge: the settings'
 // prometheusPort (9090) when free, else any free port.
-func hostPort(r *Ready) (int, error) {
+func hostPort(r *Ready) (int, error) { return freeOr(r.InnerURL) }
+
+// freeOr is the port of inner (a URL or host:port inside the namespace)
+// when it is free on the host's loopback, else any free port.
+func freeOr(inner string) (int, error) {
 	want := 9090
-	if i := strings.LastIndex(r.InnerURL, ":"); i > 0 {
-		if p, err := strconv.Atoi(r.InnerURL[i+1:]); err == nil {
-			want = p
-		}
+	if u, err := url.Parse(inner); err == nil && u.Port() != "" {
+		want, _ = strconv.Atoi(u.Port())
+	} else if _, p, err := net.SplitHostPort(inner); err == nil {
+		want, _ = strconv.Atoi(p)
 	}
 	if l, err := listenLoopback(want); err == nil {
 		l.Close()

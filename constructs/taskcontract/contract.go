@@ -123,3 +123,63 @@ const (
 // remote-write URL: the id exists only after apply, so the stack puts the
 // workspace's Terraform reference in its place in the parameter value.
 const WorkspaceIDPlaceholder = "AMP_WORKSPACE_ID"
+
+// AlertmanagerEntrypoint is alertmanager-entrypoint.sh, which the bundled
+// Alertmanager container runs inline on the unmodified official image
+// (entryPoint Shell -c, command [script, AlertmanagerScriptName, flags...]).
+//
+//go:embed alertmanager-entrypoint.sh
+var AlertmanagerEntrypoint string
+
+// The bundled Alertmanager container, the task's second (the alert
+// delivery of storageMode efs and ephemeral).
+const (
+	// AlertmanagerContainerName names it in the task.
+	AlertmanagerContainerName = "alertmanager"
+	// AlertmanagerScriptName is $0 of its inline script.
+	AlertmanagerScriptName = "alertmanager-entrypoint"
+	// AlertmanagerRuntimeDir is where its script writes the delivered
+	// files, on the tmpfs at its parent (read-only root filesystem).
+	AlertmanagerRuntimeDir = "/tmp/alertmanager"
+	// AlertmanagerStoragePath holds silences and the notification log:
+	// the official image's VOLUME, and the mount point of
+	// AlertmanagerVolume.
+	AlertmanagerStoragePath = "/alertmanager"
+	// AlertmanagerVolume names the task definition volume mounted there
+	// (an EFS access point of its own with storageMode efs).
+	AlertmanagerVolume = "alertmanager"
+	// AlertmanagerRoutePrefix is the path it serves under, everywhere
+	// (--web.route-prefix): on the load balancer, beside Prometheus at /,
+	// and on its own port, so one URL shape works in every mode.
+	AlertmanagerRoutePrefix = "/alertmanager"
+	// FlagRoutePrefix and FlagExternalURL are the flags the task adds.
+	FlagRoutePrefix = "--web.route-prefix="
+	FlagExternalURL = "--web.external-url="
+	// AlertmanagerLogStreamPrefix keeps its log streams under the task's
+	// prefix (prefix/container/task), where the execution role may write.
+	AlertmanagerLogStreamPrefix = LogStreamPrefix
+)
+
+// Environment the Alertmanager script reads, and the variable that rolls the
+// task on a configuration change. The health check reads EnvBasicAuthUser
+// and EnvBasicAuthPassword, as Prometheus's does.
+const (
+	EnvAlertmanagerConfigYAML    = "ALERTMANAGER_CONFIG_YAML"
+	EnvAlertmanagerWebConfigYAML = "ALERTMANAGER_WEB_CONFIG_YAML"
+	EnvAlertmanagerRuntimeDir    = "ALERTMANAGER_RUNTIME_DIR"
+	EnvAlertmanagerStoragePath   = "ALERTMANAGER_STORAGE_PATH"
+	EnvAlertmanagerPort          = "ALERTMANAGER_PORT"
+	EnvAlertmanagerBin           = "ALERTMANAGER_BIN"
+	EnvAlertmanagerConfigSHA256  = "ALERTMANAGER_CONFIG_SHA256"
+)
+
+// AlertmanagerScriptEnv are the variables its script reads.
+var AlertmanagerScriptEnv = []string{
+	EnvAlertmanagerConfigYAML, EnvAlertmanagerWebConfigYAML, EnvAlertmanagerRuntimeDir,
+	EnvAlertmanagerStoragePath, EnvAlertmanagerPort, EnvAlertmanagerBin,
+}
+
+// TopicARNPlaceholder stands for the alarm topic's ARN in the Alertmanager
+// configuration when the stack creates the topic: the ARN exists only after
+// apply, so the stack puts the topic's Terraform reference in its place.
+const TopicARNPlaceholder = "ALERT_TOPIC_ARN"

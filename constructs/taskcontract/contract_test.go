@@ -61,3 +61,34 @@ func TestUserIsUIDAndGID(t *testing.T) {
 		}
 	}
 }
+
+// The Alertmanager's script reads exactly AlertmanagerScriptEnv, with the
+// contract's defaults, and the flags the task relies on.
+func TestAlertmanagerEntrypointReadsTheContract(t *testing.T) {
+	read := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(AlertmanagerEntrypoint, -1) {
+		read[m[1]] = true
+	}
+	for _, name := range AlertmanagerScriptEnv {
+		if !read[name] {
+			t.Errorf("the contract says the Alertmanager's script reads %s; it does not", name)
+		}
+		delete(read, name)
+	}
+	for name := range read {
+		t.Errorf("the Alertmanager's script reads %s, which taskcontract does not state (add it to AlertmanagerScriptEnv)", name)
+	}
+	for _, want := range []string{
+		"${" + EnvAlertmanagerRuntimeDir + ":-" + AlertmanagerRuntimeDir + "}",
+		"${" + EnvAlertmanagerStoragePath + ":-" + AlertmanagerStoragePath + "}",
+		"--cluster.listen-address=",
+		FlagStoragePath[:len("--storage.")],
+	} {
+		if !strings.Contains(AlertmanagerEntrypoint, want) {
+			t.Errorf("alertmanager-entrypoint.sh lacks %q", want)
+		}
+	}
+	if strings.Contains(AlertmanagerEntrypoint, EnvAlertmanagerConfigSHA256) {
+		t.Errorf("%s only rolls the task; the script must not read it", EnvAlertmanagerConfigSHA256)
+	}
+}

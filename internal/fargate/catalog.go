@@ -23,6 +23,11 @@ type CatalogOptions struct {
 	// PrometheusImage is the official image the stack deploys, e.g.
 	// prom/prometheus:v3.16.0 (config.DefaultPrometheusImage).
 	PrometheusImage string
+	// AlertmanagerImage is the official image of the bundled Alertmanager,
+	// e.g. prom/alertmanager:v0.35.0 (config.DefaultAlertmanagerImage),
+	// built with the alertmanager and amtool make tools built. Empty leaves
+	// it out.
+	AlertmanagerImage string
 	// ToolsBin holds the prometheus and promtool binaries make tools built
 	// (static, as release builds are), and prometheus-ui if it was built.
 	ToolsBin string
@@ -66,6 +71,24 @@ func Catalog(o CatalogOptions) (*Images, error) {
 			Args:     map[string]string{"ARCH": "amd64", "OS": "linux"},
 		},
 	}}
+	if o.AlertmanagerImage != "" {
+		version, err := AlertmanagerModuleVersion(o.AlertmanagerImage)
+		if err != nil {
+			return nil, err
+		}
+		dir, err := moduleDir("github.com/prometheus/alertmanager", version)
+		if err != nil {
+			return nil, err
+		}
+		imgs.Sources[o.AlertmanagerImage] = Dockerfile{
+			Path: filepath.Join(dir, "Dockerfile"), Context: dir,
+			Files: map[string]string{
+				build + "alertmanager": filepath.Join(o.ToolsBin, "alertmanager"),
+				build + "amtool":       filepath.Join(o.ToolsBin, "amtool"),
+			},
+			Args: map[string]string{"ARCH": "amd64", "OS": "linux"},
+		}
+	}
 	if o.DockerDir != "" {
 		imgs.Sources[LocalImage] = Dockerfile{Path: filepath.Join(o.DockerDir, "Dockerfile"), Context: o.DockerDir}
 	}
@@ -89,6 +112,18 @@ func PrometheusModuleVersion(image string) (string, error) {
 	return fmt.Sprintf("v0.3%s.%s", minor, m[2]), nil
 }
 
+var alertmanagerTag = regexp.MustCompile(`^(?:.*/)?alertmanager:(v0\.\d+\.\d+)$`)
+
+// AlertmanagerModuleVersion maps an official Alertmanager image tag to its
+// Go module version, the same (prom/alertmanager:v0.35.0 -> v0.35.0).
+func AlertmanagerModuleVersion(image string) (string, error) {
+	m := alertmanagerTag.FindStringSubmatch(image)
+	if m == nil {
+		return "", fmt.Errorf("image %q is not an official Alertmanager tag (prom/alertmanager:v0.X.Y)", image)
+	}
+	return m[1], nil
+}
+
 // moduleDir is a module's folder in the Go module cache.
 func moduleDir(path, version string) (string, error) {
 	cache := os.Getenv("GOMODCACHE")
@@ -101,7 +136,7 @@ func moduleDir(path, version string) (string, error) {
 	}
 	dir := filepath.Join(cache, path+"@"+version)
 	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
-		return "", fmt.Errorf("the recipe of the Prometheus image (%s@%s/Dockerfile) is not in the Go module cache: run make tools", path, version)
+		return "", fmt.Errorf("the recipe of the image (%s@%s/Dockerfile) is not in the Go module cache: run make tools", path, version)
 	}
 	return dir, nil
 }

@@ -14,6 +14,8 @@
 //     (Images, Dockerfile, Busybox; Catalog for this product): the official
 //     Prometheus image from its Dockerfile in the Go module cache (the
 //     version its tag names) with the static binaries make tools builds,
+//     and the official Alertmanager image likewise (its Dockerfile in the
+//     Go module cache, the alertmanager and amtool make tools builds),
 //     on a replica of the Prometheus busybox base (Debian's busybox-static,
 //     the official busybox image's /etc/passwd and /etc/group, /tmp 1777,
 //     /etc/ssl/certs/ca-certificates.crt). Paths, owners and modes (the

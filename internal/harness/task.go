@@ -49,10 +49,11 @@ func NewFargate(ctx context.Context, emu *emulator.Emulator, dir string) (*Farga
 		return nil, err
 	}
 	imgs, err := fargate.Catalog(fargate.CatalogOptions{
-		PrometheusImage: config.DefaultPrometheusImage,
-		ToolsBin:        tools.Bin(),
-		DockerDir:       filepath.Join(root, "docker"),
-		CacheDir:        filepath.Join(tools.Bin(), "..", "images"),
+		PrometheusImage:   config.DefaultPrometheusImage,
+		AlertmanagerImage: config.DefaultAlertmanagerImage,
+		ToolsBin:          tools.Bin(),
+		DockerDir:         filepath.Join(root, "docker"),
+		CacheDir:          filepath.Join(tools.Bin(), "..", "images"),
 	})
 	if err != nil {
 		return nil, err
@@ -91,9 +92,10 @@ type TaskOptions struct {
 	// RemoteWrite receives storageMode=amp's remote write (host:port on
 	// loopback); empty leaves nothing listening there.
 	RemoteWrite string
-	// HostPort publishes Prometheus's port on 127.0.0.1:HostPort; 0 picks
-	// a free port.
-	HostPort int
+	// HostPort publishes Prometheus's port on 127.0.0.1:HostPort, and
+	// AlertmanagerHostPort the bundled Alertmanager's; 0 picks a free port.
+	HostPort             int
+	AlertmanagerHostPort int
 	// Dir holds node_exporter's log; default a new temp folder.
 	Dir string
 	// ConfigYAML, when set, is put into the stack's configuration parameter
@@ -108,8 +110,22 @@ type PrometheusTask struct {
 	// API reaches Prometheus through the task's port mapping, with the
 	// basic auth credentials of the stack's secret when it has one.
 	API *promapi.Client
-	// NodeExporter is nil when TaskOptions.NodeExporter was given.
-	NodeExporter *proc.Process
+	// NodeExporter is nil when TaskOptions.NodeExporter was given;
+	// NodeExporterAddress is where every node scrape goes.
+	NodeExporter        *proc.Process
+	NodeExporterAddress string
+	// AlertmanagerURL reaches the bundled Alertmanager through the task's
+	// port mapping (same credentials as API); "" without one.
+	AlertmanagerURL string
+}
+
+// AlertmanagerLogTail is the last n lines of the bundled Alertmanager's
+// output.
+func (p *PrometheusTask) AlertmanagerLogTail(n int) string {
+	if c := p.Task.Container(taskcontract.AlertmanagerContainerName); c != nil {
+		return c.LogTail(n)
+	}
+	return ""
 }
 
 // Container is the Prometheus container.
@@ -160,14 +176,18 @@ func (f *Fargate) RunPrometheus(ctx context.Context, s *config.Settings, o TaskO
 	}
 	task, err := f.Runner.Run(ctx, def, fargate.RunOptions{
 		Region: s.Region, Cluster: s.StackName(), Egress: egress,
-		HostPorts: map[int]int{s.PrometheusPort: o.HostPort}, TrustedCA: f.emu.CAFile,
+		HostPorts: map[int]int{s.PrometheusPort: o.HostPort, s.AlertmanagerPort: o.AlertmanagerHostPort}, TrustedCA: f.emu.CAFile,
 	})
 	if err != nil {
 		p.stopNodeExporter()
 		return nil, fmt.Errorf("the Prometheus task did not start: %w", err)
 	}
 	p.Task = task
+	p.NodeExporterAddress = target
 	p.API = promapi.New("http://" + task.Endpoint(s.PrometheusPort))
+	if s.AlertDelivery() == config.AlertDeliveryBundled {
+		p.AlertmanagerURL = "http://" + task.Endpoint(s.AlertmanagerPort) + taskcontract.AlertmanagerRoutePrefix
+	}
 	if s.BasicAuth {
 		secret, err := f.BasicAuthSecret(ctx, s)
 		if err != nil {
@@ -293,23 +313,30 @@ func (f *Fargate) BasicAuthSecret(ctx context.Context, s *config.Settings) (map[
 // StartNodeExporter runs node_exporter (the version the nodes install) on
 // a free loopback port and returns it with its address.
 func StartNodeExporter(ctx context.Context, dir string) (*proc.Process, string, error) {
-	bin, err := tools.Find("node_exporter")
-	if err != nil {
-		return nil, "", err
-	}
 	port, err := proc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	ne, err := StartNodeExporterAt(ctx, dir, addr)
+	return ne, addr, err
+}
+
+// StartNodeExporterAt runs node_exporter on addr (host:port on loopback),
+// e.g. again where a stopped one listened, and waits until it answers.
+func StartNodeExporterAt(ctx context.Context, dir, addr string) (*proc.Process, error) {
+	bin, err := tools.Find("node_exporter")
+	if err != nil {
+		return nil, err
+	}
 	ne, err := proc.Start(ctx, proc.Spec{Name: "node_exporter", Path: bin, Dir: dir,
 		Args: []string{"--web.listen-address=" + addr}})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := ne.WaitHTTP(ctx, "http://"+addr+"/metrics"); err != nil {
 		ne.Stop()
-		return nil, "", err
+		return nil, err
 	}
-	return ne, addr, nil
+	return ne, nil
 }

@@ -1,0 +1,140 @@
+package constructs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
+
+	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+)
+
+// AlertmanagerProps configures the bundled Alertmanager, the Prometheus
+// task's second container: Prometheus sends it alerts over the task's
+// loopback, it publishes them to an SNS topic with the task role.
+type AlertmanagerProps struct {
+	// Image is the container image: the official one, unmodified (the
+	// configuration is delivered at start). Required (the app's default:
+	// config.DefaultAlertmanagerImage).
+	Image string
+	// ConfigYAML is its alertmanager.yml (amconfig); taskcontract's
+	// TopicARNPlaceholder in it becomes TopicArn. Required.
+	ConfigYAML string
+	// Port is its web/API port, reachable exactly like Prometheus's: the
+	// admin ranges, and the same basic auth when it is on. Required.
+	Port int
+	// TopicArn is the SNS topic it publishes to; the task role may
+	// sns:Publish to it and nothing else. Required.
+	TopicArn *string
+	// TopicKmsKeyArn is the customer key the topic is encrypted with:
+	// publishing needs kms:GenerateDataKey* and kms:Decrypt on it. Default:
+	// "" (an unencrypted topic).
+	TopicKmsKeyArn string
+}
+
+func checkAlertmanagerProps(id string, a *AlertmanagerProps) {
+	requireProps("PrometheusFargateService", id+" Alertmanager",
+		need("Image", a.Image == ""), need("ConfigYAML", a.ConfigYAML == ""), need("Port", a.Port == 0), need("TopicArn", a.TopicArn == nil))
+}
+
+// newAlertmanagerConfigParameter holds alertmanager.yml, readable in a
+// plan like prometheus.yml, with the topic's ARN filled in at apply.
+func newAlertmanagerConfigParameter(scope constructs.Construct, id, name string, a *AlertmanagerProps) ssmparameter.SsmParameter {
+	// The ARN of a created topic is at most 256 characters.
+	size := len(a.ConfigYAML) + strings.Count(a.ConfigYAML, tc.TopicARNPlaceholder)*(256-len(tc.TopicARNPlaceholder))
+	tier := SSMTier(size)
+	if tier == "" {
+		panic(fmt.Sprintf("PrometheusFargateService %s: the Alertmanager configuration is %d bytes; an SSM parameter holds at most %d (Advanced tier)", id, size, SSMAdvancedLimit))
+	}
+	return ssmparameter.NewSsmParameter(scope, jsii.String("alertmanager-config"), &ssmparameter.SsmParameterConfig{
+		Name:          jsii.String("/" + name + "/alertmanager/alertmanager.yml"),
+		Description:   jsii.String("Generated alertmanager.yml (edit the settings, not this value)"),
+		Type:          jsii.String("String"),
+		Tier:          jsii.String(tier),
+		InsecureValue: jsii.String(strings.ReplaceAll(TerraformLiteral(a.ConfigYAML), tc.TopicARNPlaceholder, *a.TopicArn)),
+		Tags:          nameTag(name + "-alertmanager-config"),
+	})
+}
+
+// publishStatements are the task role's rights for the delivery: publish
+// to the one topic, and use its key when it has one.
+func (a *AlertmanagerProps) publishStatements() []Statement {
+	st := []Statement{{Sid: "PublishAlerts", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{*a.TopicArn}}}
+	if a.TopicKmsKeyArn != "" {
+		// SNS encrypts what a publisher sends with the topic's key, on the
+		// publisher's behalf (SNS developer guide, "Encryption at rest").
+		st = append(st, Statement{Sid: "PublishAlertsEncrypted", Effect: "Allow",
+			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: []string{a.TopicKmsKeyArn}})
+	}
+	return st
+}
+
+// alertmanagerContainer is the second container of the task, every name and
+// path from the task contract. Like Prometheus's: read-only root, the
+// delivered files on a tmpfs, its state on its own volume (the image's
+// VOLUME), the same log group, a health check on its own port.
+func alertmanagerContainer(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) map[string]any {
+	a := p.Alertmanager
+	sum := sha256.Sum256([]byte(a.ConfigYAML))
+	env := []map[string]string{
+		{"name": tc.EnvAlertmanagerPort, "value": strconv.Itoa(a.Port)},
+		// A new hash is a new revision: a change rolls the task.
+		{"name": tc.EnvAlertmanagerConfigSHA256, "value": hex.EncodeToString(sum[:])},
+	}
+	secrets := []map[string]string{{"name": tc.EnvAlertmanagerConfigYAML, "valueFrom": configArn}}
+	health := fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s/-/healthy || exit 1", a.Port, tc.AlertmanagerRoutePrefix)
+	if auth != nil {
+		// The same users as Prometheus: one web config, one password.
+		env = append(env, map[string]string{"name": tc.EnvBasicAuthUser, "value": auth.User})
+		secrets = append(secrets,
+			map[string]string{"name": tc.EnvAlertmanagerWebConfigYAML, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretWebConfigKey + "::"},
+			map[string]string{"name": tc.EnvBasicAuthPassword, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretPasswordKey + "::"})
+		health = fmt.Sprintf(`wget -q -O /dev/null "http://$%s:$%s@127.0.0.1:%d%s/-/healthy" || exit 1`, tc.EnvBasicAuthUser, tc.EnvBasicAuthPassword, a.Port, tc.AlertmanagerRoutePrefix)
+	}
+	return map[string]any{
+		"name":                   tc.AlertmanagerContainerName,
+		"image":                  a.Image,
+		"essential":              true, // no Alertmanager, no alert reaches anyone: ECS replaces the task
+		"user":                   tc.User,
+		"entryPoint":             []string{tc.Shell, "-c"},
+		"command":                alertmanagerCommand(p),
+		"readonlyRootFilesystem": true,
+		"mountPoints": []map[string]any{
+			{"sourceVolume": tc.AlertmanagerVolume, "containerPath": tc.AlertmanagerStoragePath, "readOnly": false},
+		},
+		// As Prometheus's (see prometheusContainer): /tmp is a tmpfs.
+		"linuxParameters":  runtimeTmpfs(tc.AlertmanagerRuntimeDir),
+		"portMappings":     []map[string]any{{"containerPort": a.Port, "hostPort": a.Port, "protocol": "tcp"}},
+		"environment":      env,
+		"secrets":          secrets,
+		"healthCheck":      healthCheck(health, 30),
+		"stopTimeout":      30, // time to write the silences and notification log
+		"logConfiguration": awslogs(logGroup, p.Region, tc.AlertmanagerLogStreamPrefix),
+	}
+}
+
+// alertmanagerCommand runs its script with the route prefix and, behind
+// the load balancer, the URL people reach it at (its links).
+func alertmanagerCommand(p PrometheusFargateServiceProps) []string {
+	cmd := []string{TerraformLiteral(tc.AlertmanagerEntrypoint), tc.AlertmanagerScriptName, tc.FlagRoutePrefix + tc.AlertmanagerRoutePrefix}
+	if p.LoadBalancer != nil {
+		cmd = append(cmd, tc.FlagExternalURL+*p.LoadBalancer.URL+tc.AlertmanagerRoutePrefix)
+	}
+	return cmd
+}
+
+// alertmanagerVolume is where its state lives: an access point of its own
+// on the TSDB's file system (kept across task replacements), or task
+// storage.
+func (s *PrometheusFargateService) alertmanagerVolume() *ecstaskdefinition.EcsTaskDefinitionVolume {
+	if s.AlertmanagerAccessPoint != nil {
+		return s.props.EFS.volumeAt(tc.AlertmanagerVolume, s.AlertmanagerAccessPoint)
+	}
+	return &ecstaskdefinition.EcsTaskDefinitionVolume{Name: jsii.String(tc.AlertmanagerVolume)}
+}
