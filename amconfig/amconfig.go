@@ -71,6 +71,9 @@ const ReceiverName = "alarm-topic"
 // (taskcontract owns it: the construct fills it in).
 const TopicARNPlaceholder = taskcontract.TopicARNPlaceholder
 
+// PrometheusURLPlaceholder stands for the load balancer's URL.
+const PrometheusURLPlaceholder = taskcontract.PrometheusURLPlaceholder
+
 // SourceSettings are the settings the configuration is built from; the
 // YAML header names them for reviewers.
 var SourceSettings = []string{"project", "environment", "region", "alarmTopicArn", "alertGroupWait", "alertGroupInterval",
@@ -82,8 +85,9 @@ type Options struct {
 	// TopicARNPlaceholder for the created topic. Required.
 	TopicARN string
 	// PrometheusURL is where people open Prometheus, linked in every
-	// message. Default: "" (no link; the stack knows the URL only with
-	// tlsDomain).
+	// message: https://<tlsDomain>, or PrometheusURLPlaceholder for the
+	// load balancer's own name. Default: "" (no link: without a load
+	// balancer people reach Prometheus by its task's changing address).
 	PrometheusURL string
 }
 

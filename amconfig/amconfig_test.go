@@ -34,6 +34,8 @@ var variants = map[string]struct {
 	"own topic": {map[string]string{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops"}, amconfig.Options{TopicARN: "arn:aws:sns:eu-central-1:123456789012:ops"}},
 	"domain": {map[string]string{"PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z123", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
 		amconfig.Options{TopicARN: amconfig.TopicARNPlaceholder, PrometheusURL: "https://prometheus.example.com"}},
+	"load balancer": {map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": "arn:aws:acm:eu-central-1:123456789012:certificate/abc", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
+		amconfig.Options{TopicARN: amconfig.TopicARNPlaceholder, PrometheusURL: amconfig.PrometheusURLPlaceholder}},
 	"timing": {map[string]string{"PROMAWS_ALERT_GROUP_WAIT": "5s", "PROMAWS_ALERT_GROUP_INTERVAL": "10s", "PROMAWS_ALERT_REPEAT_INTERVAL": "1m"},
 		amconfig.Options{TopicARN: amconfig.TopicARNPlaceholder}},
 	"local": {map[string]string{"PROMAWS_ENDPOINT": "https://127.0.0.1:4566"}, amconfig.Options{TopicARN: amconfig.TopicARNPlaceholder}},

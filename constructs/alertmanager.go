@@ -32,6 +32,10 @@ type AlertmanagerProps struct {
 	// TopicArn is the SNS topic it publishes to; the task role may
 	// sns:Publish to it and nothing else. Required.
 	TopicArn *string
+	// PrometheusURL replaces taskcontract's PrometheusURLPlaceholder in
+	// ConfigYAML (the load balancer's URL, known after apply). Default: nil
+	// (the configuration must not hold the placeholder).
+	PrometheusURL *string
 	// TopicKmsKeyArn is the customer key the topic is encrypted with:
 	// publishing needs kms:GenerateDataKey* and kms:Decrypt on it. Default:
 	// "" (an unencrypted topic).
@@ -46,8 +50,7 @@ func checkAlertmanagerProps(id string, a *AlertmanagerProps) {
 // newAlertmanagerConfigParameter holds alertmanager.yml, readable in a
 // plan like prometheus.yml, with the topic's ARN filled in at apply.
 func newAlertmanagerConfigParameter(scope constructs.Construct, id, name string, a *AlertmanagerProps) ssmparameter.SsmParameter {
-	// The ARN of a created topic is at most 256 characters.
-	size := len(a.ConfigYAML) + strings.Count(a.ConfigYAML, tc.TopicARNPlaceholder)*(256-len(tc.TopicARNPlaceholder))
+	size := filledInSize(a.ConfigYAML)
 	tier := SSMTier(size)
 	if tier == "" {
 		panic(fmt.Sprintf("PrometheusFargateService %s: the Alertmanager configuration is %d bytes; an SSM parameter holds at most %d (Advanced tier)", id, size, SSMAdvancedLimit))
@@ -57,9 +60,30 @@ func newAlertmanagerConfigParameter(scope constructs.Construct, id, name string,
 		Description:   jsii.String("Generated alertmanager.yml (edit the settings, not this value)"),
 		Type:          jsii.String("String"),
 		Tier:          jsii.String(tier),
-		InsecureValue: jsii.String(strings.ReplaceAll(TerraformLiteral(a.ConfigYAML), tc.TopicARNPlaceholder, *a.TopicArn)),
+		InsecureValue: jsii.String(fillIn(a.ConfigYAML, a.TopicArn, a.PrometheusURL)),
 		Tags:          nameTag(name + "-alertmanager-config"),
 	})
+}
+
+// fillIn is an alert delivery configuration as a Terraform string: taken
+// literally, but for its placeholders, which become the topic's ARN and the
+// Prometheus URL (Terraform references when created by the stack).
+func fillIn(yaml string, topicArn, prometheusURL *string) string {
+	v := strings.ReplaceAll(TerraformLiteral(yaml), tc.TopicARNPlaceholder, *topicArn)
+	if strings.Contains(v, tc.PrometheusURLPlaceholder) {
+		if prometheusURL == nil {
+			panic("the alert delivery's configuration links " + tc.PrometheusURLPlaceholder + " but no PrometheusURL was given")
+		}
+		v = strings.ReplaceAll(v, tc.PrometheusURLPlaceholder, *prometheusURL)
+	}
+	return v
+}
+
+// filledInSize bounds the size of yaml once filled in: a topic ARN holds at
+// most 256 characters, a load balancer's URL about 100.
+func filledInSize(yaml string) int {
+	return len(yaml) + strings.Count(yaml, tc.TopicARNPlaceholder)*(256-len(tc.TopicARNPlaceholder)) +
+		strings.Count(yaml, tc.PrometheusURLPlaceholder)*(128-len(tc.PrometheusURLPlaceholder))
 }
 
 // publishStatements are the task role's rights for the delivery: publish

@@ -2,7 +2,6 @@ package constructs
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -224,10 +223,11 @@ type AMPAlerting struct {
 
 // AddAlerting loads rulesYAML (a Prometheus rules file) into the
 // workspace's ruler as one rule groups namespace, and definition (amconfig's
-// AMPDefinition; taskcontract's TopicARNPlaceholder in it becomes topicArn)
-// as its alert manager. The topic's policy must let aps.amazonaws.com
-// publish (ServiceAlarmsProps.WorkspaceArn).
-func (w *AMPWorkspace) AddAlerting(name, rulesYAML, definition string, topicArn *string) *AMPAlerting {
+// AMPDefinition; taskcontract's TopicARNPlaceholder and
+// PrometheusURLPlaceholder in it become topicArn and prometheusURL, which
+// may be nil without that placeholder) as its alert manager. The topic's
+// policy must let aps.amazonaws.com publish (ServiceAlarmsProps.WorkspaceArn).
+func (w *AMPWorkspace) AddAlerting(name, rulesYAML, definition string, topicArn, prometheusURL *string) *AMPAlerting {
 	return &AMPAlerting{
 		Rules: prometheusrulegroupnamespace.NewPrometheusRuleGroupNamespace(w.Construct, jsii.String("rules"), &prometheusrulegroupnamespace.PrometheusRuleGroupNamespaceConfig{
 			Name:        jsii.String(name),
@@ -236,7 +236,7 @@ func (w *AMPWorkspace) AddAlerting(name, rulesYAML, definition string, topicArn 
 		}),
 		AlertManager: prometheusalertmanagerdefinition.NewPrometheusAlertManagerDefinition(w.Construct, jsii.String("alert-manager"), &prometheusalertmanagerdefinition.PrometheusAlertManagerDefinitionConfig{
 			WorkspaceId: w.Workspace.Id(),
-			Definition:  jsii.String(strings.ReplaceAll(TerraformLiteral(definition), taskcontract.TopicARNPlaceholder, *topicArn)),
+			Definition:  jsii.String(fillIn(definition, topicArn, prometheusURL)),
 		}),
 	}
 }

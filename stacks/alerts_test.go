@@ -158,6 +158,15 @@ func TestAlertmanagerBehindTheLoadBalancer(t *testing.T) {
 	if !strings.Contains(mustJSON(t, svc["load_balancer"]), `"container_name":"alertmanager","container_port":9093`) {
 		t.Errorf("the service must register the Alertmanager container: %s", mustJSON(t, svc["load_balancer"]))
 	}
+	// Messages link to Prometheus on the load balancer's own name.
+	lbName, _ := one(t, d, "aws_lb")
+	if v := policy.Str(alertmanagerParam(t, d)["insecure_value"]); !strings.Contains(v, "Prometheus: https://"+policy.Ref("aws_lb", lbName, "dns_name")+"/alerts") ||
+		strings.Contains(v, taskcontract.PrometheusURLPlaceholder) {
+		t.Errorf("tls-cert: the messages must link to https://<load balancer>/alerts:\n%s", v)
+	}
+	if v := policy.Str(alertmanagerParam(t, synthed["tls-domain-local"])["insecure_value"]); !strings.Contains(v, "Prometheus: https://prometheus.example.com/alerts") {
+		t.Errorf("tls-domain-local: the messages must link to the domain:\n%s", v)
+	}
 	am2, _ := containerNamed(t, "tls-cert", taskcontract.AlertmanagerContainerName)
 	if !strings.Contains(mustJSON(t, am2["command"]), taskcontract.FlagExternalURL+"https://") {
 		t.Errorf("behind the load balancer the Alertmanager must know its URL: %v", am2["command"])

@@ -98,8 +98,11 @@ func AlertConfig(s *config.Settings) (string, error) {
 	if o.TopicARN == "" {
 		o.TopicARN = amconfig.TopicARNPlaceholder
 	}
-	if s.TLSDomain != "" {
+	switch {
+	case s.TLSDomain != "":
 		o.PrometheusURL = "https://" + s.TLSDomain
+	case s.TLS():
+		o.PrometheusURL = amconfig.PrometheusURLPlaceholder
 	}
 	var c *amconfig.Config
 	var err error
@@ -211,7 +214,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Alertmanager:     m.alertmanagerProps(s, topicArn),
 	})
 	if s.AlertDelivery() == config.AlertDeliveryAMP {
-		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(alerting.Rules()), ampDefinition(amYAML), topicArn)
+		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(alerting.Rules()), ampDefinition(amYAML), topicArn, m.prometheusURL())
 	}
 	if s.Alarms {
 		m.Alarms = newAlarms(stack, s, m)
@@ -288,11 +291,20 @@ func (m *Main) alertmanagerProps(s *config.Settings, topicArn *string) *pconstru
 	if s.AlertDelivery() != config.AlertDeliveryBundled {
 		return nil
 	}
-	a := &pconstructs.AlertmanagerProps{Image: s.AlertmanagerImage, ConfigYAML: m.AlertmanagerYAML, Port: s.AlertmanagerPort, TopicArn: topicArn}
+	a := &pconstructs.AlertmanagerProps{Image: s.AlertmanagerImage, ConfigYAML: m.AlertmanagerYAML, Port: s.AlertmanagerPort,
+		TopicArn: topicArn, PrometheusURL: m.prometheusURL()}
 	if m.AlertTopic != nil {
 		a.TopicKmsKeyArn = s.KmsKeyArn
 	}
 	return a
+}
+
+// prometheusURL is the load balancer's URL; nil without one.
+func (m *Main) prometheusURL() *string {
+	if m.LoadBalancer == nil {
+		return nil
+	}
+	return m.LoadBalancer.URL
 }
 
 // ampDefinition wraps the configuration as an AMP alert manager definition.

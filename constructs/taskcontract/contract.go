@@ -183,3 +183,8 @@ var AlertmanagerScriptEnv = []string{
 // configuration when the stack creates the topic: the ARN exists only after
 // apply, so the stack puts the topic's Terraform reference in its place.
 const TopicARNPlaceholder = "ALERT_TOPIC_ARN"
+
+// PrometheusURLPlaceholder stands for the load balancer's URL (its DNS name
+// exists only after apply) where the Alertmanager's messages link to
+// Prometheus.
+const PrometheusURLPlaceholder = "PROMETHEUS_PUBLIC_URL"
