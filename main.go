@@ -51,6 +51,9 @@ func settingsOrExplain(dir string, env map[string]string, w io.Writer) (*config.
 		fmt.Fprintf(w, "prometheus-aws: invalid settings (nothing was synthesized):\n%v\nSee ./help for every setting.\n", err)
 		return nil, err
 	}
+	for _, n := range settings.Notes() {
+		fmt.Fprintln(w, "prometheus-aws: note:", n)
+	}
 	return settings, nil
 }
 

@@ -180,6 +180,21 @@ func TestValidationErrors(t *testing.T) {
 		{"alert group wait not a duration", map[string]string{"PROMAWS_ALERT_GROUP_WAIT": "soon"}, "alertGroupWait", "Prometheus duration"},
 		{"alert group interval zero", map[string]string{"PROMAWS_ALERT_GROUP_INTERVAL": "0s"}, "alertGroupInterval", "outside"},
 		{"alert repeat below the group interval", map[string]string{"PROMAWS_ALERT_REPEAT_INTERVAL": "2m"}, "alertRepeatInterval", "use at least 5m"},
+		{"download base plain http", map[string]string{"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "http://mirror.example.com/ne"}, "nodeExporterDownloadBase", "https://"},
+		{"download base bad bucket", map[string]string{"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://Bad_Bucket/ne"}, "nodeExporterDownloadBase", "S3 bucket"},
+		{"download base shell", map[string]string{"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "https://m.example.com/$(id)"}, "nodeExporterDownloadBase", "shell characters"},
+		{"network mode unknown", map[string]string{"PROMAWS_NETWORK_MODE": "hybrid"}, "networkMode", "public or private"},
+		{"nat layout unknown", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_NAT_GATEWAYS": "two"}, "natGateways", "single or perZone"},
+		{"nat layout in public mode", map[string]string{"PROMAWS_NAT_GATEWAYS": "perZone"}, "natGateways", "set networkMode=private"},
+		{"endpoints in public mode", map[string]string{"PROMAWS_VPC_ENDPOINTS": "s3"}, "vpcEndpoints", "set networkMode=private"},
+		{"endpoint unknown", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_VPC_ENDPOINTS": "ec2,dynamodb"}, "vpcEndpoints", "not an endpoint"},
+		{"endpoint twice", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_VPC_ENDPOINTS": "ec2,ec2"}, "vpcEndpoints", "listed twice"},
+		{"private subnets overlap the public ones", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+			"PROMAWS_SUBNET_CIDRS": "10.0.0.0/24,10.0.1.0/24", "PROMAWS_PRIVATE_SUBNET_CIDRS": "10.0.1.0/24,10.0.2.0/24"}, "privateSubnetCidrs", "overlaps"},
+		{"private subnets missing beside given public ones", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+			"PROMAWS_SUBNET_CIDRS": "10.0.0.0/24,10.0.1.0/24"}, "privateSubnetCidrs", "list privateSubnetCidrs too"},
+		{"private subnets in public mode", map[string]string{"PROMAWS_PRIVATE_SUBNET_CIDRS": "10.0.8.0/24,10.0.9.0/24"}, "privateSubnetCidrs", "set networkMode=private"},
+		{"no room for private subnets", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_VPC_CIDR": "10.0.0.0/23", "PROMAWS_AZ_COUNT": "2"}, "vpcCidr", "needs 4"},
 		{"storage mode unknown", map[string]string{"PROMAWS_STORAGE_MODE": "ebs"}, "storageMode", "ephemeral, efs, amp"},
 		{"replicas with efs", map[string]string{"PROMAWS_REPLICAS": "2"}, "replicas", "set storageMode=amp, or replicas=1"},
 		{"replicas with ephemeral", map[string]string{"PROMAWS_REPLICAS": "3", "PROMAWS_STORAGE_MODE": "ephemeral"}, "replicas", "diverging copy"},
@@ -497,5 +512,27 @@ func TestJSONSyntaxErrors(t *testing.T) {
 	t.Setenv("CDKTF_CONTEXT_JSON", `{"nodeCount": 3,}`)
 	if _, err := LoadContext(dir); err == nil || !strings.Contains(err.Error(), "CDKTF_CONTEXT_JSON: line 1, column 17") {
 		t.Errorf("CDKTF_CONTEXT_JSON syntax error: %v", err)
+	}
+}
+
+// A private deployment nobody can open is valid (alerts still go out), and
+// says how to reach it; one with a way in says nothing.
+func TestPrivateNetworkSaysHowToReachIt(t *testing.T) {
+	s, err := Load(nil, map[string]string{"PROMAWS_NETWORK_MODE": "private"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Notes(); len(n) != 1 || !strings.Contains(n[0], "Session Manager") || !strings.Contains(n[0], "adminCidrs") {
+		t.Errorf("notes %q: want how to reach it", n)
+	}
+	for _, env := range []map[string]string{
+		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16"},
+		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_TLS_CERTIFICATE_ARN": "arn:aws:acm:eu-central-1:123456789012:certificate/abc"},
+		{},
+	} {
+		s, err := Load(nil, env)
+		if err != nil || len(s.Notes()) != 0 {
+			t.Errorf("%v: %v, notes %q", env, err, s.Notes())
+		}
 	}
 }

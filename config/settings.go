@@ -32,11 +32,20 @@ type Settings struct {
 
 	// FlowLogs records the VPC's traffic in CloudWatch Logs.
 	FlowLogs bool
+	// NetworkMode is NetworkPublic or NetworkPrivate; NatGateways,
+	// PrivateSubnetCidrs and VpcEndpoints shape the private one.
+	NetworkMode        string
+	NatGateways        string
+	PrivateSubnetCidrs []string
+	VpcEndpoints       []string
 
 	// NodeCount is how many EC2 nodes run node_exporter (0 is allowed).
 	NodeCount int
 	// NodeInstanceType is the EC2 type of the nodes.
 	NodeInstanceType string
+	// NodeExporterDownloadBase is the nodes' release mirror (https:// or
+	// s3://bucket/prefix); empty means GitHub's releases.
+	NodeExporterDownloadBase string
 	// NodeAmiID overrides the AMI; empty means the latest Amazon Linux 2023
 	// from the public SSM parameter.
 	NodeAmiID string
@@ -239,4 +248,51 @@ func (s *Settings) AlertDelivery() string {
 		return AlertDeliveryAMP
 	}
 	return AlertDeliveryBundled
+}
+
+// Network modes and NAT layouts (networkMode, natGateways).
+const (
+	NetworkPublic  = "public"
+	NetworkPrivate = "private"
+	NatSingle      = "single"
+	NatPerZone     = "perZone"
+)
+
+// VpcEndpointNames are the endpoints vpcEndpoints may name: the AWS APIs
+// the stack calls (s3 is a gateway endpoint, the rest interface endpoints;
+// aps is the AMP workspace's API, created with storageMode=amp only).
+var VpcEndpointNames = []string{"ec2", "logs", "ssm", "secretsmanager", "sts", "sns", "aps", "s3"}
+
+// DefaultVpcEndpoints is every one of them.
+const DefaultVpcEndpoints = "ec2,logs,ssm,secretsmanager,sts,sns,aps,s3"
+
+// Private reports networkMode=private.
+func (s *Settings) Private() bool { return s.NetworkMode == NetworkPrivate }
+
+// Endpoints are the VPC endpoints the private network gets: vpcEndpoints,
+// without aps unless storageMode is amp; none in public mode.
+func (s *Settings) Endpoints() []string {
+	if !s.Private() {
+		return nil
+	}
+	var out []string
+	for _, e := range s.VpcEndpoints {
+		if e == "aps" && s.StorageMode != StorageAMP {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// Notes are what a user should know about valid settings that work but
+// may surprise: printed when the stack is synthesized, never an error.
+func (s *Settings) Notes() []string {
+	var notes []string
+	if s.Private() && !s.TLS() && len(s.AdminCidrs) == 0 {
+		notes = append(notes, "networkMode=private with neither a load balancer nor adminCidrs: Prometheus has no public address and admits nobody, "+
+			"so nobody can open its UI (alerts still reach the alarm topic). To reach it, set adminCidrs to your VPN's ranges, or to vpcCidr and "+
+			"forward a port through a node with Session Manager, or serve it behind the load balancer (tlsCertificateArn or tlsDomain); README, Private network.")
+	}
+	return notes
 }

@@ -95,6 +95,8 @@ func (s *Settings) Validate() error {
 		seen[az] = true
 	}
 	v.subnets(s, vpc, vpcOK)
+	v.network(s, vpc, vpcOK)
+	v.downloadBase(s.NodeExporterDownloadBase)
 
 	if s.NodeCount < 0 || s.NodeCount > MaxNodeCount {
 		v.fail("nodeCount", "%d is out of range; use 0 to %d (raise MaxNodeCount deliberately for more)", s.NodeCount, MaxNodeCount)
@@ -313,24 +315,104 @@ func (v *validator) subnets(s *Settings, vpc netip.Prefix, vpcOK bool) {
 	if len(s.SubnetCidrs) != s.AzCount {
 		v.fail("subnetCidrs", "lists %d ranges but azCount is %d; give one range per zone", len(s.SubnetCidrs), s.AzCount)
 	}
-	var parsed []netip.Prefix
-	for _, c := range s.SubnetCidrs {
-		p, ok := v.cidr("subnetCidrs", c, false)
+	v.subnetRanges("subnetCidrs", s.SubnetCidrs, nil, vpc, vpcOK, s.VpcCidr)
+}
+
+// subnetRanges checks ranges of one kind: each a subnet AWS can create,
+// inside the VPC, overlapping neither another nor any of taken.
+func (v *validator) subnetRanges(key string, cidrs []string, taken []netip.Prefix, vpc netip.Prefix, vpcOK bool, vpcCidr string) {
+	for _, c := range cidrs {
+		p, ok := v.cidr(key, c, false)
 		if !ok {
 			continue
 		}
 		if p.Bits() > 28 {
-			v.fail("subnetCidrs", "%q is smaller than /28, the smallest AWS subnet", c)
+			v.fail(key, "%q is smaller than /28, the smallest AWS subnet", c)
 		}
 		if vpcOK && (!vpc.Contains(p.Addr()) || p.Bits() < vpc.Bits()) {
-			v.fail("subnetCidrs", "%q lies outside vpcCidr %s; pick ranges inside it", c, s.VpcCidr)
+			v.fail(key, "%q lies outside vpcCidr %s; pick ranges inside it", c, vpcCidr)
 		}
-		for _, q := range parsed {
+		for _, q := range taken {
 			if q.Overlaps(p) {
-				v.fail("subnetCidrs", "%q overlaps %q; subnets must not overlap", c, q.String())
+				v.fail(key, "%q overlaps %q; subnets must not overlap", c, q.String())
 			}
 		}
-		parsed = append(parsed, p)
+		taken = append(taken, p)
+	}
+}
+
+// network checks the private network's settings, and that they are not
+// given for the public one, where they would do nothing.
+func (v *validator) network(s *Settings, vpc netip.Prefix, vpcOK bool) {
+	switch s.NetworkMode {
+	case NetworkPublic, NetworkPrivate:
+	default:
+		v.fail("networkMode", "%q is not a network mode; use public or private", s.NetworkMode)
+		return
+	}
+	if s.NatGateways != NatSingle && s.NatGateways != NatPerZone {
+		v.fail("natGateways", "%q is not a NAT layout; use single or perZone", s.NatGateways)
+	}
+	for i, e := range s.VpcEndpoints {
+		if !slices.Contains(VpcEndpointNames, e) {
+			v.fail("vpcEndpoints", "%q is not an endpoint this stack knows; use some of %s", e, strings.Join(VpcEndpointNames, ", "))
+		}
+		if slices.Contains(s.VpcEndpoints[:i], e) {
+			v.fail("vpcEndpoints", "%q is listed twice; list each endpoint once", e)
+		}
+	}
+	if !s.Private() {
+		for key, set := range map[string]bool{"natGateways": s.NatGateways != NatSingle, "privateSubnetCidrs": len(s.PrivateSubnetCidrs) > 0,
+			"vpcEndpoints": strings.Join(s.VpcEndpoints, ",") != DefaultVpcEndpoints} {
+			if set {
+				v.fail(key, "shapes the private network, but networkMode is public; set networkMode=private, or clear it")
+			}
+		}
+		return
+	}
+	// The private subnets: given, or /24s after the public ones.
+	if len(s.PrivateSubnetCidrs) == 0 {
+		if vpcOK && len(s.SubnetCidrs) == 0 && s.AzCount >= 1 && s.AzCount <= MaxAzCount && 1<<(24-vpc.Bits()) < 2*s.AzCount {
+			v.fail("vpcCidr", "%s has room for %d /24 subnets but networkMode=private needs %d (a public and a private one per zone); widen vpcCidr or set subnetCidrs and privateSubnetCidrs", s.VpcCidr, 1<<(24-vpc.Bits()), 2*s.AzCount)
+		}
+		if len(s.SubnetCidrs) > 0 {
+			v.fail("privateSubnetCidrs", "subnetCidrs are given, so the private ranges cannot be carved safely; list privateSubnetCidrs too, one per zone")
+		}
+		return
+	}
+	if len(s.PrivateSubnetCidrs) != s.AzCount {
+		v.fail("privateSubnetCidrs", "lists %d ranges but azCount is %d; give one range per zone", len(s.PrivateSubnetCidrs), s.AzCount)
+	}
+	var public []netip.Prefix
+	for _, c := range s.SubnetCidrs {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			public = append(public, p)
+		}
+	}
+	v.subnetRanges("privateSubnetCidrs", s.PrivateSubnetCidrs, public, vpc, vpcOK, s.VpcCidr)
+}
+
+// downloadBase checks the nodes' release mirror: https with a host, or an
+// S3 bucket (and prefix), nothing a shell line could misread.
+func (v *validator) downloadBase(base string) {
+	if base == "" {
+		return
+	}
+	const key = "nodeExporterDownloadBase"
+	if strings.ContainsAny(base, "\"'$`\\ \n") {
+		v.fail(key, "%q holds quotes, spaces or shell characters; use a plain https:// or s3:// base", base)
+		return
+	}
+	if rest, ok := strings.CutPrefix(base, "s3://"); ok {
+		bucket, _, _ := strings.Cut(rest, "/")
+		if !bucketRE.MatchString(bucket) || strings.Contains(bucket, "..") {
+			v.fail(key, "%q does not name an S3 bucket; use s3://<bucket>/<prefix>", base)
+		}
+		return
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
+		v.fail(key, "%q is not an https:// base URL (or s3://bucket/prefix); e.g. https://mirror.example.com/node_exporter", base)
 	}
 }
 

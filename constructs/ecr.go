@@ -2,6 +2,7 @@ package constructs
 
 import (
 	"regexp"
+	"slices"
 )
 
 // ecrImage matches a private Amazon ECR image reference:
@@ -22,18 +23,23 @@ func ECRRepositoryARN(image string) (string, bool) {
 	return "arn:" + partition + ":ecr:" + m[2] + ":" + m[1] + ":repository/" + m[4], true
 }
 
-// ECRPullStatements are what the execution role needs to pull image from
-// private ECR, on exactly its repository (ECR user guide, "Using Amazon ECR
+// ECRPullStatements are what the execution role needs to pull images from
+// private ECR, on exactly their repositories (ECR user guide, "Using Amazon ECR
 // images with Amazon ECS"; the AmazonECSTaskExecutionRolePolicy actions),
-// or nil when the image is not in ECR. GetAuthorizationToken supports no
+// or nil when none is in ECR. GetAuthorizationToken supports no
 // resource-level permission, hence "*".
-func ECRPullStatements(image string) []Statement {
-	repo, ok := ECRRepositoryARN(image)
-	if !ok {
+func ECRPullStatements(images ...string) []Statement {
+	var repos []string
+	for _, image := range images {
+		if repo, ok := ECRRepositoryARN(image); ok && !slices.Contains(repos, repo) {
+			repos = append(repos, repo)
+		}
+	}
+	if len(repos) == 0 {
 		return nil
 	}
 	return []Statement{
 		{Sid: "ECRToken", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
-		{Sid: "ECRPull", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: []string{repo}},
+		{Sid: "ECRPull", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repos},
 	}
 }

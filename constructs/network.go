@@ -7,12 +7,16 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsavailabilityzones"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eip"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/internetgateway"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/natgateway"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/routetable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/routetableassociation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/subnet"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpc"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcendpoint"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
@@ -39,12 +43,40 @@ type NetworkProps struct {
 	// FlowLogRetentionDays keeps flow logs this long. Required with
 	// FlowLogs.
 	FlowLogRetentionDays int
+	// Private adds a private subnet per zone, where workloads run without
+	// public IPs, routed to the internet through NAT (Private). The public
+	// subnets then hold only the NAT gateways and load balancers, and map
+	// no public IPs either. Default: nil (public subnets only, no NAT).
+	Private *PrivateNetworkProps
+}
+
+// PrivateNetworkProps shapes the private subnets of a Network.
+type PrivateNetworkProps struct {
+	// Region names the endpoint services (com.amazonaws.<region>.<name>).
+	// Required.
+	Region string
+	// SubnetCidrs pins the private ranges (one per zone). Default: the /24s
+	// after the public ones.
+	SubnetCidrs []string
+	// NatPerZone gives every zone its own NAT gateway (a zone outage then
+	// cuts no other zone's internet; each gateway costs its hours). Default:
+	// false (one, in the first zone).
+	NatPerZone bool
+	// InterfaceEndpoints are the AWS APIs reached through interface
+	// endpoints in the private subnets (ec2, logs, ssm, ...; "aps" is the
+	// AMP workspaces API), admitting HTTPS from the VPC only. Default: none.
+	InterfaceEndpoints []string
+	// S3Endpoint adds the free S3 gateway endpoint to the private route
+	// tables. Default: false.
+	S3Endpoint bool
 }
 
 // Network is a VPC with one public subnet per availability zone, an internet
-// gateway and a public route table. There is deliberately no NAT gateway:
-// it would cost more than the rest of the default deployment together, so
-// tasks and nodes get public IPs and security groups do the fencing.
+// gateway and a public route table. By default there is deliberately no NAT
+// gateway: it would cost more than the rest of the default deployment
+// together, so tasks and nodes get public IPs and security groups do the
+// fencing. With Private, workloads move to private subnets behind NAT, for
+// teams that refuse public IPs on workloads.
 type Network struct {
 	constructs.Construct
 	Vpc             vpc.Vpc
@@ -56,6 +88,14 @@ type Network struct {
 	Zones dataawsavailabilityzones.DataAwsAvailabilityZones
 	// FlowLogs is nil unless FlowLogs was set.
 	FlowLogs *FlowLogs
+	// PrivateSubnets, NatGateways (with their addresses), their route
+	// tables and the endpoints exist only with Private.
+	PrivateSubnets        []subnet.Subnet
+	NatGateways           []natgateway.NatGateway
+	NatAddresses          []eip.Eip
+	PrivateRouteTables    []routetable.RouteTable
+	Endpoints             map[string]vpcendpoint.VpcEndpoint
+	EndpointSecurityGroup securitygroup.SecurityGroup
 }
 
 // NewNetwork creates the VPC and its public subnets.
@@ -63,16 +103,7 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 	p := *props
 	requireProps("Network", id, need("Name", p.Name == ""), need("CidrBlock", p.CidrBlock == ""), need("AzCount", p.AzCount == 0),
 		need("FlowLogRetentionDays", p.FlowLogs && p.FlowLogRetentionDays == 0))
-	if len(p.SubnetCidrs) == 0 {
-		cidrs, err := SubnetRanges(p.CidrBlock, p.AzCount)
-		if err != nil {
-			panic(fmt.Sprintf("Network %s: %v", id, err))
-		}
-		p.SubnetCidrs = cidrs
-	}
-	if len(p.SubnetCidrs) != p.AzCount || (len(p.AvailabilityZones) > 0 && len(p.AvailabilityZones) != p.AzCount) {
-		panic(fmt.Sprintf("Network %s: AzCount (%d), SubnetCidrs (%d) and AvailabilityZones (%d) disagree", id, p.AzCount, len(p.SubnetCidrs), len(p.AvailabilityZones)))
-	}
+	checkNetworkProps(id, &p)
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	n := &Network{Construct: scope}
@@ -102,6 +133,7 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 	n.Zones = dataawsavailabilityzones.NewDataAwsAvailabilityZones(scope, jsii.String("zones"), &dataawsavailabilityzones.DataAwsAvailabilityZonesConfig{
 		State: jsii.String("available"),
 	})
+	var zones []*string
 	for i := 0; i < p.AzCount; i++ {
 		az := cdktf.Token_AsString(cdktf.Fn_Element(n.Zones.Names(), jsii.Number(i)), nil)
 		var lifecycle *cdktf.TerraformResourceLifecycle
@@ -120,7 +152,7 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 			// Public IPs come from the subnet, not from each instance:
 			// per-instance associate_public_ip_address drifts in moto and
 			// would have to be repeated on every launch template.
-			MapPublicIpOnLaunch: jsii.Bool(true),
+			MapPublicIpOnLaunch: jsii.Bool(p.Private == nil),
 			Tags:                nameTag(fmt.Sprintf("%s-public-%d", p.Name, i)),
 			Lifecycle:           lifecycle,
 		})
@@ -129,6 +161,10 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 			RouteTableId: n.RouteTable.Id(),
 		})
 		n.Subnets = append(n.Subnets, sn)
+		zones = append(zones, az)
+	}
+	if p.Private != nil {
+		n.private(scope, p.Name, zones, p.CidrBlock, p.Private)
 	}
 	if p.FlowLogs {
 		n.FlowLogs = newFlowLogs(scope, p.Name, n.Vpc.Id(), p.FlowLogRetentionDays, p.FlowLogKmsKeyArn)
@@ -138,11 +174,89 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 
 // SubnetIds returns the ids of the public subnets.
 func (n *Network) SubnetIds() *[]*string {
-	ids := make([]*string, len(n.Subnets))
-	for i, s := range n.Subnets {
+	if len(n.PrivateSubnets) > 0 {
+		return subnetIDs(n.PrivateSubnets)
+	}
+	return subnetIDs(n.Subnets)
+}
+
+// PublicSubnetIds are the public subnets: where load balancers go.
+func (n *Network) PublicSubnetIds() *[]*string { return subnetIDs(n.Subnets) }
+
+func subnetIDs(subnets []subnet.Subnet) *[]*string {
+	ids := make([]*string, len(subnets))
+	for i, s := range subnets {
 		ids[i] = s.Id()
 	}
 	return &ids
+}
+
+// private adds the private subnets, routed through NAT in the public ones,
+// and the endpoints.
+func (n *Network) private(scope constructs.Construct, name string, zones []*string, vpcCidr string, p *PrivateNetworkProps) {
+	nats := 1
+	if p.NatPerZone {
+		nats = len(zones)
+	}
+	for i := 0; i < nats; i++ {
+		addr := eip.NewEip(scope, jsii.String(fmt.Sprintf("nat-address-%d", i)), &eip.EipConfig{
+			Domain: jsii.String("vpc"), Tags: nameTag(fmt.Sprintf("%s-nat-%d", name, i)),
+		})
+		n.NatAddresses = append(n.NatAddresses, addr)
+		n.NatGateways = append(n.NatGateways, natgateway.NewNatGateway(scope, jsii.String(fmt.Sprintf("nat-%d", i)), &natgateway.NatGatewayConfig{
+			AllocationId: addr.Id(), SubnetId: n.Subnets[i].Id(),
+			// The gateway needs the internet gateway to reach anything.
+			DependsOn: &[]cdktf.ITerraformDependable{n.InternetGateway},
+			Tags:      nameTag(fmt.Sprintf("%s-nat-%d", name, i)),
+		}))
+	}
+	var tableIDs []*string
+	for i, az := range zones {
+		sn := subnet.NewSubnet(scope, jsii.String(fmt.Sprintf("private-%d", i)), &subnet.SubnetConfig{
+			VpcId: n.Vpc.Id(), CidrBlock: jsii.String(p.SubnetCidrs[i]), AvailabilityZone: az,
+			MapPublicIpOnLaunch: jsii.Bool(false),
+			Tags:                nameTag(fmt.Sprintf("%s-private-%d", name, i)),
+		})
+		n.PrivateSubnets = append(n.PrivateSubnets, sn)
+		table := routetable.NewRouteTable(scope, jsii.String(fmt.Sprintf("private-%d-table", i)), &routetable.RouteTableConfig{
+			VpcId: n.Vpc.Id(), Tags: nameTag(fmt.Sprintf("%s-private-%d", name, i)),
+		})
+		n.PrivateRouteTables = append(n.PrivateRouteTables, table)
+		tableIDs = append(tableIDs, table.Id())
+		route.NewRoute(scope, jsii.String(fmt.Sprintf("private-%d-default-route", i)), &route.RouteConfig{
+			RouteTableId: table.Id(), DestinationCidrBlock: jsii.String("0.0.0.0/0"),
+			NatGatewayId: n.NatGateways[i%len(n.NatGateways)].Id(),
+		})
+		routetableassociation.NewRouteTableAssociation(scope, jsii.String(fmt.Sprintf("private-%d-route", i)), &routetableassociation.RouteTableAssociationConfig{
+			SubnetId: sn.Id(), RouteTableId: table.Id(),
+		})
+	}
+	n.Endpoints = map[string]vpcendpoint.VpcEndpoint{}
+	if p.S3Endpoint {
+		n.Endpoints["s3"] = vpcendpoint.NewVpcEndpoint(scope, jsii.String("endpoint-s3"), &vpcendpoint.VpcEndpointConfig{
+			VpcId: n.Vpc.Id(), ServiceName: jsii.String("com.amazonaws." + p.Region + ".s3"),
+			VpcEndpointType: jsii.String("Gateway"), RouteTableIds: &tableIDs,
+			Tags: nameTag(name + "-s3"),
+		})
+	}
+	if len(p.InterfaceEndpoints) == 0 {
+		return
+	}
+	n.EndpointSecurityGroup = newSecurityGroup(scope, name+"-endpoints-sg", "VPC endpoints: HTTPS from inside the VPC only", n.Vpc.Id())
+	cidrIngress(scope, "endpoints-https", n.EndpointSecurityGroup, []string{vpcCidr}, 443, "HTTPS to the AWS APIs from inside the VPC")
+	for _, svc := range p.InterfaceEndpoints {
+		service := svc
+		if svc == "aps" {
+			// Remote write goes to the workspaces' data plane.
+			service = "aps-workspaces"
+		}
+		n.Endpoints[svc] = vpcendpoint.NewVpcEndpoint(scope, jsii.String("endpoint-"+svc), &vpcendpoint.VpcEndpointConfig{
+			VpcId: n.Vpc.Id(), ServiceName: jsii.String("com.amazonaws." + p.Region + "." + service),
+			VpcEndpointType: jsii.String("Interface"), SubnetIds: subnetIDs(n.PrivateSubnets),
+			SecurityGroupIds: &[]*string{n.EndpointSecurityGroup.Id()}, PrivateDnsEnabled: jsii.Bool(true),
+			Tags: nameTag(name + "-" + svc),
+		})
+	}
 }
 
 // SubnetRanges carves count consecutive /24 ranges from the start of vpc
@@ -163,4 +277,33 @@ func SubnetRanges(vpc string, count int) ([]string, error) {
 		out[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), 0}), 24).String()
 	}
 	return out, nil
+}
+
+// checkNetworkProps fills the subnet ranges in (consecutive /24s: the
+// public ones, then the private ones) and refuses props that disagree.
+func checkNetworkProps(id string, p *NetworkProps) {
+	if p.Private != nil {
+		private := *p.Private // the caller's props stay as given
+		p.Private = &private
+	}
+	if len(p.SubnetCidrs) == 0 {
+		cidrs, err := SubnetRanges(p.CidrBlock, p.AzCount)
+		if err != nil {
+			panic(fmt.Sprintf("Network %s: %v", id, err))
+		}
+		p.SubnetCidrs = cidrs
+	}
+	if p.Private != nil && len(p.Private.SubnetCidrs) == 0 {
+		cidrs, err := SubnetRanges(p.CidrBlock, 2*p.AzCount)
+		if err != nil {
+			panic(fmt.Sprintf("Network %s: private subnets: %v", id, err))
+		}
+		p.Private.SubnetCidrs = cidrs[p.AzCount:]
+	}
+	if p.Private != nil && (p.Private.Region == "" || len(p.Private.SubnetCidrs) != p.AzCount) {
+		panic(fmt.Sprintf("Network %s: Private needs Region and one private subnet range per zone (%d), has %q", id, p.AzCount, p.Private.SubnetCidrs))
+	}
+	if len(p.SubnetCidrs) != p.AzCount || (len(p.AvailabilityZones) > 0 && len(p.AvailabilityZones) != p.AzCount) {
+		panic(fmt.Sprintf("Network %s: AzCount (%d), SubnetCidrs (%d) and AvailabilityZones (%d) disagree", id, p.AzCount, len(p.SubnetCidrs), len(p.AvailabilityZones)))
+	}
 }

@@ -88,3 +88,46 @@ func TestNetworkRequiredProps(t *testing.T) {
 		pconstructs.NewNetwork(s, "network", p)
 	}, "FlowLogRetentionDays")
 }
+
+// Given Private, when synthesized, then the private /24s follow the public
+// ones, no subnet maps public IPs, one NAT gateway with its address serves
+// every private route table, the endpoints asked for exist, and the
+// workloads' subnets are the private ones.
+func TestPrivateNetworkProps(t *testing.T) {
+	var n *pconstructs.Network
+	d := given(t, func(s cdktf.TerraformStack) {
+		p := networkProps()
+		p.Private = &pconstructs.PrivateNetworkProps{Region: "eu-central-1", InterfaceEndpoints: []string{"ec2", "aps"}, S3Endpoint: true}
+		n = pconstructs.NewNetwork(s, "network", p)
+	})
+	cidrs := map[string]bool{}
+	for _, sn := range d.Of("aws_subnet") {
+		if sn["map_public_ip_on_launch"] != false {
+			t.Errorf("subnet %v maps public IPs", sn["cidr_block"])
+		}
+		cidrs[policy.Str(sn["cidr_block"])] = true
+	}
+	for _, c := range []string{"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"} {
+		if !cidrs[c] {
+			t.Errorf("no subnet %s (public ones first, then private)", c)
+		}
+	}
+	if count(d, "aws_nat_gateway") != 1 || count(d, "aws_eip") != 1 || count(d, "aws_route_table") != 3 {
+		t.Errorf("want one NAT gateway and address, a public and two private route tables: %d %d %d", count(d, "aws_nat_gateway"), count(d, "aws_eip"), count(d, "aws_route_table"))
+	}
+	services := map[string]bool{}
+	for _, e := range d.Of("aws_vpc_endpoint") {
+		services[policy.Str(e["service_name"])] = true
+	}
+	for _, s := range []string{"com.amazonaws.eu-central-1.ec2", "com.amazonaws.eu-central-1.aps-workspaces", "com.amazonaws.eu-central-1.s3"} {
+		if !services[s] {
+			t.Errorf("no endpoint %s: %v", s, services)
+		}
+	}
+	if len(*n.SubnetIds()) != 2 || (*n.SubnetIds())[0] == (*n.PublicSubnetIds())[0] {
+		t.Error("SubnetIds must be the private subnets, PublicSubnetIds the public ones")
+	}
+	if v := policy.Check(d, policy.Options{PrivateNetwork: true}); len(v) != 0 {
+		t.Errorf("policy: %v", v)
+	}
+}

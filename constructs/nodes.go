@@ -3,10 +3,12 @@ package constructs
 import (
 	"encoding/base64"
 	"regexp"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalinggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawspartition"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsssmparameter"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
@@ -43,6 +45,11 @@ type NodeExporterInstanceProps struct {
 	KmsKeyArn string
 	// Port node_exporter listens on. Required.
 	Port int
+	// DownloadBase is where the nodes fetch the node_exporter release:
+	// an https:// mirror, or s3://bucket/prefix, which the instance role
+	// may then read (s3:GetObject under that prefix alone); the pinned
+	// checksum is checked either way. Default: "" (GitHub's releases).
+	DownloadBase string
 	// DiscoveryTagKey / DiscoveryTagValue mark the nodes for Prometheus.
 	// Required.
 	DiscoveryTagKey   string
@@ -112,6 +119,14 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 		Role:      n.Role.Name(),
 		PolicyArn: jsii.String("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
 	})
+	if rest, ok := strings.CutPrefix(p.DownloadBase, "s3://"); ok {
+		// The release objects under the mirror's prefix, in this partition.
+		partition := dataawspartition.NewDataAwsPartition(scope, jsii.String("partition"), &dataawspartition.DataAwsPartitionConfig{})
+		newRolePolicy(scope, "release-mirror", n.Role, "node-exporter-release", Policy(Statement{
+			Sid: "ReleaseMirror", Effect: "Allow", Action: []string{"s3:GetObject"},
+			Resource: []string{"arn:" + *partition.Partition() + ":s3:::" + strings.Trim(rest, "/") + "/*"},
+		}))
+	}
 	n.InstanceProfile = iaminstanceprofile.NewIamInstanceProfile(scope, jsii.String("profile"), &iaminstanceprofile.IamInstanceProfileConfig{
 		Name: jsii.String(p.Name + "-profile"),
 		Role: n.Role.Name(),
@@ -154,7 +169,7 @@ func (n *NodeExporterInstance) launchTemplate(scope constructs.Construct, p *Nod
 		image = n.Ami.InsecureValue()
 	}
 
-	n.UserData = userdata.Render(userdata.Options{ListenPort: p.Port})
+	n.UserData = userdata.Render(userdata.Options{ListenPort: p.Port, DownloadBase: p.DownloadBase})
 	n.LaunchTemplate = launchtemplate.NewLaunchTemplate(scope, jsii.String("template"), &launchtemplate.LaunchTemplateConfig{
 		Name:                 jsii.String(p.Name),
 		ImageId:              image,

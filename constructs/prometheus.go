@@ -29,6 +29,11 @@ type PrometheusFargateServiceProps struct {
 	// VpcId and SubnetIds place the task. Required.
 	VpcId     *string
 	SubnetIds *[]*string
+	// NoPublicIp keeps the task off the internet: for private subnets,
+	// whose route to the internet is a NAT gateway (and whose AWS APIs may
+	// be VPC endpoints). Default: false (a public IP: public subnets, no
+	// NAT).
+	NoPublicIp bool
 	// ConfigYAML is the prometheus.yml the task runs; its relative paths
 	// resolve in taskcontract.RuntimeDir (rules: taskcontract.RulesFile).
 	// Required.
@@ -239,7 +244,11 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 			Sid: "BasicAuth", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*s.auth.Secret.Arn()},
 		})
 	}
-	if pull := ECRPullStatements(p.Image); pull != nil {
+	images := []string{p.Image}
+	if p.Alertmanager != nil {
+		images = append(images, p.Alertmanager.Image)
+	}
+	if pull := ECRPullStatements(images...); pull != nil {
 		// A private ECR image is pulled with the execution role.
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, pull...)
 	}
@@ -355,9 +364,10 @@ func (s *PrometheusFargateService) service(scope constructs.Construct, dependsOn
 			})
 			dependsOn = append(dependsOn, r.Rule)
 		}
-		// Time for a restarted task to replay its write-ahead log before
-		// failed load balancer checks count against it.
-		gracePeriod = jsii.Number(120)
+		// Time for a restarted task to wait for the TSDB lock and replay
+		// its write-ahead log before failed load balancer checks count
+		// against it: the container health check's start period.
+		gracePeriod = jsii.Number(prometheusStartPeriod)
 		// ECS rejects a target group that no listener uses yet.
 		dependsOn = append(dependsOn, lb.HTTPS)
 	}
@@ -379,13 +389,21 @@ func (s *PrometheusFargateService) service(scope constructs.Construct, dependsOn
 		DesiredCount:                    jsii.Number(p.DesiredCount),
 		DeploymentMinimumHealthyPercent: jsii.Number(minHealthy),
 		DeploymentMaximumPercent:        jsii.Number(100),
-		PropagateTags:                   jsii.String("SERVICE"),
+		// A revision whose tasks cannot start (a bad image tag, a
+		// configuration the entrypoint refuses) rolls back to the last one
+		// that ran, instead of ECS retrying it forever with no task up
+		// (minimum healthy 0%). ECS developer guide, "How the Amazon ECS
+		// deployment circuit breaker detects failures": a task that stops
+		// before RUNNING, or fails its health checks, counts as a failure.
+		DeploymentCircuitBreaker: &ecsservice.EcsServiceDeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+		PropagateTags:            jsii.String("SERVICE"),
 		NetworkConfiguration: &ecsservice.EcsServiceNetworkConfiguration{
 			Subnets:        p.SubnetIds,
 			SecurityGroups: &[]*string{s.SecurityGroup.Id()},
-			// No NAT gateway: the task pulls its image and calls AWS APIs
-			// over its own public IP; the security group admits nobody.
-			AssignPublicIp: jsii.Bool(true),
+			// Public subnets have no NAT gateway: the task pulls its image
+			// and calls AWS APIs over its own public IP; the security group
+			// admits nobody. Private subnets go through NAT.
+			AssignPublicIp: jsii.Bool(!p.NoPublicIp),
 		},
 		Tags: nameTag(p.Name + "-prometheus"),
 	})

@@ -48,11 +48,18 @@ func prometheusContainer(p PrometheusFargateServiceProps, configArn, logGroup st
 		"portMappings":     []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
 		"environment":      env,
 		"secrets":          secrets,
-		"healthCheck":      healthCheck(health, 60),
+		"healthCheck":      healthCheck(health, prometheusStartPeriod),
 		"stopTimeout":      120, // time for the TSDB to close cleanly
 		"logConfiguration": awslogs(logGroup, p.Region, tc.LogStreamPrefix),
 	}
 }
+
+// prometheusStartPeriod is the health check's start period: ECS's maximum
+// (300 s; ECS API reference, HealthCheck), room for the entrypoint's wait
+// for the TSDB lock (at most 150 s, while a replaced task still stops) and
+// a write-ahead log replay, so neither counts as a failed check nor trips
+// the deployment circuit breaker.
+const prometheusStartPeriod = 300
 
 // runtimeTmpfs is the tmpfs at dir's parent that a container's script
 // writes its delivered files to (see prometheusContainer on why a tmpfs).

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
@@ -343,5 +346,73 @@ func TestEntrypointRules(t *testing.T) {
 	r = runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_DEFAULT_RULES=/nonexistent/rules.yml")
 	if got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesFile)); err != nil || string(got) != "groups: []\n" {
 		t.Fatalf("without rules the entrypoint must write an empty rule set: %q %v\n%s", got, err, r.out)
+	}
+}
+
+// Given a Prometheus holding the TSDB (a task still stopping), when the
+// entrypoint starts a second one on the same folder, then it waits for the
+// lock instead of failing, and starts once the first is gone: a deployment
+// neither fails nor trips the circuit breaker. Two real Prometheus
+// processes, the image's shell (busybox).
+func TestEntrypointWaitsForTheTSDBLock(t *testing.T) {
+	bin, err := tools.Find("prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("busybox"); err != nil {
+		t.Fatal("busybox (the image's shell) is required: run make tools")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir, data := t.TempDir(), t.TempDir()
+	cfg := filepath.Join(dir, "first.yml")
+	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ports := [2]int{}
+	for i := range ports {
+		if ports[i], err = proc.FreePort(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := proc.Start(ctx, proc.Spec{Name: "first", Path: bin, Dir: dir, Args: []string{"--config.file=" + cfg,
+		"--storage.tsdb.path=" + data, fmt.Sprintf("--web.listen-address=127.0.0.1:%d", ports[0])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Stop()
+	if err := first.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/-/ready", ports[0])); err != nil {
+		t.Fatal(err)
+	}
+
+	script, _ := filepath.Abs("entrypoint.sh")
+	second, err := proc.Start(ctx, proc.Spec{Name: "second", Path: "busybox", Dir: dir, Args: []string{"sh", script},
+		Env: []string{"PATH=" + os.Getenv("PATH"), "PROMETHEUS_BIN=" + bin, "PROMETHEUS_STORAGE_PATH=" + data,
+			"PROMETHEUS_PORT=" + fmt.Sprint(ports[1]), "PROMETHEUS_CONFIG_YAML=global:\n  scrape_interval: 1m\n",
+			"PROMETHEUS_RUNTIME_DIR=" + filepath.Join(dir, "run"), "PROMETHEUS_LOCK_WAIT_SECONDS=60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(second.LogTail(20), "waiting up to 60s") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // long enough for a Prometheus that did not wait to fail on the lock
+	select {
+	case <-second.Done():
+		t.Fatalf("the second Prometheus exited while the first held the TSDB:\n%s", second.LogTail(20))
+	default:
+	}
+	if !strings.Contains(second.LogTail(20), "is locked by another Prometheus") {
+		t.Fatalf("the entrypoint must say it waits for the lock:\n%s", second.LogTail(20))
+	}
+
+	first.Stop()
+	if err := second.WaitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/-/ready", ports[1])); err != nil {
+		t.Fatalf("the second Prometheus did not start once the lock was free: %v\n%s", err, second.LogTail(20))
+	}
+	if !strings.Contains(second.LogTail(40), "the TSDB lock is free") {
+		t.Errorf("the entrypoint must say the lock came free:\n%s", second.LogTail(40))
 	}
 }

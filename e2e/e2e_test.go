@@ -23,6 +23,9 @@
 //     bundled Alertmanager run from the task definition; basic auth on the
 //     Alertmanager; a stopped node_exporter fires NodeDown into an SQS queue
 //     subscribed to the alarm topic, and its return the resolved message.
+//   - TestPrivateNetwork (networkMode=private): NAT, private subnets and
+//     endpoints applied, clean re-plan, discovery and scrapes as in public
+//     mode, no public IP on any node, destroy leaves nothing.
 //   - TestAMPRemoteWrite (amp, 2 replicas): workspace, task role limited to
 //     it, remote_write URL; the task's writes SigV4-verified with the task
 //     role's credentials (a tampered body refused), cluster and __replica__

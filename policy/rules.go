@@ -23,6 +23,9 @@ type Options struct {
 	NodePort int
 	// PrometheusPort is Prometheus's web port. Default: 9090.
 	PrometheusPort int
+	// PrivateNetwork is networkMode=private: nothing the task or the nodes
+	// use may have a public IP.
+	PrivateNetwork bool
 	// AllowWorldOpenAdmin permits 0.0.0.0/0 or ::/0 on PrometheusPort (the
 	// settings' loudly named opt-in). Ports 22 and NodePort are never
 	// world-open, opt-in or not.
@@ -42,6 +45,8 @@ type Rule struct {
 // Rules are all checks, in report order.
 var Rules = []Rule{
 	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port, and only with allowWorldOpenAdmin: never the Alertmanager's).", noWorldIngress},
+	{"private-no-public-ips", "With networkMode=private: no subnet maps public IPs, no ECS service, launch template or instance asks for one, and the task's subnets reach the internet through NAT only.", privateNoPublicIPs},
+	{"endpoints-vpc-only", "Interface VPC endpoints admit HTTPS from the VPC's own range only.", endpointsVpcOnly},
 	{"sns-publish-scoped", "IAM grants sns:Publish on named topics only: every Resource an ARN without a wildcard, never \"*\".", snsPublishScoped},
 	{"node-port-from-scraper-only", "Every ingress to node_exporter's port references one security group, never a CIDR.", nodePortFromScraperOnly},
 	{"imdsv2", "Launch templates and instances require IMDSv2 tokens with a hop limit of 1.", imdsv2},
@@ -77,6 +82,7 @@ func Check(d *Doc, o Options) []Violation {
 // ingress is one ingress permission, whichever resource form declared it.
 type ingress struct {
 	resource     string
+	group        string // the security group it admits into (a reference)
 	from, to     int
 	protocol     string
 	cidrs        []string
@@ -93,8 +99,8 @@ func ingresses(d *Doc) []ingress {
 	for _, name := range d.Names("aws_vpc_security_group_ingress_rule") {
 		a := d.Of("aws_vpc_security_group_ingress_rule")[name]
 		out = append(out, ingress{
-			resource: "aws_vpc_security_group_ingress_rule." + name,
-			from:     int(Num(a["from_port"])), to: int(Num(a["to_port"])), protocol: Str(a["ip_protocol"]),
+			resource: "aws_vpc_security_group_ingress_rule." + name, group: Str(a["security_group_id"]),
+			from: int(Num(a["from_port"])), to: int(Num(a["to_port"])), protocol: Str(a["ip_protocol"]),
 			cidrs:        append(Strings(a["cidr_ipv4"]), Strings(a["cidr_ipv6"])...),
 			referencedSG: Str(a["referenced_security_group_id"]),
 		})
@@ -105,8 +111,8 @@ func ingresses(d *Doc) []ingress {
 			continue
 		}
 		out = append(out, ingress{
-			resource: "aws_security_group_rule." + name,
-			from:     int(Num(a["from_port"])), to: int(Num(a["to_port"])), protocol: Str(a["protocol"]),
+			resource: "aws_security_group_rule." + name, group: Str(a["security_group_id"]),
+			from: int(Num(a["from_port"])), to: int(Num(a["to_port"])), protocol: Str(a["protocol"]),
 			cidrs:        append(Strings(a["cidr_blocks"]), Strings(a["ipv6_cidr_blocks"])...),
 			referencedSG: Str(a["source_security_group_id"]),
 		})
@@ -115,8 +121,8 @@ func ingresses(d *Doc) []ingress {
 		blocks, _ := d.Of("aws_security_group")[name]["ingress"].([]any)
 		for _, b := range blocks {
 			out = append(out, ingress{
-				resource: "aws_security_group." + name,
-				from:     int(Num(Path(b, "from_port"))), to: int(Num(Path(b, "to_port"))), protocol: Str(Path(b, "protocol")),
+				resource: "aws_security_group." + name, group: Ref("aws_security_group", name, "id"),
+				from: int(Num(Path(b, "from_port"))), to: int(Num(Path(b, "to_port"))), protocol: Str(Path(b, "protocol")),
 				cidrs:        append(Strings(Path(b, "cidr_blocks")), Strings(Path(b, "ipv6_cidr_blocks"))...),
 				referencedSG: strings.Join(Strings(Path(b, "security_groups")), ","),
 			})

@@ -42,15 +42,15 @@ shellcheck -s sh docker/*.sh || fail "shellcheck (sh)"
 # bootstrap stack and the S3 backend; HTTPS load balancer with a created
 # certificate; customer KMS key; flow logs; other discovery regions and an
 # Alertmanager, so the extra egress rules; the amp storage mode with two
-# replicas, the default efs being in cdktf.out; an alarm email) so those are
-# scanned too.
+# replicas, the default efs being in cdktf.out; an alarm email; the private
+# network with its NAT gateway and endpoints) so those are scanned too.
 [[ -e cdktf.out/stacks ]] || { echo "no synthesized stacks: run make synth"; exit 2; }
 rm -rf cdktf.out.lint
 CDKTF_OUTDIR=cdktf.out.lint PROMAWS_STATE_BUCKET=example-prometheus-tfstate \
   PROMAWS_TLS_DOMAIN=prometheus.example.com PROMAWS_TLS_ZONE_ID=Z0123456789ABCDEFGHIJ PROMAWS_ADMIN_CIDRS=198.51.100.0/24 \
   PROMAWS_KMS_KEY_ARN=arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab PROMAWS_FLOW_LOGS=true \
   PROMAWS_DISCOVERY_REGIONS=eu-west-1 PROMAWS_SCRAPE_ADDRESS=public PROMAWS_ALERTMANAGER_URLS=http://198.51.100.9:9093 \
-  PROMAWS_STORAGE_MODE=amp PROMAWS_REPLICAS=2 PROMAWS_ALARM_EMAIL=ops@example.com \
+  PROMAWS_STORAGE_MODE=amp PROMAWS_REPLICAS=2 PROMAWS_ALARM_EMAIL=ops@example.com PROMAWS_NETWORK_MODE=private \
   bin/prometheus-aws
 stacks=(cdktf.out/stacks/*/ cdktf.out.lint/stacks/*/)
 

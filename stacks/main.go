@@ -156,6 +156,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		FlowLogs:             s.FlowLogs,
 		FlowLogKmsKeyArn:     s.KmsKeyArn,
 		FlowLogRetentionDays: s.LogRetentionDays,
+		Private:              privateNetwork(s),
 	})
 	adminCidrs := s.AdminCidrs
 	if s.TLS() {
@@ -164,7 +165,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		m.LoadBalancer = pconstructs.NewHTTPSLoadBalancer(stack, "load-balancer", &pconstructs.HTTPSLoadBalancerProps{
 			Name:               s.StackName(),
 			VpcId:              m.Network.Vpc.Id(),
-			SubnetIds:          m.Network.SubnetIds(),
+			SubnetIds:          m.Network.PublicSubnetIds(),
 			AdminCidrs:         s.AdminCidrs,
 			CertificateArn:     s.TLSCertificateArn,
 			Domain:             domain(s),
@@ -193,6 +194,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Region:           s.Region,
 		VpcId:            m.Network.Vpc.Id(),
 		SubnetIds:        m.Network.SubnetIds(),
+		NoPublicIp:       s.Private(),
 		ConfigYAML:       m.PrometheusYAML,
 		Image:            s.PrometheusImage,
 		Port:             s.PrometheusPort,
@@ -229,6 +231,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		InstanceType:           s.NodeInstanceType,
 		AmiId:                  s.NodeAmiID,
 		Port:                   s.NodeExporterPort,
+		DownloadBase:           s.NodeExporterDownloadBase,
 		DiscoveryTagKey:        s.DiscoveryTagKey,
 		DiscoveryTagValue:      s.DiscoveryTagValue,
 		SSH:                    sshAccess(s),
@@ -253,6 +256,10 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	}
 	if m.EFS != nil {
 		output(stack, "tsdb_file_system_id", m.EFS.FileSystem.Id())
+	}
+	for i, addr := range m.Network.NatAddresses {
+		// What remote nodes' security groups can admit (private mode).
+		output(stack, fmt.Sprintf("nat_public_ip_%d", i), addr.PublicIp())
 	}
 	if m.Workspace != nil {
 		output(stack, "amp_workspace_id", m.Workspace.Workspace.Id())
@@ -314,6 +321,22 @@ func ampDefinition(yaml string) string {
 		panic(err) // a string map always encodes
 	}
 	return def
+}
+
+// privateNetwork is networkMode=private's layout; nil in public mode.
+func privateNetwork(s *config.Settings) *pconstructs.PrivateNetworkProps {
+	if !s.Private() {
+		return nil
+	}
+	p := &pconstructs.PrivateNetworkProps{Region: s.Region, SubnetCidrs: s.PrivateSubnetCidrs, NatPerZone: s.NatGateways == config.NatPerZone}
+	for _, e := range s.Endpoints() {
+		if e == "s3" {
+			p.S3Endpoint = true
+		} else {
+			p.InterfaceEndpoints = append(p.InterfaceEndpoints, e)
+		}
+	}
+	return p
 }
 
 // domain is the load balancer's DNS name and zone (tlsDomain), if any.

@@ -52,11 +52,18 @@ var variants = map[string]map[string]string{
 	// topic (the customer key then encrypts nothing of ours).
 	"alarm-email": {"PROMAWS_ALARM_EMAIL": "ops@example.com"},
 	"alarm-topic": {"PROMAWS_ALARM_TOPIC_ARN": testTopic, "PROMAWS_KMS_KEY_ARN": testKey},
+	// networkMode=private: behind the load balancer with one NAT gateway,
+	// and against the emulator reached from a VPN range, a gateway per
+	// zone, amp (so the aps endpoint), some endpoints left out.
+	"private": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
+	"private-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+		"PROMAWS_NAT_GATEWAYS": "perZone", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_VPC_ENDPOINTS": "ec2,logs,aps,s3",
+		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter/"},
 	// AMP's alert delivery against the emulator (no alert manager
 	// definition there).
 	"amp-local": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
 	// The image in a private ECR repository (built from docker/Dockerfile).
-	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage},
+	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }
 
 var (
@@ -186,7 +193,7 @@ func TestPoliciesHoldForEveryVariant(t *testing.T) {
 	for name, d := range all {
 		name, _, _ = strings.Cut(name, "/")
 		s := settings[name]
-		v := policy.Check(d, policy.Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin})
+		v := policy.Check(d, policy.Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private()})
 		for _, x := range v {
 			t.Errorf("%s: %s", name, x)
 		}
@@ -515,6 +522,10 @@ func TestFargateServiceShape(t *testing.T) {
 	if policy.Num(svc["deployment_minimum_healthy_percent"]) != 0 || policy.Num(svc["deployment_maximum_percent"]) != 100 {
 		t.Errorf("deployments must stop the old task first (0/100), got %v/%v", svc["deployment_minimum_healthy_percent"], svc["deployment_maximum_percent"])
 	}
+	// Issue 17: a revision that cannot start rolls back on its own.
+	if cb := mustJSON(t, svc["deployment_circuit_breaker"]); cb != `{"enable":true,"rollback":true}` {
+		t.Errorf("the service must roll back a deployment that cannot start: deployment_circuit_breaker %s", cb)
+	}
 	if policy.Path(svc, "network_configuration", "assign_public_ip") != true {
 		t.Error("task needs a public IP: no NAT")
 	}
@@ -539,8 +550,8 @@ func TestFargateServiceShape(t *testing.T) {
 	if c["image"] != config.DefaultPrometheusImage || c["readonlyRootFilesystem"] != true || c["user"] == "0" || c["user"] == nil {
 		t.Errorf("container: image %v, read-only root %v, user %v", c["image"], c["readonlyRootFilesystem"], c["user"])
 	}
-	if !strings.Contains(mustJSON(t, c["healthCheck"]), "/-/healthy") {
-		t.Errorf("health check must probe /-/healthy: %v", c["healthCheck"])
+	if !strings.Contains(mustJSON(t, c["healthCheck"]), "/-/healthy") || policy.Num(policy.Path(c, "healthCheck", "startPeriod")) != 300 {
+		t.Errorf("health check must probe /-/healthy, after a start period that covers the TSDB lock wait and a WAL replay (300 s): %v", c["healthCheck"])
 	}
 	if !strings.Contains(mustJSON(t, c["secrets"]), "aws_ssm_parameter") {
 		t.Errorf("config must come from the SSM parameter: %v", c["secrets"])

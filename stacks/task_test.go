@@ -83,7 +83,8 @@ func TestECRPullOnlyForAnECRImage(t *testing.T) {
 			}
 		}
 	}
-	repo := "arn:aws:ecr:eu-west-1:123456789012:repository/team/prometheus-aws"
+	// Both containers' images, each repository exactly.
+	repo := "arn:aws:ecr:eu-west-1:123456789012:repository/team/prometheus-aws,arn:aws:ecr:eu-west-1:123456789012:repository/mirror/alertmanager"
 	want := []string{"ecr:GetAuthorizationToken on *", "ecr:BatchCheckLayerAvailability on " + repo,
 		"ecr:GetDownloadUrlForLayer on " + repo, "ecr:BatchGetImage on " + repo}
 	if strings.Join(pull, "; ") != strings.Join(want, "; ") {

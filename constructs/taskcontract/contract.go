@@ -85,6 +85,7 @@ const (
 	EnvDefaultConfig     = "PROMETHEUS_DEFAULT_CONFIG"
 	EnvDefaultRules      = "PROMETHEUS_DEFAULT_RULES"
 	EnvBin               = "PROMETHEUS_BIN"
+	EnvLockWaitSeconds   = "PROMETHEUS_LOCK_WAIT_SECONDS"
 	EnvContainerMetadata = "ECS_CONTAINER_METADATA_URI_V4"
 	EnvBasicAuthUser     = "PROMETHEUS_BASIC_AUTH_USER"  // read by the health check
 	EnvConfigSHA256      = "PROMETHEUS_CONFIG_SHA256"    // rolls the task on a change
@@ -97,7 +98,7 @@ const (
 var (
 	ScriptEnv = []string{
 		EnvConfigYAML, EnvRulesYAML, EnvWebConfigYAML, EnvBasicAuthPassword, EnvPort, EnvReplica,
-		EnvRuntimeDir, EnvStoragePath, EnvDefaultConfig, EnvDefaultRules, EnvBin, EnvContainerMetadata,
+		EnvRuntimeDir, EnvStoragePath, EnvDefaultConfig, EnvDefaultRules, EnvBin, EnvContainerMetadata, EnvLockWaitSeconds,
 	}
 	DefinitionOnlyEnv = []string{EnvBasicAuthUser, EnvConfigSHA256, EnvAMPWorkspaceID}
 )

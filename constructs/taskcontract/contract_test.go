@@ -41,7 +41,8 @@ func TestEntrypointReadsTheContract(t *testing.T) {
 		"$runtime_dir/" + WebConfigFile,
 		"$runtime_dir/" + SelfScrapePasswordFile,
 		FlagConfigFile + "$config_file",
-		FlagStoragePath + "${",
+		FlagStoragePath + "$storage_path",
+		"${" + EnvLockWaitSeconds + ":-",
 		FlagListenAddress + "${" + EnvPort,
 		FlagWebConfigFile + "$web_config_file",
 	} {

@@ -31,6 +31,9 @@
 #   PROMETHEUS_STORAGE_PATH     TSDB folder (default /prometheus)
 #   PROMETHEUS_PORT             listen port (default 9090)
 #   PROMETHEUS_BIN              the binary (default /bin/prometheus)
+#   PROMETHEUS_LOCK_WAIT_SECONDS  how long to wait for another Prometheus to
+#                               release the TSDB lock (default 150: longer than
+#                               a stopping task's 120 s stop timeout)
 #   PROMETHEUS_REPLICA          this replica's name, which the config's
 #                               external labels may use as ${PROMETHEUS_REPLICA}
 #                               (AMP de-duplication); default: the ECS task id
@@ -96,13 +99,32 @@ fi
 export PROMETHEUS_REPLICA="${PROMETHEUS_REPLICA:-$(hostname)}"
 echo "prometheus-entrypoint: replica $PROMETHEUS_REPLICA"
 
+# A replacement task may start while the task it replaces still closes the
+# TSDB (ECS counts a stopping task against no maximum), and on EFS both see
+# one folder. Prometheus takes the TSDB lock (flock on <storage>/lock, which
+# NFSv4 carries to the server) and exits at once when it is held: wait for
+# it within a bound instead, so a good deployment neither fails nor counts
+# against the circuit breaker. Without the flock applet, no wait.
+storage_path=${PROMETHEUS_STORAGE_PATH:-/prometheus}
+lock_wait=${PROMETHEUS_LOCK_WAIT_SECONDS:-150}
+if command -v flock >/dev/null 2>&1 && [ -d "$storage_path" ] && [ -w "$storage_path" ]; then
+  if ! flock -n "$storage_path/lock" true 2>/dev/null; then
+    echo "prometheus-entrypoint: the TSDB in $storage_path is locked by another Prometheus (a task still stopping?); waiting up to ${lock_wait}s for it"
+    if timeout "$lock_wait" flock "$storage_path/lock" true; then
+      echo "prometheus-entrypoint: the TSDB lock is free"
+    else
+      echo "prometheus-entrypoint: the TSDB is still locked after ${lock_wait}s; starting anyway (Prometheus refuses a held lock and says so)" >&2
+    fi
+  fi
+fi
+
 # Fixed flags first, the caller's extra flags last.
 if [ -n "$web_config_file" ]; then
   set -- "--web.config.file=$web_config_file" "$@"
 fi
 set -- \
   "--config.file=$config_file" \
-  "--storage.tsdb.path=${PROMETHEUS_STORAGE_PATH:-/prometheus}" \
+  "--storage.tsdb.path=$storage_path" \
   "--web.listen-address=:${PROMETHEUS_PORT:-9090}" \
   "$@"
 

@@ -18,7 +18,10 @@
 #   NODE_EXPORTER_DOWNLOAD_BASE   [https://github.com/prometheus/node_exporter/releases/download]
 #                                 a mirror for air-gapped hosts; it must serve
 #                                 v<version>/node_exporter-<version>.linux-<arch>.tar.gz
-#                                 (the checksum is still the pinned one)
+#                                 (the checksum is still the pinned one, so the
+#                                 mirror need not be trusted). An s3://bucket/prefix
+#                                 base is read with the AWS CLI and the instance
+#                                 role (a VPC without internet, S3 gateway endpoint)
 #   NODE_EXPORTER_EXTRA_FLAGS     []  more flags, split on spaces by systemd,
 #                                     e.g. "--collector.systemd --no-collector.nfs"
 #
@@ -112,6 +115,13 @@ installed_version() {
 }
 
 download() { # url file
+  case "$1" in
+    s3://*)
+      need aws "the AWS CLI reads an s3:// NODE_EXPORTER_DOWNLOAD_BASE (Amazon Linux 2023 has it)"
+      aws s3 cp --only-show-errors "$1" "$2"
+      return
+      ;;
+  esac
   if command -v curl >/dev/null 2>&1; then
     curl --fail --silent --show-error --location --connect-timeout 10 \
       --retry 5 --retry-delay 2 --output "$2" "$1"

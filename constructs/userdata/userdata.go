@@ -22,6 +22,10 @@ type Options struct {
 	// ListenPort is the port node_exporter listens on (all addresses).
 	// Default: 9100.
 	ListenPort int
+	// DownloadBase is the release mirror (NODE_EXPORTER_DOWNLOAD_BASE: an
+	// https:// or s3://bucket/prefix base holding v<version>/<tarball>).
+	// Default: "" (GitHub's releases).
+	DownloadBase string
 }
 
 // Render returns the EC2 user data: the script with one line right after the
@@ -40,6 +44,12 @@ func Render(o Options) string {
 	shebang, rest, _ := strings.Cut(Script, "\n")
 	header := fmt.Sprintf("# prometheus-aws deployment default (the environment still wins):\n"+
 		"NODE_EXPORTER_LISTEN_ADDRESS=\"${NODE_EXPORTER_LISTEN_ADDRESS:-:%d}\"\n", o.ListenPort)
+	if o.DownloadBase != "" {
+		if strings.ContainsAny(o.DownloadBase, "\"$`\\\n") {
+			panic(fmt.Sprintf("userdata: download base %q holds shell-special characters", o.DownloadBase))
+		}
+		header += fmt.Sprintf("NODE_EXPORTER_DOWNLOAD_BASE=\"${NODE_EXPORTER_DOWNLOAD_BASE:-%s}\"\n", o.DownloadBase)
+	}
 	return shebang + "\n" + header + rest
 }
 

@@ -338,3 +338,33 @@ func TestTestChecksumNeedsTestRoot(t *testing.T) {
 		}
 	}
 }
+
+// Given an s3:// mirror (a VPC without internet), the script fetches the
+// release with the AWS CLI (a fake one here, copying from a folder standing
+// in for the bucket) and still checks the pinned checksum.
+func TestInstallsFromAnS3Mirror(t *testing.T) {
+	rel := fakeRelease(t)
+	root, bin := t.TempDir(), t.TempDir()
+	// aws s3 cp --only-show-errors s3://bucket/<key> <file>
+	fake := "#!/bin/sh\n[ \"$1 $2 $3\" = \"s3 cp --only-show-errors\" ] || { echo \"unexpected: $*\" >&2; exit 2; }\n" +
+		"key=${4#s3://bucket/mirror/}\necho \"aws: $4\"\ncp \"" + rel.base + "/$key\" \"$5\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "node_exporter.sh")
+	cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "NODE_EXPORTER_ROOT=" + root,
+		"NODE_EXPORTER_DOWNLOAD_BASE=s3://bucket/mirror", "NODE_EXPORTER_TEST_SHA256=" + rel.sum}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("install from s3: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "aws: s3://bucket/mirror/v"+Version()+"/") || !strings.Contains(string(out), "sha256 verified") {
+		t.Errorf("the release must come through the AWS CLI and be verified:\n%s", out)
+	}
+	if !exists(filepath.Join(root, "usr/local/bin/node_exporter")) {
+		t.Error("node_exporter was not installed")
+	}
+	if r := Render(Options{DownloadBase: "s3://bucket/mirror"}); !strings.Contains(r, "NODE_EXPORTER_DOWNLOAD_BASE=\"${NODE_EXPORTER_DOWNLOAD_BASE:-s3://bucket/mirror}\"\n") {
+		t.Error("Render must set the deployment's mirror as the default")
+	}
+}
