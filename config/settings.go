@@ -260,10 +260,12 @@ const (
 
 // VpcEndpointNames are the endpoints vpcEndpoints may name: the AWS APIs
 // the stack calls (s3 is a gateway endpoint, the rest interface endpoints;
-// aps is the AMP workspace's API, created with storageMode=amp only).
-var VpcEndpointNames = []string{"ec2", "logs", "ssm", "secretsmanager", "sts", "sns", "aps", "s3"}
+// aps is the AMP workspace's API, created with storageMode=amp only), and
+// for a VPC without any internet ecr (ecr.api and ecr.dkr, image pulls from
+// ECR) and ssmmessages and ec2messages (Session Manager).
+var VpcEndpointNames = []string{"ec2", "logs", "ssm", "secretsmanager", "sts", "sns", "aps", "s3", "ecr", "ssmmessages", "ec2messages"}
 
-// DefaultVpcEndpoints is every one of them.
+// DefaultVpcEndpoints are the ones for the APIs the stack calls.
 const DefaultVpcEndpoints = "ec2,logs,ssm,secretsmanager,sts,sns,aps,s3"
 
 // Private reports networkMode=private.

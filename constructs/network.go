@@ -3,6 +3,7 @@ package constructs
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -64,7 +65,8 @@ type PrivateNetworkProps struct {
 	NatPerZone bool
 	// InterfaceEndpoints are the AWS APIs reached through interface
 	// endpoints in the private subnets (ec2, logs, ssm, ...; "aps" is the
-	// AMP workspaces API), admitting HTTPS from the VPC only. Default: none.
+	// AMP workspaces API, "ecr" both of ECR's), admitting HTTPS from the VPC
+	// only. Default: none.
 	InterfaceEndpoints []string
 	// S3Endpoint adds the free S3 gateway endpoint to the private route
 	// tables. Default: false.
@@ -172,7 +174,22 @@ func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Net
 	return n
 }
 
-// SubnetIds returns the ids of the public subnets.
+// endpointServices are the endpoint services behind one short name.
+func endpointServices(name string) []string {
+	switch name {
+	case "aps":
+		// Remote write goes to the workspaces' data plane.
+		return []string{"aps-workspaces"}
+	case "ecr":
+		// The registry API and the image layers' endpoint (layers come
+		// from S3: the gateway endpoint).
+		return []string{"ecr.api", "ecr.dkr"}
+	}
+	return []string{name}
+}
+
+// SubnetIds returns the ids of the subnets workloads run in: the private
+// ones with Private, else the public ones.
 func (n *Network) SubnetIds() *[]*string {
 	if len(n.PrivateSubnets) > 0 {
 		return subnetIDs(n.PrivateSubnets)
@@ -245,17 +262,15 @@ func (n *Network) private(scope constructs.Construct, name string, zones []*stri
 	n.EndpointSecurityGroup = newSecurityGroup(scope, name+"-endpoints-sg", "VPC endpoints: HTTPS from inside the VPC only", n.Vpc.Id())
 	cidrIngress(scope, "endpoints-https", n.EndpointSecurityGroup, []string{vpcCidr}, 443, "HTTPS to the AWS APIs from inside the VPC")
 	for _, svc := range p.InterfaceEndpoints {
-		service := svc
-		if svc == "aps" {
-			// Remote write goes to the workspaces' data plane.
-			service = "aps-workspaces"
+		for _, service := range endpointServices(svc) {
+			id := strings.ReplaceAll(service, ".", "-")
+			n.Endpoints[service] = vpcendpoint.NewVpcEndpoint(scope, jsii.String("endpoint-"+id), &vpcendpoint.VpcEndpointConfig{
+				VpcId: n.Vpc.Id(), ServiceName: jsii.String("com.amazonaws." + p.Region + "." + service),
+				VpcEndpointType: jsii.String("Interface"), SubnetIds: subnetIDs(n.PrivateSubnets),
+				SecurityGroupIds: &[]*string{n.EndpointSecurityGroup.Id()}, PrivateDnsEnabled: jsii.Bool(true),
+				Tags: nameTag(name + "-" + id),
+			})
 		}
-		n.Endpoints[svc] = vpcendpoint.NewVpcEndpoint(scope, jsii.String("endpoint-"+svc), &vpcendpoint.VpcEndpointConfig{
-			VpcId: n.Vpc.Id(), ServiceName: jsii.String("com.amazonaws." + p.Region + "." + service),
-			VpcEndpointType: jsii.String("Interface"), SubnetIds: subnetIDs(n.PrivateSubnets),
-			SecurityGroupIds: &[]*string{n.EndpointSecurityGroup.Id()}, PrivateDnsEnabled: jsii.Bool(true),
-			Tags: nameTag(name + "-" + svc),
-		})
 	}
 }
 

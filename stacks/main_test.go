@@ -57,7 +57,7 @@ var variants = map[string]map[string]string{
 	// zone, amp (so the aps endpoint), some endpoints left out.
 	"private": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
 	"private-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
-		"PROMAWS_NAT_GATEWAYS": "perZone", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_VPC_ENDPOINTS": "ec2,logs,aps,s3",
+		"PROMAWS_NAT_GATEWAYS": "perZone", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_VPC_ENDPOINTS": "ec2,logs,aps,s3,ecr",
 		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter/"},
 	// AMP's alert delivery against the emulator (no alert manager
 	// definition there).

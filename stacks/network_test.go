@@ -64,7 +64,7 @@ func TestPrivateNetwork(t *testing.T) {
 	if got, want := endpoints(d), "ec2,logs,s3,secretsmanager,sns,ssm,sts"; got != want {
 		t.Errorf("private (efs): endpoints %s, want %s (aps only with amp)", got, want)
 	}
-	if got, want := endpoints(synthed["private-local"]), "aps-workspaces,ec2,logs,s3"; got != want {
+	if got, want := endpoints(synthed["private-local"]), "aps-workspaces,ec2,ecr.api,ecr.dkr,logs,s3"; got != want {
 		t.Errorf("private-local: endpoints %s, want the ones listed, aps as aps-workspaces: %s", got, want)
 	}
 	for name, e := range d.Of("aws_vpc_endpoint") {
@@ -108,8 +108,7 @@ func TestPrivateNetwork(t *testing.T) {
 func endpoints(d *policy.Doc) string {
 	var names []string
 	for _, e := range d.Of("aws_vpc_endpoint") {
-		svc := policy.Str(e["service_name"])
-		names = append(names, svc[strings.LastIndex(svc, ".")+1:])
+		names = append(names, strings.TrimPrefix(policy.Str(e["service_name"]), "com.amazonaws.eu-central-1."))
 	}
 	sort.Strings(names)
 	return strings.Join(slices.Compact(names), ",")
