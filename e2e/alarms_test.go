@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
 // TestPrometheusIsWatched applies the default stack with an alarm email
@@ -143,6 +147,43 @@ func TestPrometheusIsWatched(t *testing.T) {
 		subs, err := c.ListSubscriptionsByTopic(h.ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
 		if err != nil || len(subs.Subscriptions) != 1 || aws.ToString(subs.Subscriptions[0].Protocol) != "email" || aws.ToString(subs.Subscriptions[0].Endpoint) != "ops@example.com" {
 			t.Errorf("want one email subscription for ops@example.com: %+v %v", subs, err)
+		}
+	})
+
+	// A deployment made before alert delivery has the topic at the alarms'
+	// address: the moved block must carry it (and its confirmed
+	// subscriptions) over, not destroy and create it.
+	step(t, "a deployment from before alert delivery keeps its topic: moved, not replaced", func(t *testing.T) {
+		state, err := dep.TF.Show(h.ctx)
+		if err != nil || state.Values == nil {
+			t.Fatalf("terraform show: %v", err)
+		}
+		current := ""
+		for _, r := range state.Values.RootModule.Resources {
+			if r.Type == "aws_sns_topic" {
+				current = r.Address
+			}
+		}
+		if err := dep.TF.StateMv(h.ctx, current, stacks.LegacyAlarmTopicAddress); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "plan.tfplan")
+		if _, err := dep.TF.Plan(h.ctx, tfexec.Out(file)); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := dep.TF.ShowPlanFile(h.ctx, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := false
+		for _, rc := range plan.ResourceChanges {
+			if !rc.Change.Actions.NoOp() {
+				t.Errorf("%s: %v; an upgraded deployment must change nothing", rc.Address, rc.Change.Actions)
+			}
+			moved = moved || (rc.Address == current && rc.PreviousAddress == stacks.LegacyAlarmTopicAddress)
+		}
+		if !moved {
+			t.Errorf("the plan must move %s to %s", stacks.LegacyAlarmTopicAddress, current)
 		}
 	})
 

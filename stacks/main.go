@@ -289,9 +289,13 @@ func (m *Main) alertTopic(s *config.Settings) *string {
 	// Before alert delivery the alarms created the topic themselves: moved,
 	// not replaced (a new topic would need its email subscription
 	// confirmed again).
-	m.AlertTopic.MoveFromId(jsii.String("aws_sns_topic.alarms_topic_CB6504A9"))
+	m.AlertTopic.MoveFromId(jsii.String(LegacyAlarmTopicAddress))
 	return m.AlertTopic.Arn()
 }
+
+// LegacyAlarmTopicAddress is where the alarm topic was before alert
+// delivery (inside ServiceAlarms), which the created topic is moved from.
+const LegacyAlarmTopicAddress = "aws_sns_topic.alarms_topic_CB6504A9"
 
 // alertmanagerProps is the bundled Alertmanager; nil unless it delivers.
 func (m *Main) alertmanagerProps(s *config.Settings, topicArn *string) *pconstructs.AlertmanagerProps {
