@@ -277,3 +277,16 @@ func exited(p *Process) bool {
 		return false
 	}
 }
+
+// A wall-clock step forward after a record (a VM's clock sync) moves boot
+// time, so the process seems to have started after its record: seconds of
+// that must not make it a stranger (CI saw a step of more than 2 s).
+func TestRecordedSurvivesAClockStep(t *testing.T) {
+	q := start(t, Spec{Name: "stepped", Dir: t.TempDir(), Args: []string{"-c", "exec sleep 60"}})
+	if !Recorded(q.PID, time.Now().Add(-10*time.Second)) {
+		t.Error("a process recorded 10 s before its apparent start (a clock step) must still count as recorded")
+	}
+	if Recorded(q.PID, time.Now().Add(-time.Hour)) {
+		t.Error("a record an hour older than the process names a reused PID")
+	}
+}
