@@ -55,14 +55,7 @@ func newAlertmanagerConfigParameter(scope constructs.Construct, id, name string,
 	if tier == "" {
 		panic(fmt.Sprintf("PrometheusFargateService %s: the Alertmanager configuration is %d bytes; an SSM parameter holds at most %d (Advanced tier)", id, size, SSMAdvancedLimit))
 	}
-	return ssmparameter.NewSsmParameter(scope, jsii.String("alertmanager-config"), &ssmparameter.SsmParameterConfig{
-		Name:          jsii.String("/" + name + "/alertmanager/alertmanager.yml"),
-		Description:   jsii.String("Generated alertmanager.yml (edit the settings, not this value)"),
-		Type:          jsii.String("String"),
-		Tier:          jsii.String(tier),
-		InsecureValue: jsii.String(fillIn(a.ConfigYAML, a.TopicArn, a.PrometheusURL)),
-		Tags:          nameTag(name + "-alertmanager-config"),
-	})
+	return newGeneratedParameter(scope, "alertmanager-config", name, "alertmanager", "alertmanager.yml", tier, fillIn(a.ConfigYAML, a.TopicArn, a.PrometheusURL))
 }
 
 // fillIn is an alert delivery configuration as a Terraform string: taken

@@ -138,13 +138,19 @@ func containerEnvironment(p PrometheusFargateServiceProps, configArn string, aut
 // lines, and reaches the official image as an environment variable (ECS
 // "secrets" from SSM).
 func newConfigParameter(scope constructs.Construct, id string, p *PrometheusFargateServiceProps) ssmparameter.SsmParameter {
-	return ssmparameter.NewSsmParameter(scope, jsii.String("config"), &ssmparameter.SsmParameterConfig{
-		Name:          jsii.String("/" + p.Name + "/prometheus/prometheus.yml"),
-		Description:   jsii.String("Generated prometheus.yml (edit the settings, not this value)"),
+	return newGeneratedParameter(scope, "config", p.Name, "prometheus", "prometheus.yml", mustSSMTier(id, *p), configValue(*p))
+}
+
+// newGeneratedParameter is /<name>/<component>/<file>, a plain String
+// parameter holding a generated file: readable in a plan, at tier.
+func newGeneratedParameter(scope constructs.Construct, id, name, component, file, tier, value string) ssmparameter.SsmParameter {
+	return ssmparameter.NewSsmParameter(scope, jsii.String(id), &ssmparameter.SsmParameterConfig{
+		Name:          jsii.String("/" + name + "/" + component + "/" + file),
+		Description:   jsii.String("Generated " + file + " (edit the settings, not this value)"),
 		Type:          jsii.String("String"),
-		Tier:          jsii.String(mustSSMTier(id, *p)),
-		InsecureValue: jsii.String(configValue(*p)),
-		Tags:          nameTag(p.Name + "-prometheus-config"),
+		Tier:          jsii.String(tier),
+		InsecureValue: jsii.String(value),
+		Tags:          nameTag(name + "-" + component + "-config"),
 	})
 }
 

@@ -14,7 +14,6 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/prometheus-aws/prometheus-aws/stacks"
@@ -225,14 +224,7 @@ func taskEvent(cluster, service, task, lastStatus, reason string) map[string]any
 func matchedEvents(t *testing.T, h *harness, pattern string, details []map[string]any) []string {
 	t.Helper()
 	eb, q := eventbridge.NewFromConfig(h.aws), sqs.NewFromConfig(h.aws)
-	queue, err := q.CreateQueue(h.ctx, &sqs.CreateQueueInput{QueueName: aws.String("pattern-check")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qattrs, err := q.GetQueueAttributes(h.ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	queueURL, queueArn := h.queue(t, "pattern-check")
 	bus := aws.String("pattern-check")
 	if _, err := eb.CreateEventBus(h.ctx, &eventbridge.CreateEventBusInput{Name: bus}); err != nil {
 		t.Fatal(err)
@@ -240,7 +232,7 @@ func matchedEvents(t *testing.T, h *harness, pattern string, details []map[strin
 	if _, err := eb.PutRule(h.ctx, &eventbridge.PutRuleInput{Name: bus, EventBusName: bus, EventPattern: aws.String(pattern)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eb.PutTargets(h.ctx, &eventbridge.PutTargetsInput{Rule: bus, EventBusName: bus, Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(qattrs.Attributes["QueueArn"])}}}); err != nil {
+	if _, err := eb.PutTargets(h.ctx, &eventbridge.PutTargetsInput{Rule: bus, EventBusName: bus, Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(queueArn)}}}); err != nil {
 		t.Fatal(err)
 	}
 	var entries []ebtypes.PutEventsRequestEntry
@@ -251,7 +243,7 @@ func matchedEvents(t *testing.T, h *harness, pattern string, details []map[strin
 	if res, err := eb.PutEvents(h.ctx, &eventbridge.PutEventsInput{Entries: entries}); err != nil || res.FailedEntryCount != 0 {
 		t.Fatalf("put events: %v %v", res, err)
 	}
-	msgs, err := q.ReceiveMessage(h.ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
+	msgs, err := q.ReceiveMessage(h.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,20 +107,28 @@ type snsMessage struct {
 func (h *harness) subscribeQueue(t *testing.T, topic string) *topicQueue {
 	t.Helper()
 	q := &topicQueue{ctx: h.ctx, sqs: sqs.NewFromConfig(h.aws)}
-	created, err := q.sqs.CreateQueue(h.ctx, &sqs.CreateQueueInput{QueueName: aws.String("alerts")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q.url = aws.ToString(created.QueueUrl)
-	attrs, err := q.sqs.GetQueueAttributes(h.ctx, &sqs.GetQueueAttributesInput{QueueUrl: created.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var arn string
+	q.url, arn = h.queue(t, "alerts")
 	if _, err := sns.NewFromConfig(h.aws).Subscribe(h.ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("sqs"),
-		Endpoint: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}); err != nil {
+		Endpoint: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// queue creates an SQS queue in the emulator and returns its URL and ARN.
+func (h *harness) queue(t *testing.T, name string) (url, arn string) {
+	t.Helper()
+	q := sqs.NewFromConfig(h.aws)
+	created, err := q.CreateQueue(h.ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(h.ctx, &sqs.GetQueueAttributesInput{QueueUrl: created.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(created.QueueUrl), attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 }
 
 // await receives messages until one's subject starts with prefix; bounded

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
 )
 
 // Violation is one broken promise, naming the resource that broke it.
@@ -33,6 +35,11 @@ type Options struct {
 	// ImageVolumes adds what the policy knows of images beyond the official
 	// Prometheus image: image reference -> the VOLUMEs it declares.
 	ImageVolumes map[string][]ImageVolume
+}
+
+// OptionsFor are the options the settings s call for.
+func OptionsFor(s *config.Settings) Options {
+	return Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private()}
 }
 
 // Rule is one named check.

@@ -193,7 +193,7 @@ func TestPoliciesHoldForEveryVariant(t *testing.T) {
 	for name, d := range all {
 		name, _, _ = strings.Cut(name, "/")
 		s := settings[name]
-		v := policy.Check(d, policy.Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private()})
+		v := policy.Check(d, policy.OptionsFor(s))
 		for _, x := range v {
 			t.Errorf("%s: %s", name, x)
 		}

@@ -30,7 +30,7 @@ func main() {
 	if err == nil {
 		var s *config.Settings
 		if s, err = config.Load(ctx, config.OSEnv()); err == nil {
-			os.Exit(check(flag.Args(), policy.Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private()}))
+			os.Exit(check(flag.Args(), policy.OptionsFor(s)))
 		}
 	}
 	fmt.Fprintln(os.Stderr, "policycheck:", err)
