@@ -17,6 +17,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
@@ -110,20 +112,32 @@ func TestPromtoolTestRules(t *testing.T) {
 }
 
 // TestGeneratedConfigLoadsRules checks that the generated prometheus.yml
-// names FileName in rule_files and loads it from beside it, as the
-// deployment ships them.
+// loads the rule files as the deployment ships them: each group of
+// rules.yml a file of its own under rules/ beside it (constructs.RuleFiles,
+// one SSM parameter each), every one valid for promtool.
 func TestGeneratedConfigLoadsRules(t *testing.T) {
 	dir := t.TempDir()
 	c := promconfig.Generate(config.Defaults())
-	if !slices.Equal(c.RuleFiles, []string{FileName}) {
-		t.Fatalf("generated rule_files %v, want [%s]", c.RuleFiles, FileName)
+	if !slices.Equal(c.RuleFiles, []string{taskcontract.RuleFilesGlob}) {
+		t.Fatalf("generated rule_files %v, want [%s]", c.RuleFiles, taskcontract.RuleFilesGlob)
 	}
 	data, err := c.YAML()
 	if err != nil {
 		t.Fatal(err)
 	}
+	groups, err := constructs.RuleFiles(string(Rules()))
+	if err != nil || len(groups) == 0 {
+		t.Fatalf("rules.yml must split into its groups: %v", err)
+	}
 	cfg := filepath.Join(dir, "prometheus.yml")
-	for name, content := range map[string][]byte{cfg: data, filepath.Join(dir, FileName): Rules()} {
+	files := map[string][]byte{cfg: data}
+	for _, g := range groups {
+		files[filepath.Join(dir, g.File)] = []byte(g.YAML)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, taskcontract.RulesDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
 		if err := os.WriteFile(name, content, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -132,10 +146,12 @@ func TestGeneratedConfigLoadsRules(t *testing.T) {
 		t.Run(bin, func(t *testing.T) {
 			out, err := promtool(t, bin, "check", "config", cfg)
 			if err != nil {
-				t.Errorf("promtool check config with %s: %v\n%s", FileName, err, out)
+				t.Errorf("promtool check config with the rule files: %v\n%s", err, out)
 			}
-			if !strings.Contains(out, FileName) {
-				t.Errorf("promtool did not read %s:\n%s", FileName, out)
+			for _, g := range groups {
+				if !strings.Contains(out, g.File) {
+					t.Errorf("promtool did not read %s:\n%s", g.File, out)
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"io"
 	"math"
 	"strconv"
@@ -132,6 +133,23 @@ var Sections = []Section{
 		},
 		Ratios: []RatioRow{
 			{"shipped up / short up", "discovery.shipped.up", "discovery.short.up"},
+		},
+	},
+	{
+		Title: "4b. Configuration change to live, in place",
+		Method: "On the same applied default stack, one Prometheus task runs as Fargate would (section 4), config-sync " +
+			"sidecar included (shipped intervals). Each run synthesizes the stack with another `scrapeInterval` (31s, 32s, " +
+			"...) and applies it, which updates the prometheus.yml parameter in place and nothing else; the clock starts when " +
+			"`terraform apply` returns and stops when `/api/v1/status/config` of the running task serves the new interval " +
+			"(polled every 250 ms). That is one config-sync round (every " + strconv.Itoa(taskcontract.ConfigSyncIntervalSeconds) +
+			" s) plus one auto-reload check (every " + taskcontract.AutoReloadInterval + "), so values spread over that range; the bound is " +
+			strconv.Itoa(taskcontract.ConfigLiveBoundSeconds) + " s. The path it replaces: the task stopped (SIGTERM, TSDB closed) " +
+			"and a new one started until `/-/ready`, here without what ECS adds on AWS (scheduling, the image pull, a " +
+			"deployment's wait for the old task to stop), so a lower bound of a restart.",
+		Rows: []Row{
+			{"configuration change: end of terraform apply to served", "reload.live", ""},
+			{"the apply itself (synth + terraform apply of the parameter)", "reload.apply", ""},
+			{"task replacement it replaces: stop, start, ready (local lower bound)", "reload.restart", ""},
 		},
 	},
 	{

@@ -121,6 +121,7 @@ var Fields = []Field{
 	{Key: "replicas", Default: "1", Doc: "Prometheus tasks scraping the same targets (1 to 4); more than 1 needs storageMode=amp, which de-duplicates them.", ptr: func(s *Settings) any { return &s.Replicas }},
 	{Key: "alertmanagerUrls", Default: "", Doc: "Comma-separated base URLs of your own Alertmanagers (http or https, e.g. https://am.example.com); they replace the bundled one (see README, Alerting), and the task may connect out to each URL's port. Empty = the bundled delivery to the alarm topic.", ptr: func(s *Settings) any { return &s.AlertmanagerURLs }},
 	{Key: "alertmanagerImage", Default: DefaultAlertmanagerImage, Doc: "Container image of the bundled Alertmanager, the task's second container (storageMode efs or ephemeral, no alertmanagerUrls; pin a tag or digest).", ptr: func(s *Settings) any { return &s.AlertmanagerImage }},
+	{Key: "configSyncImage", Default: DefaultConfigSyncImage, Doc: "Container image of the task's config-sync sidecar, which copies the generated prometheus.yml, rules and alertmanager.yml from their SSM parameters into the task every few seconds so a change reloads in place (an AWS CLI v2 image; pin a tag or digest).", ptr: func(s *Settings) any { return &s.ConfigSyncImage }},
 	{Key: "alertmanagerPort", Default: "9093", Doc: "Web/API port of the bundled Alertmanager (reachable like Prometheus's: adminCidrs, basic auth).", ptr: func(s *Settings) any { return &s.AlertmanagerPort }},
 	{Key: "alertGroupWait", Default: "30s", Doc: "How long the alert delivery waits to send the first message of a new group (alerts of one alertname), so alerts firing together arrive as one.", ptr: func(s *Settings) any { return &s.AlertGroupWait }},
 	{Key: "alertGroupInterval", Default: "5m", Doc: "How long it waits before telling about changes to a group already sent (new alerts in it, resolved ones).", ptr: func(s *Settings) any { return &s.AlertGroupInterval }},
@@ -142,6 +143,11 @@ const DefaultPrometheusImage = "prom/prometheus:v3.16.0"
 // builds (scripts/install-tools.sh ALERTMANAGER_VERSION; a test keeps them
 // equal).
 const DefaultAlertmanagerImage = "prom/alertmanager:v0.35.0"
+
+// DefaultConfigSyncImage is the pinned official AWS CLI v2 image the
+// config-sync sidecar runs its script on (constructs/taskcontract
+// config-sync.sh). Renovate bumps it.
+const DefaultConfigSyncImage = "public.ecr.aws/aws-cli/aws-cli:2.32.2"
 
 // FieldByKey finds a field by its context key.
 func FieldByKey(key string) (Field, bool) {

@@ -135,6 +135,9 @@ type Settings struct {
 	// (AlertDeliveryBundled).
 	AlertmanagerImage string
 	AlertmanagerPort  int
+	// ConfigSyncImage runs the task's config-sync sidecar (an AWS CLI v2
+	// image), which keeps the generated files equal to their parameters.
+	ConfigSyncImage string
 	// AlertGroupWait, AlertGroupInterval and AlertRepeatInterval time the
 	// delivery (Alertmanager durations), bundled or AMP's.
 	AlertGroupWait      string

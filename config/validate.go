@@ -144,6 +144,7 @@ func (s *Settings) Validate() error {
 
 	v.pinnedImage("prometheusImage", s.PrometheusImage, DefaultPrometheusImage)
 	v.pinnedImage("alertmanagerImage", s.AlertmanagerImage, DefaultAlertmanagerImage)
+	v.pinnedImage("configSyncImage", s.ConfigSyncImage, DefaultConfigSyncImage)
 	if !userRE.MatchString(s.BasicAuthUser) {
 		v.fail("basicAuthUser", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", s.BasicAuthUser)
 	}

@@ -1,8 +1,6 @@
 package constructs
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,15 +94,13 @@ func (a *AlertmanagerProps) publishStatements() []Statement {
 // path from the task contract. Like Prometheus's: read-only root, the
 // delivered files on a tmpfs, its state on its own volume (the image's
 // VOLUME), the same log group, a health check on its own port.
-func alertmanagerContainer(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) map[string]any {
+func alertmanagerContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) map[string]any {
 	a := p.Alertmanager
-	sum := sha256.Sum256([]byte(a.ConfigYAML))
 	env := []map[string]string{
 		{"name": tc.EnvAlertmanagerPort, "value": strconv.Itoa(a.Port)},
-		// A new hash is a new revision: a change rolls the task.
-		{"name": tc.EnvAlertmanagerConfigSHA256, "value": hex.EncodeToString(sum[:])},
+		{"name": tc.EnvAlertmanagerConfigDir, "value": tc.ConfigDir},
 	}
-	secrets := []map[string]string{{"name": tc.EnvAlertmanagerConfigYAML, "valueFrom": configArn}}
+	var secrets []map[string]string
 	health := fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s/-/healthy || exit 1", a.Port, tc.AlertmanagerRoutePrefix)
 	if auth != nil {
 		// The same users as Prometheus: one web config, one password.
@@ -124,12 +120,14 @@ func alertmanagerContainer(p PrometheusFargateServiceProps, configArn, logGroup 
 		"readonlyRootFilesystem": true,
 		"mountPoints": []map[string]any{
 			{"sourceVolume": tc.AlertmanagerVolume, "containerPath": tc.AlertmanagerStoragePath, "readOnly": false},
+			configMount(),
 		},
+		"dependsOn": afterConfigSync(),
 		// As Prometheus's (see prometheusContainer): /tmp is a tmpfs.
 		"linuxParameters":  runtimeTmpfs(tc.AlertmanagerRuntimeDir),
 		"portMappings":     []map[string]any{{"containerPort": a.Port, "hostPort": a.Port, "protocol": "tcp"}},
 		"environment":      env,
-		"secrets":          secrets,
+		"secrets":          orNone(secrets),
 		"healthCheck":      healthCheck(health, 30),
 		"stopTimeout":      30, // time to write the silences and notification log
 		"logConfiguration": awslogs(logGroup, p.Region, tc.AlertmanagerLogStreamPrefix),

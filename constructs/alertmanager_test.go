@@ -31,10 +31,10 @@ func TestAlertmanagerIsTheTasksSecondContainer(t *testing.T) {
 		pconstructs.NewPrometheusFargateService(s, "prometheus", withAlertmanager())
 	})
 	var defs []map[string]any
-	if err := json.Unmarshal([]byte(policy.Str(only(t, d, "aws_ecs_task_definition")["container_definitions"])), &defs); err != nil || len(defs) != 2 {
-		t.Fatalf("want two containers: %v %d", err, len(defs))
+	if err := json.Unmarshal([]byte(policy.Str(only(t, d, "aws_ecs_task_definition")["container_definitions"])), &defs); err != nil || len(defs) != 3 {
+		t.Fatalf("want three containers (Prometheus, config-sync, Alertmanager): %v %d", err, len(defs))
 	}
-	am := defs[1]
+	am := defs[2]
 	if am["name"] != taskcontract.AlertmanagerContainerName || am["essential"] != true || am["readonlyRootFilesystem"] != true {
 		t.Errorf("alertmanager container: %v", am)
 	}

@@ -35,13 +35,22 @@ type PrometheusFargateServiceProps struct {
 	// NAT).
 	NoPublicIp bool
 	// ConfigYAML is the prometheus.yml the task runs; its relative paths
-	// resolve in taskcontract.RuntimeDir (rules: taskcontract.RulesFile).
-	// Required.
+	// resolve in taskcontract.RuntimeDir (rules: taskcontract.RuleFilesGlob).
+	// It reaches the task through the config-sync sidecar, so a change
+	// reloads in place. Required.
 	ConfigYAML string
 	// Image is the container image: the official image, or one built from
-	// docker/ (the configuration is delivered at start either way). Required
-	// (the app's default: config.DefaultPrometheusImage).
+	// docker/ (the configuration is delivered either way). Required (the
+	// app's default: config.DefaultPrometheusImage).
 	Image string
+	// ConfigSyncImage runs the config-sync sidecar, which copies each new
+	// version of the configuration's parameters into the task: an AWS CLI
+	// v2 image (its aws command and a POSIX shell). Required (the app's
+	// default: config.DefaultConfigSyncImage).
+	ConfigSyncImage string
+	// ConfigSyncEndpointURL is the SSM endpoint the sidecar calls: for an
+	// emulator only (the local profile). Default: "" (the region's).
+	ConfigSyncEndpointURL string
 	// Port is Prometheus's web port. Required.
 	Port int
 	// Cpu and Memory size the task (Fargate units / MiB). Required.
@@ -68,8 +77,10 @@ type PrometheusFargateServiceProps struct {
 	// The key policy must admit CloudWatch Logs. Default: "" (AWS-managed
 	// keys).
 	KmsKeyArn string
-	// RulesYAML is the alerting rules file (taskcontract.RulesFile beside
-	// the config). Default: "" (the entrypoint then loads an empty rule set).
+	// RulesYAML is the alerting rules file. Each of its groups becomes a
+	// parameter and a file of its own (RuleFiles; an SSM parameter holds
+	// 8 KB), matched by the config's taskcontract.RuleFilesGlob, reloaded in
+	// place like the config. Default: "" (no rules).
 	RulesYAML string
 	// EFS, when set, holds the TSDB: the data volume mounts its access point
 	// (TLS in transit, IAM-authorized by the task role). Mutually exclusive
@@ -106,11 +117,13 @@ type PrometheusFargateServiceProps struct {
 // task before the new one starts, so two tasks never write one TSDB.
 type PrometheusFargateService struct {
 	constructs.Construct
-	Cluster        ecscluster.EcsCluster
-	LogGroup       cloudwatchloggroup.CloudwatchLogGroup
-	ExecutionRole  iamrole.IamRole
-	TaskRole       iamrole.IamRole
-	Config         ssmparameter.SsmParameter
+	Cluster       ecscluster.EcsCluster
+	LogGroup      cloudwatchloggroup.CloudwatchLogGroup
+	ExecutionRole iamrole.IamRole
+	TaskRole      iamrole.IamRole
+	Config        ssmparameter.SsmParameter
+	// RuleParameters hold the rule groups, one each (RulesYAML).
+	RuleParameters []ssmparameter.SsmParameter
 	TaskDefinition ecstaskdefinition.EcsTaskDefinition
 	Service        ecsservice.EcsService
 	SecurityGroup  securitygroup.SecurityGroup
@@ -136,6 +149,7 @@ type PrometheusFargateService struct {
 
 	props PrometheusFargateServiceProps
 	auth  *basicAuth
+	rules []syncedFile
 }
 
 // NewPrometheusFargateService creates the service's network access, its
@@ -162,6 +176,10 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		Tags:            nameTag(p.Name + "-prometheus-logs"),
 	})
 	s.Config = newConfigParameter(scope, id, &p)
+	s.rules = newRuleParameters(scope, id, &p)
+	for _, r := range s.rules {
+		s.RuleParameters = append(s.RuleParameters, r.Parameter)
+	}
 	if p.Alertmanager != nil {
 		s.AlertmanagerConfig = newAlertmanagerConfigParameter(scope, id, p.Name, p.Alertmanager)
 	}
@@ -183,7 +201,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 	requireProps("PrometheusFargateService", id,
 		need("Name", p.Name == ""), need("Region", p.Region == ""), need("VpcId", p.VpcId == nil),
-		need("SubnetIds", p.SubnetIds == nil), need("ConfigYAML", p.ConfigYAML == ""), need("Image", p.Image == ""),
+		need("SubnetIds", p.SubnetIds == nil), need("ConfigYAML", p.ConfigYAML == ""), need("Image", p.Image == ""), need("ConfigSyncImage", p.ConfigSyncImage == ""),
 		need("Port", p.Port == 0), need("Cpu", p.Cpu == 0), need("Memory", p.Memory == 0),
 		need("LogRetentionDays", p.LogRetentionDays == 0), need("Retention", p.Retention == ""),
 		need("DesiredCount", p.DesiredCount == 0), need("DiscoveryRegions", len(p.DiscoveryRegions) == 0))
@@ -230,21 +248,21 @@ func (s *PrometheusFargateService) networkAccess(scope constructs.Construct) {
 }
 
 // executionRole is what ECS starts the task with: write its logs, read
-// the configuration and the basic auth secret, pull a private ECR image.
+// the basic auth secret, pull a private ECR image. (The configuration is
+// the config-sync sidecar's, read with the task role.)
 func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 	p := &s.props
 	s.ExecutionRole = newServiceRole(scope, "execution-role", p.Name+"-prometheus-exec", "ecs-tasks.amazonaws.com")
 	s.ExecutionRolePolicy = Policy(
 		// Streams are created per task under the log stream prefix.
 		Statement{Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{*s.LogGroup.Arn() + ":log-stream:" + taskcontract.LogStreamPrefix + "/*"}},
-		Statement{Sid: "Config", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: s.configArns()},
 	)
 	if s.auth != nil {
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
 			Sid: "BasicAuth", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*s.auth.Secret.Arn()},
 		})
 	}
-	images := []string{p.Image}
+	images := []string{p.Image, p.ConfigSyncImage}
 	if p.Alertmanager != nil {
 		images = append(images, p.Alertmanager.Image)
 	}
@@ -261,15 +279,6 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)
 }
 
-// configArns are the parameters the task's containers receive.
-func (s *PrometheusFargateService) configArns() []string {
-	arns := []string{*s.Config.Arn()}
-	if s.AlertmanagerConfig != nil {
-		arns = append(arns, *s.AlertmanagerConfig.Arn())
-	}
-	return arns
-}
-
 // taskRole is what Prometheus itself runs as: discovery, and the storage
 // it writes (EFS mount or AMP remote write). It returns the TSDB volume
 // and what the service must wait for.
@@ -283,7 +292,7 @@ func (s *PrometheusFargateService) taskRole(scope constructs.Construct) (*ecstas
 		Action:    []string{"ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"},
 		Resource:  []string{"*"},
 		Condition: map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": p.DiscoveryRegions}},
-	})
+	}, s.configSyncStatement())
 	dataVolume := &ecstaskdefinition.EcsTaskDefinitionVolume{Name: jsii.String(taskcontract.DataVolume)}
 	var dependsOn []cdktf.ITerraformDependable
 	if p.Alertmanager != nil {
@@ -330,20 +339,23 @@ func (s *PrometheusFargateService) taskDefinition(scope constructs.Construct, da
 	})
 }
 
-// volumes are the TSDB's and, with the bundled Alertmanager, its state's.
+// volumes are the TSDB's, the synced configuration's and, with the bundled
+// Alertmanager, its state's.
 func (s *PrometheusFargateService) volumes(data *ecstaskdefinition.EcsTaskDefinitionVolume) *[]*ecstaskdefinition.EcsTaskDefinitionVolume {
-	v := []*ecstaskdefinition.EcsTaskDefinitionVolume{data}
+	v := []*ecstaskdefinition.EcsTaskDefinitionVolume{data, {Name: jsii.String(taskcontract.ConfigVolume)}}
 	if s.props.Alertmanager != nil {
 		v = append(v, s.alertmanagerVolume())
 	}
 	return &v
 }
 
-// containerDefinitions are Prometheus and, when bundled, the Alertmanager.
+// containerDefinitions are Prometheus, the config-sync sidecar and, when
+// bundled, the Alertmanager. They name the configuration's parameters,
+// never their values: a configuration change leaves them as they are.
 func (s *PrometheusFargateService) containerDefinitions() string {
-	defs := []map[string]any{prometheusContainer(s.props, *s.Config.Arn(), *s.LogGroup.Name(), s.auth)}
+	defs := []map[string]any{prometheusContainer(s.props, *s.LogGroup.Name(), s.auth), s.configSyncContainer()}
 	if s.props.Alertmanager != nil {
-		defs = append(defs, alertmanagerContainer(s.props, *s.AlertmanagerConfig.Arn(), *s.LogGroup.Name(), s.auth))
+		defs = append(defs, alertmanagerContainer(s.props, *s.LogGroup.Name(), s.auth))
 	}
 	return containerJSON(defs)
 }

@@ -17,7 +17,7 @@ const testConfig = "global:\n  scrape_interval: 30s\n"
 func prometheusProps() *pconstructs.PrometheusFargateServiceProps {
 	return &pconstructs.PrometheusFargateServiceProps{
 		Name: "p", Region: "eu-central-1", VpcId: vpcID, SubnetIds: subnetIDs, ConfigYAML: testConfig,
-		Image: "prom/prometheus:v3.16.0", Port: 9090, Cpu: 512, Memory: 1024, LogRetentionDays: 30,
+		Image: "prom/prometheus:v3.16.0", ConfigSyncImage: "public.ecr.aws/aws-cli/aws-cli:2.32.2", Port: 9090, Cpu: 512, Memory: 1024, LogRetentionDays: 30,
 		Retention: "15d", DesiredCount: 1, DiscoveryRegions: []string{"eu-central-1"},
 	}
 }
@@ -46,8 +46,9 @@ func statements(t *testing.T, d *policy.Doc, name string) []string {
 func containerOf(t *testing.T, d *policy.Doc) map[string]any {
 	t.Helper()
 	var defs []map[string]any
-	if err := json.Unmarshal([]byte(policy.Str(only(t, d, "aws_ecs_task_definition")["container_definitions"])), &defs); err != nil || len(defs) != 1 {
-		t.Fatalf("container definitions: %v", err)
+	if err := json.Unmarshal([]byte(policy.Str(only(t, d, "aws_ecs_task_definition")["container_definitions"])), &defs); err != nil || len(defs) != 2 ||
+		defs[1]["name"] != taskcontract.ConfigSyncContainerName {
+		t.Fatalf("container definitions: want Prometheus and config-sync: %v", err)
 	}
 	return defs[0]
 }
@@ -80,11 +81,11 @@ func TestPrometheusServiceDefaults(t *testing.T) {
 	if lg := only(t, d, "aws_cloudwatch_log_group"); lg["retention_in_days"] != 30.0 || lg["kms_key_id"] != nil {
 		t.Errorf("log group %v", lg)
 	}
-	if got := strings.Join(statements(t, d, "start-prometheus"), ","); got != "Logs,Config" {
-		t.Errorf("execution role statements %s, want Logs,Config", got)
+	if got := strings.Join(statements(t, d, "start-prometheus"), ","); got != "Logs" {
+		t.Errorf("execution role statements %s, want Logs", got)
 	}
-	if got := strings.Join(statements(t, d, "prometheus"), ","); got != "EC2Discovery" {
-		t.Errorf("task role statements %s, want EC2Discovery", got)
+	if got := strings.Join(statements(t, d, "prometheus"), ","); got != "EC2Discovery,ConfigSync" {
+		t.Errorf("task role statements %s, want EC2Discovery,ConfigSync", got)
 	}
 	if n := count(d, "aws_vpc_security_group_ingress_rule"); n != 0 {
 		t.Errorf("%d ingress rules without AdminCidrs or a load balancer", n)
@@ -115,14 +116,14 @@ func TestPrometheusServiceOptions(t *testing.T) {
 		p.ConfigYAML = "remote_write:\n  - url: https://x/workspaces/" + taskcontract.WorkspaceIDPlaceholder + "/api/v1/remote_write\n"
 		pconstructs.NewPrometheusFargateService(s, "prometheus", p)
 	})
-	if got := strings.Join(statements(t, d, "start-prometheus"), ","); got != "Logs,Config,BasicAuth,DecryptSecret" {
+	if got := strings.Join(statements(t, d, "start-prometheus"), ","); got != "Logs,BasicAuth,DecryptSecret" {
 		t.Errorf("execution role statements %s", got)
 	}
-	if got := strings.Join(statements(t, d, "prometheus"), ","); got != "EC2Discovery,RemoteWrite" {
+	if got := strings.Join(statements(t, d, "prometheus"), ","); got != "EC2Discovery,ConfigSync,RemoteWrite" {
 		t.Errorf("task role statements %s", got)
 	}
 	secrets := asJSON(t, containerOf(t, d)["secrets"])
-	for _, name := range []string{taskcontract.EnvConfigYAML, taskcontract.EnvWebConfigYAML, taskcontract.EnvBasicAuthPassword} {
+	for _, name := range []string{taskcontract.EnvWebConfigYAML, taskcontract.EnvBasicAuthPassword} {
 		if !strings.Contains(secrets, `"name":"`+name+`"`) {
 			t.Errorf("secrets %s lack %s", secrets, name)
 		}

@@ -2,8 +2,6 @@ package constructs
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -21,8 +19,8 @@ import (
 // name, path and flag from the task contract. The entrypoint script runs
 // inline in the official image (sh -c), so the same script serves the
 // custom image and the no-Docker deployment.
-func prometheusContainer(p PrometheusFargateServiceProps, configArn, logGroup string, auth *basicAuth) map[string]any {
-	env, secrets, health := containerEnvironment(p, configArn, auth)
+func prometheusContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) map[string]any {
+	env, secrets, health := containerEnvironment(p, auth)
 	return map[string]any{
 		"name":       tc.ContainerName,
 		"image":      p.Image,
@@ -34,7 +32,9 @@ func prometheusContainer(p PrometheusFargateServiceProps, configArn, logGroup st
 		"readonlyRootFilesystem": true,
 		"mountPoints": []map[string]any{
 			{"sourceVolume": tc.DataVolume, "containerPath": tc.StoragePath, "readOnly": false},
+			configMount(),
 		},
+		"dependsOn": afterConfigSync(),
 		// The entrypoint writes the delivered files under /tmp. Fargate
 		// creates a bind mount root-owned 0755 unless the image has a
 		// VOLUME there (ECS developer guide, "Use bind mounts with Amazon
@@ -47,7 +47,7 @@ func prometheusContainer(p PrometheusFargateServiceProps, configArn, logGroup st
 		"linuxParameters":  runtimeTmpfs(tc.RuntimeDir),
 		"portMappings":     []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
 		"environment":      env,
-		"secrets":          secrets,
+		"secrets":          orNone(secrets),
 		"healthCheck":      healthCheck(health, prometheusStartPeriod),
 		"stopTimeout":      120, // time for the TSDB to close cleanly
 		"logConfiguration": awslogs(logGroup, p.Region, tc.LogStreamPrefix),
@@ -80,6 +80,15 @@ func healthCheck(command string, startPeriod int) map[string]any {
 	}
 }
 
+// orNone leaves a container's secrets out when there are none (ECS
+// stores no empty list, so one would show as a change on every plan).
+func orNone(secrets []map[string]string) any {
+	if len(secrets) == 0 {
+		return nil
+	}
+	return secrets
+}
+
 // awslogs sends a container's output to the task's log group.
 func awslogs(group, region, prefix string) map[string]any {
 	return map[string]any{
@@ -89,7 +98,15 @@ func awslogs(group, region, prefix string) map[string]any {
 }
 
 // containerJSON renders container definitions as ECS JSON.
+// Keys whose value is nil are left out.
 func containerJSON(def []map[string]any) string {
+	for _, c := range def {
+		for k, v := range c {
+			if v == nil {
+				delete(c, k)
+			}
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -101,26 +118,14 @@ func containerJSON(def []map[string]any) string {
 
 // containerEnvironment is what the container receives: plain variables,
 // ECS secrets (resolved when the task starts) and the health check, which
-// carries the basic auth credentials when they are on.
-func containerEnvironment(p PrometheusFargateServiceProps, configArn string, auth *basicAuth) (env, secrets []map[string]string, health string) {
-	sum := sha256.Sum256([]byte(p.ConfigYAML))
+// carries the basic auth credentials when they are on. The configuration
+// is not among them: the config-sync sidecar delivers it into
+// taskcontract.ConfigDir, and a change of it changes no task definition.
+func containerEnvironment(p PrometheusFargateServiceProps, auth *basicAuth) (env, secrets []map[string]string, health string) {
 	env = []map[string]string{
 		{"name": tc.EnvPort, "value": strconv.Itoa(p.Port)},
-		// A new hash means a new task definition revision, so a config
-		// change rolls the task; the SSM value alone would not.
-		{"name": tc.EnvConfigSHA256, "value": hex.EncodeToString(sum[:])},
+		{"name": tc.EnvConfigDir, "value": tc.ConfigDir},
 	}
-	if p.Workspace != nil {
-		// The hash covers the YAML before the id is filled in: a new
-		// workspace must still roll the task.
-		env = append(env, map[string]string{"name": tc.EnvAMPWorkspaceID, "value": *p.Workspace.Workspace.Id()})
-	}
-	if p.RulesYAML != "" {
-		// Not secret, and too big for an SSM parameter (8 KB): a plain
-		// variable, so a rules change is a new task definition revision.
-		env = append(env, map[string]string{"name": tc.EnvRulesYAML, "value": TerraformLiteral(p.RulesYAML)})
-	}
-	secrets = []map[string]string{{"name": tc.EnvConfigYAML, "valueFrom": configArn}}
 	health = fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)
 	if auth != nil {
 		env = append(env, map[string]string{"name": tc.EnvBasicAuthUser, "value": auth.User})
@@ -135,8 +140,7 @@ func containerEnvironment(p PrometheusFargateServiceProps, configArn string, aut
 
 // newConfigParameter holds the configuration. It travels as a plain SSM
 // parameter so that a change shows up in `terraform plan` as readable YAML
-// lines, and reaches the official image as an environment variable (ECS
-// "secrets" from SSM).
+// lines, and reaches the running task through the config-sync sidecar.
 func newConfigParameter(scope constructs.Construct, id string, p *PrometheusFargateServiceProps) ssmparameter.SsmParameter {
 	return newGeneratedParameter(scope, "config", p.Name, "prometheus", "prometheus.yml", mustSSMTier(id, *p), configValue(*p))
 }

@@ -336,7 +336,7 @@ func TestImageRulesAreTheAlertingRules(t *testing.T) {
 func TestEntrypointRules(t *testing.T) {
 	rules := "groups:\n- name: x\n  rules: []"
 	r := runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_RULES_YAML="+rules)
-	got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesFile))
+	got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesDir, taskcontract.RulesFile))
 	if err != nil || string(got) != rules+"\n" {
 		t.Fatalf("rules file: %q %v\n%s", got, err, r.out)
 	}
@@ -344,8 +344,62 @@ func TestEntrypointRules(t *testing.T) {
 		t.Error("the rules variable must not reach Prometheus's environment")
 	}
 	r = runEntrypoint(t, []string{"sh", "@SCRIPT_FILE@"}, "PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_DEFAULT_RULES=/nonexistent/rules.yml")
-	if got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesFile)); err != nil || string(got) != "groups: []\n" {
+	if got, err := os.ReadFile(filepath.Join(r.dir, "run", taskcontract.RulesDir, taskcontract.RulesFile)); err != nil || string(got) != "groups: []\n" {
 		t.Fatalf("without rules the entrypoint must write an empty rule set: %q %v\n%s", got, err, r.out)
+	}
+}
+
+// Given the config-sync sidecar's folder (the ECS task), when it has
+// synced, then Prometheus runs from it through links (so a change shows,
+// and the config's relative rules/ and password paths still resolve) with
+// automatic reload on; when it never syncs, the entrypoint gives up within
+// its bound with a message naming the sidecar, and starts nothing.
+func TestEntrypointRunsFromTheSyncedFolder(t *testing.T) {
+	for name, sh := range shells(t) {
+		t.Run(name, func(t *testing.T) {
+			synced := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(synced, taskcontract.RulesDir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for file, content := range map[string]string{taskcontract.ConfigFile: "global:\n  scrape_interval: 15s\n", taskcontract.RulesDir + "/g.yml": "groups: []\n", taskcontract.SyncedMarker: "now\n"} {
+				if err := os.WriteFile(filepath.Join(synced, file), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := runEntrypoint(t, append(slices.Clone(sh), "@SCRIPT_FILE@"), "PROMETHEUS_CONFIG_DIR="+synced, "PROMETHEUS_CONFIG_YAML=ignored: true")
+			if r.err != nil {
+				t.Fatalf("%v\n%s", r.err, r.out)
+			}
+			argv := r.file(t, "argv")
+			if !strings.Contains(argv, taskcontract.FlagAutoReload+"\n"+taskcontract.FlagAutoReloadInterval+taskcontract.AutoReloadInterval+"\n") {
+				t.Errorf("automatic reload must be on:\n%s", argv)
+			}
+			if got := r.file(t, "config"); !strings.Contains(got, "scrape_interval: 15s") {
+				t.Errorf("Prometheus must read the synced prometheus.yml, read %q", got)
+			}
+			run := filepath.Join(r.dir, "run")
+			for link, target := range map[string]string{taskcontract.ConfigFile: filepath.Join(synced, taskcontract.ConfigFile), taskcontract.RulesDir: filepath.Join(synced, taskcontract.RulesDir)} {
+				if got, err := os.Readlink(filepath.Join(run, link)); err != nil || got != target {
+					t.Errorf("%s must link to the synced %s: %q %v", link, target, got, err)
+				}
+			}
+			// A change of the synced file shows through the link.
+			if err := os.WriteFile(filepath.Join(synced, taskcontract.ConfigFile), []byte("changed\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(filepath.Join(run, taskcontract.ConfigFile)); string(got) != "changed\n" {
+				t.Errorf("the runtime config must follow the synced file, reads %q", got)
+			}
+
+			empty := t.TempDir()
+			r = runEntrypoint(t, append(slices.Clone(sh), "@SCRIPT_FILE@"), "PROMETHEUS_CONFIG_DIR="+empty, "PROMETHEUS_CONFIG_WAIT_SECONDS=1")
+			if r.err == nil || !strings.Contains(r.out, "config-sync container's log says why") {
+				t.Errorf("without a sync the entrypoint must fail, naming the sidecar: %v\n%s", r.err, r.out)
+			}
+			if _, err := os.Stat(filepath.Join(r.record, "argv")); err == nil {
+				t.Error("Prometheus must not start without its configuration")
+			}
+		})
 	}
 }
 

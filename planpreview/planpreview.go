@@ -84,11 +84,30 @@ type ConfigDiff struct {
 	Hidden string
 }
 
+// Effect is what applying a plan does to the running Prometheus.
+type Effect string
+
+const (
+	// Untouched: nothing Prometheus runs from changes.
+	Untouched Effect = ""
+	// ReloadsInPlace: only the parameters the config-sync sidecar keeps
+	// change; the running task reloads them, with the same process, head
+	// and history.
+	ReloadsInPlace Effect = "reloads in place"
+	// Restarts: the task definition or the service changes, and ECS
+	// replaces the task.
+	Restarts Effect = "restarts Prometheus"
+)
+
 // Stack is the summary of one stack's plan.
 type Stack struct {
 	Name    string
 	Counts  Counts
 	Changes []Change
+	// Effect is what the plan does to the running Prometheus, and Causes
+	// the addresses that decide it.
+	Effect  Effect
+	Causes  []string
 	Configs []ConfigDiff
 	// Outputs are the names of root outputs whose value changes.
 	Outputs []string
@@ -220,6 +239,7 @@ func Summarise(stack string, plan *tfjson.Plan, paths map[string]string) *Stack 
 		}
 		return a.Address < b.Address
 	})
+	s.Effect, s.Causes = effectOf(s.Changes)
 	for name, oc := range plan.OutputChanges {
 		if oc != nil && !oc.Actions.NoOp() && len(oc.Actions) > 0 {
 			s.Outputs = append(s.Outputs, name)
@@ -227,6 +247,44 @@ func Summarise(stack string, plan *tfjson.Plan, paths map[string]string) *Stack 
 	}
 	sort.Strings(s.Outputs)
 	return s
+}
+
+// serviceGroup is the construct id of the Prometheus service in the main
+// stack (stacks.NewMain), under which its parameters live.
+const serviceGroup = "prometheus"
+
+// effectOf: a new revision of the task definition, or a change of the
+// service beyond its tags, replaces the running task; a change of the
+// service's parameters alone is carried by the config-sync sidecar and
+// reloaded in place. A plan that creates or deletes the service starts or
+// ends Prometheus rather than touching a running one: no effect is named.
+func effectOf(changes []Change) (Effect, []string) {
+	var restart, reload []string
+	for _, c := range changes {
+		switch {
+		case c.Type == "aws_ecs_task_definition" && c.Action == Replace,
+			c.Type == "aws_ecs_service" && (c.Action == Replace || c.Action == Update && !onlyTags(c.Attributes)):
+			restart = append(restart, c.Address)
+		case c.Type == "aws_ssm_parameter" && c.Group == serviceGroup && c.Action == Update:
+			reload = append(reload, c.Address)
+		}
+	}
+	switch {
+	case len(restart) > 0:
+		return Restarts, restart
+	case len(reload) > 0:
+		return ReloadsInPlace, reload
+	}
+	return Untouched, nil
+}
+
+func onlyTags(attrs []string) bool {
+	for _, a := range attrs {
+		if a != "tags" && a != "tags_all" {
+			return false
+		}
+	}
+	return true
 }
 
 func actionOf(a tfjson.Actions) (Action, bool) {

@@ -22,7 +22,7 @@ var scenarios = []struct {
 	counts Counts
 	check  func(t *testing.T, s *Stack, md string)
 }{
-	{"create", Counts{Create: 44}, func(t *testing.T, s *Stack, md string) {
+	{"create", Counts{Create: 46}, func(t *testing.T, s *Stack, md string) {
 		for _, c := range s.Changes {
 			if c.Guessed {
 				t.Errorf("%s: construct path guessed; cdk.tf.json has it", c.Address)
@@ -37,12 +37,16 @@ var scenarios = []struct {
 		mustContain(t, md, "**No changes.**")
 		mustNotContain(t, md, "DESTRUCTIVE", "<details")
 	}},
-	{"update-config", Counts{Update: 2, Replace: 1}, func(t *testing.T, s *Stack, md string) {
+	{"update-config", Counts{Update: 1}, func(t *testing.T, s *Stack, md string) {
 		mustContain(t, md, "### Prometheus configuration changes (`prometheus/config`)",
 			"-  scrape_interval: 30s\n-  evaluation_interval: 30s\n+  scrape_interval: 15s\n+  evaluation_interval: 15s\n",
 			"| update | `aws_ssm_parameter.prometheus_config_2F7211A4` | `prometheus/config` | `insecure_value` |",
-			// The task definition revision is a replacement, and says what that costs.
-			"**REPLACE** | `aws_ecs_task_definition.prometheus_task_A942EAE0` | `prometheus/task` | `container_definitions` cannot change in place; a new task definition revision")
+			// Only the parameter: the running task reloads it.
+			"**`prometheus-aws-dev`: reloads in place.** Only the configuration's parameters change (`aws_ssm_parameter.prometheus_config_2F7211A4`)")
+		mustNotContain(t, md, "aws_ecs_task_definition", "restarts Prometheus")
+		if s.Effect != ReloadsInPlace {
+			t.Errorf("effect %q", s.Effect)
+		}
 	}},
 	{"replace", Counts{Update: 2, Replace: 6}, func(t *testing.T, s *Stack, md string) {
 		mustContain(t, md, "### :rotating_light: DESTRUCTIVE: this plan destroys 6 resources",
@@ -54,8 +58,8 @@ var scenarios = []struct {
 			t.Error("the destructive changes must come first")
 		}
 	}},
-	{"destroy", Counts{Delete: 44}, func(t *testing.T, s *Stack, md string) {
-		mustContain(t, md, "destroys 44 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
+	{"destroy", Counts{Delete: 46}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "destroys 46 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
 	}},
 }
 

@@ -65,6 +65,7 @@ var Rules = []Rule{
 	{"fargate-writable-paths", "With a read-only root, a non-root container writes only to a tmpfs, an EFS volume or a bind mount at a VOLUME its image owns for it (Fargate creates other bind mounts root-owned, mode 0755).", fargateWritablePaths},
 	{"ecr-pull-exactly", "An image in private ECR is pullable by the execution role on exactly its repository; no ECR permission without such an image.", ecrPullExactly},
 	{"execution-role-reads-secrets", "The execution role may read every secret a container definition references (ssm:GetParameters, secretsmanager:GetSecretValue).", executionRoleReadsSecrets},
+	{"config-sync-reads-exactly", "The task role may read (ssm:GetParameter, ssm:GetParameters) each parameter its config-sync container keeps, by ARN, and no other: no wildcard.", configSyncReadsExactly},
 	{"ssm-value-fits-tier", "Every SSM parameter value fits its tier (Standard 4 KB, Advanced 8 KB).", ssmValueFitsTier},
 	{"task-definition-size", "Container definitions leave room under ECS's 64 KiB task definition limit.", taskDefinitionSize},
 	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},

@@ -104,6 +104,19 @@ func taskDoc(containers, volumes, statements string) string {
 	    "volume":` + volumes + `,"container_definitions":` + q(containers) + `,"tags":{"Name":"x"}}}}}`
 }
 
+// syncDoc is a task whose config-sync keeps one parameter, with the task
+// role's statements.
+func syncDoc(statements string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	containers := `[{"name":"config-sync","image":"public.ecr.aws/aws-cli/aws-cli:2.32.2","user":"0","readonlyRootFilesystem":true,
+	  "environment":[{"name":"CONFIG_SYNC_FILES","value":"prometheus.yml ${aws_ssm_parameter.config.name}"}]}]`
+	return `{"resource":{
+	  "aws_iam_role":{"task":{"name":"task","tags":{"Name":"x"}}},
+	  "aws_iam_role_policy":{"p":{"role":"${aws_iam_role.task.id}","policy":` + q(`{"Statement":[`+statements+`]}`) + `}},
+	  "aws_ecs_task_definition":{"t":{"requires_compatibilities":["FARGATE"],"task_role_arn":"${aws_iam_role.task.arn}",
+	    "volume":[{"name":"config"}],"container_definitions":` + q(containers) + `,"tags":{"Name":"x"}}}}}`
+}
+
 const okContainer = `{"name":"prometheus","image":"prom/prometheus:v3.16.0","user":"65534:65534","readonlyRootFilesystem":true,
   "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}],
   "linuxParameters":{"tmpfs":[{"containerPath":"/tmp","size":16,"mountOptions":["noexec"]}]}}`
@@ -132,6 +145,10 @@ func taskCases() []struct {
 		{"fargate-writable-paths", taskDoc(`[{"name":"prometheus","image":"example.com/other:1","user":"65534","readonlyRootFilesystem":true,
 		  "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}],
 		  "linuxParameters":{"tmpfs":[{"containerPath":"/tmp","size":16}]}}]`, `[{"name":"data"}]`, ""), Options{}},
+		// config-sync keeps a parameter the task role may not read.
+		{"config-sync-reads-exactly", syncDoc(`{"Effect":"Allow","Action":["ssm:GetParameters","ssm:GetParameter"],"Resource":["${aws_ssm_parameter.rules.arn}"]}`), Options{}},
+		// ... or may read every parameter.
+		{"config-sync-reads-exactly", syncDoc(`{"Effect":"Allow","Action":["ssm:GetParameters","ssm:GetParameter"],"Resource":["${aws_ssm_parameter.config.arn}","arn:aws:ssm:eu-central-1:123456789012:parameter/*"]}`), Options{}},
 		{"ecr-pull-exactly", taskDoc(`[`+strings.Replace(okContainer, "prom/prometheus:v3.16.0", "123456789012.dkr.ecr.eu-central-1.amazonaws.com/prometheus-aws:1", 1)+`]`,
 			`[{"name":"data"}]`, `{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]}`), Options{}},
 		{"ecr-pull-exactly", taskDoc(`[`+okContainer+`]`, `[{"name":"data"}]`,

@@ -82,6 +82,20 @@ type containerDef struct {
 		Name      string `json:"name"`
 		ValueFrom string `json:"valueFrom"`
 	} `json:"secrets"`
+	Environment []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"environment"`
+}
+
+// env is the value of a container's environment variable.
+func (c containerDef) env(name string) string {
+	for _, e := range c.Environment {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
 }
 
 // taskDefs are the stack's task definitions with their parsed containers.
@@ -334,6 +348,49 @@ func executionRoleReadsSecrets(d *Doc, _ Options) []Violation {
 				}
 				if !allows(sts, action, resource) {
 					out = append(out, Violation{"execution-role-reads-secrets", res, fmt.Sprintf("container %s reads secret %s from %s, but the execution role may not (%s): the task would not start", c.Name, s.Name, s.ValueFrom, action)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+var paramNameRef = regexp.MustCompile(`\$\{aws_ssm_parameter\.([^.}]+)\.name\}`)
+
+// configSyncReadsExactly: the config-sync sidecar reads its parameters with
+// the task role, which every container of the task holds; it must be able
+// to read each one (or no change would arrive, and the first sync never
+// completes), and nothing else of SSM, each by its ARN.
+func configSyncReadsExactly(d *Doc, _ Options) []Violation {
+	var out []Violation
+	names, defs, _ := taskDefs(d)
+	for _, name := range names {
+		res := "aws_ecs_task_definition." + name
+		role := roleOf(Str(d.Of("aws_ecs_task_definition")[name]["task_role_arn"]))
+		sts := roleStatements(d, role)
+		want := map[string]bool{}
+		for _, c := range defs[name] {
+			if c.Name != taskcontract.ConfigSyncContainerName {
+				continue
+			}
+			for _, m := range paramNameRef.FindAllStringSubmatch(c.env(taskcontract.EnvConfigSyncFiles), -1) {
+				arn := "${aws_ssm_parameter." + m[1] + ".arn}"
+				want[arn] = true
+				if !allows(sts, "ssm:GetParameters", arn) || !allows(sts, "ssm:GetParameter", arn) {
+					out = append(out, Violation{"config-sync-reads-exactly", res, fmt.Sprintf("config-sync keeps aws_ssm_parameter.%s, but the task role may not read it (ssm:GetParameters and ssm:GetParameter on its ARN)", m[1])})
+				}
+			}
+		}
+		for _, st := range sts {
+			if st.Effect != "Allow" || !slices.ContainsFunc(Strings(st.Action), func(a string) bool { return strings.HasPrefix(strings.ToLower(a), "ssm:getparameter") }) {
+				continue
+			}
+			for _, r := range Strings(st.Resource) {
+				switch {
+				case strings.Contains(r, "*"):
+					out = append(out, Violation{"config-sync-reads-exactly", res, fmt.Sprintf("the task role may read SSM parameters %q; name each parameter's ARN", r)})
+				case !want[r]:
+					out = append(out, Violation{"config-sync-reads-exactly", res, fmt.Sprintf("the task role may read %s, which config-sync does not keep", r)})
 				}
 			}
 		}

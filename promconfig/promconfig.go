@@ -165,7 +165,7 @@ func Generate(s *config.Settings) *Config {
 	if s.AlertDelivery() != config.AlertDeliveryAMP {
 		// With AMP's delivery the workspace's ruler evaluates the rules,
 		// once for all replicas.
-		c.RuleFiles = []string{taskcontract.RulesFile}
+		c.RuleFiles = []string{taskcontract.RuleFilesGlob}
 	}
 	if s.StorageMode == config.StorageAMP {
 		c.Global.ExternalLabels[ClusterLabel] = s.StackName()

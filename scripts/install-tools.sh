@@ -86,6 +86,42 @@ debian_promtool() {
   rm -rf "$tmp"
 }
 
+# The packages of the AWS CLI image's replica (internal/fargate, DebianPackages):
+# Debian 12's awscli (AWS CLI v2, an older release than the image's) with its
+# dependency closure, plus the Essential packages the config-sync sidecar's
+# shell script needs (Essential packages are nobody's declared dependency).
+# Downloaded, not installed: the runner unpacks them into a root filesystem.
+AWSCLI_DEBS=$(dirname "${TOOLS_BIN%/}")/debs/awscli
+AWSCLI_ROOTS="awscli dash coreutils bash libc-bin base-files"
+
+awscli_debs() {
+  local stamp="$AWSCLI_DEBS/.complete" f ok=1
+  if [[ -f $stamp && $(head -1 "$stamp") == "roots: $AWSCLI_ROOTS" ]]; then
+    while read -r f; do [[ -f $AWSCLI_DEBS/$f ]] || ok=0; done < <(tail -n +2 "$stamp")
+    [[ $ok -eq 1 ]] && return 0
+  fi
+  apt_update_once
+  echo "install-tools: Debian's awscli and its dependencies (apt-get download, for the AWS CLI image's replica) into $AWSCLI_DEBS"
+  local pkgs tmp
+  # Every package the roots depend on, recursively (alternatives included);
+  # <virtual> lines name no package of their own: their providers are listed.
+  # shellcheck disable=SC2086 # the roots are words
+  pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances $AWSCLI_ROOTS |
+    grep -v -e '^ ' -e '^<' | sort -u) || die "apt-cache depends $AWSCLI_ROOTS failed"
+  mkdir -p "$(dirname "$AWSCLI_DEBS")"
+  tmp=$(mktemp -d "$AWSCLI_DEBS.XXXXXX")
+  # shellcheck disable=SC2086 # one word per package
+  if ! (cd "$tmp" && apt-get download -qq $pkgs 2>&1 | { grep -v 'unsandboxed as root' || true; }); then
+    rm -rf "$tmp"
+    die "apt-get download of awscli's packages failed: the AWS CLI image's replica (config-sync sidecar) is built from them"
+  fi
+  { echo "roots: $AWSCLI_ROOTS"; (cd "$tmp" && ls -- *.deb); } >"$tmp/.complete"
+  chmod 0755 "$tmp"
+  rm -rf "$AWSCLI_DEBS"
+  mv "$tmp" "$AWSCLI_DEBS"
+  echo "install-tools: $(($(wc -l <"$AWSCLI_DEBS/.complete") - 1)) packages, $(du -sh "$AWSCLI_DEBS" | cut -f1)"
+}
+
 go_tool() { # binary module@version [ldflags]
   local bin=$1 module=$2 ldflags=${3:-}
   local stamp="$TOOLS_BIN/.$bin.version"
@@ -173,6 +209,8 @@ demo() {
   if ! [[ -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
     apt_get_install busybox-static
   fi
+  # The AWS CLI image's replica (the config-sync sidecar).
+  awscli_debs
   if [[ $chromium -eq 1 ]]; then apt_install chromium chromium; fi
 
   if ! command -v terraform >/dev/null 2>&1; then
@@ -232,6 +270,7 @@ core() {
   say gitlab-ci-local "$("$TOOLS_BIN/../gitlab-ci-local/node_modules/.bin/node" "$TOOLS_BIN/../gitlab-ci-local/node_modules/gitlab-ci-local/dist/index.js" --version 2>/dev/null | head -1)"
   say bwrap "$(bwrap --version)"
   say busybox "$(busybox | head -1)"
+  say awscli "$(cd "$AWSCLI_DEBS" && ls awscli_*.deb) and $(($(wc -l <"$AWSCLI_DEBS/.complete") - 2)) more packages (the AWS CLI image's replica)"
 }
 
 lint() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
@@ -48,8 +49,9 @@ func TestBundledAlertmanager(t *testing.T) {
 		command[2] != taskcontract.FlagRoutePrefix+taskcontract.AlertmanagerRoutePrefix {
 		t.Errorf("command must be [script, %s, %s/alertmanager]: %v parts", taskcontract.AlertmanagerScriptName, taskcontract.FlagRoutePrefix, len(command))
 	}
-	if !strings.Contains(mustJSON(t, am["healthCheck"]), "127.0.0.1:9093/alertmanager/-/healthy") || !strings.Contains(mustJSON(t, am["secrets"]), taskcontract.EnvAlertmanagerConfigYAML) {
-		t.Errorf("health check on its own port and route, configuration as a secret: %v %v", am["healthCheck"], am["secrets"])
+	if !strings.Contains(mustJSON(t, am["healthCheck"]), "127.0.0.1:9093/alertmanager/-/healthy") || !strings.Contains(mustJSON(t, am["environment"]), taskcontract.EnvAlertmanagerConfigDir) ||
+		!strings.Contains(mustJSON(t, am["mountPoints"]), `"containerPath":"`+taskcontract.ConfigDir+`","readOnly":true`) {
+		t.Errorf("health check on its own port and route, configuration from the config-sync volume, read-only: %v %v %v", am["healthCheck"], am["environment"], am["mountPoints"])
 	}
 	topic, _ := one(t, d, "aws_sns_topic")
 	value := policy.Str(alertmanagerParam(t, d)["insecure_value"])
@@ -72,8 +74,8 @@ func TestBundledAlertmanager(t *testing.T) {
 	if !strings.Contains(moved, "aws_sns_topic.alarms_topic_CB6504A9") || !strings.Contains(moved, "aws_sns_topic."+topic) {
 		t.Errorf("the topic must be moved from the alarms' address, not replaced: %s", moved)
 	}
-	if names := taskContainers(t, "ephemeral"); strings.Join(names, ",") != "prometheus,alertmanager" {
-		t.Errorf("ephemeral: want Prometheus and the Alertmanager, have %v", names)
+	if names := taskContainers(t, "ephemeral"); strings.Join(names, ",") != "prometheus,config-sync,alertmanager" {
+		t.Errorf("ephemeral: want Prometheus, config-sync and the Alertmanager, have %v", names)
 	}
 }
 
@@ -84,13 +86,15 @@ func TestLocalAlertDelivery(t *testing.T) {
 	if !strings.Contains(value, "api_url: http://127.0.0.1:5000") {
 		t.Errorf("local: SNS must be asked at the emulator:\n%s", value)
 	}
-	c, _ := container(t, "local")
-	for _, e := range c["environment"].([]any) {
-		if policy.Str(policy.Path(e, "name")) == taskcontract.EnvRulesYAML {
-			want, _ := alerting.ForTask(true)
-			if policy.Str(policy.Path(e, "value")) != string(want) {
-				t.Error("local: the task must receive the overlay's rules")
-			}
+	rules, _ := alerting.ForTask(true)
+	groups, err := pconstructs.RuleFiles(string(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		_, p := named(t, synthed["local"], "aws_ssm_parameter", "/prometheus/"+g.File)
+		if unescape(policy.Str(p["insecure_value"])) != g.YAML {
+			t.Errorf("local: the task must receive the overlay's rules (group %s)", g.Group)
 		}
 	}
 }
@@ -120,7 +124,7 @@ func TestAlertTopicChoices(t *testing.T) {
 func TestOwnAlertmanagersReplaceTheBundledOne(t *testing.T) {
 	for _, variant := range []string{"regions", "remote"} {
 		d := synthed[variant]
-		if names := taskContainers(t, variant); len(names) != 1 {
+		if names := taskContainers(t, variant); strings.Join(names, ",") != "prometheus,config-sync" {
 			t.Errorf("%s: alertmanagerUrls set, yet the task runs %v", variant, names)
 		}
 		for _, p := range d.Of("aws_ssm_parameter") {
@@ -211,12 +215,13 @@ func TestAMPAlertDelivery(t *testing.T) {
 	if p := policy.Str(tp["policy"]); !strings.Contains(p, "aps.amazonaws.com") || !strings.Contains(p, policy.Ref("aws_prometheus_workspace", ws, "arn")) {
 		t.Errorf("the topic must admit this workspace's alert manager:\n%s", p)
 	}
-	if names := taskContainers(t, "amp"); len(names) != 1 {
+	if names := taskContainers(t, "amp"); strings.Join(names, ",") != "prometheus,config-sync" {
 		t.Errorf("amp: replicas run no Alertmanager, have %v", names)
 	}
-	c, _ := container(t, "amp")
-	if strings.Contains(mustJSON(t, c["environment"]), taskcontract.EnvRulesYAML) {
-		t.Error("amp: the tasks must not evaluate the rules (the ruler does, once)")
+	for name, p := range d.Of("aws_ssm_parameter") {
+		if strings.Contains(policy.Str(p["name"]), "/rules/") {
+			t.Errorf("amp: the tasks must not evaluate the rules (the ruler does, once); have %s", name)
+		}
 	}
 	_, local := one(t, synthed["amp-local"], "aws_prometheus_alert_manager_definition")
 	if policy.Num(local["count"]) != 0 {

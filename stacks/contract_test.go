@@ -35,8 +35,9 @@ func TestContainerDefinitionsKeepTheContract(t *testing.T) {
 			t.Errorf("%s: command must be [script, %s, %s...], got %d parts", variant, taskcontract.ScriptName, taskcontract.FlagRetention, len(command))
 		}
 		mounts := mustJSON(t, c["mountPoints"])
-		if mounts != mustJSON(t, []map[string]any{{"containerPath": taskcontract.StoragePath, "readOnly": false, "sourceVolume": taskcontract.DataVolume}}) {
-			t.Errorf("%s: mount points %s: the data volume at %s only", variant, mounts, taskcontract.StoragePath)
+		if mounts != mustJSON(t, []map[string]any{{"containerPath": taskcontract.StoragePath, "readOnly": false, "sourceVolume": taskcontract.DataVolume},
+			{"containerPath": taskcontract.ConfigDir, "readOnly": true, "sourceVolume": taskcontract.ConfigVolume}}) {
+			t.Errorf("%s: mount points %s: the data volume at %s, config-sync's at %s read-only", variant, mounts, taskcontract.StoragePath, taskcontract.ConfigDir)
 		}
 		if vols := mustJSON(t, task["volume"]); !strings.Contains(vols, `"name":"`+taskcontract.DataVolume+`"`) {
 			t.Errorf("%s: the task has no %q volume: %s", variant, taskcontract.DataVolume, vols)
@@ -63,8 +64,8 @@ func TestContainerDefinitionsKeepTheContract(t *testing.T) {
 				}
 			}
 		}
-		if names[taskcontract.EnvConfigYAML] != "secrets" || names[taskcontract.EnvPort] != "environment" {
-			t.Errorf("%s: the configuration (secret) and the port (plain) must be delivered: %v", variant, names)
+		if names[taskcontract.EnvConfigDir] != "environment" || names[taskcontract.EnvPort] != "environment" || names[taskcontract.EnvConfigYAML] != "" {
+			t.Errorf("%s: the configuration's folder (config-sync's, not a value) and the port must be delivered: %v", variant, names)
 		}
 		if s.BasicAuth != (names[taskcontract.EnvBasicAuthPassword] == "secrets" && names[taskcontract.EnvWebConfigYAML] == "secrets") {
 			t.Errorf("%s: basic auth %v, but the password and web config delivered as %v", variant, s.BasicAuth, names)

@@ -1,6 +1,21 @@
 package stacks
 
-import "github.com/aws/jsii-runtime-go"
+import (
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/prometheus-aws/prometheus-aws/config"
+)
+
+// configSyncEndpoint is the SSM endpoint the config-sync sidecar's script
+// calls: the emulator's in the local profile, where the local runner's AWS
+// CLI (Debian's 2.9, internal/fargate's named exception) predates
+// AWS_ENDPOINT_URL; the region's ("") on AWS.
+func configSyncEndpoint(s *config.Settings) string {
+	if s.Local() {
+		return s.Endpoint
+	}
+	return ""
+}
 
 // emulatorGaps makes a plan after apply come out clean against moto. Each
 // entry names the gap; none of this is written for real AWS (the local

@@ -197,6 +197,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		NoPublicIp:       s.Private(),
 		ConfigYAML:       m.PrometheusYAML,
 		Image:            s.PrometheusImage,
+		ConfigSyncImage:  s.ConfigSyncImage,
 		Port:             s.PrometheusPort,
 		Cpu:              s.TaskCPU,
 		Memory:           s.TaskMemory,
@@ -214,6 +215,8 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		RemoteScrapePort: remoteScrapePort(s),
 		Alertmanagers:    alertmanagerEndpoints(s),
 		Alertmanager:     m.alertmanagerProps(s, topicArn),
+		// The local profile's, for the local runner's AWS CLI.
+		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
 	if s.AlertDelivery() == config.AlertDeliveryAMP {
 		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(alerting.Rules()), ampDefinition(amYAML), topicArn, m.prometheusURL())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 	"github.com/prometheus-aws/prometheus-aws/policy"
@@ -62,6 +63,9 @@ var variants = map[string]map[string]string{
 	// AMP's alert delivery against the emulator (no alert manager
 	// definition there).
 	"amp-local": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
+	// A configuration change (reload_test.go): the scrape interval, and the
+	// Alertmanager's grouping.
+	"scrape-15s": {"PROMAWS_SCRAPE_INTERVAL": "15s", "PROMAWS_ALERT_GROUP_WAIT": "1m"},
 	// The image in a private ECR repository (built from docker/Dockerfile).
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }
@@ -152,12 +156,12 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 	want := map[string]int{
 		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
 		"aws_route_table_association": 2, "aws_ecs_cluster": 1, "aws_ecs_task_definition": 1, "aws_ecs_service": 1,
-		"aws_cloudwatch_log_group": 1, "aws_ssm_parameter": 2, "aws_launch_template": 1, "aws_autoscaling_group": 1,
+		"aws_cloudwatch_log_group": 1, "aws_ssm_parameter": 4, "aws_launch_template": 1, "aws_autoscaling_group": 1,
 		"aws_iam_role": 3, "aws_iam_instance_profile": 1, "aws_security_group": 3,
 		// storageMode efs (the default)
 		"aws_efs_file_system": 1, "aws_efs_mount_target": 2, "aws_efs_access_point": 2,
-		// the bundled alert delivery: alertmanager.yml, the topic it and the
-		// alarms send to
+		// parameters: prometheus.yml, the two rule groups, alertmanager.yml
+		// (the bundled alert delivery); the topic it and the alarms send to
 		"aws_sns_topic": 1,
 	}
 	for typ, n := range want {
@@ -415,8 +419,8 @@ func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
 		}
 	}
 	sort.Strings(actions)
-	if strings.Join(actions, ",") != "ec2:DescribeAvailabilityZones,ec2:DescribeInstances,sns:Publish" {
-		t.Errorf("task role must grant exactly the two discovery actions and publishing alerts, grants %v", actions)
+	if strings.Join(actions, ",") != "ec2:DescribeAvailabilityZones,ec2:DescribeInstances,sns:Publish,ssm:GetParameter,ssm:GetParameters" {
+		t.Errorf("task role must grant exactly the two discovery actions, publishing alerts and reading the synced parameters, grants %v", actions)
 	}
 	if len(d.Of("aws_iam_access_key")) != 0 || len(d.Of("aws_iam_user")) != 0 {
 		t.Error("no IAM users or long-lived keys")
@@ -542,9 +546,9 @@ func TestFargateServiceShape(t *testing.T) {
 		t.Errorf("task size/network: %v %v %v", task["cpu"], task["memory"], task["network_mode"])
 	}
 	var defs []map[string]any
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 2 ||
-		defs[0]["name"] != taskcontract.ContainerName || defs[1]["name"] != taskcontract.AlertmanagerContainerName {
-		t.Fatalf("container_definitions: want Prometheus, then the bundled Alertmanager: %v %d", err, len(defs))
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 3 ||
+		defs[0]["name"] != taskcontract.ContainerName || defs[1]["name"] != taskcontract.ConfigSyncContainerName || defs[2]["name"] != taskcontract.AlertmanagerContainerName {
+		t.Fatalf("container_definitions: want Prometheus, config-sync, then the bundled Alertmanager: %v %d", err, len(defs))
 	}
 	c := defs[0]
 	if c["image"] != config.DefaultPrometheusImage || c["readonlyRootFilesystem"] != true || c["user"] == "0" || c["user"] == nil {
@@ -553,8 +557,8 @@ func TestFargateServiceShape(t *testing.T) {
 	if !strings.Contains(mustJSON(t, c["healthCheck"]), "/-/healthy") || policy.Num(policy.Path(c, "healthCheck", "startPeriod")) != 300 {
 		t.Errorf("health check must probe /-/healthy, after a start period that covers the TSDB lock wait and a WAL replay (300 s): %v", c["healthCheck"])
 	}
-	if !strings.Contains(mustJSON(t, c["secrets"]), "aws_ssm_parameter") {
-		t.Errorf("config must come from the SSM parameter: %v", c["secrets"])
+	if strings.Contains(policy.Str(task["container_definitions"]), "insecure_value") || strings.Contains(mustJSON(t, c["environment"]), "scrape_interval") {
+		t.Error("the task definition must name the configuration's parameters, never hold their values")
 	}
 }
 
@@ -893,24 +897,28 @@ func listenerOn(d *policy.Doc, port float64) (string, map[string]any) {
 }
 
 func TestAlertingRulesShipWithTheTask(t *testing.T) {
-	_, task := one(t, synthed["default"], "aws_ecs_task_definition")
-	var defs []struct {
-		Environment []struct{ Name, Value string } `json:"environment"`
+	d := synthed["default"]
+	groups, err := pconstructs.RuleFiles(string(alerting.Rules()))
+	if err != nil || len(groups) < 2 {
+		t.Fatalf("rules.yml must split into its groups: %v %v", groups, err)
 	}
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) == 0 {
-		t.Fatalf("container definitions: %v", err)
+	whole := "groups:\n"
+	for _, g := range groups {
+		_, p := named(t, d, "aws_ssm_parameter", "/prometheus/rules/"+g.Group+".yml")
+		v := unescape(policy.Str(p["insecure_value"]))
+		if v != g.YAML || policy.Str(p["tier"]) != pconstructs.SSMTier(len(v)) {
+			t.Errorf("group %s must travel alone, as written, at the tier that holds it (%s)", g.Group, p["tier"])
+		}
+		whole += strings.TrimPrefix(v, "groups:\n")
 	}
-	rules := ""
-	for _, e := range defs[0].Environment {
-		if e.Name == "PROMETHEUS_RULES_YAML" {
-			rules = e.Value
+	// Every rule line of rules.yml is in exactly one group's file.
+	for _, line := range strings.Split(string(alerting.Rules()), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "- alert: ") && strings.Count(whole, line+"\n") != 1 {
+			t.Errorf("%q must be in exactly one rule file", line)
 		}
 	}
-	if rules != string(alerting.Rules()) {
-		t.Errorf("the task must receive alerting/rules.yml as PROMETHEUS_RULES_YAML (%d bytes received)", len(rules))
-	}
-	_, param := configParam(t, synthed["default"])
-	if !strings.Contains(policy.Str(param["insecure_value"]), "rule_files:\n  - rules.yml") {
-		t.Error("the generated config must load rules.yml")
+	_, param := configParam(t, d)
+	if !strings.Contains(policy.Str(param["insecure_value"]), "rule_files:\n  - "+taskcontract.RuleFilesGlob) {
+		t.Error("the generated config must load the rule files")
 	}
 }

@@ -46,8 +46,8 @@ func TestRuntimeFolderIsATmpfs(t *testing.T) {
 			t.Errorf("%s: /tmp must be a 16 MiB noexec tmpfs, got %s", variant, tmpfs)
 		}
 		for _, mp := range c["mountPoints"].([]any) {
-			if p := policy.Str(policy.Path(mp, "containerPath")); p != "/prometheus" {
-				t.Errorf("%s: only the TSDB is a volume mount, got %s", variant, p)
+			if p := policy.Str(policy.Path(mp, "containerPath")); p != "/prometheus" && (p != taskcontract.ConfigDir || policy.Path(mp, "readOnly") != true) {
+				t.Errorf("%s: only the TSDB is a writable volume mount (config-sync's is read-only), got %s", variant, p)
 			}
 		}
 		if vols := mustJSON(t, task["volume"]); strings.Contains(vols, `"runtime"`) {

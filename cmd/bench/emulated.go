@@ -45,7 +45,7 @@ type deployment struct {
 // prefix of their metric keys.
 // In this order: the many instances last, as moto keeps them terminated.
 var emulatorSubparts = []struct{ part, prefix string }{
-	{"plan", "plan."}, {"scale-plan", "scale.plan."}, {"discovery", "discovery."}, {"disc1000", "scale.disc1000."},
+	{"plan", "plan."}, {"scale-plan", "scale.plan."}, {"discovery", "discovery."}, {"reload", "reload."}, {"disc1000", "scale.disc1000."},
 }
 
 // emulatorParts runs everything that needs the emulator: make plan,
@@ -113,6 +113,7 @@ func (b *bencher) emulatorParts() error {
 	}{
 		"plan":       {"make plan: synth, init, plan (2 nodes)", d.makePlan},
 		"discovery":  {"discovery latency, shipped and short intervals", d.discovery},
+		"reload":     {"configuration change: live in place, and the restart it replaces", d.reload},
 		"disc1000":   {fmt.Sprintf("discovery of %d instances", b.many), d.discoverMany},
 		"scale-plan": {"scale: plan 1, 10, 100 nodes", d.scalePlans},
 	}
@@ -696,6 +697,58 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 			"scale.disc1000.discovered": disc.Seconds(), "scale.disc1000.up": up.Seconds(),
 			"scale.disc1000.rss_before": before, "scale.disc1000.rss": rss,
 			"scale.disc1000.series_per_target": float64(series(page))}, nil
+	}, units)
+}
+
+// reload measures a configuration change reaching the running task: each
+// run synthesizes the stack with another scrape interval and applies it (a
+// parameter update, as a user's apply), and the clock runs from the end of
+// terraform apply until /api/v1/status/config serves the new interval (the
+// config-sync sidecar's round, then Prometheus's auto-reload check). Beside
+// it, the path it replaces: stopping the task and starting a new one until
+// it is ready, here without ECS's scheduling, image pull and stop timeout.
+func (d *deployment) reload(ctx context.Context) error {
+	def := config.Defaults()
+	l, err := d.startPrometheus(ctx, def.RefreshInterval, def.ScrapeInterval, "")
+	if err != nil {
+		return err
+	}
+	defer func() { l.Stop() }()
+	units := map[string]string{"reload.live": bench.Seconds, "reload.apply": bench.Seconds, "reload.restart": bench.Seconds}
+	err = d.b.repeat(d.b.warmup, d.b.runs, func(i int) (map[string]float64, error) {
+		interval := fmt.Sprintf("%ds", 31+i)
+		start := time.Now()
+		if err := d.Resynth(ctx, map[string]string{"PROMAWS_SCRAPE_INTERVAL": interval}); err != nil {
+			return nil, err
+		}
+		if err := d.Apply(ctx); err != nil {
+			return nil, err
+		}
+		applied := time.Now()
+		for {
+			cfg, err := l.API.Config(ctx)
+			if err == nil && strings.Contains(cfg, "scrape_interval: "+interval+"\n") {
+				break
+			}
+			if time.Since(applied) > 3*time.Minute {
+				return nil, fmt.Errorf("scrape_interval %s not served 3 min after the apply\n%s", interval, l.LogTail(20))
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		return map[string]float64{"reload.live": time.Since(applied).Seconds(), "reload.apply": applied.Sub(start).Seconds()}, nil
+	}, units)
+	if err != nil {
+		return err
+	}
+	return d.b.repeat(0, d.b.runs, func(int) (map[string]float64, error) {
+		start := time.Now()
+		l.Stop()
+		next, err := d.startPrometheus(ctx, def.RefreshInterval, def.ScrapeInterval, "")
+		if err != nil {
+			return nil, err
+		}
+		l = next
+		return map[string]float64{"reload.restart": time.Since(start).Seconds()}, nil
 	}, units)
 }
 

@@ -33,7 +33,7 @@ import (
 )
 
 // Parts that -skip accepts.
-var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "disc1000", "scale-plan"}
+var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "reload", "disc1000", "scale-plan"}
 
 type bencher struct {
 	ctx    context.Context

@@ -64,15 +64,22 @@ const (
 // Files the entrypoint writes in RuntimeDir. The configuration's relative
 // paths (rule_files, password_file) resolve against RuntimeDir.
 const (
-	ConfigFile             = "prometheus.yml"
-	RulesFile              = "rules.yml"
+	ConfigFile = "prometheus.yml"
+	RulesFile  = "rules.yml"
+	// RulesDir holds the rule files the config-sync sidecar delivers, one
+	// per rule group (RuleFilesGlob in rule_files); the entrypoint puts
+	// RulesFile there when it delivers the rules itself.
+	RulesDir               = "rules"
+	RuleFilesGlob          = RulesDir + "/*.yml"
 	WebConfigFile          = "web.yml"
 	SelfScrapePasswordFile = "self-scrape-password"
 )
 
-// Environment the entrypoint reads. The container definition sets the
-// first five (the *YAML and the password through ECS secrets where
-// secret); the rest are the script's knobs with the defaults above.
+// Environment the entrypoint reads. The container definition sets
+// EnvConfigDir and EnvPort, and the web config and the password through ECS
+// secrets when basic auth is on; the rest are the script's knobs with the
+// defaults above (the *YAML variables deliver the files at start instead,
+// for docker/'s image run by hand).
 const (
 	EnvConfigYAML        = "PROMETHEUS_CONFIG_YAML"
 	EnvRulesYAML         = "PROMETHEUS_RULES_YAML"
@@ -86,21 +93,22 @@ const (
 	EnvDefaultRules      = "PROMETHEUS_DEFAULT_RULES"
 	EnvBin               = "PROMETHEUS_BIN"
 	EnvLockWaitSeconds   = "PROMETHEUS_LOCK_WAIT_SECONDS"
+	EnvConfigDir         = "PROMETHEUS_CONFIG_DIR"
+	EnvConfigWaitSeconds = "PROMETHEUS_CONFIG_WAIT_SECONDS"
 	EnvContainerMetadata = "ECS_CONTAINER_METADATA_URI_V4"
-	EnvBasicAuthUser     = "PROMETHEUS_BASIC_AUTH_USER"  // read by the health check
-	EnvConfigSHA256      = "PROMETHEUS_CONFIG_SHA256"    // rolls the task on a change
-	EnvAMPWorkspaceID    = "PROMETHEUS_AMP_WORKSPACE_ID" // rolls the task on a new workspace
+	EnvBasicAuthUser     = "PROMETHEUS_BASIC_AUTH_USER" // read by the health check
 )
 
 // ScriptEnv are the variables the entrypoint reads; DefinitionOnlyEnv are
-// set by the container definition for the health check or to roll the task,
-// and read by no script.
+// set by the container definition for the health check, and read by no
+// script.
 var (
 	ScriptEnv = []string{
 		EnvConfigYAML, EnvRulesYAML, EnvWebConfigYAML, EnvBasicAuthPassword, EnvPort, EnvReplica,
 		EnvRuntimeDir, EnvStoragePath, EnvDefaultConfig, EnvDefaultRules, EnvBin, EnvContainerMetadata, EnvLockWaitSeconds,
+		EnvConfigDir, EnvConfigWaitSeconds,
 	}
-	DefinitionOnlyEnv = []string{EnvBasicAuthUser, EnvConfigSHA256, EnvAMPWorkspaceID}
+	DefinitionOnlyEnv = []string{EnvBasicAuthUser}
 )
 
 // Flags the entrypoint passes Prometheus, and the one the task adds.
@@ -110,6 +118,13 @@ const (
 	FlagListenAddress = "--web.listen-address=:"
 	FlagWebConfigFile = "--web.config.file="
 	FlagRetention     = "--storage.tsdb.retention.time="
+	// FlagAutoReload and FlagAutoReloadInterval make Prometheus reload
+	// when the configuration or a rule file it names changes (checksums,
+	// every AutoReloadInterval); a file that fails to load leaves the
+	// running configuration in place.
+	FlagAutoReload         = "--config.auto-reload"
+	FlagAutoReloadInterval = "--config.auto-reload-interval="
+	AutoReloadInterval     = "10s"
 )
 
 // JSON keys of the basic auth secret (constructs' basic auth), read into
@@ -161,24 +176,77 @@ const (
 	AlertmanagerLogStreamPrefix = LogStreamPrefix
 )
 
-// Environment the Alertmanager script reads, and the variable that rolls the
-// task on a configuration change. The health check reads EnvBasicAuthUser
-// and EnvBasicAuthPassword, as Prometheus's does.
+// Environment the Alertmanager script reads. The health check reads
+// EnvBasicAuthUser and EnvBasicAuthPassword, as Prometheus's does.
 const (
-	EnvAlertmanagerConfigYAML    = "ALERTMANAGER_CONFIG_YAML"
+	EnvAlertmanagerConfigDir     = "ALERTMANAGER_CONFIG_DIR"
 	EnvAlertmanagerWebConfigYAML = "ALERTMANAGER_WEB_CONFIG_YAML"
 	EnvAlertmanagerRuntimeDir    = "ALERTMANAGER_RUNTIME_DIR"
 	EnvAlertmanagerStoragePath   = "ALERTMANAGER_STORAGE_PATH"
 	EnvAlertmanagerPort          = "ALERTMANAGER_PORT"
 	EnvAlertmanagerBin           = "ALERTMANAGER_BIN"
-	EnvAlertmanagerConfigSHA256  = "ALERTMANAGER_CONFIG_SHA256"
+	EnvAlertmanagerReloadSeconds = "ALERTMANAGER_RELOAD_CHECK_SECONDS"
+	EnvAlertmanagerWaitSeconds   = "ALERTMANAGER_CONFIG_WAIT_SECONDS"
 )
 
 // AlertmanagerScriptEnv are the variables its script reads.
 var AlertmanagerScriptEnv = []string{
-	EnvAlertmanagerConfigYAML, EnvAlertmanagerWebConfigYAML, EnvAlertmanagerRuntimeDir,
+	EnvAlertmanagerConfigDir, EnvAlertmanagerWebConfigYAML, EnvAlertmanagerRuntimeDir,
 	EnvAlertmanagerStoragePath, EnvAlertmanagerPort, EnvAlertmanagerBin,
+	EnvAlertmanagerReloadSeconds, EnvAlertmanagerWaitSeconds,
 }
+
+// AlertmanagerConfigFile is alertmanager.yml, delivered by the config-sync
+// sidecar into ConfigDir.
+const AlertmanagerConfigFile = "alertmanager.yml"
+
+// ConfigSyncScript is config-sync.sh, which the config-sync sidecar runs
+// inline on the unmodified AWS CLI v2 image (entryPoint Shell -c, command
+// [script, ConfigSyncScriptName]).
+//
+//go:embed config-sync.sh
+var ConfigSyncScript string
+
+// The config-sync sidecar: it keeps the generated files (prometheus.yml,
+// the rule files, alertmanager.yml) in ConfigDir equal to the SSM
+// parameters that hold them, so a change reaches the running task without
+// a new task definition; Prometheus reloads on its own
+// (FlagAutoReload), the Alertmanager's script sends it SIGHUP.
+const (
+	ConfigSyncContainerName = "config-sync"
+	ConfigSyncScriptName    = "config-sync"
+	// ConfigVolume is the task volume (a bind mount, task storage) shared
+	// by the sidecar (read-write, as root: Fargate creates it root-owned
+	// 0755) and the readers (read-only), at ConfigDir in each.
+	ConfigVolume = "config"
+	ConfigDir    = "/config"
+	// SyncedMarker is the file the sidecar writes into ConfigDir once
+	// every file has arrived; the readers wait for it.
+	SyncedMarker = ".synced"
+	// ConfigSyncIntervalSeconds is how often the sidecar asks SSM for the
+	// parameters' versions; with AutoReloadInterval (and the Alertmanager's
+	// check, AlertmanagerReloadCheckSeconds) it bounds the time from an
+	// apply to the new configuration being served: ConfigLiveBoundSeconds.
+	ConfigSyncIntervalSeconds      = 15
+	AlertmanagerReloadCheckSeconds = 10
+	ConfigLiveBoundSeconds         = 30
+	// ConfigWaitSeconds bounds the readers' wait for the first sync.
+	ConfigWaitSeconds = 120
+)
+
+// Environment of the sidecar's script.
+const (
+	EnvConfigSyncDir      = "CONFIG_SYNC_DIR"
+	EnvConfigSyncFiles    = "CONFIG_SYNC_FILES" // lines "<file in the dir> <parameter name>"
+	EnvConfigSyncInterval = "CONFIG_SYNC_INTERVAL_SECONDS"
+	// EnvConfigSyncEndpointURL is set by the local profile alone: the
+	// emulator's endpoint, for the local runner's AWS CLI, which predates
+	// AWS_ENDPOINT_URL (internal/fargate's named exception).
+	EnvConfigSyncEndpointURL = "CONFIG_SYNC_ENDPOINT_URL"
+)
+
+// ConfigSyncScriptEnv are the variables its script reads.
+var ConfigSyncScriptEnv = []string{EnvConfigSyncDir, EnvConfigSyncFiles, EnvConfigSyncInterval, EnvConfigSyncEndpointURL}
 
 // TopicARNPlaceholder stands for the alarm topic's ARN in the Alertmanager
 // configuration when the stack creates the topic: the ARN exists only after

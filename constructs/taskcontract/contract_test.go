@@ -37,7 +37,13 @@ func TestEntrypointReadsTheContract(t *testing.T) {
 		"${" + EnvDefaultRules + ":-" + BakedRules + "}",
 		"${" + EnvBin + ":-" + Binary + "}",
 		"$runtime_dir/" + ConfigFile,
-		"$runtime_dir/" + RulesFile,
+		"$runtime_dir/" + RulesDir,
+		"$rules_dir/" + RulesFile,
+		"$config_dir/" + ConfigFile,
+		"$config_dir/" + RulesDir,
+		"$config_dir/" + SyncedMarker,
+		"${" + EnvConfigWaitSeconds + ":-" + strconv.Itoa(ConfigWaitSeconds) + "}",
+		FlagAutoReload + " " + FlagAutoReloadInterval + AutoReloadInterval,
 		"$runtime_dir/" + WebConfigFile,
 		"$runtime_dir/" + SelfScrapePasswordFile,
 		FlagConfigFile + "$config_file",
@@ -66,30 +72,56 @@ func TestUserIsUIDAndGID(t *testing.T) {
 // The Alertmanager's script reads exactly AlertmanagerScriptEnv, with the
 // contract's defaults, and the flags the task relies on.
 func TestAlertmanagerEntrypointReadsTheContract(t *testing.T) {
-	read := map[string]bool{}
-	for _, m := range regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(AlertmanagerEntrypoint, -1) {
-		read[m[1]] = true
-	}
-	for _, name := range AlertmanagerScriptEnv {
-		if !read[name] {
-			t.Errorf("the contract says the Alertmanager's script reads %s; it does not", name)
-		}
-		delete(read, name)
-	}
-	for name := range read {
-		t.Errorf("the Alertmanager's script reads %s, which taskcontract does not state (add it to AlertmanagerScriptEnv)", name)
-	}
+	readsExactly(t, "alertmanager-entrypoint.sh", AlertmanagerEntrypoint, AlertmanagerScriptEnv)
 	for _, want := range []string{
 		"${" + EnvAlertmanagerRuntimeDir + ":-" + AlertmanagerRuntimeDir + "}",
 		"${" + EnvAlertmanagerStoragePath + ":-" + AlertmanagerStoragePath + "}",
 		"--cluster.listen-address=",
 		FlagStoragePath[:len("--storage.")],
+		"$config_dir/" + AlertmanagerConfigFile,
+		"$config_dir/" + SyncedMarker,
+		"${" + EnvAlertmanagerReloadSeconds + ":-" + strconv.Itoa(AlertmanagerReloadCheckSeconds) + "}",
+		"${" + EnvAlertmanagerWaitSeconds + ":-" + strconv.Itoa(ConfigWaitSeconds) + "}",
 	} {
 		if !strings.Contains(AlertmanagerEntrypoint, want) {
 			t.Errorf("alertmanager-entrypoint.sh lacks %q", want)
 		}
 	}
-	if strings.Contains(AlertmanagerEntrypoint, EnvAlertmanagerConfigSHA256) {
-		t.Errorf("%s only rolls the task; the script must not read it", EnvAlertmanagerConfigSHA256)
+}
+
+// The config-sync script reads exactly ConfigSyncScriptEnv, with the
+// contract's defaults, and writes the marker the readers wait for.
+func TestConfigSyncReadsTheContract(t *testing.T) {
+	readsExactly(t, "config-sync.sh", ConfigSyncScript, ConfigSyncScriptEnv)
+	for _, want := range []string{
+		"${" + EnvConfigSyncDir + ":-" + ConfigDir + "}",
+		"${" + EnvConfigSyncInterval + ":-" + strconv.Itoa(ConfigSyncIntervalSeconds) + "}",
+		`"$dir/` + SyncedMarker + `"`,
+	} {
+		if !strings.Contains(ConfigSyncScript, want) {
+			t.Errorf("config-sync.sh lacks %q", want)
+		}
+	}
+	if ConfigSyncIntervalSeconds+10 > ConfigLiveBoundSeconds || AlertmanagerReloadCheckSeconds+ConfigSyncIntervalSeconds > ConfigLiveBoundSeconds {
+		t.Errorf("ConfigLiveBoundSeconds %d is less than a sync round plus a reload check", ConfigLiveBoundSeconds)
+	}
+}
+
+// readsExactly fails unless script reads every variable of env and no
+// other.
+func readsExactly(t *testing.T, name, script string, env []string) {
+	t.Helper()
+	read := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(script, -1) {
+		read[m[1]] = true
+	}
+	for _, v := range env {
+		if !read[v] {
+			t.Errorf("the contract says %s reads %s; it does not", name, v)
+		}
+		delete(read, v)
+	}
+	for v := range read {
+		t.Errorf("%s reads %s, which taskcontract does not state", name, v)
 	}
 }

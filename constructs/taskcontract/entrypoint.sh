@@ -16,13 +16,21 @@
 #     put back in front of "$@" rather than silently dropped.
 #
 # Environment:
+#   PROMETHEUS_CONFIG_DIR       the folder the task's config-sync sidecar keeps
+#                               prometheus.yml and rules/ in (the ECS task sets
+#                               /config): wait for its first sync (.synced),
+#                               run from there and reload on every change
+#                               (--config.auto-reload); the *_YAML contents
+#                               and baked-in files below are then ignored
+#   PROMETHEUS_CONFIG_WAIT_SECONDS  how long to wait for that first sync
+#                               (default 120), then exit with a message
 #   PROMETHEUS_CONFIG_YAML      prometheus.yml content; empty = the baked-in
 #                               /etc/prometheus/prometheus.yml
 #   PROMETHEUS_WEB_CONFIG_YAML  optional web config (basic auth, TLS) content;
 #                               adds --web.config.file
 #   PROMETHEUS_BASIC_AUTH_PASSWORD  the basic auth password, for the self-scrape
-#   PROMETHEUS_RULES_YAML       alerting rules content (rules.yml beside the
-#                               config); empty = the baked-in
+#   PROMETHEUS_RULES_YAML       alerting rules content (rules/rules.yml beside
+#                               the config); empty = the baked-in
 #                               /etc/prometheus/rules.yml, else no rules
 #   PROMETHEUS_DEFAULT_CONFIG   the baked-in config (default
 #                               /etc/prometheus/prometheus.yml)
@@ -54,26 +62,51 @@ umask 077
 mkdir -p "$runtime_dir"
 
 # The config always runs from the runtime folder (the root filesystem is
-# read-only), beside the files its relative paths name.
+# read-only), beside the files its relative paths name: the rule files
+# (rules/*.yml) and the self-scrape password.
 config_file=$runtime_dir/prometheus.yml
-if [ -n "${PROMETHEUS_CONFIG_YAML:-}" ]; then
-  printf '%s\n' "$PROMETHEUS_CONFIG_YAML" >"$config_file"
-  echo "prometheus-entrypoint: configuration from PROMETHEUS_CONFIG_YAML written to $config_file"
+rules_dir=$runtime_dir/rules
+config_dir=${PROMETHEUS_CONFIG_DIR:-}
+if [ -n "$config_dir" ]; then
+  # Delivered and kept current by the config-sync sidecar. Links, so the
+  # config's relative paths still resolve here and every change shows.
+  config_wait=${PROMETHEUS_CONFIG_WAIT_SECONDS:-120}
+  waited=0
+  while [ ! -f "$config_dir/.synced" ]; do
+    if [ "$waited" -ge "$config_wait" ]; then
+      echo "prometheus-entrypoint: no configuration in $config_dir after ${config_wait}s; the config-sync container's log says why (a missing parameter, the task role, the SSM endpoint)" >&2
+      exit 1
+    fi
+    if [ "$waited" -eq 0 ]; then
+      echo "prometheus-entrypoint: waiting up to ${config_wait}s for the config-sync container to deliver $config_dir/prometheus.yml"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  ln -sf "$config_dir/prometheus.yml" "$config_file"
+  ln -sfn "$config_dir/rules" "$rules_dir"
+  echo "prometheus-entrypoint: configuration and rules from $config_dir, reloaded when they change"
+  set -- --config.auto-reload --config.auto-reload-interval=10s "$@"
 else
-  cp "$baked_config" "$config_file"
-  echo "prometheus-entrypoint: PROMETHEUS_CONFIG_YAML is empty; using $baked_config"
-fi
-
-# Alerting rules, where the config's rule_files (promconfig.RulesFile)
-# looks: delivered, baked in, or an empty rule set.
-rules_file=$runtime_dir/rules.yml
-baked_rules=${PROMETHEUS_DEFAULT_RULES:-/etc/prometheus/rules.yml}
-if [ -n "${PROMETHEUS_RULES_YAML:-}" ]; then
-  printf '%s\n' "$PROMETHEUS_RULES_YAML" >"$rules_file"
-elif [ -f "$baked_rules" ]; then
-  cp "$baked_rules" "$rules_file"
-else
-  printf 'groups: []\n' >"$rules_file"
+  if [ -n "${PROMETHEUS_CONFIG_YAML:-}" ]; then
+    printf '%s\n' "$PROMETHEUS_CONFIG_YAML" >"$config_file"
+    echo "prometheus-entrypoint: configuration from PROMETHEUS_CONFIG_YAML written to $config_file"
+  else
+    cp "$baked_config" "$config_file"
+    echo "prometheus-entrypoint: PROMETHEUS_CONFIG_YAML is empty; using $baked_config"
+  fi
+  # Alerting rules, where the config's rule_files (rules/*.yml) looks:
+  # delivered, baked in, or an empty rule set.
+  mkdir -p "$rules_dir"
+  rules_file=$rules_dir/rules.yml
+  baked_rules=${PROMETHEUS_DEFAULT_RULES:-/etc/prometheus/rules.yml}
+  if [ -n "${PROMETHEUS_RULES_YAML:-}" ]; then
+    printf '%s\n' "$PROMETHEUS_RULES_YAML" >"$rules_file"
+  elif [ -f "$baked_rules" ]; then
+    cp "$baked_rules" "$rules_file"
+  else
+    printf 'groups: []\n' >"$rules_file"
+  fi
 fi
 
 # The password Prometheus scrapes itself with when basic auth is on

@@ -49,6 +49,7 @@ func NewPrometheus(scope constructs.Construct, id, region, adminCidr string) *Pr
 		SubnetIds:        p.Network.SubnetIds(),
 		ConfigYAML:       ConfigYAML,
 		Image:            "prom/prometheus:v3.16.0",
+		ConfigSyncImage:  "public.ecr.aws/aws-cli/aws-cli:2.32.2",
 		Port:             9090,
 		Cpu:              256,
 		Memory:           512,

@@ -30,8 +30,8 @@ func TestTaskRunsTheHandWrittenConfig(t *testing.T) {
 		t.Errorf("task size %v/%v, want 256/512", task["cpu"], task["memory"])
 	}
 	var defs []map[string]any
-	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 1 {
-		t.Fatalf("container definitions: %v", err)
+	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil || len(defs) != 2 || defs[1]["name"] != taskcontract.ConfigSyncContainerName {
+		t.Fatalf("container definitions: want Prometheus and its config-sync sidecar: %v", err)
 	}
 	command, _ := defs[0]["command"].([]any)
 	if defs[0]["image"] != "prom/prometheus:v3.16.0" || len(command) != 3 || command[2] != taskcontract.FlagRetention+"7d" {

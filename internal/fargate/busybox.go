@@ -82,13 +82,13 @@ func (b Busybox) key(*Images) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("busybox base image: %w (install Debian's busybox-static: make tools)", err)
 	}
-	return digest(builderVersion, "busybox", stamp, busyboxPasswd, busyboxGroup, nsswitch), nil
+	return digest(builderVersion, "busybox /tmp sticky", stamp, busyboxPasswd, busyboxGroup, nsswitch), nil
 }
 
 func (b Busybox) build(ctx context.Context, _ *Images, root string) (ImageConfig, error) {
 	for dir, mode := range map[string]os.FileMode{
 		"bin": 0o755, "dev": 0o755, "etc": 0o755, "home": 0o755, "lib": 0o755, "proc": 0o555, "root": 0o700,
-		"sys": 0o555, "tmp": 0o1777, "usr/sbin": 0o755, "var/spool/mail": 0o755, "var/www": 0o755,
+		"sys": 0o555, "tmp": os.ModeSticky | 0o777, "usr/sbin": 0o755, "var/spool/mail": 0o755, "var/www": 0o755,
 		"etc/ssl/certs": 0o755, "usr/share": 0o755,
 	} {
 		p := filepath.Join(root, dir)

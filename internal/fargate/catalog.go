@@ -31,6 +31,14 @@ type CatalogOptions struct {
 	// ToolsBin holds the prometheus and promtool binaries make tools built
 	// (static, as release builds are), and prometheus-ui if it was built.
 	ToolsBin string
+	// ConfigSyncImage is the official AWS CLI v2 image of the config-sync
+	// sidecar, e.g. public.ecr.aws/aws-cli/aws-cli:2.32.2
+	// (config.DefaultConfigSyncImage), replicated from Debian's awscli
+	// package (AWSCLIDebs). Empty leaves it out.
+	ConfigSyncImage string
+	// AWSCLIDebs holds Debian's awscli package and its dependencies, as make
+	// tools downloads them; default ToolsBin/../debs/awscli.
+	AWSCLIDebs string
 	// DockerDir is this repository's docker/ folder (LocalImage's context);
 	// empty leaves LocalImage out.
 	DockerDir string
@@ -41,7 +49,8 @@ type CatalogOptions struct {
 // Catalog is the product's image catalog: the official Prometheus image
 // built from its own Dockerfile (in the Go module cache, the version the
 // image tag names) with the binaries make tools built, on the busybox
-// base; and docker/Dockerfile's image on top of it.
+// base; docker/Dockerfile's image on top of it; and, with ConfigSyncImage,
+// the AWS CLI image unpacked from Debian's packages (the named exception).
 func Catalog(o CatalogOptions) (*Images, error) {
 	module, err := PrometheusModuleVersion(o.PrometheusImage)
 	if err != nil {
@@ -89,6 +98,13 @@ func Catalog(o CatalogOptions) (*Images, error) {
 			Args: map[string]string{"ARCH": "amd64", "OS": "linux"},
 		}
 	}
+	if o.ConfigSyncImage != "" {
+		src, err := awsCLI(o)
+		if err != nil {
+			return nil, err
+		}
+		imgs.Sources[o.ConfigSyncImage] = src
+	}
 	if o.DockerDir != "" {
 		imgs.Sources[LocalImage] = Dockerfile{Path: filepath.Join(o.DockerDir, "Dockerfile"), Context: o.DockerDir}
 	}
@@ -122,6 +138,42 @@ func AlertmanagerModuleVersion(image string) (string, error) {
 		return "", fmt.Errorf("image %q is not an official Alertmanager tag (prom/alertmanager:v0.X.Y)", image)
 	}
 	return m[1], nil
+}
+
+var awsCLITag = regexp.MustCompile(`^(?:.*/)?aws-cli(?::2\.\d+\.\d+(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$`)
+
+// awsCLI is the replica of the official AWS CLI v2 image
+// (public.ecr.aws/aws-cli/aws-cli: Amazon Linux 2, AWS CLI v2 in
+// /usr/local/aws-cli, linked from /usr/local/bin/aws), which cannot be
+// built here: Debian 12's awscli package (AWS CLI v2, an older release)
+// with its dependencies, under the image's configuration and at its path.
+func awsCLI(o CatalogOptions) (DebianPackages, error) {
+	if !awsCLITag.MatchString(o.ConfigSyncImage) {
+		return DebianPackages{}, fmt.Errorf("image %q is not an official AWS CLI v2 image (public.ecr.aws/aws-cli/aws-cli:2.X.Y or a digest of it): the local runner has no replica of it", o.ConfigSyncImage)
+	}
+	dir := o.AWSCLIDebs
+	if dir == "" {
+		dir = filepath.Join(o.ToolsBin, "..", "debs", "awscli")
+	}
+	if debs, _ := filepath.Glob(filepath.Join(dir, "awscli_*.deb")); len(debs) == 0 {
+		return DebianPackages{}, fmt.Errorf("the replica of %s is built from Debian's awscli package, and %s has no awscli_*.deb: run make tools", o.ConfigSyncImage, dir)
+	}
+	return DebianPackages{
+		Dir: dir,
+		Config: ImageConfig{
+			Entrypoint: []string{"/usr/local/bin/aws"},
+			WorkingDir: "/aws",
+			Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		},
+		Links: map[string]string{
+			"/usr/local/bin/aws": "/usr/bin/aws",
+			// Debian's awscli trusts its own copy of the public roots, as
+			// the image's does; linked to the system bundle (as Debian's
+			// python3-botocore links its own) so that the CLI trusts the
+			// emulator's certificate the runner puts there.
+			"/usr/lib/python3/dist-packages/awscli/botocore/cacert.pem": CABundle,
+		},
+	}, nil
 }
 
 // moduleDir is a module's folder in the Go module cache.

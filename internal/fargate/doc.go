@@ -20,7 +20,9 @@
 //     the official busybox image's /etc/passwd and /etc/group, /tmp 1777,
 //     /etc/ssl/certs/ca-certificates.crt). Paths, owners and modes (the
 //     Dockerfile's RUN chown runs in the replica), USER, WORKDIR, ENV,
-//     VOLUME, ENTRYPOINT and CMD are the image's.
+//     VOLUME, ENTRYPOINT and CMD are the image's. The one exception, the
+//     AWS CLI image of the config-sync sidecar, is unpacked from Debian's
+//     packages instead (DebianPackages; see below).
 //   - The container: user (uid, uid:gid or names resolved in the image's
 //     passwd and group files, supplementary groups included),
 //     readonlyRootFilesystem, workingDirectory, entryPoint and command with
@@ -64,6 +66,16 @@
 //     not the public roots: nothing else is reachable anyway.
 //   - Busybox is Debian's build (1.35), not the image's: applets and their
 //     bugs may differ (its wget -T crashes; the entrypoint avoids it).
+//   - The AWS CLI image (public.ecr.aws/aws-cli/aws-cli: Amazon Linux 2,
+//     AWS CLI v2), whose build needs its registry, is replaced by Debian
+//     12's awscli package (2.9.19) with its dependencies, under the image's
+//     ENTRYPOINT, WORKDIR and PATH, with /usr/local/bin/aws linked to it:
+//     the same program and commands, an older release. It predates
+//     AWS_ENDPOINT_URL, so the local profile passes the emulator's endpoint
+//     to the sidecar's script in CONFIG_SYNC_ENDPOINT_URL. Its CA file is
+//     linked to the runner's bundle (the image's CLI keeps its own public
+//     roots); the rest of the file system is Debian's (nobody is 65534
+//     there, 99 on Amazon Linux 2).
 //   - No cgroup limits: the task's cpu and memory are reported in the
 //     metadata, not enforced. No seccomp or AppArmor profile.
 //   - EFS identity: files are created as the container's user, where EFS

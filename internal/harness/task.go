@@ -51,6 +51,7 @@ func NewFargate(ctx context.Context, emu *emulator.Emulator, dir string) (*Farga
 	imgs, err := fargate.Catalog(fargate.CatalogOptions{
 		PrometheusImage:   config.DefaultPrometheusImage,
 		AlertmanagerImage: config.DefaultAlertmanagerImage,
+		ConfigSyncImage:   config.DefaultConfigSyncImage,
 		ToolsBin:          tools.Bin(),
 		DockerDir:         filepath.Join(root, "docker"),
 		CacheDir:          filepath.Join(tools.Bin(), "..", "images"),
@@ -133,8 +134,24 @@ func (p *PrometheusTask) Container() *fargate.Container {
 	return p.Task.Container(taskcontract.ContainerName)
 }
 
-// LogTail is the last n lines of Prometheus's output.
-func (p *PrometheusTask) LogTail(n int) string { return p.Container().LogTail(n) }
+// LogTail is the last n lines of Prometheus's output, then those of every
+// other container of the task, each under its name, status and exit code.
+func (p *PrometheusTask) LogTail(n int) string {
+	var b strings.Builder
+	b.WriteString(p.Container().LogTail(n))
+	for _, c := range p.Task.Containers {
+		if c.Name == taskcontract.ContainerName {
+			continue
+		}
+		code, exited := c.ExitCode()
+		fmt.Fprintf(&b, "\n--- container %s: %s", c.Name, c.Status())
+		if exited {
+			fmt.Fprintf(&b, ", exit code %d", code)
+		}
+		b.WriteString(" ---\n" + c.LogTail(n))
+	}
+	return b.String()
+}
 
 // Stop stops the task as ECS does, then node_exporter.
 func (p *PrometheusTask) Stop() {

@@ -199,3 +199,51 @@ func Describe(ts []Target) string {
 	}
 	return "[" + strings.Join(parts, " ") + "]"
 }
+
+// Config is the configuration Prometheus runs (/api/v1/status/config), as
+// it renders it.
+func (c *Client) Config(ctx context.Context) (string, error) {
+	var data struct {
+		YAML string `json:"yaml"`
+	}
+	err := c.get(ctx, "/api/v1/status/config", &data)
+	return data.YAML, err
+}
+
+// RuntimeInfo is what /api/v1/status/runtimeinfo says of the process.
+type RuntimeInfo struct {
+	StartTime           time.Time `json:"startTime"`
+	ReloadConfigSuccess bool      `json:"reloadConfigSuccess"`
+	LastConfigTime      time.Time `json:"lastConfigTime"`
+}
+
+// Runtime returns the process's start time and its last reload's outcome.
+func (c *Client) Runtime(ctx context.Context) (RuntimeInfo, error) {
+	var data RuntimeInfo
+	err := c.get(ctx, "/api/v1/status/runtimeinfo", &data)
+	return data, err
+}
+
+// AlertingRules returns the names of the loaded alerting rules.
+func (c *Client) AlertingRules(ctx context.Context) ([]string, error) {
+	var data struct {
+		Groups []struct {
+			Rules []struct {
+				Name string `json:"name"`
+				Type string `json:"type"`
+			} `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := c.get(ctx, "/api/v1/rules", &data); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, g := range data.Groups {
+		for _, r := range g.Rules {
+			if r.Type == "alerting" {
+				names = append(names, r.Name)
+			}
+		}
+	}
+	return names, nil
+}

@@ -97,17 +97,16 @@ func TestPlansOfTheMainStack(t *testing.T) {
 
 	w.synth(with(base, "PROMAWS_SCRAPE_INTERVAL", "15s"))
 	update := w.plan("update-config")
-	// The parameter changes in place; the task definition gets a new
-	// revision (a replacement: revisions are immutable) and the service
-	// moves to it.
+	// The parameter changes in place, and nothing else: the task
+	// definition names it, not its value, and the config-sync sidecar
+	// carries the change into the running task.
 	for _, c := range update.Changes {
-		want := planpreview.Update
-		if c.Type == "aws_ecs_task_definition" {
-			want = planpreview.Replace
+		if c.Action != planpreview.Update || c.Type != "aws_ssm_parameter" || c.Group != "prometheus" {
+			t.Errorf("config change: %s: %s in construct %s, want only in-place parameter updates in prometheus", c.Address, c.Action, c.Group)
 		}
-		if c.Action != want || c.Group != "prometheus" {
-			t.Errorf("config change: %s: %s in construct %s, want %s in prometheus", c.Address, c.Action, c.Group, want)
-		}
+	}
+	if update.Effect != planpreview.ReloadsInPlace || update.Counts != (planpreview.Counts{Update: 1}) {
+		t.Errorf("config change: want one parameter updated, reloading in place; got %+v %s", update.Counts, update.Effect)
 	}
 	if len(update.Configs) != 1 || !strings.Contains(update.Configs[0].Diff, "\n-  scrape_interval: 30s\n") || !strings.Contains(update.Configs[0].Diff, "\n+  scrape_interval: 15s\n") {
 		t.Errorf("config change: want the scrape_interval lines in the YAML diff, got %+v", update.Configs)

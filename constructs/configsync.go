@@ -1,0 +1,232 @@
+package constructs
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
+	"gopkg.in/yaml.v3"
+
+	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+)
+
+// The generated files reach the running task through the config-sync
+// sidecar: each is an SSM parameter, the sidecar copies every new version
+// into the task's shared config volume, and Prometheus (--config.auto-reload)
+// and the Alertmanager (SIGHUP from its script) reload in place. The task
+// definition names the parameters, never their values, so a change of the
+// configuration or of a rule is an in-place parameter update in the plan,
+// and no task is replaced.
+
+// syncedFile is one file the sidecar keeps: its path in taskcontract.ConfigDir
+// and the parameter holding it.
+type syncedFile struct {
+	File      string
+	Parameter ssmparameter.SsmParameter
+}
+
+// RuleFile is one rule group as a file of its own: SSM holds at most 8 KB
+// per parameter and the rules are bigger, so each group travels alone
+// (and a plan shows which group changed).
+type RuleFile struct {
+	// Group is the rule group's name; File its path in the config folder.
+	Group, File string
+	// YAML is a rules file holding that group alone.
+	YAML string
+}
+
+// RuleFiles splits a Prometheus rules file into one file per group, each
+// group's lines kept byte for byte (comments included) under its own
+// "groups:" key. It refuses a file that is not a list of groups at the top
+// level or whose groups it cannot separate cleanly.
+func RuleFiles(rules string) ([]RuleFile, error) {
+	var doc struct {
+		Groups []struct {
+			Name string `yaml:"name"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal([]byte(rules), &doc); err != nil {
+		return nil, fmt.Errorf("the rules file is not YAML: %w", err)
+	}
+	lines := strings.SplitAfter(rules, "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.TrimRight(l, "\r\n") == "groups:" {
+			start = i + 1
+			break
+		}
+	}
+	if start < 0 {
+		return nil, fmt.Errorf("the rules file has no top-level groups: key")
+	}
+	var files []RuleFile
+	var cur []string
+	var indent string
+	flush := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		text := "groups:\n" + strings.Join(cur, "")
+		var one struct {
+			Groups []struct {
+				Name string `yaml:"name"`
+			} `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal([]byte(text), &one); err != nil || len(one.Groups) != 1 {
+			return fmt.Errorf("the rules file's groups cannot be separated line by line (group %d)", len(files)+1)
+		}
+		name := one.Groups[0].Name
+		files = append(files, RuleFile{Group: name, File: path.Join(tc.RulesDir, name+".yml"), YAML: text})
+		cur = nil
+		return nil
+	}
+	for _, l := range lines[start:] {
+		trimmed := strings.TrimLeft(l, " ")
+		if strings.HasPrefix(trimmed, "- name:") && (indent == "" || l[:len(l)-len(trimmed)] == indent) {
+			indent = l[:len(l)-len(trimmed)]
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		if len(cur) == 0 && !strings.HasPrefix(trimmed, "- name:") {
+			// Blank lines and comments between groups belong to none.
+			if strings.TrimSpace(l) == "" || strings.HasPrefix(trimmed, "#") {
+				continue
+			}
+		}
+		cur = append(cur, l)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if len(files) != len(doc.Groups) {
+		return nil, fmt.Errorf("the rules file has %d groups, %d were separated", len(doc.Groups), len(files))
+	}
+	for i, f := range files {
+		if f.Group != doc.Groups[i].Name || !fileNameRE(f.Group) {
+			return nil, fmt.Errorf("rule group %q cannot name a file (letters, digits, dots, dashes, underscores)", f.Group)
+		}
+	}
+	return files, nil
+}
+
+func fileNameRE(s string) bool {
+	if s == "" || strings.HasPrefix(s, ".") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// newRuleParameters holds each rule group in a parameter of its own,
+// /<name>/prometheus/rules/<group>.yml; a group no tier holds is refused.
+func newRuleParameters(scope constructs.Construct, id string, p *PrometheusFargateServiceProps) []syncedFile {
+	if p.RulesYAML == "" {
+		return nil
+	}
+	groups, err := RuleFiles(p.RulesYAML)
+	if err != nil {
+		panic(fmt.Sprintf("PrometheusFargateService %s: RulesYAML: %v", id, err))
+	}
+	var out []syncedFile
+	for _, g := range groups {
+		value := g.YAML
+		tier := SSMTier(len(value))
+		if tier == "" {
+			panic(fmt.Sprintf("PrometheusFargateService %s: rule group %s is %d bytes; an SSM parameter holds at most %d (Advanced tier): split it into smaller groups", id, g.Group, len(value), SSMAdvancedLimit))
+		}
+		param := newGeneratedParameter(scope, "rules-"+g.Group, p.Name, "prometheus", g.File, tier, TerraformLiteral(value))
+		out = append(out, syncedFile{File: g.File, Parameter: param})
+	}
+	return out
+}
+
+// syncedFiles are every file the sidecar keeps, in a stable order:
+// prometheus.yml, the rule groups, alertmanager.yml.
+func (s *PrometheusFargateService) syncedFiles() []syncedFile {
+	files := []syncedFile{{File: tc.ConfigFile, Parameter: s.Config}}
+	files = append(files, s.rules...)
+	if s.AlertmanagerConfig != nil {
+		files = append(files, syncedFile{File: tc.AlertmanagerConfigFile, Parameter: s.AlertmanagerConfig})
+	}
+	return files
+}
+
+// syncedParameterArns are what the sidecar reads, and all the task role
+// may read of SSM.
+func (s *PrometheusFargateService) syncedParameterArns() []string {
+	var arns []string
+	for _, f := range s.syncedFiles() {
+		arns = append(arns, *f.Parameter.Arn())
+	}
+	return arns
+}
+
+// configSyncStatement lets the task role read exactly the synced
+// parameters (the sidecar's GetParameters and GetParameter calls).
+func (s *PrometheusFargateService) configSyncStatement() Statement {
+	return Statement{Sid: "ConfigSync", Effect: "Allow", Action: []string{"ssm:GetParameters", "ssm:GetParameter"}, Resource: s.syncedParameterArns()}
+}
+
+// configSyncContainer is the sidecar: the official AWS CLI image running
+// taskcontract's config-sync.sh inline, as root (the shared volume is a
+// bind mount Fargate creates root-owned 0755: ECS developer guide, "Use
+// bind mounts with Amazon ECS"), with a read-only root and its HOME (the
+// CLI's cache) on a tmpfs. Essential: without it no change would arrive;
+// its script retries every error, so it exits only when stopped.
+func (s *PrometheusFargateService) configSyncContainer() map[string]any {
+	p := &s.props
+	var lines []string
+	for _, f := range s.syncedFiles() {
+		lines = append(lines, f.File+" "+*f.Parameter.Name())
+	}
+	env := []map[string]string{
+		{"name": tc.EnvConfigSyncFiles, "value": strings.Join(lines, "\n")},
+		{"name": tc.EnvConfigSyncDir, "value": tc.ConfigDir},
+		{"name": tc.EnvConfigSyncInterval, "value": strconv.Itoa(tc.ConfigSyncIntervalSeconds)},
+		// The CLI reads AWS_DEFAULT_REGION (Fargate sets it too).
+		{"name": "AWS_DEFAULT_REGION", "value": p.Region},
+		{"name": "HOME", "value": "/tmp"},
+	}
+	if p.ConfigSyncEndpointURL != "" {
+		env = append(env, map[string]string{"name": tc.EnvConfigSyncEndpointURL, "value": p.ConfigSyncEndpointURL})
+	}
+	return map[string]any{
+		"name":                   tc.ConfigSyncContainerName,
+		"image":                  p.ConfigSyncImage,
+		"essential":              true,
+		"user":                   "0",
+		"entryPoint":             []string{tc.Shell, "-c"},
+		"command":                []string{TerraformLiteral(tc.ConfigSyncScript), tc.ConfigSyncScriptName},
+		"readonlyRootFilesystem": true,
+		"mountPoints": []map[string]any{
+			{"sourceVolume": tc.ConfigVolume, "containerPath": tc.ConfigDir, "readOnly": false},
+		},
+		"linuxParameters": runtimeTmpfs("/tmp/config-sync"),
+		"environment":     env,
+		// Healthy once every file has arrived (then for good: a later
+		// failure keeps the files and is logged, rather than replacing a
+		// working task).
+		"healthCheck":      healthCheck("test -f "+tc.ConfigDir+"/"+tc.SyncedMarker, 10),
+		"stopTimeout":      10,
+		"logConfiguration": awslogs(*s.LogGroup.Name(), p.Region, tc.LogStreamPrefix),
+	}
+}
+
+// configMount is a reader's read-only view of the shared config volume.
+func configMount() map[string]any {
+	return map[string]any{"sourceVolume": tc.ConfigVolume, "containerPath": tc.ConfigDir, "readOnly": true}
+}
+
+// afterConfigSync starts a reader once the sidecar runs; the reader's
+// script then waits for the first sync (taskcontract.SyncedMarker).
+func afterConfigSync() []map[string]string {
+	return []map[string]string{{"containerName": tc.ConfigSyncContainerName, "condition": "START"}}
+}
