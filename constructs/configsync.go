@@ -159,6 +159,18 @@ func (s *PrometheusFargateService) syncedFiles() []syncedFile {
 	return files
 }
 
+// maxSyncedFiles is what one GetParameters call returns at most (SSM API
+// reference, GetParameters: Names, 1 to 10 items); the sidecar reads all
+// versions in one call.
+const maxSyncedFiles = 10
+
+// checkSyncedFiles refuses more files than one round can read.
+func (s *PrometheusFargateService) checkSyncedFiles(id string) {
+	if n := len(s.syncedFiles()); n > maxSyncedFiles {
+		panic(fmt.Sprintf("PrometheusFargateService %s: config-sync would keep %d files (prometheus.yml, %d rule groups, alertmanager.yml); one GetParameters call reads at most %d: merge rule groups", id, n, len(s.rules), maxSyncedFiles))
+	}
+}
+
 // syncedParameterArns are what the sidecar reads, and all the task role
 // may read of SSM.
 func (s *PrometheusFargateService) syncedParameterArns() []string {

@@ -2,6 +2,7 @@ package constructs_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -90,4 +91,18 @@ func TestOversizedRuleGroupRefused(t *testing.T) {
 		p.RulesYAML = big
 		pconstructs.NewPrometheusFargateService(s, "prometheus", p)
 	}, "rule group huge", "8192", "split it")
+}
+
+// Given more rule groups than one GetParameters call reads beside the
+// configuration, construction refuses them.
+func TestTooManyRuleGroupsRefused(t *testing.T) {
+	rules := "groups:\n"
+	for i := range 10 {
+		rules += fmt.Sprintf("  - name: g%d\n    rules:\n      - alert: A\n        expr: vector(1)\n", i)
+	}
+	refused(t, func(s cdktf.TerraformStack) {
+		p := prometheusProps()
+		p.RulesYAML = rules
+		pconstructs.NewPrometheusFargateService(s, "prometheus", p)
+	}, "11 files", "at most 10", "merge rule groups")
 }

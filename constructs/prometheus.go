@@ -183,6 +183,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	if p.Alertmanager != nil {
 		s.AlertmanagerConfig = newAlertmanagerConfigParameter(scope, id, p.Name, p.Alertmanager)
 	}
+	s.checkSyncedFiles(id)
 	if p.BasicAuth != nil {
 		ba := *p.BasicAuth
 		ba.KmsKeyArn = orDefault(ba.KmsKeyArn, p.KmsKeyArn)
