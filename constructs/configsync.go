@@ -3,6 +3,7 @@ package constructs
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -43,11 +44,7 @@ type RuleFile struct {
 // "groups:" key. It refuses a file that is not a list of groups at the top
 // level or whose groups it cannot separate cleanly.
 func RuleFiles(rules string) ([]RuleFile, error) {
-	var doc struct {
-		Groups []struct {
-			Name string `yaml:"name"`
-		} `yaml:"groups"`
-	}
+	var doc ruleGroupNames
 	if err := yaml.Unmarshal([]byte(rules), &doc); err != nil {
 		return nil, fmt.Errorf("the rules file is not YAML: %w", err)
 	}
@@ -70,11 +67,7 @@ func RuleFiles(rules string) ([]RuleFile, error) {
 			return nil
 		}
 		text := "groups:\n" + strings.Join(cur, "")
-		var one struct {
-			Groups []struct {
-				Name string `yaml:"name"`
-			} `yaml:"groups"`
-		}
+		var one ruleGroupNames
 		if err := yaml.Unmarshal([]byte(text), &one); err != nil || len(one.Groups) != 1 {
 			return fmt.Errorf("the rules file's groups cannot be separated line by line (group %d)", len(files)+1)
 		}
@@ -106,24 +99,23 @@ func RuleFiles(rules string) ([]RuleFile, error) {
 		return nil, fmt.Errorf("the rules file has %d groups, %d were separated", len(doc.Groups), len(files))
 	}
 	for i, f := range files {
-		if f.Group != doc.Groups[i].Name || !fileNameRE(f.Group) {
+		if f.Group != doc.Groups[i].Name || !groupFileName.MatchString(f.Group) {
 			return nil, fmt.Errorf("rule group %q cannot name a file (letters, digits, dots, dashes, underscores)", f.Group)
 		}
 	}
 	return files, nil
 }
 
-func fileNameRE(s string) bool {
-	if s == "" || strings.HasPrefix(s, ".") {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)) {
-			return false
-		}
-	}
-	return true
+// ruleGroupNames is what RuleFiles reads of a rules file.
+type ruleGroupNames struct {
+	Groups []struct {
+		Name string `yaml:"name"`
+	} `yaml:"groups"`
 }
+
+// groupFileName is a group name that can name its file (and its
+// parameter): no path separator, no leading dot.
+var groupFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
 
 // newRuleParameters holds each rule group in a parameter of its own,
 // /<name>/prometheus/rules/<group>.yml; a group no tier holds is refused.

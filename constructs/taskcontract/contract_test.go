@@ -12,19 +12,7 @@ import (
 // defaults a path or writes a file the contract does not state (or the
 // other way round).
 func TestEntrypointReadsTheContract(t *testing.T) {
-	read := map[string]bool{}
-	for _, m := range regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(Entrypoint, -1) {
-		read[m[1]] = true
-	}
-	for _, name := range ScriptEnv {
-		if !read[name] {
-			t.Errorf("the contract says the entrypoint reads %s; it does not", name)
-		}
-		delete(read, name)
-	}
-	for name := range read {
-		t.Errorf("the entrypoint reads %s, which taskcontract does not state (add it to ScriptEnv)", name)
-	}
+	readsExactly(t, "entrypoint.sh", Entrypoint, ScriptEnv)
 	for _, name := range DefinitionOnlyEnv {
 		if strings.Contains(Entrypoint, name) {
 			t.Errorf("%s is listed as definition-only but the entrypoint reads it", name)
@@ -122,6 +110,6 @@ func readsExactly(t *testing.T, name, script string, env []string) {
 		delete(read, v)
 	}
 	for v := range read {
-		t.Errorf("%s reads %s, which taskcontract does not state", name, v)
+		t.Errorf("%s reads %s, which taskcontract does not state (add it to the script's Env list)", name, v)
 	}
 }

@@ -115,19 +115,12 @@ func (c *Client) Targets(ctx context.Context, pool string) ([]Target, error) {
 // RuleGroups returns the names of the loaded rule groups, in file order,
 // with the number of alerting rules in each.
 func (c *Client) RuleGroups(ctx context.Context) (names []string, alerts map[string]int, err error) {
-	var data struct {
-		Groups []struct {
-			Name  string `json:"name"`
-			Rules []struct {
-				Type string `json:"type"`
-			} `json:"rules"`
-		} `json:"groups"`
-	}
-	if err := c.get(ctx, "/api/v1/rules", &data); err != nil {
+	groups, err := c.ruleGroups(ctx)
+	if err != nil {
 		return nil, nil, err
 	}
 	alerts = map[string]int{}
-	for _, g := range data.Groups {
+	for _, g := range groups {
 		names = append(names, g.Name)
 		for _, r := range g.Rules {
 			if r.Type == "alerting" {
@@ -136,6 +129,23 @@ func (c *Client) RuleGroups(ctx context.Context) (names []string, alerts map[str
 		}
 	}
 	return names, alerts, nil
+}
+
+// ruleGroup is a group of /api/v1/rules, the parts this client reads.
+type ruleGroup struct {
+	Name  string `json:"name"`
+	Rules []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"rules"`
+}
+
+func (c *Client) ruleGroups(ctx context.Context) ([]ruleGroup, error) {
+	var data struct {
+		Groups []ruleGroup `json:"groups"`
+	}
+	err := c.get(ctx, "/api/v1/rules", &data)
+	return data.Groups, err
 }
 
 // Scalar runs an instant query whose answer is one sample and returns its
@@ -210,35 +220,14 @@ func (c *Client) Config(ctx context.Context) (string, error) {
 	return data.YAML, err
 }
 
-// RuntimeInfo is what /api/v1/status/runtimeinfo says of the process.
-type RuntimeInfo struct {
-	StartTime           time.Time `json:"startTime"`
-	ReloadConfigSuccess bool      `json:"reloadConfigSuccess"`
-	LastConfigTime      time.Time `json:"lastConfigTime"`
-}
-
-// Runtime returns the process's start time and its last reload's outcome.
-func (c *Client) Runtime(ctx context.Context) (RuntimeInfo, error) {
-	var data RuntimeInfo
-	err := c.get(ctx, "/api/v1/status/runtimeinfo", &data)
-	return data, err
-}
-
 // AlertingRules returns the names of the loaded alerting rules.
 func (c *Client) AlertingRules(ctx context.Context) ([]string, error) {
-	var data struct {
-		Groups []struct {
-			Rules []struct {
-				Name string `json:"name"`
-				Type string `json:"type"`
-			} `json:"rules"`
-		} `json:"groups"`
-	}
-	if err := c.get(ctx, "/api/v1/rules", &data); err != nil {
+	groups, err := c.ruleGroups(ctx)
+	if err != nil {
 		return nil, err
 	}
 	var names []string
-	for _, g := range data.Groups {
+	for _, g := range groups {
 		for _, r := range g.Rules {
 			if r.Type == "alerting" {
 				names = append(names, r.Name)
