@@ -122,9 +122,8 @@ demo-down: ## Destroy the demo stack and stop exactly the processes the demo sta
 	@go run ./cmd/demo down
 
 .PHONY: screenshot
-screenshot: ## Screenshot the running demo's targets page into docs/targets.png (needs the UI build)
-	@scripts/install-tools.sh --with-chromium
-	@scripts/build-prometheus-ui.sh
+screenshot: ## Screenshot the running demo's targets page into docs/targets.png (headless Chromium)
+	@scripts/install-tools.sh demo --with-chromium
 	@go run ./cmd/demo screenshot docs/targets.png
 
 .PHONY: clean

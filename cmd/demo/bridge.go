@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 )
 
@@ -70,39 +66,4 @@ func relay(in net.Conn, dial func() (net.Conn, error)) {
 
 func listenLoopback(port int) (net.Listener, error) {
 	return net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-}
-
-// screenshot saves the targets page of the running demo as a PNG with
-// headless Chromium, kept off every network but loopback.
-func screenshot(out string) error {
-	r, err := readReady()
-	if err != nil || r.URL == "" {
-		return fmt.Errorf("no demo is running: run make demo first")
-	}
-	if resp, err := http.Get(r.authURL("/targets")); err != nil || resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the demo's Prometheus serves no web UI (plain go install build): run scripts/build-prometheus-ui.sh, then make demo-down && make demo")
-	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		return fmt.Errorf("chromium not found: run scripts/install-tools.sh --with-chromium")
-	}
-	profile, err := os.MkdirTemp("", "demo-chromium-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(profile)
-	abs, _ := filepath.Abs(out)
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return err
-	}
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+profile, "--proxy-server=http://127.0.0.1:9",
-		"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-		"--virtual-time-budget=8000", "--window-size=1400,900", "--screenshot="+abs, r.authURL("/targets"))
-	if output, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("chromium: %v\n%s", err, output)
-	}
-	fmt.Println("demo: saved", out)
-	return nil
 }

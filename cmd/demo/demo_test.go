@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 )
+
+var screenshotTo = flag.String("screenshot", "", "also save the targets page the test opens as this PNG (docs/targets.png is made so: go test ./cmd/demo -run UpTwice -screenshot docs/targets.png, in scripts/netns.sh)")
 
 // The test binary is the demo too: `up` copies itself to DEMO_DIR/demo and
 // starts it as the supervisor ("daemon") and the forwarder ("forward").
@@ -110,6 +114,27 @@ func TestUpTwiceThenDown(t *testing.T) {
 			t.Errorf("the demo's Alertmanager as %q: HTTP %d, want %d", user, resp.StatusCode, want)
 		}
 	}
+	// The page the demo prints opens in a browser, with the printed
+	// password, and lists every node (the page's scripts read the API).
+	if !strings.Contains(out, "Targets page: "+r.URL+"/targets") {
+		t.Errorf("make demo must print the targets page %s/targets:\n%s", r.URL, out)
+	}
+	dom, err := r.chromium("/targets", "--dump-dom")
+	if err != nil {
+		t.Fatalf("opening the targets page in Chromium: %v", err)
+	}
+	for _, n := range r.Instances {
+		if !strings.Contains(dom, n.ID) {
+			t.Errorf("the targets page in a browser does not show node %s; the page's text:\n%s", n.ID, pageText(dom))
+		}
+	}
+	if *screenshotTo != "" {
+		abs, _ := filepath.Abs(*screenshotTo)
+		if _, err := r.chromium("/targets", "--screenshot="+abs); err != nil {
+			t.Errorf("screenshot: %v", err)
+		}
+	}
+
 	pids := append(slices.Clone(r.Processes), pidIn(t, dir, "daemon.pid"), pidIn(t, dir, "forwarder.pid"))
 	for _, pid := range pids {
 		if !proc.Alive(pid) {
@@ -181,4 +206,10 @@ func waitGone(pid int) bool {
 		}
 	}
 	return true
+}
+
+// pageText is dom without its tags, for a readable failure.
+func pageText(dom string) string {
+	text := regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]+>`).ReplaceAllString(dom, " ")
+	return strings.Join(strings.Fields(text), " ")
 }

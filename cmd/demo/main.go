@@ -249,7 +249,13 @@ func up() error {
 
 	fmt.Printf("\nAll %d demo nodes are discovered and up in Prometheus:\n\n", len(ready.Instances))
 	printTable(ready)
-	fmt.Printf("\nTargets page: %s/targets   (API: %s/api/v1/targets)\n", ready.URL, ready.URL)
+	if err := ready.webUI(); err != nil {
+		fmt.Printf("\nTargets page: none: this machine's Prometheus has no web UI (%v).\n", err)
+		fmt.Printf("              make tools-demo builds it (it needs the npm registry); then make demo-down && make demo.\n")
+		fmt.Printf("Targets, API: %s/api/v1/targets\n", ready.URL)
+	} else {
+		fmt.Printf("\nTargets page: %s/targets   (API: %s/api/v1/targets)\n", ready.URL, ready.URL)
+	}
 	if ready.User != "" {
 		fmt.Printf("Basic auth:   user %s, password %s\n", ready.User, ready.Password)
 		fmt.Printf("              (generated into the emulator's Secrets Manager secret %s; on AWS read it with\n", ready.SecretName)

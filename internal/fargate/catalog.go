@@ -29,7 +29,8 @@ type CatalogOptions struct {
 	// it out.
 	AlertmanagerImage string
 	// ToolsBin holds the prometheus and promtool binaries make tools built
-	// (static, as release builds are), and prometheus-ui if it was built.
+	// (static, as release builds are; prometheus with its web UI when the
+	// UI could be built).
 	ToolsBin string
 	// ConfigSyncImage is the official AWS CLI v2 image of the config-sync
 	// sidecar, e.g. public.ecr.aws/aws-cli/aws-cli:2.32.2
@@ -61,12 +62,7 @@ func Catalog(o CatalogOptions) (*Images, error) {
 		return nil, err
 	}
 	build := ".build/linux-amd64/"
-	// The build with the web UI (scripts/build-prometheus-ui.sh), as the
-	// release binary in the image has it, when there is one.
 	prometheus := filepath.Join(o.ToolsBin, "prometheus")
-	if _, err := os.Stat(filepath.Join(o.ToolsBin, "prometheus-ui")); err == nil {
-		prometheus = filepath.Join(o.ToolsBin, "prometheus-ui")
-	}
 	imgs := &Images{CacheDir: o.CacheDir, Sources: map[string]Source{
 		PrometheusBase: Busybox{},
 		o.PrometheusImage: Dockerfile{

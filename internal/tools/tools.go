@@ -40,3 +40,13 @@ func isExecutable(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
 }
+
+// PrometheusWithoutUI is why the prometheus make tools built has no web UI
+// (scripts/install-tools.sh records it when the UI build fails), or "".
+func PrometheusWithoutUI() string {
+	data, err := os.ReadFile(filepath.Join(Bin(), ".prometheus.no-ui"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
