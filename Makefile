@@ -14,7 +14,7 @@ export TF_CLI_CONFIG_FILE := $(TOOLS_BIN)/../terraformrc
 export TF_IN_AUTOMATION := 1
 export TFLINT_DISABLE_VERSION_CHECK := 1
 export CHECKPOINT_DISABLE := 1
-# jsii prints a banner per process on Node 20 (works, end-of-life); README says how to use Node 22.
+# jsii prints a banner per process on Node 20 (works, end-of-life); the README says how to use Node 22.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 # The synth program, compiled once: running it directly skips the ~25 s the

@@ -446,7 +446,7 @@ func TestStorageModesAndRetention(t *testing.T) {
 		}
 	}
 	if s := Defaults(); s.StorageMode != StorageEFS || s.Replicas != 1 {
-		t.Errorf("defaults: storageMode %s, replicas %d; want efs, 1 (README, Storage)", s.StorageMode, s.Replicas)
+		t.Errorf("defaults: storageMode %s, replicas %d; want efs, 1 (docs/operations.md, Storage and high availability)", s.StorageMode, s.Replicas)
 	}
 }
 

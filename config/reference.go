@@ -18,8 +18,8 @@ func WriteReference(w io.Writer) {
 	}
 }
 
-// MarkdownReference renders the settings as the README's configuration
-// table; a test keeps the README in step with it.
+// MarkdownReference renders the settings as the configuration table of
+// docs/configuration.md; a test keeps that page in step with it.
 func MarkdownReference() string {
 	var b strings.Builder
 	b.WriteString("| Context key | Environment variable | Default | Description |\n|---|---|---|---|\n")

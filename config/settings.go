@@ -268,8 +268,13 @@ const (
 // ECR) and ssmmessages and ec2messages (Session Manager).
 var VpcEndpointNames = []string{"ec2", "logs", "ssm", "secretsmanager", "sts", "sns", "aps", "s3", "ecr", "ssmmessages", "ec2messages"}
 
-// DefaultVpcEndpoints are the ones for the APIs the stack calls.
-const DefaultVpcEndpoints = "ec2,logs,ssm,secretsmanager,sts,sns,aps,s3"
+// DefaultVpcEndpoints are the ones for the APIs the stack calls. Not sts:
+// nothing in the task calls STS (credentials come from the ECS agent's
+// endpoint; the Alertmanager's SNS notifier and Prometheus's SigV4 call it
+// only with a role ARN, which the stack never sets), and an interface
+// endpoint costs about $8.8 a month per zone for nothing. It stays
+// available for a user's own role_arn.
+const DefaultVpcEndpoints = "ec2,logs,ssm,secretsmanager,sns,aps,s3"
 
 // Private reports networkMode=private.
 func (s *Settings) Private() bool { return s.NetworkMode == NetworkPrivate }
@@ -297,7 +302,7 @@ func (s *Settings) Notes() []string {
 	if s.Private() && !s.TLS() && len(s.AdminCidrs) == 0 {
 		notes = append(notes, "networkMode=private with neither a load balancer nor adminCidrs: Prometheus has no public address and admits nobody, "+
 			"so nobody can open its UI (alerts still reach the alarm topic). To reach it, set adminCidrs to your VPN's ranges, or to vpcCidr and "+
-			"forward a port through a node with Session Manager, or serve it behind the load balancer (tlsCertificateArn or tlsDomain); README, Private network.")
+			"forward a port through a node with Session Manager, or serve it behind the load balancer (tlsCertificateArn or tlsDomain); docs/operations.md, Private network.")
 	}
 	return notes
 }

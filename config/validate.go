@@ -495,7 +495,7 @@ func (v *validator) kmsKey(s *Settings) {
 // storage checks the storage mode and the replica count that depends on it.
 func (v *validator) storage(s *Settings) {
 	if !slices.Contains(StorageModes, s.StorageMode) {
-		v.fail("storageMode", "%q is not a storage mode; use one of %s (README, Storage, compares them)", s.StorageMode, strings.Join(StorageModes, ", "))
+		v.fail("storageMode", "%q is not a storage mode; use one of %s (docs/operations.md, Storage and high availability, compares them)", s.StorageMode, strings.Join(StorageModes, ", "))
 		return
 	}
 	switch {

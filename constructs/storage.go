@@ -46,9 +46,9 @@ type EFSStorageProps struct {
 // EFSStorage is an encrypted EFS file system for one Prometheus TSDB: mount
 // targets in every subnet behind their own security group, an access point
 // that pins the owner, a policy that refuses unencrypted transport, and
-// daily backups. Prometheus's docs do not support NFS for the TSDB; the
-// README's Storage section says when to pick it anyway and the guards used
-// (one writer, TSDB lock file).
+// daily backups. Prometheus's docs do not support NFS for the TSDB;
+// docs/operations.md, Storage and high availability, says when to pick it
+// anyway and the guards used (one writer, TSDB lock file).
 type EFSStorage struct {
 	constructs.Construct
 	FileSystem    efsfilesystem.EfsFileSystem

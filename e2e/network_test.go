@@ -30,8 +30,8 @@ func TestPrivateNetwork(t *testing.T) {
 			t.Errorf("want one NAT gateway: %v %v", nats, err)
 		}
 		eps, err := c.DescribeVpcEndpoints(h.ctx, &ec2.DescribeVpcEndpointsInput{Filters: vpc})
-		if err != nil || len(eps.VpcEndpoints) != 7 {
-			t.Errorf("want the 7 endpoints of the default list (no aps without amp): %d %v", len(eps.VpcEndpoints), err)
+		if err != nil || len(eps.VpcEndpoints) != 6 {
+			t.Errorf("want the 6 endpoints of the default list (no aps without amp, no sts): %d %v", len(eps.VpcEndpoints), err)
 		}
 		for _, id := range dep.outputsList(t, "subnet_ids") {
 			sn, err := c.DescribeSubnets(h.ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})

@@ -200,11 +200,12 @@ prometheus_tool() {
 # prometheus_ui_build copies the Prometheus module into $1/prometheus and
 # builds its web UI there (web/ui/static, compressed as upstream's release).
 prometheus_ui_build() { # work dir
-  local work=$1 src
+  local work=$1 src ui_start
   command -v npm >/dev/null || { echo "npm is not installed"; return 1; }
   src=$(GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [[ -d $src ]] || { echo "could not download github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION"; return 1; }
   cp -r "$src" "$work/prometheus" && chmod -R u+w "$work/prometheus" || return 1
+  ui_start=$SECONDS
   say ui "1/3 pnpm and the UI's npm packages" >&3
   npm install --no-save --no-audit --no-fund --no-update-notifier --prefix "$work/pnpm" pnpm@10 || return 1
   local pnpm=$work/pnpm/node_modules/.bin/pnpm
@@ -214,11 +215,11 @@ prometheus_ui_build() { # work dir
       const j = JSON.parse(fs.readFileSync(p)); j.dependencies["@mantine/code-highlight"] = "9.6.2";
       fs.writeFileSync(p, JSON.stringify(j, null, 2));' &&
     PATH="$work/pnpm/node_modules/.bin:$PATH" "$pnpm" install --no-frozen-lockfile --reporter=append-only) || return 1
-  say ui "2/3 building the UI (vite)" >&3
+  say ui "2/3 building the UI (vite); packages took $((SECONDS - ui_start)) s" >&3
   (cd "$work/prometheus/web/ui" && PATH="$work/pnpm/node_modules/.bin:$PATH" "$pnpm" run build:mantine-ui) || return 1
   # Module-cache copies lose the exec bit.
   (cd "$work/prometheus" && bash scripts/compress_assets.sh) || return 1
-  say ui "3/3 compiling prometheus with the UI embedded (static, as a release build)" >&3
+  say ui "3/3 compiling prometheus with the UI embedded (static, as a release build); the UI took $((SECONDS - ui_start)) s" >&3
 }
 
 # alertmanager_tools builds alertmanager and amtool like a release (static,

@@ -61,7 +61,7 @@ func TestPrivateNetwork(t *testing.T) {
 	if n := len(synthed["private-local"].Of("aws_nat_gateway")); n != 2 {
 		t.Errorf("natGateways=perZone: want a NAT gateway per zone, have %d", n)
 	}
-	if got, want := endpoints(d), "ec2,logs,s3,secretsmanager,sns,ssm,sts"; got != want {
+	if got, want := endpoints(d), "ec2,logs,s3,secretsmanager,sns,ssm"; got != want {
 		t.Errorf("private (efs): endpoints %s, want %s (aps only with amp)", got, want)
 	}
 	if got, want := endpoints(synthed["private-local"]), "aps-workspaces,ec2,ecr.api,ecr.dkr,logs,s3"; got != want {

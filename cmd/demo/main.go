@@ -265,7 +265,7 @@ func up() error {
 	if ready.AlertTopic != "" {
 		fmt.Printf("Alerts:       the rules -> Prometheus -> Alertmanager %s (API: %s/api/v2/alerts, same basic auth)\n", ready.AlertmanagerURL, ready.AlertmanagerURL)
 		fmt.Printf("              -> SNS topic %s in the emulator: subscribe a queue to read them\n", ready.AlertTopic)
-		fmt.Printf("              (on AWS: alarmEmail, or subscribe chat or paging to the topic; README, Alerting)\n")
+		fmt.Printf("              (on AWS: alarmEmail, or subscribe chat or paging to the topic; docs/alerting.md)\n")
 	}
 	fmt.Printf("Container log: %s\n", ready.Task.Log)
 	fmt.Println("Stop everything with: make demo-down")
