@@ -68,6 +68,22 @@ plan: synth ## terraform plan of the main stack (uses your AWS credentials)
 deploy: synth ## terraform apply of the main stack (uses your AWS credentials)
 	@scripts/terraform-stack.sh apply
 
+# The verify program, built like planpreview (go run would turn exit status 1,
+# "a check failed", into the same status as any error).
+VERIFY := bin/verify
+
+$(VERIFY): $(GO_SOURCES)
+	@mkdir -p bin
+	go build -o $@ ./cmd/verify
+
+# VERIFY_FLAGS: --wait 10m (a fresh deployment), --json, --alert-roundtrip,
+# --prometheus-url/--alertmanager-url (a tunnel). ENVIRONMENT picks the
+# environment as PROMAWS_ENVIRONMENT does.
+VERIFY_FLAGS ?=
+.PHONY: verify
+verify: $(VERIFY) ## Check the applied deployment: service, health, configuration served, discovery, storage, alerts, alarms (ENVIRONMENT=prod VERIFY_FLAGS="--wait 10m")
+	@$(if $(ENVIRONMENT),PROMAWS_ENVIRONMENT=$(ENVIRONMENT)) $(VERIFY) $(VERIFY_FLAGS)
+
 .PHONY: bootstrap
 bootstrap: synth ## Create the Terraform state bucket (needs stateBucket set)
 	@STACK=bootstrap scripts/terraform-stack.sh apply

@@ -29,7 +29,13 @@ require github.com/golang/snappy v1.0.0
 
 require github.com/aws/aws-sdk-go-v2/service/efs v1.41.18
 
-require google.golang.org/protobuf v1.36.12
+require (
+	github.com/aws/aws-sdk-go-v2/service/amp v1.55.5
+	github.com/prometheus/common v0.72.1
+	google.golang.org/protobuf v1.36.12
+)
+
+require github.com/prometheus/client_model v0.6.3 // indirect
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
@@ -60,7 +66,7 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/telemetry v0.0.0-20261009151841-97e8ea77aa2a // indirect
-	golang.org/x/text v0.41.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 	golang.org/x/tools/cmd/godoc v0.1.0-deprecated // indirect
 	golang.org/x/tools/godoc v0.1.0-deprecated // indirect

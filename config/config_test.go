@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -533,6 +534,36 @@ func TestPrivateNetworkSaysHowToReachIt(t *testing.T) {
 		s, err := Load(nil, env)
 		if err != nil || len(s.Notes()) != 0 {
 			t.Errorf("%v: %v, notes %q", env, err, s.Notes())
+		}
+	}
+}
+
+// TestCISettings: a trust policy built from wrong CI settings would admit
+// someone else's pipelines, so each mistake is refused before synth.
+func TestCISettings(t *testing.T) {
+	base := map[string]string{"PROMAWS_STATE_BUCKET": "acme-tfstate", "PROMAWS_CI_PLATFORM": "gitlab", "PROMAWS_CI_PROJECT": "ops/prometheus-aws"}
+	if _, err := Load(nil, base); err != nil {
+		t.Fatalf("valid CI settings refused: %v", err)
+	}
+	for name, c := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"unknown platform":         {map[string]string{"PROMAWS_CI_PLATFORM": "jenkins"}, `ciPlatform (PROMAWS_CI_PLATFORM): "jenkins" is not a CI platform`},
+		"gitlab project":           {map[string]string{"PROMAWS_CI_PROJECT": "prometheus-aws"}, `ciProject (PROMAWS_CI_PROJECT): "prometheus-aws" is not a GitLab project path`},
+		"github repository":        {map[string]string{"PROMAWS_CI_PLATFORM": "github", "PROMAWS_CI_PROJECT": "a/b/c"}, `"a/b/c" is not a GitHub repository`},
+		"no state bucket":          {map[string]string{"PROMAWS_STATE_BUCKET": ""}, "stateBucket (PROMAWS_STATE_BUCKET): ciPlatform=gitlab needs the S3 state"},
+		"wildcard branch":          {map[string]string{"PROMAWS_CI_BRANCH": "release-*"}, `ciBranch (PROMAWS_CI_BRANCH): "release-*" must name one branch`},
+		"gitlab url with a path":   {map[string]string{"PROMAWS_CI_GITLAB_URL": "https://example.com/gitlab"}, "ciGitlabUrl (PROMAWS_CI_GITLAB_URL)"},
+		"provider arn":             {map[string]string{"PROMAWS_CI_OIDC_PROVIDER_ARN": "gitlab.com"}, "is not an IAM OIDC provider ARN"},
+		"no environments":          {map[string]string{"PROMAWS_CI_ENVIRONMENTS": ""}, "ciEnvironments (PROMAWS_CI_ENVIRONMENTS): is empty"},
+		"project without platform": {map[string]string{"PROMAWS_CI_PLATFORM": ""}, "ciPlatform (PROMAWS_CI_PLATFORM): is empty but ciProject"},
+	} {
+		env := map[string]string{}
+		maps.Copy(env, base)
+		maps.Copy(env, c.env)
+		if _, err := Load(nil, env); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", name, err, c.want)
 		}
 	}
 }

@@ -131,6 +131,12 @@ var Fields = []Field{
 	{Key: "stateLockTable", Default: "", Doc: "Opt-in DynamoDB lock table (for Terraform < 1.10); default locking is S3-native (use_lockfile).", ptr: func(s *Settings) any { return &s.StateLockTable }},
 	{Key: "stateNoncurrentDays", Default: "90", Doc: "Days the state bucket keeps old state versions.", ptr: func(s *Settings) any { return &s.StateNoncurrentDays }},
 	{Key: "stateBucketAllowDestroy", Default: "false", Doc: "Opt-in that lets terraform destroy the state bucket (prevent_destroy otherwise).", ptr: func(s *Settings) any { return &s.StateBucketAllowDestroy }},
+	{Key: "ciPlatform", Default: "", Doc: "gitlab or github: make bootstrap also creates that platform's OpenID Connect provider and, for each of ciEnvironments, a read-only plan role (merge requests, pull requests) and a deploy role (GitLab: the protected ciBranch; GitHub: the environment of the same name), so pipelines need no access key. Needs stateBucket and ciProject. Empty = no CI roles. See docs/CI.md.", ptr: func(s *Settings) any { return &s.CIPlatform }},
+	{Key: "ciProject", Default: "", Doc: "The project whose pipelines may assume the CI roles: GitLab group/project path, or GitHub owner/repo.", ptr: func(s *Settings) any { return &s.CIProject }},
+	{Key: "ciGitlabUrl", Default: "https://gitlab.com", Doc: "ciPlatform=gitlab: the GitLab instance that signs the pipelines' ID tokens (https URL, no path).", ptr: func(s *Settings) any { return &s.CIGitLabURL }},
+	{Key: "ciOidcProviderArn", Default: "", Doc: "An existing IAM OIDC provider for the platform (an account holds one per URL); empty = make bootstrap creates it.", ptr: func(s *Settings) any { return &s.CIOidcProviderArn }},
+	{Key: "ciBranch", Default: "main", Doc: "ciPlatform=gitlab: the protected branch whose pipelines may assume the deploy roles.", ptr: func(s *Settings) any { return &s.CIBranch }},
+	{Key: "ciEnvironments", Default: "dev,prod", Doc: "Comma-separated environments that get a plan and a deploy role (the pipelines promote dev to prod).", ptr: func(s *Settings) any { return &s.CIEnvironments }},
 	{Key: "endpoint", Default: "", Doc: "Local profile: AWS-compatible endpoint (moto, LocalStack) on loopback, e.g. http://127.0.0.1:5000. Empty = real AWS.", ptr: func(s *Settings) any { return &s.Endpoint }},
 }
 

@@ -157,9 +157,33 @@ type Settings struct {
 	// StateBucketAllowDestroy lifts the bootstrap stack's prevent_destroy.
 	StateBucketAllowDestroy bool
 
+	// CIPlatform (gitlab or github; empty: none) makes make bootstrap create
+	// the pipelines' OpenID Connect provider and, per CIEnvironments, a plan
+	// role and a deploy role trusting only CIProject's pipelines.
+	CIPlatform string
+	// CIProject is the GitLab project path or the GitHub owner/repo.
+	CIProject string
+	// CIGitLabURL is the GitLab instance (self-managed); default gitlab.com.
+	CIGitLabURL string
+	// CIOidcProviderArn reuses an existing OIDC provider of the platform.
+	CIOidcProviderArn string
+	// CIBranch is the protected branch GitLab's deploy roles admit.
+	CIBranch string
+	// CIEnvironments get CI roles.
+	CIEnvironments []string
+
 	// Endpoint, when set, points the AWS provider and Prometheus's EC2
 	// discovery at an AWS-compatible emulator (the local profile).
 	Endpoint string
+}
+
+// In is a copy of the settings under another environment's name: the
+// stack name, resource names and state key that environment has (not its
+// context.environments overrides).
+func (s *Settings) In(environment string) *Settings {
+	c := *s
+	c.Environment = environment
+	return &c
 }
 
 // Storage modes (StorageMode).

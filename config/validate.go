@@ -190,6 +190,8 @@ func (s *Settings) Validate() error {
 		v.fail("stateNoncurrentDays", "%d is out of range; use 1 to 3650 days", s.StateNoncurrentDays)
 	}
 
+	v.ci(s)
+
 	if s.Endpoint != "" {
 		u, err := url.Parse(s.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -526,5 +528,58 @@ func (v *validator) alarms(s *Settings) {
 		v.fail("alarms", "alarms=false but alarmEmail or alarmTopicArn is set, and nothing would be sent; set alarms=true, or clear them")
 	case s.AlarmEmail != "" && s.AlarmTopicArn != "":
 		v.fail("alarmEmail", "alarmEmail subscribes to the topic this stack creates, but alarmTopicArn uses your own topic; subscribe the address to that topic, or clear alarmTopicArn")
+	}
+}
+
+// CI platforms (ciPlatform).
+const (
+	CIGitLab = "gitlab"
+	CIGitHub = "github"
+)
+
+var (
+	gitlabProjectRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$`)
+	githubRepoRE    = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+$`)
+	oidcProviderRE  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[a-z0-9.-]+(/[A-Za-z0-9._/-]*)?$`)
+)
+
+// ci checks the CI roles' settings: a trust policy built from a wrong
+// project would admit someone else's pipelines.
+func (v *validator) ci(s *Settings) {
+	switch s.CIPlatform {
+	case "":
+		if s.CIProject != "" || s.CIOidcProviderArn != "" {
+			v.fail("ciPlatform", "is empty but ciProject or ciOidcProviderArn is set; set ciPlatform=gitlab or github, or clear them")
+		}
+		return
+	case CIGitLab:
+		if !gitlabProjectRE.MatchString(s.CIProject) {
+			v.fail("ciProject", "%q is not a GitLab project path; use group/project (subgroups allowed), exactly as in the project's URL", s.CIProject)
+		}
+		if u, err := url.Parse(s.CIGitLabURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			v.fail("ciGitlabUrl", "%q must be the https URL of your GitLab, without a path, e.g. https://gitlab.example.com", s.CIGitLabURL)
+		}
+	case CIGitHub:
+		if !githubRepoRE.MatchString(s.CIProject) {
+			v.fail("ciProject", "%q is not a GitHub repository; use owner/repo", s.CIProject)
+		}
+	default:
+		v.fail("ciPlatform", "%q is not a CI platform; use gitlab or github (or leave it empty)", s.CIPlatform)
+		return
+	}
+	if s.StateBucket == "" {
+		v.fail("stateBucket", "ciPlatform=%s needs the S3 state (the CI roles live in the bootstrap stack and read the state); set stateBucket", s.CIPlatform)
+	}
+	if s.CIOidcProviderArn != "" && !oidcProviderRE.MatchString(s.CIOidcProviderArn) {
+		v.fail("ciOidcProviderArn", "%q is not an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<host>)", s.CIOidcProviderArn)
+	}
+	if s.CIBranch == "" || strings.ContainsAny(s.CIBranch, "*? ") {
+		v.fail("ciBranch", "%q must name one branch, without wildcards: the deploy roles admit exactly it", s.CIBranch)
+	}
+	if len(s.CIEnvironments) == 0 {
+		v.fail("ciEnvironments", "is empty; name the environments the pipelines deploy, e.g. dev,prod")
+	}
+	for _, e := range s.CIEnvironments {
+		v.name("ciEnvironments", e, 12) // as environment: names are built from it
 	}
 }

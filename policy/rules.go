@@ -68,6 +68,7 @@ var Rules = []Rule{
 	{"config-sync-reads-exactly", "The task role may read (ssm:GetParameter, ssm:GetParameters) each parameter its config-sync container keeps, by ARN, and no other: no wildcard.", configSyncReadsExactly},
 	{"ssm-value-fits-tier", "Every SSM parameter value fits its tier (Standard 4 KB, Advanced 8 KB).", ssmValueFitsTier},
 	{"task-definition-size", "Container definitions leave room under ECS's 64 KiB task definition limit.", taskDefinitionSize},
+	{"ci-trust-pinned", "A role trusting OpenID Connect tokens pins the audience and subjects of one project; a CI deploy role admits exact subjects only (its protected branch or environment).", ciTrustPinned},
 	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},
 }
 

@@ -42,6 +42,11 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"sns-publish-scoped", `{"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"sns:Publish\"],\"Resource\":[\"arn:aws:sns:eu-central-1:123456789012:*\"]}]}"}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
+		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"}}`, "plan"), Options{}},
+		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:main"}}`, "deploy"), Options{}},
+		{"ci-trust-pinned", ciRole(`{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}`, "plan"), Options{}},
+		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/*:ref_type:branch:ref:main"}}`, "plan"), Options{}},
+		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:*"}}`, "deploy"), Options{}},
 	}
 	cases = append(cases, taskCases()...)
 	for _, c := range cases {
@@ -189,5 +194,32 @@ func TestTaskRulesPassTheShippedShape(t *testing.T) {
 	  {"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage"],"Resource":["arn:aws:ecr:eu-central-1:123456789012:repository/prometheus-aws"]}`)
 	if d, _ = Parse([]byte(doc)); len(Check(d, Options{})) != 0 {
 		t.Fatalf("EFS data and an allowed ECR image are flagged: %v", Check(d, Options{}))
+	}
+}
+
+// ciRole is a role document trusting an OIDC provider under condition.
+func ciRole(condition, kind string) string {
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/gitlab.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":` + condition + `}]}`
+	data, _ := json.Marshal(map[string]any{"resource": map[string]any{"aws_iam_role": map[string]any{"r": map[string]any{
+		"assume_role_policy": trust, "tags": map[string]string{"Name": "x", CIRoleTag: kind}}}}})
+	return string(data)
+}
+
+// The shipped trust policies' shapes pass: a pinned plan role may use a
+// branch wildcard after the project; a deploy role names one subject.
+func TestCITrustPinnedPassesTheShippedShapes(t *testing.T) {
+	for _, c := range []struct{ cond, kind string }{
+		{`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":["project_path:ops/prom:ref_type:branch:ref:*"]}}`, "plan"},
+		{`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com","gitlab.com:sub":["project_path:ops/sub/prom:ref_type:branch:ref:main"]}}`, "deploy"},
+		{`{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":["repo:acme/prom:pull_request","repo:acme/prom:environment:prod-plan"]}}`, "plan"},
+		{`{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":["repo:acme/prom:environment:prod"]}}`, "deploy"},
+	} {
+		d, err := Parse([]byte(ciRole(c.cond, c.kind)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := ciTrustPinned(d, Options{}); len(v) != 0 {
+			t.Errorf("%s role %s: %v", c.kind, c.cond, v)
+		}
 	}
 }

@@ -16,6 +16,8 @@ import (
 type Bootstrap struct {
 	Stack cdktf.TerraformStack
 	State *pconstructs.StateBucket
+	// CI is the pipelines' OIDC provider and roles (nil without ciPlatform).
+	CI *pconstructs.CIRoles
 }
 
 // NewBootstrap builds the state stack for s.StateBucket.
@@ -30,11 +32,34 @@ func NewBootstrap(scope constructs.Construct, s *config.Settings) *Bootstrap {
 		AllowDestroy:   s.StateBucketAllowDestroy,
 		LockTableName:  s.StateLockTable,
 	})
+	if s.CIPlatform != "" {
+		b.CI = newCIRoles(stack, s)
+	}
 	if s.Local() {
 		b.emulatorGaps()
 	}
 	output(stack, "state_bucket", b.State.Bucket.Bucket())
 	return b
+}
+
+// newCIRoles gives each of ciEnvironments a plan and a deploy role, and
+// prints their ARNs (the pipelines' CI/CD variables, docs/CI.md).
+func newCIRoles(stack cdktf.TerraformStack, s *config.Settings) *pconstructs.CIRoles {
+	var envs []pconstructs.CIEnvironment
+	for _, e := range s.CIEnvironments {
+		in := s.In(e)
+		envs = append(envs, pconstructs.CIEnvironment{Name: e, Stack: in.StackName(), StateKey: in.StateKey()})
+	}
+	ci := pconstructs.NewCIRoles(stack, "ci", &pconstructs.CIRolesProps{
+		Platform: s.CIPlatform, Project: s.CIProject, GitLabURL: s.CIGitLabURL, ProviderArn: s.CIOidcProviderArn,
+		Branch: s.CIBranch, Environments: envs, StateBucket: s.StateBucket, LockTable: s.StateLockTable, KmsKeyArn: s.KmsKeyArn,
+	})
+	output(stack, "ci_oidc_provider_arn", ci.ProviderArn)
+	for _, e := range s.CIEnvironments {
+		output(stack, "ci_plan_role_arn_"+e, ci.Plan[e].Arn())
+		output(stack, "ci_deploy_role_arn_"+e, ci.Deploy[e].Arn())
+	}
+	return ci
 }
 
 func stateRegion(s *config.Settings) string {

@@ -66,6 +66,12 @@ var variants = map[string]map[string]string{
 	// A configuration change (reload_test.go): the scrape interval, and the
 	// Alertmanager's grouping.
 	"scrape-15s": {"PROMAWS_SCRAPE_INTERVAL": "15s", "PROMAWS_ALERT_GROUP_WAIT": "1m"},
+	// make bootstrap with the pipelines' OIDC roles: GitLab (the provider
+	// created, a customer key), GitHub (an existing provider).
+	"ci-gitlab": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "gitlab",
+		"PROMAWS_CI_PROJECT": "ops/monitoring/prometheus-aws", "PROMAWS_KMS_KEY_ARN": testKey},
+	"ci-github": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "github", "PROMAWS_CI_PROJECT": "acme/prometheus-aws",
+		"PROMAWS_CI_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
 	// The image in a private ECR repository (built from docker/Dockerfile).
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }

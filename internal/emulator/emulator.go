@@ -38,7 +38,7 @@ const (
 type Options struct {
 	// Dir holds moto's log; default a new temp folder.
 	Dir string
-	// Port on 127.0.0.1; default a free one.
+	// Port on 127.0.0.1 of the endpoint; default a free one.
 	Port int
 	// Detach lets moto outlive the caller (the demo).
 	Detach bool
@@ -52,6 +52,8 @@ type Emulator struct {
 	CAFile  string
 	Process *proc.Process
 	client  *http.Client
+	// front answers at endpoint (nil on an Attach handle).
+	front *front
 }
 
 // CheckLoopbackOnly returns an error unless this network namespace has no
@@ -87,10 +89,15 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 			return nil, err
 		}
 	}
-	if o.Port == 0 {
-		if o.Port, err = proc.FreePort(); err != nil {
-			return nil, err
-		}
+	motoPort, err := proc.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	// The endpoint clients use is the front (front.go); moto listens
+	// behind it.
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.Port))
+	if err != nil {
+		return nil, fmt.Errorf("emulator endpoint: %w", err)
 	}
 	env := append(baseEnv(),
 		"MOTO_IAM_LOAD_MANAGED_POLICIES=true", // AWS-managed policy attachments
@@ -101,23 +108,28 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 	)
 	cert, key, err := writeCertificate(o.Dir)
 	if err != nil {
+		l.Close()
 		return nil, err
 	}
 	p, err := proc.Start(ctx, proc.Spec{
 		Name: "moto", Path: moto, Dir: o.Dir, Env: env, Detach: o.Detach,
-		Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(o.Port), "-c", cert, "-k", key},
+		Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(motoPort), "-c", cert, "-k", key},
 	})
 	if err != nil {
+		l.Close()
 		return nil, err
 	}
-	e, err := Attach("https://127.0.0.1:"+strconv.Itoa(o.Port), cert)
+	e, err := Attach("https://"+l.Addr().String(), cert)
+	if err == nil {
+		e.Process = p
+		e.front, err = startFront(l, "https://127.0.0.1:"+strconv.Itoa(motoPort), cert, key, e.client)
+	}
+	if err == nil {
+		err = proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", p)
+	}
 	if err != nil {
-		p.Stop()
-		return nil, err
-	}
-	e.Process = p
-	if err := proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", p); err != nil {
-		p.Stop()
+		e.Stop()
+		l.Close()
 		return nil, err
 	}
 	return e, nil
@@ -151,8 +163,11 @@ func baseEnv() []string {
 // Endpoint is the emulator's URL.
 func (e *Emulator) Endpoint() string { return e.endpoint }
 
-// Stop ends moto (only if this handle started it).
+// Stop ends moto and the front (only if this handle started them).
 func (e *Emulator) Stop() {
+	if e.front != nil {
+		e.front.close()
+	}
 	if e.Process != nil {
 		e.Process.Stop()
 	}

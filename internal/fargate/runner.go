@@ -26,6 +26,9 @@ type Runner struct {
 	dir    string
 	// Programs, resolved once.
 	helper, bwrap, nsenter, unshare string
+
+	mu    sync.Mutex
+	tasks []*Task // every task Run started (Tasks)
 }
 
 // Options configure New.
@@ -124,6 +127,9 @@ type RunOptions struct {
 	// TrustedCA is a PEM file put at the image's CA bundle path
 	// (/etc/ssl/certs/ca-certificates.crt): the emulator's certificate.
 	TrustedCA string
+	// Group is the task's ECS group: "service:<name>" for a task of a
+	// service (what ListTasks' serviceName filter matches).
+	Group string
 }
 
 // Task is one running (or stopped) task.
@@ -181,6 +187,9 @@ func (r *Runner) Run(ctx context.Context, def *ecstypes.TaskDefinition, o RunOpt
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
+	r.tasks = append(r.tasks, t)
+	r.mu.Unlock()
 	if err := t.provision(ctx); err != nil {
 		t.stop("TaskFailedToStart", err.Error())
 		return t, err

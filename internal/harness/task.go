@@ -63,6 +63,7 @@ func NewFargate(ctx context.Context, emu *emulator.Emulator, dir string) (*Farga
 	if err != nil {
 		return nil, err
 	}
+	emu.Override(ecsView(r))
 	return &Fargate{Runner: r, emu: emu}, nil
 }
 
@@ -194,6 +195,7 @@ func (f *Fargate) RunPrometheus(ctx context.Context, s *config.Settings, o TaskO
 	task, err := f.Runner.Run(ctx, def, fargate.RunOptions{
 		Region: s.Region, Cluster: s.StackName(), Egress: egress,
 		HostPorts: map[int]int{s.PrometheusPort: o.HostPort, s.AlertmanagerPort: o.AlertmanagerHostPort}, TrustedCA: f.emu.CAFile,
+		Group: "service:" + ServiceName(s),
 	})
 	if err != nil {
 		p.stopNodeExporter()
@@ -273,7 +275,7 @@ func (f *Fargate) ServiceTaskDefinition(ctx context.Context, s *config.Settings)
 		return nil, err
 	}
 	c := ecs.NewFromConfig(cfg)
-	service := s.StackName() + "-prometheus"
+	service := ServiceName(s)
 	svcs, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(s.StackName()), Services: []string{service}})
 	if err != nil || len(svcs.Services) != 1 {
 		return nil, fmt.Errorf("ECS service %s in cluster %s: %v (is the stack applied?)", service, s.StackName(), err)
@@ -284,6 +286,9 @@ func (f *Fargate) ServiceTaskDefinition(ctx context.Context, s *config.Settings)
 	}
 	return td.TaskDefinition, nil
 }
+
+// ServiceName is the stack's Prometheus service.
+func ServiceName(s *config.Settings) string { return s.StackName() + "-prometheus" }
 
 // ConfigParameter is the SSM parameter holding the stack's prometheus.yml.
 func ConfigParameter(s *config.Settings) string {

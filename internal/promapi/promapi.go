@@ -60,7 +60,8 @@ func (c *Client) fetch(ctx context.Context, path string) ([]byte, error) {
 	return body, nil
 }
 
-func (c *Client) get(ctx context.Context, path string, out any) error {
+// Get fetches an API path (/api/v1/...) and decodes its data into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
 	body, err := c.fetch(ctx, path)
 	if err != nil {
 		return err
@@ -103,7 +104,7 @@ func (c *Client) Targets(ctx context.Context, pool string) ([]Target, error) {
 	if pool != "" {
 		q += "&scrapePool=" + url.QueryEscape(pool)
 	}
-	if err := c.get(ctx, "/api/v1/targets"+q, &data); err != nil {
+	if err := c.Get(ctx, "/api/v1/targets"+q, &data); err != nil {
 		return nil, err
 	}
 	sort.Slice(data.ActiveTargets, func(i, j int) bool {
@@ -115,7 +116,7 @@ func (c *Client) Targets(ctx context.Context, pool string) ([]Target, error) {
 // RuleGroups returns the names of the loaded rule groups, in file order,
 // with the number of alerting rules in each.
 func (c *Client) RuleGroups(ctx context.Context) (names []string, alerts map[string]int, err error) {
-	groups, err := c.ruleGroups(ctx)
+	groups, err := c.Rules(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,20 +132,26 @@ func (c *Client) RuleGroups(ctx context.Context) (names []string, alerts map[str
 	return names, alerts, nil
 }
 
-// ruleGroup is a group of /api/v1/rules, the parts this client reads.
-type ruleGroup struct {
+// RuleGroup is a group of /api/v1/rules, the parts this client reads.
+type RuleGroup struct {
 	Name  string `json:"name"`
-	Rules []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	} `json:"rules"`
+	Rules []Rule `json:"rules"`
 }
 
-func (c *Client) ruleGroups(ctx context.Context) ([]ruleGroup, error) {
+// Rule is one loaded rule.
+type Rule struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // alerting or recording
+	// Duration is an alerting rule's hold time (for), in seconds.
+	Duration float64 `json:"duration"`
+}
+
+// Rules are the loaded rule groups, in file order.
+func (c *Client) Rules(ctx context.Context) ([]RuleGroup, error) {
 	var data struct {
-		Groups []ruleGroup `json:"groups"`
+		Groups []RuleGroup `json:"groups"`
 	}
-	err := c.get(ctx, "/api/v1/rules", &data)
+	err := c.Get(ctx, "/api/v1/rules", &data)
 	return data.Groups, err
 }
 
@@ -156,7 +163,7 @@ func (c *Client) Scalar(ctx context.Context, query string) (string, error) {
 			Value [2]any `json:"value"`
 		} `json:"result"`
 	}
-	if err := c.get(ctx, "/api/v1/query?query="+url.QueryEscape(query), &data); err != nil {
+	if err := c.Get(ctx, "/api/v1/query?query="+url.QueryEscape(query), &data); err != nil {
 		return "", err
 	}
 	if len(data.Result) != 1 {
@@ -216,13 +223,13 @@ func (c *Client) Config(ctx context.Context) (string, error) {
 	var data struct {
 		YAML string `json:"yaml"`
 	}
-	err := c.get(ctx, "/api/v1/status/config", &data)
+	err := c.Get(ctx, "/api/v1/status/config", &data)
 	return data.YAML, err
 }
 
 // AlertingRules returns the names of the loaded alerting rules.
 func (c *Client) AlertingRules(ctx context.Context) ([]string, error) {
-	groups, err := c.ruleGroups(ctx)
+	groups, err := c.Rules(ctx)
 	if err != nil {
 		return nil, err
 	}

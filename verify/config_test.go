@@ -1,0 +1,47 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+)
+
+// What Prometheus and the Alertmanager render back differs from the file
+// they loaded in form only; contains must see through the form and still
+// catch a different value.
+func TestContainsComparesValuesNotForm(t *testing.T) {
+	generated := `
+global:
+  scrape_interval: 60s
+  honor_labels: false
+scrape_configs:
+  - job_name: node
+    basic_auth: {username: admin, password_file: secrets/password}
+    ec2_sd_configs: [{region: eu-central-1, port: 9100, refresh_interval: 1m}]
+rule_files: [rules/*.yml]
+`
+	served := `
+global:
+  scrape_interval: 1m
+  scrape_timeout: 10s
+scrape_configs:
+  - job_name: node
+    basic_auth: {username: admin, password_file: /prometheus-runtime/secrets/password}
+    ec2_sd_configs: [{region: eu-central-1, port: 9100, refresh_interval: 60s, access_key: "", secret_key: <secret>}]
+rule_files: [/prometheus-runtime/rules/*.yml]
+`
+	if d := contains(served, generated); d != "" {
+		t.Errorf("the same configuration rendered back: %s", d)
+	}
+	for name, c := range map[string]struct{ from, to, want string }{
+		"another interval":   {"scrape_interval: 1m", "scrape_interval: 30s", "global.scrape_interval is 30s, generated 60s"},
+		"a missing job":      {"- job_name: node", "- job_name: other", "scrape_configs[0].job_name is other, generated node"},
+		"another region":     {"region: eu-central-1", "region: eu-west-1", "region is eu-west-1"},
+		"a list grown":       {"rule_files: [/prometheus-runtime/rules/*.yml]", "rule_files: [a.yml, b.yml]", "rule_files: 2 entries served, 1 generated"},
+		"another file":       {"secrets/password}", "secrets/other}", "password_file is /prometheus-runtime/secrets/other"},
+		"a value not served": {"username: admin, ", "", "basic_auth.username is not served"},
+	} {
+		if d := contains(strings.Replace(served, c.from, c.to, 1), generated); !strings.Contains(d, c.want) {
+			t.Errorf("%s: got %q, want it to name %q", name, d, c.want)
+		}
+	}
+}
