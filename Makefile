@@ -111,10 +111,11 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 # once keep both cores busy through the waits (health checks, refreshes),
 # and the longest never waits for a slot. Three test binaries at once (-p 3)
 # let the other packages run beside the e2e one instead of after it.
-# GOTESTFLAGS=-json times each test.
+# GOTESTFLAGS=-json times each test. tools-lint: e2e runs the GitLab
+# pipeline's lint job (TestGitLabJobsRunLocally).
 TEST_PARALLEL ?= 8
 .PHONY: test-steps
-test-steps: tools tools-bench
+test-steps: tools tools-lint tools-bench
 	go mod download
 	$(NETNS) go test -count=1 -timeout 80m -p 3 -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
 
@@ -164,7 +165,7 @@ $(TF_CLI_CONFIG_FILE):
 	go run ./cmd/tfrc
 
 .PHONY: plan-out
-plan-out: | $(TF_CLI_CONFIG_FILE) ## Save the plan of what make synth wrote: cdktf.out/stacks/<stack>/tfplan + plan.json
+plan-out: $(APP) | $(TF_CLI_CONFIG_FILE) ## Save the plan of what make synth wrote: cdktf.out/stacks/<stack>/tfplan + plan.json
 	@rm -f $(OUT)/stacks/*/tfplan $(OUT)/stacks/*/plan.json
 	@for stack in $(or $(PLAN_STACKS),""); do STACK=$$stack scripts/terraform-stack.sh plan-out; done
 
@@ -178,7 +179,7 @@ plan-guard: $(PLANPREVIEW) ## Fail when a saved plan deletes or replaces anythin
 	@$(PLANPREVIEW) -o /dev/null -fail-on-destroy $(wildcard $(OUT)/stacks/*/plan.json)
 
 .PHONY: apply-plan
-apply-plan: | $(TF_CLI_CONFIG_FILE) ## Apply exactly the saved plan (no synth); one that destroys needs ALLOW_DESTROY=1
+apply-plan: $(APP) | $(TF_CLI_CONFIG_FILE) ## Apply exactly the saved plan (no synth); one that destroys needs ALLOW_DESTROY=1
 	@for stack in $(or $(PLAN_STACKS),""); do STACK=$$stack scripts/terraform-stack.sh apply-plan; done
 
 .PHONY: mr-note

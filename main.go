@@ -27,6 +27,9 @@ func main() {
 		config.WriteReference(os.Stdout) // for ./help; needs no jsii
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "stack" {
+		os.Exit(stackName(os.Args[2:])) // for scripts/terraform-stack.sh; needs no jsii
+	}
 	settings, err := settingsOrExplain(".", config.OSEnv(), os.Stderr)
 	if err != nil {
 		os.Exit(2)
@@ -55,6 +58,27 @@ func settingsOrExplain(dir string, env map[string]string, w io.Writer) (*config.
 		fmt.Fprintln(w, "prometheus-aws: note:", n)
 	}
 	return settings, nil
+}
+
+// stackName prints the name of the main stack the settings synthesize
+// (or, with "bootstrap", of the state stack): which folder of cdktf.out
+// Terraform commands run in when several environments were synthesized.
+func stackName(args []string) int {
+	s, err := settingsOrExplain(".", config.OSEnv(), io.Discard)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "prometheus-aws: invalid settings (run make synth to see why):", err)
+		return 2
+	}
+	if len(args) > 0 && args[0] == "bootstrap" {
+		if !s.RemoteState() {
+			fmt.Fprintln(os.Stderr, "prometheus-aws: no bootstrap stack without a state bucket: set stateBucket (PROMAWS_STATE_BUCKET)")
+			return 2
+		}
+		fmt.Println(s.BootstrapStackName())
+		return 0
+	}
+	fmt.Println(s.StackName())
+	return 0
 }
 
 // lockFromMirror writes each stack folder's provider lock file from the

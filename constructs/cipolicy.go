@@ -40,27 +40,45 @@ func stateAccess(p *CIRolesProps, env CIEnvironment, write bool) []Statement {
 
 // deployPolicy is the deploy role's inline policy.
 func deployPolicy(p *CIRolesProps, env CIEnvironment) *PolicyDocument {
-	s := env.Stack
-	verbs := func(service string, v ...string) []string {
-		out := make([]string, len(v))
-		for i, a := range v {
-			out[i] = service + ":" + a
-		}
-		return out
-	}
 	st := stateAccess(p, env, true)
-	st = append(st,
-		Statement{Sid: "Identity", Effect: "Allow", Action: []string{"sts:GetCallerIdentity"}, Resource: []string{"*"}},
-		Statement{Sid: "Network", Effect: "Allow", Resource: []string{"*"}, Action: verbs("ec2", "Describe*", "Get*", "Create*", "Delete*",
+	st = append(st, Statement{Sid: "Identity", Effect: "Allow", Action: []string{"sts:GetCallerIdentity"}, Resource: []string{"*"}})
+	st = append(st, byVerb()...)
+	st = append(st, byName(env.Stack)...)
+	// The CI roles themselves stay out of reach (their path is outside
+	// role/<stack>-* already; the Deny holds even if a stack were named so
+	// that a pattern matched).
+	st = append(st, Statement{Sid: "NotTheCIRoles", Effect: "Deny", Resource: []string{"arn:aws:iam::*:role" + CIRolePath + "*"},
+		Action: verbs("iam", "UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
+			"UpdateRole", "DeleteRole", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "TagRole", "UntagRole", "PassRole")})
+	if p.KmsKeyArn != "" {
+		st = append(st, Statement{Sid: "Key", Effect: "Allow", Resource: []string{p.KmsKeyArn},
+			Action: verbs("kms", "DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext")})
+	}
+	return Policy(st...)
+}
+
+// verbs prefixes actions with their service.
+func verbs(service string, v ...string) []string {
+	out := make([]string, len(v))
+	for i, a := range v {
+		out[i] = service + ":" + a
+	}
+	return out
+}
+
+// byVerb are the services whose resources get their IDs at creation.
+func byVerb() []Statement {
+	return []Statement{
+		{Sid: "Network", Effect: "Allow", Resource: []string{"*"}, Action: verbs("ec2", "Describe*", "Get*", "Create*", "Delete*",
 			"Modify*", "Authorize*", "Revoke*", "Associate*", "Disassociate*", "Attach*", "Detach*", "Allocate*", "Release*",
 			"Replace*", "RunInstances", "TerminateInstances")},
-		Statement{Sid: "Service", Effect: "Allow", Resource: []string{"*"}, Action: append(verbs("ecs", "Describe*", "List*", "CreateCluster",
+		{Sid: "Service", Effect: "Allow", Resource: []string{"*"}, Action: slices.Concat(verbs("ecs", "Describe*", "List*", "CreateCluster",
 			"DeleteCluster", "UpdateCluster", "UpdateClusterSettings", "PutClusterCapacityProviders", "CreateService", "UpdateService",
 			"DeleteService", "RegisterTaskDefinition", "DeregisterTaskDefinition", "DeleteTaskDefinitions", "TagResource", "UntagResource"),
 			verbs("elasticfilesystem", "Describe*", "List*", "CreateFileSystem", "DeleteFileSystem", "UpdateFileSystem",
 				"CreateMountTarget", "DeleteMountTarget", "ModifyMountTargetSecurityGroups", "CreateAccessPoint", "DeleteAccessPoint",
-				"PutFileSystemPolicy", "DeleteFileSystemPolicy", "PutBackupPolicy", "PutLifecycleConfiguration", "TagResource", "UntagResource")...)},
-		Statement{Sid: "Observability", Effect: "Allow", Resource: []string{"*"}, Action: slices.Concat(
+				"PutFileSystemPolicy", "DeleteFileSystemPolicy", "PutBackupPolicy", "PutLifecycleConfiguration", "TagResource", "UntagResource"))},
+		{Sid: "Observability", Effect: "Allow", Resource: []string{"*"}, Action: slices.Concat(
 			verbs("logs", "Describe*", "List*", "CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy",
 				"AssociateKmsKey", "DisassociateKmsKey", "TagResource", "UntagResource", "TagLogGroup", "UntagLogGroup"),
 			verbs("cloudwatch", "DescribeAlarms", "PutMetricAlarm", "DeleteAlarms", "ListTagsForResource", "TagResource", "UntagResource"),
@@ -78,39 +96,41 @@ func deployPolicy(p *CIRolesProps, env CIEnvironment) *PolicyDocument {
 				"CreateAlertManagerDefinition", "PutAlertManagerDefinition", "DeleteAlertManagerDefinition",
 				"DescribeAlertManagerDefinition", "DescribeLoggingConfiguration", "ListTagsForResource", "TagResource", "UntagResource"),
 		)},
-		Statement{Sid: "Parameters", Effect: "Allow", Resource: []string{"arn:aws:ssm:*:*:parameter/" + s + "/*"}, Action: verbs("ssm",
+	}
+}
+
+// byName are the services whose resources the stack names with its
+// prefix s (or the public AMI parameters, or make verify's queue).
+func byName(s string) []Statement {
+	return []Statement{
+		{Sid: "Parameters", Effect: "Allow", Resource: []string{"arn:aws:ssm:*:*:parameter/" + s + "/*"}, Action: verbs("ssm",
 			"PutParameter", "DeleteParameter", "DeleteParameters", "GetParameter", "GetParameters", "GetParameterHistory",
 			"AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")},
-		Statement{Sid: "PublicParameters", Effect: "Allow", Resource: []string{"arn:aws:ssm:*::parameter/aws/service/*"}, Action: verbs("ssm", "GetParameter", "GetParameters")},
-		Statement{Sid: "DescribeParameters", Effect: "Allow", Resource: []string{"*"}, Action: []string{"ssm:DescribeParameters"}},
+		{Sid: "PublicParameters", Effect: "Allow", Resource: []string{"arn:aws:ssm:*::parameter/aws/service/*"}, Action: verbs("ssm", "GetParameter", "GetParameters")},
+		{Sid: "DescribeParameters", Effect: "Allow", Resource: []string{"*"}, Action: []string{"ssm:DescribeParameters"}},
 		// The basic auth password: generated by Secrets Manager (ephemeral, never in the state).
-		Statement{Sid: "RandomPassword", Effect: "Allow", Resource: []string{"*"}, Action: []string{"secretsmanager:GetRandomPassword"}},
-		Statement{Sid: "Secrets", Effect: "Allow", Resource: []string{"arn:aws:secretsmanager:*:*:secret:" + s + "-*"}, Action: verbs("secretsmanager",
+		{Sid: "RandomPassword", Effect: "Allow", Resource: []string{"*"}, Action: []string{"secretsmanager:GetRandomPassword"}},
+		{Sid: "Secrets", Effect: "Allow", Resource: []string{"arn:aws:secretsmanager:*:*:secret:" + s + "-*"}, Action: verbs("secretsmanager",
 			"CreateSecret", "DeleteSecret", "DescribeSecret", "GetResourcePolicy", "PutSecretValue", "UpdateSecret", "GetSecretValue",
 			"RestoreSecret", "TagResource", "UntagResource")},
-		Statement{Sid: "Topic", Effect: "Allow", Resource: []string{"arn:aws:sns:*:*:" + s + "-*"}, Action: verbs("sns",
+		{Sid: "Topic", Effect: "Allow", Resource: []string{"arn:aws:sns:*:*:" + s + "-*"}, Action: verbs("sns",
 			"CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe",
 			"ListSubscriptionsByTopic", "ListTagsForResource", "TagResource", "UntagResource")},
-		Statement{Sid: "Subscriptions", Effect: "Allow", Resource: []string{"*"}, Action: verbs("sns", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "Unsubscribe")},
+		{Sid: "Subscriptions", Effect: "Allow", Resource: []string{"*"}, Action: verbs("sns", "GetSubscriptionAttributes", "SetSubscriptionAttributes", "Unsubscribe")},
 		// make verify --alert-roundtrip's temporary queue.
-		Statement{Sid: "VerifyQueue", Effect: "Allow", Resource: []string{"arn:aws:sqs:*:*:prometheus-aws-verify-*"}, Action: verbs("sqs",
+		{Sid: "VerifyQueue", Effect: "Allow", Resource: []string{"arn:aws:sqs:*:*:prometheus-aws-verify-*"}, Action: verbs("sqs",
 			"CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl", "ReceiveMessage")},
-		Statement{Sid: "Roles", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + s + "-*", "arn:aws:iam::*:instance-profile/" + s + "-*"},
+		{Sid: "Roles", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + s + "-*", "arn:aws:iam::*:instance-profile/" + s + "-*"},
 			Action: verbs("iam", "CreateRole", "DeleteRole", "GetRole", "UpdateRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole",
 				"PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "ListRolePolicies", "ListAttachedRolePolicies",
 				"ListInstanceProfilesForRole", "CreateInstanceProfile", "DeleteInstanceProfile", "GetInstanceProfile",
 				"AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile", "TagInstanceProfile", "UntagInstanceProfile")},
-		Statement{Sid: "ManagedPolicies", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + s + "-*"}, Action: verbs("iam", "AttachRolePolicy", "DetachRolePolicy"),
+		{Sid: "ManagedPolicies", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + s + "-*"}, Action: verbs("iam", "AttachRolePolicy", "DetachRolePolicy"),
 			Condition: map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": []string{"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}}}},
-		Statement{Sid: "PassRoles", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + s + "-*"}, Action: []string{"iam:PassRole"},
+		{Sid: "PassRoles", Effect: "Allow", Resource: []string{"arn:aws:iam::*:role/" + s + "-*"}, Action: []string{"iam:PassRole"},
 			Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"ecs-tasks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"}}}},
-		Statement{Sid: "ServiceLinkedRoles", Effect: "Allow", Resource: []string{"*"}, Action: []string{"iam:CreateServiceLinkedRole"},
+		{Sid: "ServiceLinkedRoles", Effect: "Allow", Resource: []string{"*"}, Action: []string{"iam:CreateServiceLinkedRole"},
 			Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": []string{"ecs.amazonaws.com", "autoscaling.amazonaws.com",
 				"elasticloadbalancing.amazonaws.com", "elasticfilesystem.amazonaws.com"}}}},
-	)
-	if p.KmsKeyArn != "" {
-		st = append(st, Statement{Sid: "Key", Effect: "Allow", Resource: []string{p.KmsKeyArn},
-			Action: verbs("kms", "DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext")})
 	}
-	return Policy(st...)
 }

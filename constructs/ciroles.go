@@ -113,6 +113,12 @@ func NewCIRoles(scope constructs.Construct, id string, p *CIRolesProps) *CIRoles
 	return c
 }
 
+// CIRolePath is the IAM path of the CI roles: their ARNs are
+// role/ci/<name>, which the deploy policy's role/<stack>-* never matches,
+// and the deploy policy denies changing them besides, so a deploy role
+// cannot widen its own permissions or trust.
+const CIRolePath = "/ci/"
+
 // ciAudience is the audience both pipelines request their tokens for.
 const ciAudience = "sts.amazonaws.com"
 
@@ -167,6 +173,6 @@ func (c *CIRoles) role(id, name, kind string, trust *PolicyDocument) iamrole.Iam
 	tags := nameTag(name)
 	(*tags)[CIRoleTag] = jsii.String(kind)
 	return iamrole.NewIamRole(c.Construct, jsii.String(id), &iamrole.IamRoleConfig{
-		Name: jsii.String(name), AssumeRolePolicy: trust.JSON(), MaxSessionDuration: jsii.Number(3600), Tags: tags,
+		Name: jsii.String(name), Path: jsii.String(CIRolePath), AssumeRolePolicy: trust.JSON(), MaxSessionDuration: jsii.Number(3600), Tags: tags,
 	})
 }

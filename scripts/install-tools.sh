@@ -304,6 +304,8 @@ core() {
   apt_install shellcheck shellcheck
   # The demo's test opens the targets page in a browser, as a user would.
   apt_install chromium chromium
+  # gitlab-ci-local copies the checkout into each job's folder with rsync.
+  apt_install rsync rsync
   local pldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
   static_go_tool promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION" "$pldflags"
   debian_promtool

@@ -14,22 +14,19 @@ cd "$(dirname "$0")/.."
 
 action=${1:?usage: terraform-stack.sh plan|apply|destroy|plan-out|apply-plan}
 # STACK: a stack name, "bootstrap" (the *-state stack), or empty for the
-# main stack (the one that is not *-state).
+# main stack of the current settings (PROMAWS_ENVIRONMENT picks among the
+# environments cdktf.out may hold): bin/prometheus-aws stack names it.
 stack=${STACK:-}
 if [[ -z $stack || $stack == bootstrap ]]; then
-  if [[ $stack == bootstrap ]]; then pattern='-state$'; else pattern='-state$|^$'; fi
-  mapfile -t stacks < <(find cdktf.out/stacks -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort |
-    if [[ $stack == bootstrap ]]; then grep -E -- "$pattern"; else grep -Ev -- "$pattern"; fi)
-  if [[ ${#stacks[@]} -ne 1 ]]; then
-    hint="run make synth"
-    [[ $stack == bootstrap ]] && hint="set stateBucket (PROMAWS_STATE_BUCKET) and run make synth"
-    echo "terraform-stack.sh: no single ${stack:-main} stack in cdktf.out/stacks (found: ${stacks[*]:-none}); $hint, or pick one with STACK=<name>" >&2
-    exit 2
+  [[ -x bin/prometheus-aws ]] || { echo "terraform-stack.sh: bin/prometheus-aws missing; run make build" >&2; exit 2; }
+  if [[ $stack == bootstrap ]]; then
+    stack=$(bin/prometheus-aws stack bootstrap) || exit 2
+  else
+    stack=$(bin/prometheus-aws stack) || exit 2
   fi
-  stack=${stacks[0]}
 fi
 dir=cdktf.out/stacks/$stack
-[[ -f $dir/cdk.tf.json ]] || { echo "terraform-stack.sh: $dir/cdk.tf.json missing; run make synth" >&2; exit 2; }
+[[ -f $dir/cdk.tf.json ]] || { echo "terraform-stack.sh: $dir/cdk.tf.json missing; run make synth (with the settings of stack $stack), or pick another with STACK=<name>" >&2; exit 2; }
 
 if ! terraform -chdir="$dir" init -input=false >"$dir/init.log" 2>&1; then
   cat "$dir/init.log" >&2

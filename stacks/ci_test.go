@@ -76,6 +76,10 @@ func TestCIRolesGitLab(t *testing.T) {
 		if !strings.Contains(doc, "role/"+stack+"-*") || strings.Contains(doc, other) || !strings.Contains(doc, "prometheus-aws/"+env+"/terraform.tfstate") {
 			t.Errorf("%s deploy policy must manage its own stack's roles and state only: %s", env, doc)
 		}
+		if !strings.Contains(doc, `"Sid":"NotTheCIRoles","Effect":"Deny"`) || !strings.Contains(doc, `"Resource":["arn:aws:iam::*:role/ci/*"]`) ||
+			roleNamed(t, b, stack+"-ci-deploy")["path"] != "/ci/" {
+			t.Errorf("%s: the CI roles live under /ci/, which the deploy policy may not change (a deploy role must not widen itself)", env)
+		}
 		if !strings.Contains(doc, testKey) {
 			t.Errorf("%s deploy policy must use the customer key: %s", env, doc)
 		}

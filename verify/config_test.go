@@ -45,3 +45,17 @@ rule_files: [/prometheus-runtime/rules/*.yml]
 		}
 	}
 }
+
+// --json is one document a pipeline can read: the stack, the verdict and
+// every result.
+func TestJSONReport(t *testing.T) {
+	data, err := JSON("prometheus-aws-dev", []Result{{Check: "alarms", Status: Pass, Detail: "1 alarm(s) OK"}, {Check: "discovery", Status: Fail, Detail: "targets down", Fix: "start node_exporter"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"stack": "prometheus-aws-dev"`, `"verified": false`, `"check": "discovery"`, `"status": "fail"`, `"fix": "start node_exporter"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("--json lacks %s:\n%s", want, data)
+		}
+	}
+}

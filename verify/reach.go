@@ -84,9 +84,9 @@ func Reach(ctx context.Context, t *Target, o ReachOptions) {
 	}
 }
 
-const reachHint = "Run verify from an address in adminCidrs (PROMAWS_ADMIN_CIDRS), through the load balancer " +
-	"(loadBalancer=true), or give --prometheus-url and --alertmanager-url of a tunnel (Session Manager port " +
-	"forwarding through a node, docs/operations.md)"
+const reachHint = "Run verify from an address in adminCidrs (PROMAWS_ADMIN_CIDRS), through the HTTPS load balancer " +
+	"(tlsCertificateArn or tlsDomain), or give --prometheus-url and --alertmanager-url of a tunnel (Session Manager " +
+	"port forwarding through a node, docs/operations.md)"
 
 // credentials are the basic auth user and password from the stack's
 // secret ("" without basic auth).
