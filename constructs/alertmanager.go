@@ -10,6 +10,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
 
+	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -94,43 +95,41 @@ func (a *AlertmanagerProps) publishStatements() []Statement {
 // path from the task contract. Like Prometheus's: read-only root, the
 // delivered files on a tmpfs, its state on its own volume (the image's
 // VOLUME), the same log group, a health check on its own port.
-func alertmanagerContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) map[string]any {
+func alertmanagerContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) cd.Container {
 	a := p.Alertmanager
-	env := []map[string]string{
-		{"name": tc.EnvAlertmanagerPort, "value": strconv.Itoa(a.Port)},
-		{"name": tc.EnvAlertmanagerConfigDir, "value": tc.ConfigDir},
+	env := []cd.KeyValue{
+		{Name: tc.EnvAlertmanagerPort, Value: strconv.Itoa(a.Port)},
+		{Name: tc.EnvAlertmanagerConfigDir, Value: tc.ConfigDir},
 	}
-	var secrets []map[string]string
+	var secrets []cd.Secret
 	health := fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s/-/healthy || exit 1", a.Port, tc.AlertmanagerRoutePrefix)
 	if auth != nil {
 		// The same users as Prometheus: one web config, one password.
-		env = append(env, map[string]string{"name": tc.EnvBasicAuthUser, "value": auth.User})
-		secrets = append(secrets,
-			map[string]string{"name": tc.EnvAlertmanagerWebConfigYAML, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretWebConfigKey + "::"},
-			map[string]string{"name": tc.EnvBasicAuthPassword, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretPasswordKey + "::"})
+		env = append(env, cd.KeyValue{Name: tc.EnvBasicAuthUser, Value: auth.User})
+		secrets = auth.secrets(tc.EnvAlertmanagerWebConfigYAML)
 		health = fmt.Sprintf(`wget -q -O /dev/null "http://$%s:$%s@127.0.0.1:%d%s/-/healthy" || exit 1`, tc.EnvBasicAuthUser, tc.EnvBasicAuthPassword, a.Port, tc.AlertmanagerRoutePrefix)
 	}
-	return map[string]any{
-		"name":                   tc.AlertmanagerContainerName,
-		"image":                  a.Image,
-		"essential":              true, // no Alertmanager, no alert reaches anyone: ECS replaces the task
-		"user":                   tc.User,
-		"entryPoint":             []string{tc.Shell, "-c"},
-		"command":                alertmanagerCommand(p),
-		"readonlyRootFilesystem": true,
-		"mountPoints": []map[string]any{
-			{"sourceVolume": tc.AlertmanagerVolume, "containerPath": tc.AlertmanagerStoragePath, "readOnly": false},
+	return cd.Container{
+		Name:                   tc.AlertmanagerContainerName,
+		Image:                  a.Image,
+		Essential:              true, // no Alertmanager, no alert reaches anyone: ECS replaces the task
+		User:                   tc.User,
+		EntryPoint:             []string{tc.Shell, "-c"},
+		Command:                alertmanagerCommand(p),
+		ReadonlyRootFilesystem: true,
+		MountPoints: []cd.MountPoint{
+			{SourceVolume: tc.AlertmanagerVolume, ContainerPath: tc.AlertmanagerStoragePath},
 			configMount(),
 		},
-		"dependsOn": afterConfigSync(),
+		DependsOn: afterConfigSync(),
 		// As Prometheus's (see prometheusContainer): /tmp is a tmpfs.
-		"linuxParameters":  runtimeTmpfs(tc.AlertmanagerRuntimeDir),
-		"portMappings":     []map[string]any{{"containerPort": a.Port, "hostPort": a.Port, "protocol": "tcp"}},
-		"environment":      env,
-		"secrets":          orNone(secrets),
-		"healthCheck":      healthCheck(health, 30),
-		"stopTimeout":      30, // time to write the silences and notification log
-		"logConfiguration": awslogs(logGroup, p.Region, tc.AlertmanagerLogStreamPrefix),
+		LinuxParameters:  runtimeTmpfs(tc.AlertmanagerRuntimeDir),
+		PortMappings:     []cd.PortMapping{{ContainerPort: a.Port, HostPort: a.Port, Protocol: "tcp"}},
+		Environment:      env,
+		Secrets:          secrets,
+		HealthCheck:      healthCheck(health, 30),
+		StopTimeout:      30, // time to write the silences and notification log
+		LogConfiguration: awslogs(logGroup, p.Region, tc.AlertmanagerLogStreamPrefix),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecretversion"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -70,4 +71,14 @@ func newBasicAuth(scope constructs.Construct, name string, props *BasicAuthProps
 		taskcontract.SecretUsernameKey, p.User, taskcontract.SecretPasswordKey, pw, taskcontract.SecretWebConfigKey, p.User, pw))
 	b.Version.AddOverride(jsii.String("secret_string_wo_version"), p.PasswordVersion)
 	return b
+}
+
+// secrets are the ECS secrets a container reads the basic auth from: the
+// web config (into webConfigEnv) and the password, both keys of the one
+// secret, resolved when the task starts.
+func (b *basicAuth) secrets(webConfigEnv string) []cd.Secret {
+	return []cd.Secret{
+		{Name: webConfigEnv, ValueFrom: *b.Secret.Arn() + ":" + taskcontract.SecretWebConfigKey + "::"},
+		{Name: taskcontract.EnvBasicAuthPassword, ValueFrom: *b.Secret.Arn() + ":" + taskcontract.SecretPasswordKey + "::"},
+	}
 }

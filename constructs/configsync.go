@@ -11,6 +11,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
 	"gopkg.in/yaml.v3"
 
+	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -185,52 +186,50 @@ func (s *PrometheusFargateService) configSyncStatement() Statement {
 // bind mounts with Amazon ECS"), with a read-only root and its HOME (the
 // CLI's cache) on a tmpfs. Essential: without it no change would arrive;
 // its script retries every error, so it exits only when stopped.
-func (s *PrometheusFargateService) configSyncContainer() map[string]any {
+func (s *PrometheusFargateService) configSyncContainer() cd.Container {
 	p := &s.props
 	var lines []string
 	for _, f := range s.syncedFiles() {
 		lines = append(lines, f.File+" "+*f.Parameter.Name())
 	}
-	env := []map[string]string{
-		{"name": tc.EnvConfigSyncFiles, "value": strings.Join(lines, "\n")},
-		{"name": tc.EnvConfigSyncDir, "value": tc.ConfigDir},
-		{"name": tc.EnvConfigSyncInterval, "value": strconv.Itoa(tc.ConfigSyncIntervalSeconds)},
+	env := []cd.KeyValue{
+		{Name: tc.EnvConfigSyncFiles, Value: strings.Join(lines, "\n")},
+		{Name: tc.EnvConfigSyncDir, Value: tc.ConfigDir},
+		{Name: tc.EnvConfigSyncInterval, Value: strconv.Itoa(tc.ConfigSyncIntervalSeconds)},
 		// The CLI reads AWS_DEFAULT_REGION (Fargate sets it too).
-		{"name": "AWS_DEFAULT_REGION", "value": p.Region},
-		{"name": "HOME", "value": "/tmp"},
+		{Name: "AWS_DEFAULT_REGION", Value: p.Region},
+		{Name: "HOME", Value: "/tmp"},
 	}
 	if p.ConfigSyncEndpointURL != "" {
-		env = append(env, map[string]string{"name": tc.EnvConfigSyncEndpointURL, "value": p.ConfigSyncEndpointURL})
+		env = append(env, cd.KeyValue{Name: tc.EnvConfigSyncEndpointURL, Value: p.ConfigSyncEndpointURL})
 	}
-	return map[string]any{
-		"name":                   tc.ConfigSyncContainerName,
-		"image":                  p.ConfigSyncImage,
-		"essential":              true,
-		"user":                   "0",
-		"entryPoint":             []string{tc.Shell, "-c"},
-		"command":                []string{TerraformLiteral(tc.ConfigSyncScript), tc.ConfigSyncScriptName},
-		"readonlyRootFilesystem": true,
-		"mountPoints": []map[string]any{
-			{"sourceVolume": tc.ConfigVolume, "containerPath": tc.ConfigDir, "readOnly": false},
-		},
-		"linuxParameters": runtimeTmpfs("/tmp/config-sync"),
-		"environment":     env,
+	return cd.Container{
+		Name:                   tc.ConfigSyncContainerName,
+		Image:                  p.ConfigSyncImage,
+		Essential:              true,
+		User:                   "0",
+		EntryPoint:             []string{tc.Shell, "-c"},
+		Command:                []string{TerraformLiteral(tc.ConfigSyncScript), tc.ConfigSyncScriptName},
+		ReadonlyRootFilesystem: true,
+		MountPoints:            []cd.MountPoint{{SourceVolume: tc.ConfigVolume, ContainerPath: tc.ConfigDir}},
+		LinuxParameters:        runtimeTmpfs("/tmp/config-sync"),
+		Environment:            env,
 		// Healthy once every file has arrived (then for good: a later
 		// failure keeps the files and is logged, rather than replacing a
 		// working task).
-		"healthCheck":      healthCheck("test -f "+tc.ConfigDir+"/"+tc.SyncedMarker, 10),
-		"stopTimeout":      10,
-		"logConfiguration": awslogs(*s.LogGroup.Name(), p.Region, tc.LogStreamPrefix),
+		HealthCheck:      healthCheck("test -f "+tc.ConfigDir+"/"+tc.SyncedMarker, 10),
+		StopTimeout:      10,
+		LogConfiguration: awslogs(*s.LogGroup.Name(), p.Region, tc.LogStreamPrefix),
 	}
 }
 
 // configMount is a reader's read-only view of the shared config volume.
-func configMount() map[string]any {
-	return map[string]any{"sourceVolume": tc.ConfigVolume, "containerPath": tc.ConfigDir, "readOnly": true}
+func configMount() cd.MountPoint {
+	return cd.MountPoint{SourceVolume: tc.ConfigVolume, ContainerPath: tc.ConfigDir, ReadOnly: true}
 }
 
 // afterConfigSync starts a reader once the sidecar runs; the reader's
 // script then waits for the first sync (taskcontract.SyncedMarker).
-func afterConfigSync() []map[string]string {
-	return []map[string]string{{"containerName": tc.ConfigSyncContainerName, "condition": "START"}}
+func afterConfigSync() []cd.Dependency {
+	return []cd.Dependency{{ContainerName: tc.ConfigSyncContainerName, Condition: "START"}}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcsecuritygroupegressrule"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -322,6 +323,7 @@ func (s *PrometheusFargateService) taskRole(scope constructs.Construct) (*ecstas
 // filesystem stays read-only.
 func (s *PrometheusFargateService) taskDefinition(scope constructs.Construct, dataVolume *ecstaskdefinition.EcsTaskDefinitionVolume) ecstaskdefinition.EcsTaskDefinition {
 	p := &s.props
+	volumes := s.volumes(dataVolume)
 	return ecstaskdefinition.NewEcsTaskDefinition(scope, jsii.String("task"), &ecstaskdefinition.EcsTaskDefinitionConfig{
 		Family:                  jsii.String(p.Name + "-prometheus"),
 		RequiresCompatibilities: jsii.Strings("FARGATE"),
@@ -334,8 +336,8 @@ func (s *PrometheusFargateService) taskDefinition(scope constructs.Construct, da
 			OperatingSystemFamily: jsii.String("LINUX"),
 			CpuArchitecture:       jsii.String("X86_64"),
 		},
-		Volume:               s.volumes(dataVolume),
-		ContainerDefinitions: jsii.String(s.containerDefinitions()),
+		Volume:               volumes,
+		ContainerDefinitions: jsii.String(s.containerDefinitions(*volumes)),
 		Tags:                 nameTag(p.Name + "-prometheus"),
 	})
 }
@@ -353,12 +355,20 @@ func (s *PrometheusFargateService) volumes(data *ecstaskdefinition.EcsTaskDefini
 // containerDefinitions are Prometheus, the config-sync sidecar and, when
 // bundled, the Alertmanager. They name the configuration's parameters,
 // never their values: a configuration change leaves them as they are.
-func (s *PrometheusFargateService) containerDefinitions() string {
-	defs := []map[string]any{prometheusContainer(s.props, *s.LogGroup.Name(), s.auth), s.configSyncContainer()}
+// Each is checked against ECS's rules for Fargate (containerdef) before
+// anything is synthesized.
+func (s *PrometheusFargateService) containerDefinitions(volumes []*ecstaskdefinition.EcsTaskDefinitionVolume) string {
+	task := cd.Task{ExecutionRole: true, Containers: []cd.Container{prometheusContainer(s.props, *s.LogGroup.Name(), s.auth), s.configSyncContainer()}}
 	if s.props.Alertmanager != nil {
-		defs = append(defs, alertmanagerContainer(s.props, *s.LogGroup.Name(), s.auth))
+		task.Containers = append(task.Containers, alertmanagerContainer(s.props, *s.LogGroup.Name(), s.auth))
 	}
-	return containerJSON(defs)
+	for _, v := range volumes {
+		task.Volumes = append(task.Volumes, *v.Name)
+	}
+	if err := task.Check(); err != nil {
+		panic(fmt.Sprintf("PrometheusFargateService %s: the task definition breaks ECS's rules for Fargate:\n%v", *s.Node().Id(), err))
+	}
+	return cd.Render(task.Containers)
 }
 
 // service keeps DesiredCount tasks running, behind the load balancer if

@@ -1,8 +1,6 @@
 package constructs
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"path"
 	"strconv"
@@ -12,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
 
+	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -19,22 +18,22 @@ import (
 // name, path and flag from the task contract. The entrypoint script runs
 // inline in the official image (sh -c), so the same script serves the
 // custom image and the no-Docker deployment.
-func prometheusContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) map[string]any {
+func prometheusContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) cd.Container {
 	env, secrets, health := containerEnvironment(p, auth)
-	return map[string]any{
-		"name":       tc.ContainerName,
-		"image":      p.Image,
-		"essential":  true,
-		"user":       tc.User, // nobody, as in the official image
-		"entryPoint": []string{tc.Shell, "-c"},
-		"command": []string{TerraformLiteral(tc.Entrypoint), tc.ScriptName,
+	return cd.Container{
+		Name:       tc.ContainerName,
+		Image:      p.Image,
+		Essential:  true,
+		User:       tc.User, // nobody, as in the official image
+		EntryPoint: []string{tc.Shell, "-c"},
+		Command: []string{TerraformLiteral(tc.Entrypoint), tc.ScriptName,
 			tc.FlagRetention + p.Retention},
-		"readonlyRootFilesystem": true,
-		"mountPoints": []map[string]any{
-			{"sourceVolume": tc.DataVolume, "containerPath": tc.StoragePath, "readOnly": false},
+		ReadonlyRootFilesystem: true,
+		MountPoints: []cd.MountPoint{
+			{SourceVolume: tc.DataVolume, ContainerPath: tc.StoragePath},
 			configMount(),
 		},
-		"dependsOn": afterConfigSync(),
+		DependsOn: afterConfigSync(),
 		// The entrypoint writes the delivered files under /tmp. Fargate
 		// creates a bind mount root-owned 0755 unless the image has a
 		// VOLUME there (ECS developer guide, "Use bind mounts with Amazon
@@ -44,13 +43,13 @@ func prometheusContainer(p PrometheusFargateServiceProps, logGroup string, auth 
 		// also keeps the delivered secrets off disk. Fargate mounts tmpfs
 		// since 2026-01-06 (AWS what's new, "Amazon ECS supports tmpfs
 		// mounts on AWS Fargate"); its size counts against task memory.
-		"linuxParameters":  runtimeTmpfs(tc.RuntimeDir),
-		"portMappings":     []map[string]any{{"containerPort": p.Port, "hostPort": p.Port, "protocol": "tcp"}},
-		"environment":      env,
-		"secrets":          orNone(secrets),
-		"healthCheck":      healthCheck(health, prometheusStartPeriod),
-		"stopTimeout":      120, // time for the TSDB to close cleanly
-		"logConfiguration": awslogs(logGroup, p.Region, tc.LogStreamPrefix),
+		LinuxParameters:  runtimeTmpfs(tc.RuntimeDir),
+		PortMappings:     []cd.PortMapping{{ContainerPort: p.Port, HostPort: p.Port, Protocol: "tcp"}},
+		Environment:      env,
+		Secrets:          secrets,
+		HealthCheck:      healthCheck(health, prometheusStartPeriod),
+		StopTimeout:      120, // time for the TSDB to close cleanly
+		LogConfiguration: awslogs(logGroup, p.Region, tc.LogStreamPrefix),
 	}
 }
 
@@ -63,57 +62,22 @@ const prometheusStartPeriod = 300
 
 // runtimeTmpfs is the tmpfs at dir's parent that a container's script
 // writes its delivered files to (see prometheusContainer on why a tmpfs).
-func runtimeTmpfs(dir string) map[string]any {
-	return map[string]any{
-		"tmpfs": []map[string]any{{
-			"containerPath": path.Dir(dir), "size": tc.RuntimeTmpfsMiB,
-			"mountOptions": []string{"noexec", "nosuid", "nodev"},
-		}},
-	}
+func runtimeTmpfs(dir string) *cd.LinuxParameters {
+	return &cd.LinuxParameters{Tmpfs: []cd.Tmpfs{{
+		ContainerPath: path.Dir(dir), Size: tc.RuntimeTmpfsMiB, MountOptions: []string{"noexec", "nosuid", "nodev"},
+	}}}
 }
 
 // healthCheck runs command in the container with ECS's timing: every 30 s,
 // 5 s to answer, 3 failures in a row, none counted for startPeriod seconds.
-func healthCheck(command string, startPeriod int) map[string]any {
-	return map[string]any{
-		"command": []string{"CMD-SHELL", command}, "interval": 30, "timeout": 5, "retries": 3, "startPeriod": startPeriod,
-	}
-}
-
-// orNone leaves a container's secrets out when there are none (ECS
-// stores no empty list, so one would show as a change on every plan).
-func orNone(secrets []map[string]string) any {
-	if len(secrets) == 0 {
-		return nil
-	}
-	return secrets
+func healthCheck(command string, startPeriod int) *cd.HealthCheck {
+	return &cd.HealthCheck{Command: []string{"CMD-SHELL", command}, Interval: 30, Timeout: 5, Retries: 3, StartPeriod: startPeriod}
 }
 
 // awslogs sends a container's output to the task's log group.
-func awslogs(group, region, prefix string) map[string]any {
-	return map[string]any{
-		"logDriver": "awslogs",
-		"options":   map[string]string{"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix},
-	}
-}
-
-// containerJSON renders container definitions as ECS JSON.
-// Keys whose value is nil are left out.
-func containerJSON(def []map[string]any) string {
-	for _, c := range def {
-		for k, v := range c {
-			if v == nil {
-				delete(c, k)
-			}
-		}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(def); err != nil {
-		panic(err)
-	}
-	return string(bytes.TrimSpace(buf.Bytes()))
+func awslogs(group, region, prefix string) *cd.LogConfiguration {
+	return &cd.LogConfiguration{LogDriver: "awslogs",
+		Options: map[string]string{"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix}}
 }
 
 // containerEnvironment is what the container receives: plain variables,
@@ -121,18 +85,15 @@ func containerJSON(def []map[string]any) string {
 // carries the basic auth credentials when they are on. The configuration
 // is not among them: the config-sync sidecar delivers it into
 // taskcontract.ConfigDir, and a change of it changes no task definition.
-func containerEnvironment(p PrometheusFargateServiceProps, auth *basicAuth) (env, secrets []map[string]string, health string) {
-	env = []map[string]string{
-		{"name": tc.EnvPort, "value": strconv.Itoa(p.Port)},
-		{"name": tc.EnvConfigDir, "value": tc.ConfigDir},
+func containerEnvironment(p PrometheusFargateServiceProps, auth *basicAuth) (env []cd.KeyValue, secrets []cd.Secret, health string) {
+	env = []cd.KeyValue{
+		{Name: tc.EnvPort, Value: strconv.Itoa(p.Port)},
+		{Name: tc.EnvConfigDir, Value: tc.ConfigDir},
 	}
 	health = fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)
 	if auth != nil {
-		env = append(env, map[string]string{"name": tc.EnvBasicAuthUser, "value": auth.User})
-		// JSON keys of the secret.
-		secrets = append(secrets,
-			map[string]string{"name": tc.EnvWebConfigYAML, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretWebConfigKey + "::"},
-			map[string]string{"name": tc.EnvBasicAuthPassword, "valueFrom": *auth.Secret.Arn() + ":" + tc.SecretPasswordKey + "::"})
+		env = append(env, cd.KeyValue{Name: tc.EnvBasicAuthUser, Value: auth.User})
+		secrets = auth.secrets(tc.EnvWebConfigYAML)
 		health = fmt.Sprintf(`wget -q -O /dev/null "http://$%s:$%s@127.0.0.1:%d/-/healthy" || exit 1`, tc.EnvBasicAuthUser, tc.EnvBasicAuthPassword, p.Port)
 	}
 	return env, secrets, health

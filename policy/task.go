@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -62,48 +63,15 @@ var containerWrites = map[string][]string{
 	taskcontract.AlertmanagerContainerName: {taskcontract.AlertmanagerRuntimeDir, taskcontract.AlertmanagerStoragePath},
 }
 
-type containerDef struct {
-	Name                   string `json:"name"`
-	Image                  string `json:"image"`
-	User                   string `json:"user"`
-	ReadonlyRootFilesystem bool   `json:"readonlyRootFilesystem"`
-	MountPoints            []struct {
-		SourceVolume  string `json:"sourceVolume"`
-		ContainerPath string `json:"containerPath"`
-		ReadOnly      bool   `json:"readOnly"`
-	} `json:"mountPoints"`
-	LinuxParameters *struct {
-		Tmpfs []struct {
-			ContainerPath string   `json:"containerPath"`
-			MountOptions  []string `json:"mountOptions"`
-		} `json:"tmpfs"`
-	} `json:"linuxParameters"`
-	Secrets []struct {
-		Name      string `json:"name"`
-		ValueFrom string `json:"valueFrom"`
-	} `json:"secrets"`
-	Environment []struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	} `json:"environment"`
-}
-
-// env is the value of a container's environment variable.
-func (c containerDef) env(name string) string {
-	for _, e := range c.Environment {
-		if e.Name == name {
-			return e.Value
-		}
-	}
-	return ""
-}
+// containerDef is a container definition as the constructs render it.
+type containerDef = containerdef.Container
 
 // taskDefs are the stack's task definitions with their parsed containers.
 func taskDefs(d *Doc) (names []string, defs map[string][]containerDef, errs []Violation) {
 	defs = map[string][]containerDef{}
 	for _, name := range d.Names("aws_ecs_task_definition") {
-		var cds []containerDef
-		if err := json.Unmarshal([]byte(Str(d.Of("aws_ecs_task_definition")[name]["container_definitions"])), &cds); err != nil {
+		cds, err := containerdef.Parse(Str(d.Of("aws_ecs_task_definition")[name]["container_definitions"]))
+		if err != nil {
 			errs = append(errs, Violation{"fargate-writable-paths", "aws_ecs_task_definition." + name, "container_definitions is not literal JSON, so it cannot be checked: " + err.Error()})
 			continue
 		}
@@ -373,7 +341,7 @@ func configSyncReadsExactly(d *Doc, _ Options) []Violation {
 			if c.Name != taskcontract.ConfigSyncContainerName {
 				continue
 			}
-			for _, m := range paramNameRef.FindAllStringSubmatch(c.env(taskcontract.EnvConfigSyncFiles), -1) {
+			for _, m := range paramNameRef.FindAllStringSubmatch(c.Env(taskcontract.EnvConfigSyncFiles), -1) {
 				arn := "${aws_ssm_parameter." + m[1] + ".arn}"
 				want[arn] = true
 				if !allows(sts, "ssm:GetParameters", arn) || !allows(sts, "ssm:GetParameter", arn) {

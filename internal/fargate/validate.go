@@ -3,13 +3,14 @@ package fargate
 import (
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 )
 
 // validate refuses what ECS refuses for a Fargate task that the emulator
@@ -30,9 +31,9 @@ func validate(def *ecstypes.TaskDefinition) error {
 	if err := fargateSize(aws.ToString(def.Cpu), aws.ToString(def.Memory)); err != nil {
 		bad("%v", err)
 	}
-	volumes := map[string]bool{}
+	var volumes []string
 	for _, v := range def.Volumes {
-		volumes[aws.ToString(v.Name)] = true
+		volumes = append(volumes, aws.ToString(v.Name))
 		if v.Host != nil && aws.ToString(v.Host.SourcePath) != "" {
 			bad("volume %s: host sourcePath is not supported on Fargate", aws.ToString(v.Name))
 		}
@@ -40,83 +41,20 @@ func validate(def *ecstypes.TaskDefinition) error {
 			bad("volume %s: Docker volumes are not supported on Fargate", aws.ToString(v.Name))
 		}
 	}
-	names := map[string]bool{}
-	essential := false
 	for _, c := range def.ContainerDefinitions {
 		name := aws.ToString(c.Name)
-		names[name] = true
-		essential = essential || c.Essential == nil || *c.Essential
-		for _, pm := range c.PortMappings {
-			if hp := aws.ToInt32(pm.HostPort); hp != 0 && hp != aws.ToInt32(pm.ContainerPort) {
-				bad("container %s: with awsvpc the hostPort (%d) must equal the containerPort (%d)", name, hp, aws.ToInt32(pm.ContainerPort))
-			}
-		}
-		if st := aws.ToInt32(c.StopTimeout); st > 120 {
-			bad("container %s: stopTimeout %d is above Fargate's maximum of 120 seconds", name, st)
-		}
-		for _, mp := range c.MountPoints {
-			if !volumes[aws.ToString(mp.SourceVolume)] {
-				bad("container %s: mount point names unknown volume %q", name, aws.ToString(mp.SourceVolume))
-			}
-			if !path.IsAbs(aws.ToString(mp.ContainerPath)) {
-				bad("container %s: mount point path %q is not absolute", name, aws.ToString(mp.ContainerPath))
-			}
-		}
 		if len(c.VolumesFrom) > 0 {
 			bad("container %s: volumesFrom is not replicated by the local runner", name)
 		}
-		if hc := c.HealthCheck; hc != nil {
-			checkRange := func(what string, v *int32, lo, hi int32) {
-				if v != nil && (*v < lo || *v > hi) {
-					bad("container %s: healthCheck %s %d is outside %d-%d", name, what, *v, lo, hi)
-				}
-			}
-			checkRange("interval", hc.Interval, 5, 300)
-			checkRange("timeout", hc.Timeout, 2, 120)
-			checkRange("retries", hc.Retries, 1, 10)
-			checkRange("startPeriod", hc.StartPeriod, 0, 300)
-			if len(hc.Command) < 2 || (hc.Command[0] != "CMD" && hc.Command[0] != "CMD-SHELL") {
-				bad("container %s: healthCheck command must start with CMD or CMD-SHELL", name)
-			}
-		}
-		if lp := c.LinuxParameters; lp != nil {
-			if len(lp.Devices) > 0 || lp.SharedMemorySize != nil || lp.Swappiness != nil || lp.MaxSwap != nil {
-				bad("container %s: devices, sharedMemorySize, swappiness and maxSwap are not supported on Fargate", name)
-			}
-			if caps := lp.Capabilities; caps != nil {
-				for _, add := range caps.Add {
-					if add != "SYS_PTRACE" {
-						bad("container %s: on Fargate only SYS_PTRACE can be added (got %s)", name, add)
-					}
-				}
-			}
-			for _, tf := range lp.Tmpfs {
-				if tf.Size <= 0 {
-					bad("container %s: tmpfs %s needs a size (MiB) above 0", name, aws.ToString(tf.ContainerPath))
-				}
-			}
+		if lp := c.LinuxParameters; lp != nil && (len(lp.Devices) > 0 || lp.SharedMemorySize != nil || lp.Swappiness != nil || lp.MaxSwap != nil) {
+			bad("container %s: devices, sharedMemorySize, swappiness and maxSwap are not supported on Fargate", name)
 		}
 	}
-	if aws.ToString(def.ExecutionRoleArn) == "" {
-		// The agent reads secrets and writes awslogs as the execution role.
-		for _, c := range def.ContainerDefinitions {
-			if len(c.Secrets) > 0 || c.LogConfiguration != nil && c.LogConfiguration.LogDriver == ecstypes.LogDriverAwslogs {
-				bad("container %s uses secrets or the awslogs driver, which need the task execution role (executionRoleArn)", aws.ToString(c.Name))
-			}
-		}
-	}
-	if !essential {
-		bad("at least one container must be essential")
-	}
-	for _, c := range def.ContainerDefinitions {
-		for _, d := range c.DependsOn {
-			if !names[aws.ToString(d.ContainerName)] {
-				bad("container %s depends on unknown container %s", aws.ToString(c.Name), aws.ToString(d.ContainerName))
-			}
-		}
-	}
-	if cycle := dependencyCycle(def.ContainerDefinitions); cycle != "" {
-		bad("container dependencies form a cycle: %s", cycle)
+	// The container rules are containerdef's, the ones the constructs are
+	// held to at synth.
+	task := containerdef.Task{Containers: containers(def.ContainerDefinitions), Volumes: volumes, ExecutionRole: aws.ToString(def.ExecutionRoleArn) != ""}
+	if err := task.Check(); err != nil {
+		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("ClientException: %s", strings.Join(errs, "; "))
@@ -154,38 +92,49 @@ func fargateSize(cpu, memory string) error {
 	return fmt.Errorf("no Fargate configuration exists for cpu %d with memory %d MiB", c, m)
 }
 
-func dependencyCycle(defs []ecstypes.ContainerDefinition) string {
-	deps := map[string][]string{}
+// containers are the SDK's container definitions as containerdef's, with
+// ECS's defaults where a field is unset (essential true; health check
+// every 30 s, 5 s timeout, 3 retries).
+func containers(defs []ecstypes.ContainerDefinition) []containerdef.Container {
+	var out []containerdef.Container
 	for _, c := range defs {
-		for _, d := range c.DependsOn {
-			deps[aws.ToString(c.Name)] = append(deps[aws.ToString(c.Name)], aws.ToString(d.ContainerName))
+		cc := containerdef.Container{Name: aws.ToString(c.Name), Image: aws.ToString(c.Image), Essential: c.Essential == nil || *c.Essential,
+			StopTimeout: int(aws.ToInt32(c.StopTimeout)), User: aws.ToString(c.User)}
+		for _, pm := range c.PortMappings {
+			cc.PortMappings = append(cc.PortMappings, containerdef.PortMapping{ContainerPort: int(aws.ToInt32(pm.ContainerPort)), HostPort: int(aws.ToInt32(pm.HostPort))})
 		}
-	}
-	state := map[string]int{} // 1 visiting, 2 done
-	var stack []string
-	var visit func(n string) string
-	visit = func(n string) string {
-		switch state[n] {
-		case 1:
-			return strings.Join(append(stack, n), " -> ")
-		case 2:
-			return ""
+		for _, mp := range c.MountPoints {
+			cc.MountPoints = append(cc.MountPoints, containerdef.MountPoint{SourceVolume: aws.ToString(mp.SourceVolume), ContainerPath: aws.ToString(mp.ContainerPath), ReadOnly: aws.ToBool(mp.ReadOnly)})
 		}
-		state[n] = 1
-		stack = append(stack, n)
-		for _, d := range deps[n] {
-			if c := visit(d); c != "" {
-				return c
+		if hc := c.HealthCheck; hc != nil {
+			or := func(v *int32, d int) int {
+				if v == nil {
+					return d
+				}
+				return int(*v)
+			}
+			cc.HealthCheck = &containerdef.HealthCheck{Command: hc.Command, Interval: or(hc.Interval, 30), Timeout: or(hc.Timeout, 5),
+				Retries: or(hc.Retries, 3), StartPeriod: or(hc.StartPeriod, 0)}
+		}
+		if lp := c.LinuxParameters; lp != nil {
+			cc.LinuxParameters = &containerdef.LinuxParameters{}
+			if lp.Capabilities != nil {
+				cc.LinuxParameters.Capabilities = &containerdef.Capabilities{Add: lp.Capabilities.Add, Drop: lp.Capabilities.Drop}
+			}
+			for _, tf := range lp.Tmpfs {
+				cc.LinuxParameters.Tmpfs = append(cc.LinuxParameters.Tmpfs, containerdef.Tmpfs{ContainerPath: aws.ToString(tf.ContainerPath), MountOptions: tf.MountOptions, Size: int(tf.Size)})
 			}
 		}
-		stack = stack[:len(stack)-1]
-		state[n] = 2
-		return ""
-	}
-	for _, c := range defs {
-		if cyc := visit(aws.ToString(c.Name)); cyc != "" {
-			return cyc
+		for _, sc := range c.Secrets {
+			cc.Secrets = append(cc.Secrets, containerdef.Secret{Name: aws.ToString(sc.Name), ValueFrom: aws.ToString(sc.ValueFrom)})
 		}
+		if lc := c.LogConfiguration; lc != nil {
+			cc.LogConfiguration = &containerdef.LogConfiguration{LogDriver: string(lc.LogDriver)}
+		}
+		for _, d := range c.DependsOn {
+			cc.DependsOn = append(cc.DependsOn, containerdef.Dependency{ContainerName: aws.ToString(d.ContainerName), Condition: string(d.Condition)})
+		}
+		out = append(out, cc)
 	}
-	return ""
+	return out
 }
