@@ -175,16 +175,3 @@ func TestAMPDefinition(t *testing.T) {
 		t.Error("a non-loopback endpoint must be refused")
 	}
 }
-
-// The image the task runs and the Alertmanager make tools builds (which the
-// tests and the local replica run) are one release: Renovate bumps both.
-func TestToolsBuildTheImagesRelease(t *testing.T) {
-	script, err := os.ReadFile("../scripts/install-tools.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, tag, _ := strings.Cut(config.DefaultAlertmanagerImage, ":")
-	if !strings.Contains(string(script), "\nALERTMANAGER_VERSION="+tag+"\n") {
-		t.Errorf("scripts/install-tools.sh must build ALERTMANAGER_VERSION=%s, the release of %s", tag, config.DefaultAlertmanagerImage)
-	}
-}

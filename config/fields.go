@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 )
 
 // Field describes one setting: its cdktf context key, its environment
@@ -76,8 +78,8 @@ var Fields = []Field{
 	{Key: "project", Default: "prometheus-aws", Doc: "Name prefix of every resource and the `project` tag (lowercase letters, digits, hyphens).", ptr: func(s *Settings) any { return &s.Project }},
 	{Key: "environment", Default: "dev", Doc: "Deployment name (dev, prod, ...): part of resource and stack names, the `environment` tag.", ptr: func(s *Settings) any { return &s.Environment }},
 	{Key: "region", Default: "eu-central-1", Doc: "AWS region to deploy to and to discover nodes in.", ptr: func(s *Settings) any { return &s.Region }},
-	{Key: "vpcCidr", Default: "10.0.0.0/16", Doc: "VPC IPv4 range (/16 to /24).", ptr: func(s *Settings) any { return &s.VpcCidr }},
-	{Key: "azCount", Default: "2", Doc: "Number of availability zones with a public subnet (1 to 6).", ptr: func(s *Settings) any { return &s.AzCount }},
+	{Key: "vpcCidr", Default: defaults.VpcCidr, Doc: "VPC IPv4 range (/16 to /24).", ptr: func(s *Settings) any { return &s.VpcCidr }},
+	{Key: "azCount", Default: strconv.Itoa(defaults.AzCount), Doc: "Number of availability zones with a public subnet (1 to 6).", ptr: func(s *Settings) any { return &s.AzCount }},
 	{Key: "availabilityZones", Default: "", Doc: "Comma-separated zone names; empty = the first azCount zones of the region.", ptr: func(s *Settings) any { return &s.AvailabilityZones }},
 	{Key: "subnetCidrs", Default: "", Doc: "Comma-separated public subnet ranges inside vpcCidr; empty = /24s carved from vpcCidr.", ptr: func(s *Settings) any { return &s.SubnetCidrs }},
 	{Key: "networkMode", Default: NetworkPublic, Doc: "Where the task and the nodes live: public (public subnets and public IPs, no NAT: the cheapest) or private (private subnets, no public IP anywhere; NAT gateway(s) and the load balancer in public subnets; VPC endpoints for the AWS APIs). See docs/operations.md, Private network.", ptr: func(s *Settings) any { return &s.NetworkMode }},
@@ -85,13 +87,13 @@ var Fields = []Field{
 	{Key: "privateSubnetCidrs", Default: "", Doc: "networkMode=private: comma-separated private subnet ranges inside vpcCidr, one per zone; empty = /24s carved after the public ones.", ptr: func(s *Settings) any { return &s.PrivateSubnetCidrs }},
 	{Key: "vpcEndpoints", Default: DefaultVpcEndpoints, Doc: "networkMode=private: the VPC endpoints to create, so AWS API traffic pays no NAT data charges: interface endpoints ec2, logs, ssm, secretsmanager, sns, aps (the workspace, storageMode=amp only), and the free s3 gateway endpoint. Leave one out to send it through NAT; empty = none. Also available: sts (nothing in the stack calls STS; add it if your own configuration assumes a role), and for a VPC without any internet ecr (image pulls from ECR) and ssmmessages, ec2messages (Session Manager).", ptr: func(s *Settings) any { return &s.VpcEndpoints }},
 	{Key: "flowLogs", Default: "false", Doc: "Record all VPC traffic (VPC flow logs) in CloudWatch Logs, kept logRetentionDays.", ptr: func(s *Settings) any { return &s.FlowLogs }},
-	{Key: "nodeCount", Default: "2", Doc: "Number of EC2 nodes running node_exporter (0 to 100), kept by an Auto Scaling group.", ptr: func(s *Settings) any { return &s.NodeCount }},
-	{Key: "nodeInstanceType", Default: "t3.micro", Doc: "EC2 instance type of the nodes.", ptr: func(s *Settings) any { return &s.NodeInstanceType }},
+	{Key: "nodeCount", Default: strconv.Itoa(defaults.NodeCount), Doc: "Number of EC2 nodes running node_exporter (0 to 100), kept by an Auto Scaling group.", ptr: func(s *Settings) any { return &s.NodeCount }},
+	{Key: "nodeInstanceType", Default: defaults.NodeInstanceType, Doc: "EC2 instance type of the nodes.", ptr: func(s *Settings) any { return &s.NodeInstanceType }},
 	{Key: "nodeAmiId", Default: "", Doc: "AMI of the nodes; empty = latest Amazon Linux 2023 from the public SSM parameter.", ptr: func(s *Settings) any { return &s.NodeAmiID }},
-	{Key: "nodeExporterPort", Default: "9100", Doc: "Port node_exporter listens on and Prometheus scrapes.", ptr: func(s *Settings) any { return &s.NodeExporterPort }},
+	{Key: "nodeExporterPort", Default: strconv.Itoa(defaults.NodeExporterPort), Doc: "Port node_exporter listens on and Prometheus scrapes.", ptr: func(s *Settings) any { return &s.NodeExporterPort }},
 	{Key: "nodeExporterDownloadBase", Default: "", Doc: "Where nodes fetch the node_exporter release (v<version>/node_exporter-<version>.linux-<arch>.tar.gz beneath it; the pinned checksum is checked either way): an https:// mirror, or s3://bucket/prefix for a VPC without internet (the nodes' role may read that prefix; reach it through the S3 gateway endpoint). Empty = GitHub's releases.", ptr: func(s *Settings) any { return &s.NodeExporterDownloadBase }},
-	{Key: "discoveryTagKey", Default: "prometheus:scrape", Doc: "Tag key that marks an instance for scraping.", ptr: func(s *Settings) any { return &s.DiscoveryTagKey }},
-	{Key: "discoveryTagValue", Default: "true", Doc: "Tag value that marks an instance for scraping.", ptr: func(s *Settings) any { return &s.DiscoveryTagValue }},
+	{Key: "discoveryTagKey", Default: defaults.DiscoveryTagKey, Doc: "Tag key that marks an instance for scraping.", ptr: func(s *Settings) any { return &s.DiscoveryTagKey }},
+	{Key: "discoveryTagValue", Default: defaults.DiscoveryTagValue, Doc: "Tag value that marks an instance for scraping.", ptr: func(s *Settings) any { return &s.DiscoveryTagValue }},
 	{Key: "allowUnknownRegions", Default: "false", Doc: "Accept region, stateRegion and discoveryRegions names this version does not list yet (a region newer than the code); by default an unknown name is refused as a likely typo.", ptr: func(s *Settings) any { return &s.AllowUnknownRegions }},
 	{Key: "discoveryRegions", Default: "", Doc: "Comma-separated regions to discover nodes in as well (one ec2_sd_config each; region is always discovered, listed or not). Nodes there need a network path from the task (see docs/operations.md, Multi-region discovery). Empty = region only.", ptr: func(s *Settings) any { return &s.DiscoveryRegions }},
 	{Key: "scrapeAddress", Default: "private", Doc: "Address of the nodes in the other discoveryRegions: private (needs VPC peering or a Transit Gateway) or public (their public IPv4; nodes without one are dropped). Nodes in region are always scraped on their private IP.", ptr: func(s *Settings) any { return &s.ScrapeAddress }},
@@ -107,22 +109,22 @@ var Fields = []Field{
 	{Key: "alarmEmail", Default: "", Doc: "Email address subscribed to the alarm topic (AWS mails a confirmation link; nothing is delivered until it is followed). Empty = no subscription.", ptr: func(s *Settings) any { return &s.AlarmEmail }},
 	{Key: "alarmTopicArn", Default: "", Doc: "Existing SNS topic (same region) to notify instead of creating one; its policy must let cloudwatch.amazonaws.com and events.amazonaws.com publish. Excludes alarmEmail.", ptr: func(s *Settings) any { return &s.AlarmTopicArn }},
 	{Key: "basicAuth", Default: "true", Doc: "Basic auth on Prometheus's UI and API (password generated into Secrets Manager, never in state or plans).", ptr: func(s *Settings) any { return &s.BasicAuth }},
-	{Key: "basicAuthUser", Default: "admin", Doc: "Basic auth user name.", ptr: func(s *Settings) any { return &s.BasicAuthUser }},
-	{Key: "basicAuthPasswordVersion", Default: "1", Doc: "Increase by one to rotate the basic auth password on the next apply.", ptr: func(s *Settings) any { return &s.BasicAuthPasswordVersion }},
+	{Key: "basicAuthUser", Default: defaults.BasicAuthUser, Doc: "Basic auth user name.", ptr: func(s *Settings) any { return &s.BasicAuthUser }},
+	{Key: "basicAuthPasswordVersion", Default: strconv.Itoa(defaults.BasicAuthPasswordVersion), Doc: "Increase by one to rotate the basic auth password on the next apply.", ptr: func(s *Settings) any { return &s.BasicAuthPasswordVersion }},
 	{Key: "prometheusImage", Default: DefaultPrometheusImage, Doc: "Container image of the Prometheus task (pin a tag or digest).", ptr: func(s *Settings) any { return &s.PrometheusImage }},
-	{Key: "prometheusPort", Default: "9090", Doc: "Prometheus web/API port (not nodeExporterPort).", ptr: func(s *Settings) any { return &s.PrometheusPort }},
-	{Key: "taskCpu", Default: "512", Doc: "Fargate task CPU units (256, 512, 1024, 2048, 4096).", ptr: func(s *Settings) any { return &s.TaskCPU }},
-	{Key: "taskMemory", Default: "1024", Doc: "Fargate task memory in MiB (must fit the CPU size).", ptr: func(s *Settings) any { return &s.TaskMemory }},
-	{Key: "logRetentionDays", Default: "30", Doc: "CloudWatch log retention of the task logs, in days (a CloudWatch-allowed value).", ptr: func(s *Settings) any { return &s.LogRetentionDays }},
+	{Key: "prometheusPort", Default: strconv.Itoa(defaults.PrometheusPort), Doc: "Prometheus web/API port (not nodeExporterPort).", ptr: func(s *Settings) any { return &s.PrometheusPort }},
+	{Key: "taskCpu", Default: strconv.Itoa(defaults.TaskCpu), Doc: "Fargate task CPU units (256, 512, 1024, 2048, 4096).", ptr: func(s *Settings) any { return &s.TaskCPU }},
+	{Key: "taskMemory", Default: strconv.Itoa(defaults.TaskMemory), Doc: "Fargate task memory in MiB (must fit the CPU size).", ptr: func(s *Settings) any { return &s.TaskMemory }},
+	{Key: "logRetentionDays", Default: strconv.Itoa(defaults.LogRetentionDays), Doc: "CloudWatch log retention of the task logs, in days (a CloudWatch-allowed value).", ptr: func(s *Settings) any { return &s.LogRetentionDays }},
 	{Key: "scrapeInterval", Default: "30s", Doc: "How often Prometheus scrapes every target.", ptr: func(s *Settings) any { return &s.ScrapeInterval }},
 	{Key: "refreshInterval", Default: "60s", Doc: "How often Prometheus asks EC2 for the node list (discovery latency).", ptr: func(s *Settings) any { return &s.RefreshInterval }},
 	{Key: "retention", Default: "", Doc: "How long Prometheus keeps samples locally; empty = 15d, or 1d with storageMode=amp (the workspace keeps the history).", ptr: func(s *Settings) any { return &s.Retention }},
 	{Key: "storageMode", Default: StorageEFS, Doc: "Where samples live: efs (encrypted EFS, survives task replacement, one writer), amp (remote write to a managed Prometheus workspace), ephemeral (task storage, lost on replacement). See docs/operations.md, Storage and high availability.", ptr: func(s *Settings) any { return &s.StorageMode }},
-	{Key: "replicas", Default: "1", Doc: "Prometheus tasks scraping the same targets (1 to 4); more than 1 needs storageMode=amp, which de-duplicates them.", ptr: func(s *Settings) any { return &s.Replicas }},
+	{Key: "replicas", Default: strconv.Itoa(defaults.DesiredCount), Doc: "Prometheus tasks scraping the same targets (1 to 4); more than 1 needs storageMode=amp, which de-duplicates them.", ptr: func(s *Settings) any { return &s.Replicas }},
 	{Key: "alertmanagerUrls", Default: "", Doc: "Comma-separated base URLs of your own Alertmanagers (http or https, e.g. https://am.example.com); they replace the bundled one (see docs/alerting.md), and the task may connect out to each URL's port. Empty = the bundled delivery to the alarm topic.", ptr: func(s *Settings) any { return &s.AlertmanagerURLs }},
 	{Key: "alertmanagerImage", Default: DefaultAlertmanagerImage, Doc: "Container image of the bundled Alertmanager, the task's second container (storageMode efs or ephemeral, no alertmanagerUrls; pin a tag or digest).", ptr: func(s *Settings) any { return &s.AlertmanagerImage }},
 	{Key: "configSyncImage", Default: DefaultConfigSyncImage, Doc: "Container image of the task's config-sync sidecar, which copies the generated prometheus.yml, rules and alertmanager.yml from their SSM parameters into the task every few seconds so a change reloads in place (an AWS CLI v2 image; pin a tag or digest).", ptr: func(s *Settings) any { return &s.ConfigSyncImage }},
-	{Key: "alertmanagerPort", Default: "9093", Doc: "Web/API port of the bundled Alertmanager (reachable like Prometheus's: adminCidrs, basic auth).", ptr: func(s *Settings) any { return &s.AlertmanagerPort }},
+	{Key: "alertmanagerPort", Default: strconv.Itoa(defaults.AlertmanagerPort), Doc: "Web/API port of the bundled Alertmanager (reachable like Prometheus's: adminCidrs, basic auth).", ptr: func(s *Settings) any { return &s.AlertmanagerPort }},
 	{Key: "alertGroupWait", Default: "30s", Doc: "How long the alert delivery waits to send the first message of a new group (alerts of one alertname), so alerts firing together arrive as one.", ptr: func(s *Settings) any { return &s.AlertGroupWait }},
 	{Key: "alertGroupInterval", Default: "5m", Doc: "How long it waits before telling about changes to a group already sent (new alerts in it, resolved ones).", ptr: func(s *Settings) any { return &s.AlertGroupInterval }},
 	{Key: "alertRepeatInterval", Default: "4h", Doc: "How often a group still firing is sent again (at least alertGroupInterval).", ptr: func(s *Settings) any { return &s.AlertRepeatInterval }},
@@ -140,20 +142,13 @@ var Fields = []Field{
 	{Key: "endpoint", Default: "", Doc: "Local profile: AWS-compatible endpoint (moto, LocalStack) on loopback, e.g. http://127.0.0.1:5000. Empty = real AWS.", ptr: func(s *Settings) any { return &s.Endpoint }},
 }
 
-// DefaultPrometheusImage is the pinned official image the task runs and the
-// docker/ image builds on. Renovate bumps it together with docker/Dockerfile.
-const DefaultPrometheusImage = "prom/prometheus:v3.16.0"
-
-// DefaultAlertmanagerImage is the pinned official image of the bundled
-// Alertmanager. Renovate bumps it together with the Alertmanager make tools
-// builds (scripts/install-tools.sh ALERTMANAGER_VERSION; a test keeps them
-// equal).
-const DefaultAlertmanagerImage = "prom/alertmanager:v0.35.0"
-
-// DefaultConfigSyncImage is the pinned official AWS CLI v2 image the
-// config-sync sidecar runs its script on (constructs/taskcontract
-// config-sync.sh). Renovate bumps it.
-const DefaultConfigSyncImage = "public.ecr.aws/aws-cli/aws-cli:2.32.2"
+// The pinned images, from their one home (constructs/defaults, which
+// Renovate bumps).
+const (
+	DefaultPrometheusImage   = defaults.PrometheusImage
+	DefaultAlertmanagerImage = defaults.AlertmanagerImage
+	DefaultConfigSyncImage   = defaults.ConfigSyncImage
+)
 
 // FieldByKey finds a field by its context key.
 func FieldByKey(key string) (Field, bool) {

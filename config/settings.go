@@ -6,6 +6,8 @@
 // microseconds and is tested without a synth.
 package config
 
+import "github.com/prometheus-aws/prometheus-aws/constructs/defaults"
+
 // Settings is the whole user-facing configuration of one deployment.
 // Every field is described (with its default) in the Fields table in
 // fields.go, which also drives loading and the `help` reference.
@@ -204,11 +206,11 @@ var StorageModes = []string{StorageEphemeral, StorageEFS, StorageAMP}
 
 // Default local retentions (Retention empty).
 const (
-	DefaultRetention = "15d"
+	DefaultRetention = defaults.Retention
 	// AMPRetention: the workspace holds the history; locally only enough
 	// for rules and the UI's recent view, and to ride out a remote-write
 	// outage (the WAL buffers about 2 hours on its own).
-	AMPRetention = "1d"
+	AMPRetention = defaults.AMPRetention
 )
 
 // TSDBRetention is the local retention Prometheus runs with.

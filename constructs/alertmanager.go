@@ -11,6 +11,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
 
 	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	tc "github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -19,14 +20,15 @@ import (
 // loopback, it publishes them to an SNS topic with the task role.
 type AlertmanagerProps struct {
 	// Image is the container image: the official one, unmodified (the
-	// configuration is delivered at start). Required (the app's default:
-	// config.DefaultAlertmanagerImage).
+	// configuration is delivered at start). Default:
+	// defaults.AlertmanagerImage (prom/alertmanager, pinned).
 	Image string
 	// ConfigYAML is its alertmanager.yml (amconfig); taskcontract's
 	// TopicARNPlaceholder in it becomes TopicArn. Required.
 	ConfigYAML string
 	// Port is its web/API port, reachable exactly like Prometheus's: the
-	// admin ranges, and the same basic auth when it is on. Required.
+	// admin ranges, and the same basic auth when it is on. Default: 9093
+	// (defaults.AlertmanagerPort).
 	Port int
 	// TopicArn is the SNS topic it publishes to; the task role may
 	// sns:Publish to it and nothing else. Required.
@@ -42,8 +44,9 @@ type AlertmanagerProps struct {
 }
 
 func checkAlertmanagerProps(id string, a *AlertmanagerProps) {
-	requireProps("PrometheusFargateService", id+" Alertmanager",
-		need("Image", a.Image == ""), need("ConfigYAML", a.ConfigYAML == ""), need("Port", a.Port == 0), need("TopicArn", a.TopicArn == nil))
+	requireProps("PrometheusFargateService", id+" Alertmanager", need("ConfigYAML", a.ConfigYAML == ""), need("TopicArn", a.TopicArn == nil))
+	a.Image = orDefault(a.Image, defaults.AlertmanagerImage)
+	a.Port = intOr(a.Port, defaults.AlertmanagerPort)
 }
 
 // newAlertmanagerConfigParameter holds alertmanager.yml, readable in a

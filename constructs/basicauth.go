@@ -11,15 +11,16 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
 // BasicAuthProps turns on Prometheus's own basic auth.
 type BasicAuthProps struct {
-	// User is the user name. Required.
+	// User is the user name. Default: admin (defaults.BasicAuthUser).
 	User string
 	// PasswordVersion: a new number generates a new password on the next
-	// apply (rotation). Required (start at 1).
+	// apply (rotation). Default: 1.
 	PasswordVersion int
 	// KmsKeyArn encrypts the secret with a customer-managed key. Default:
 	// "" (the AWS-managed aws/secretsmanager key).
@@ -42,7 +43,8 @@ var nonWord = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 
 func newBasicAuth(scope constructs.Construct, name string, props *BasicAuthProps) *basicAuth {
 	p := *props
-	requireProps("BasicAuth", name, need("User", p.User == ""), need("PasswordVersion", p.PasswordVersion == 0))
+	p.User = orDefault(p.User, defaults.BasicAuthUser)
+	p.PasswordVersion = intOr(p.PasswordVersion, defaults.BasicAuthPasswordVersion)
 	b := &basicAuth{User: p.User}
 	b.Secret = secretsmanagersecret.NewSecretsmanagerSecret(scope, jsii.String("basic-auth"), &secretsmanagersecret.SecretsmanagerSecretConfig{
 		Name:        jsii.String(name + "-prometheus-basic-auth"),

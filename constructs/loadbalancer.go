@@ -16,6 +16,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 )
 
 // HTTPSLoadBalancerProps configures HTTPSLoadBalancer. It needs a
@@ -41,7 +43,7 @@ type HTTPSLoadBalancerProps struct {
 	// the load balancer's own DNS name, with CertificateArn).
 	Domain *Domain
 	// TargetPort is the port of the targets (Prometheus's web port).
-	// Required.
+	// Default: 9090 (defaults.PrometheusPort).
 	TargetPort int
 	// HealthCheckMatcher is the HTTP codes that count as healthy on
 	// /-/healthy. Default: "200"; "200,401" when the targets demand basic
@@ -85,8 +87,8 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 	requireProps("HTTPSLoadBalancer", id, need("Name", p.Name == ""), need("VpcId", p.VpcId == nil),
 		need("SubnetIds", p.SubnetIds == nil), need("AdminCidrs (nobody could reach it)", len(p.AdminCidrs) == 0),
 		need("CertificateArn or Domain", p.CertificateArn == "" && p.Domain == nil),
-		need("Domain.Name", p.Domain != nil && p.Domain.Name == ""), need("Domain.ZoneId", p.Domain != nil && p.Domain.ZoneId == ""),
-		need("TargetPort", p.TargetPort == 0))
+		need("Domain.Name", p.Domain != nil && p.Domain.Name == ""), need("Domain.ZoneId", p.Domain != nil && p.Domain.ZoneId == ""))
+	p.TargetPort = intOr(p.TargetPort, defaults.PrometheusPort)
 	p.HealthCheckMatcher = orDefault(p.HealthCheckMatcher, "200")
 	p.SslPolicy = orDefault(p.SslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06")
 

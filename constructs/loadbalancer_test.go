@@ -98,7 +98,7 @@ func TestLoadBalancerWithDomain(t *testing.T) {
 func TestLoadBalancerRequiredProps(t *testing.T) {
 	refused(t, func(s cdktf.TerraformStack) {
 		pconstructs.NewHTTPSLoadBalancer(s, "lb", &pconstructs.HTTPSLoadBalancerProps{Name: "p", VpcId: vpcID, SubnetIds: subnetIDs})
-	}, "HTTPSLoadBalancer lb", "AdminCidrs", "CertificateArn or Domain", "TargetPort")
+	}, "HTTPSLoadBalancer lb", "AdminCidrs", "CertificateArn or Domain")
 	refused(t, func(s cdktf.TerraformStack) {
 		p := lbProps()
 		p.Domain = &pconstructs.Domain{Name: "prometheus.example.com"}

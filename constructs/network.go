@@ -19,15 +19,18 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpc"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcendpoint"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 )
 
 // NetworkProps configures a Network.
 type NetworkProps struct {
 	// Name prefixes the Name tag of every resource. Required.
 	Name string
-	// CidrBlock is the VPC range. Required.
+	// CidrBlock is the VPC range. Default: 10.0.0.0/16 (defaults.VpcCidr).
 	CidrBlock string
-	// AzCount is the number of public subnets, one per zone. Required.
+	// AzCount is the number of public subnets, one per zone. Default: 2
+	// (defaults.AzCount).
 	AzCount int
 	// AvailabilityZones pins zone names (len must equal AzCount). Default:
 	// the first AzCount zones that aws_availability_zones reports.
@@ -41,8 +44,8 @@ type NetworkProps struct {
 	// key (its key policy must admit CloudWatch Logs). Default: "" (the
 	// AWS-managed key).
 	FlowLogKmsKeyArn string
-	// FlowLogRetentionDays keeps flow logs this long. Required with
-	// FlowLogs.
+	// FlowLogRetentionDays keeps flow logs this long. Default: 30
+	// (defaults.FlowLogRetentionDays).
 	FlowLogRetentionDays int
 	// Private adds a private subnet per zone, where workloads run without
 	// public IPs, routed to the internet through NAT (Private). The public
@@ -103,8 +106,10 @@ type Network struct {
 // NewNetwork creates the VPC and its public subnets.
 func NewNetwork(scope constructs.Construct, id string, props *NetworkProps) *Network {
 	p := *props
-	requireProps("Network", id, need("Name", p.Name == ""), need("CidrBlock", p.CidrBlock == ""), need("AzCount", p.AzCount == 0),
-		need("FlowLogRetentionDays", p.FlowLogs && p.FlowLogRetentionDays == 0))
+	requireProps("Network", id, need("Name", p.Name == ""))
+	p.CidrBlock = orDefault(p.CidrBlock, defaults.VpcCidr)
+	p.AzCount = intOr(p.AzCount, defaults.AzCount)
+	p.FlowLogRetentionDays = intOr(p.FlowLogRetentionDays, defaults.FlowLogRetentionDays)
 	checkNetworkProps(id, &p)
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))

@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
@@ -75,18 +76,21 @@ func TestNetworkFlowLogs(t *testing.T) {
 	}
 }
 
-// Given no range and no zone count, when built, then the construct names
-// both (their defaults belong to the app's settings).
-func TestNetworkRequiredProps(t *testing.T) {
+// Given only a name, when built, then the defaults' VPC (10.0.0.0/16, two
+// zones) is made, flow logs kept 30 days; without a name it is refused.
+func TestNetworkMinimalProps(t *testing.T) {
+	d := given(t, func(s cdktf.TerraformStack) {
+		pconstructs.NewNetwork(s, "network", &pconstructs.NetworkProps{Name: "n", FlowLogs: true})
+	})
+	if v := only(t, d, "aws_vpc"); v["cidr_block"] != defaults.VpcCidr || count(d, "aws_subnet") != defaults.AzCount {
+		t.Errorf("defaults: VPC %v with %d subnets, want %s with %d", v["cidr_block"], count(d, "aws_subnet"), defaults.VpcCidr, defaults.AzCount)
+	}
+	if lg := only(t, d, "aws_cloudwatch_log_group"); policy.Num(lg["retention_in_days"]) != defaults.FlowLogRetentionDays {
+		t.Errorf("flow log retention %v, want %d", lg["retention_in_days"], defaults.FlowLogRetentionDays)
+	}
 	refused(t, func(s cdktf.TerraformStack) {
-		pconstructs.NewNetwork(s, "network", &pconstructs.NetworkProps{Name: "n"})
-	},
-		"Network network", "CidrBlock", "AzCount")
-	refused(t, func(s cdktf.TerraformStack) {
-		p := networkProps()
-		p.FlowLogs = true
-		pconstructs.NewNetwork(s, "network", p)
-	}, "FlowLogRetentionDays")
+		pconstructs.NewNetwork(s, "network", &pconstructs.NetworkProps{})
+	}, "Network network", "Name")
 }
 
 // Given Private, when synthesized, then the private /24s follow the public

@@ -17,6 +17,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 )
 
@@ -32,9 +33,10 @@ type NodeExporterInstanceProps struct {
 	// node_exporter port (Prometheus's). Required.
 	ScraperSecurityGroupId *string
 	// Count is the number of nodes, kept by an Auto Scaling group. 0 keeps
-	// the group empty. Required.
+	// the group empty. Default: 2 (defaults.NodeCount).
 	Count *int
-	// InstanceType of every node. Required.
+	// InstanceType of every node. Default: t3.micro
+	// (defaults.NodeInstanceType).
 	InstanceType string
 	// AmiId pins the image. Default: the latest Amazon Linux 2023 for the
 	// instance type's architecture, from the public SSM parameter.
@@ -43,7 +45,7 @@ type NodeExporterInstanceProps struct {
 	// key policy must let the Auto Scaling service-linked role use it).
 	// Default: "" (the account's default EBS key).
 	KmsKeyArn string
-	// Port node_exporter listens on. Required.
+	// Port node_exporter listens on. Default: 9100 (defaults.NodeExporterPort).
 	Port int
 	// DownloadBase is where the nodes fetch the node_exporter release:
 	// an https:// mirror, or s3://bucket/prefix, which the instance role
@@ -51,7 +53,8 @@ type NodeExporterInstanceProps struct {
 	// checksum is checked either way. Default: "" (GitHub's releases).
 	DownloadBase string
 	// DiscoveryTagKey / DiscoveryTagValue mark the nodes for Prometheus.
-	// Required.
+	// Default: prometheus:scrape = true (defaults.DiscoveryTagKey,
+	// defaults.DiscoveryTagValue).
 	DiscoveryTagKey   string
 	DiscoveryTagValue string
 	// SSH enables SSH. Default: nil (no SSH; use SSM Session Manager).
@@ -92,10 +95,15 @@ func NewNodeExporterInstance(scope constructs.Construct, id string, props *NodeE
 	p := *props
 	requireProps("NodeExporterInstance", id, need("Name", p.Name == ""), need("VpcId", p.VpcId == nil),
 		need("SubnetIds", p.SubnetIds == nil), need("ScraperSecurityGroupId", p.ScraperSecurityGroupId == nil),
-		need("Count", p.Count == nil), need("InstanceType", p.InstanceType == ""), need("Port", p.Port == 0),
-		need("DiscoveryTagKey", p.DiscoveryTagKey == ""), need("DiscoveryTagValue", p.DiscoveryTagValue == ""),
 		need("SSH.KeyName", p.SSH != nil && p.SSH.KeyName == ""), need("SSH.Cidrs", p.SSH != nil && len(p.SSH.Cidrs) == 0))
-	count := *p.Count
+	count := defaults.NodeCount
+	if p.Count != nil {
+		count = *p.Count
+	}
+	p.InstanceType = orDefault(p.InstanceType, defaults.NodeInstanceType)
+	p.Port = intOr(p.Port, defaults.NodeExporterPort)
+	p.DiscoveryTagKey = orDefault(p.DiscoveryTagKey, defaults.DiscoveryTagKey)
+	p.DiscoveryTagValue = orDefault(p.DiscoveryTagValue, defaults.DiscoveryTagValue)
 	p.RootDeviceName = orDefault(p.RootDeviceName, "/dev/xvda")
 	p.RootVolumeSize = intOr(p.RootVolumeSize, 8)
 

@@ -2,11 +2,13 @@ package constructs_test
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
@@ -104,12 +106,29 @@ func TestNodesPinnedAMI(t *testing.T) {
 	}
 }
 
-// Given props without the values the settings own, or half an SSH
-// opt-in, when built, then every missing prop is named.
-func TestNodesRequiredProps(t *testing.T) {
-	refused(t, func(s cdktf.TerraformStack) {
+// Given only where the nodes go and who scrapes them, when built, then the
+// defaults apply (2 t3.micro nodes, node_exporter on 9100, tagged
+// prometheus:scrape=true); without them, or with half an SSH opt-in, every
+// missing prop is named.
+func TestNodesMinimalProps(t *testing.T) {
+	d := given(t, func(s cdktf.TerraformStack) {
 		pconstructs.NewNodeExporterInstance(s, "nodes", &pconstructs.NodeExporterInstanceProps{Name: "n", VpcId: vpcID, SubnetIds: subnetIDs, ScraperSecurityGroupId: sgID})
-	}, "NodeExporterInstance nodes", "Count", "InstanceType", "Port", "DiscoveryTagKey", "DiscoveryTagValue")
+	})
+	if g := only(t, d, "aws_autoscaling_group"); policy.Num(g["desired_capacity"]) != defaults.NodeCount {
+		t.Errorf("nodes %v, want %d", g["desired_capacity"], defaults.NodeCount)
+	}
+	if lt := only(t, d, "aws_launch_template"); lt["instance_type"] != defaults.NodeInstanceType {
+		t.Errorf("instance type %v, want %s", lt["instance_type"], defaults.NodeInstanceType)
+	}
+	if in := only(t, d, "aws_vpc_security_group_ingress_rule"); policy.Num(in["from_port"]) != defaults.NodeExporterPort {
+		t.Errorf("node_exporter port %v, want %d", in["from_port"], defaults.NodeExporterPort)
+	}
+	if !strings.Contains(asJSON(t, d.Raw), defaults.DiscoveryTagKey) {
+		t.Errorf("the nodes must carry the discovery tag %s", defaults.DiscoveryTagKey)
+	}
+	refused(t, func(s cdktf.TerraformStack) {
+		pconstructs.NewNodeExporterInstance(s, "nodes", &pconstructs.NodeExporterInstanceProps{Name: "n"})
+	}, "NodeExporterInstance nodes", "VpcId", "SubnetIds", "ScraperSecurityGroupId")
 	refused(t, func(s cdktf.TerraformStack) {
 		p := nodeProps(1)
 		p.SSH = &pconstructs.SSHAccess{KeyName: "ops"}

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	cd "github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
@@ -41,32 +42,37 @@ type PrometheusFargateServiceProps struct {
 	// reloads in place. Required.
 	ConfigYAML string
 	// Image is the container image: the official image, or one built from
-	// docker/ (the configuration is delivered either way). Required (the
-	// app's default: config.DefaultPrometheusImage).
+	// docker/ (the configuration is delivered either way). Default:
+	// defaults.PrometheusImage (prom/prometheus, pinned).
 	Image string
 	// ConfigSyncImage runs the config-sync sidecar, which copies each new
 	// version of the configuration's parameters into the task: an AWS CLI
-	// v2 image (its aws command and a POSIX shell). Required (the app's
-	// default: config.DefaultConfigSyncImage).
+	// v2 image (its aws command and a POSIX shell). Default:
+	// defaults.ConfigSyncImage (the official AWS CLI v2 image, pinned).
 	ConfigSyncImage string
 	// ConfigSyncEndpointURL is the SSM endpoint the sidecar calls: for an
 	// emulator only (the local profile). Default: "" (the region's).
 	ConfigSyncEndpointURL string
-	// Port is Prometheus's web port. Required.
+	// Port is Prometheus's web port. Default: 9090 (defaults.PrometheusPort).
 	Port int
-	// Cpu and Memory size the task (Fargate units / MiB). Required.
+	// Cpu and Memory size the task (Fargate units / MiB). Default: 512 /
+	// 1024 (defaults.TaskCpu, defaults.TaskMemory).
 	Cpu    int
 	Memory int
-	// LogRetentionDays of the task log group. Required.
+	// LogRetentionDays of the task log group. Default: 30
+	// (defaults.LogRetentionDays).
 	LogRetentionDays int
-	// Retention is the TSDB retention flag value, e.g. "15d". Required.
+	// Retention is the TSDB retention flag value, e.g. "15d". Default:
+	// "15d", or "1d" with Workspace, which keeps the history
+	// (defaults.Retention, defaults.AMPRetention).
 	Retention string
-	// DesiredCount is the number of tasks. Required. More than one needs
-	// Workspace: each task keeps its own TSDB and the workspace
-	// de-duplicates them (EFS allows one writer).
+	// DesiredCount is the number of tasks. More than one needs Workspace:
+	// each task keeps its own TSDB and the workspace de-duplicates them
+	// (EFS allows one writer). Default: 1.
 	DesiredCount int
 	// DiscoveryRegions are the regions the task role may call EC2 discovery
-	// in (an aws:RequestedRegion condition), Region among them. Required.
+	// in (an aws:RequestedRegion condition), Region among them. Default:
+	// Region alone.
 	DiscoveryRegions []string
 	// AdminCidrs may reach Port. Default: none (no ingress at all).
 	AdminCidrs []string
@@ -203,10 +209,23 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 	requireProps("PrometheusFargateService", id,
 		need("Name", p.Name == ""), need("Region", p.Region == ""), need("VpcId", p.VpcId == nil),
-		need("SubnetIds", p.SubnetIds == nil), need("ConfigYAML", p.ConfigYAML == ""), need("Image", p.Image == ""), need("ConfigSyncImage", p.ConfigSyncImage == ""),
-		need("Port", p.Port == 0), need("Cpu", p.Cpu == 0), need("Memory", p.Memory == 0),
-		need("LogRetentionDays", p.LogRetentionDays == 0), need("Retention", p.Retention == ""),
-		need("DesiredCount", p.DesiredCount == 0), need("DiscoveryRegions", len(p.DiscoveryRegions) == 0))
+		need("SubnetIds", p.SubnetIds == nil), need("ConfigYAML", p.ConfigYAML == ""))
+	p.Image = orDefault(p.Image, defaults.PrometheusImage)
+	p.ConfigSyncImage = orDefault(p.ConfigSyncImage, defaults.ConfigSyncImage)
+	p.Port = intOr(p.Port, defaults.PrometheusPort)
+	p.Cpu = intOr(p.Cpu, defaults.TaskCpu)
+	p.Memory = intOr(p.Memory, defaults.TaskMemory)
+	p.LogRetentionDays = intOr(p.LogRetentionDays, defaults.LogRetentionDays)
+	if p.Retention == "" {
+		p.Retention = defaults.Retention
+		if p.Workspace != nil {
+			p.Retention = defaults.AMPRetention
+		}
+	}
+	p.DesiredCount = intOr(p.DesiredCount, defaults.DesiredCount)
+	if len(p.DiscoveryRegions) == 0 {
+		p.DiscoveryRegions = []string{p.Region}
+	}
 	if p.EFS != nil && p.Workspace != nil {
 		panic(fmt.Sprintf("PrometheusFargateService %s: EFS and Workspace are mutually exclusive storage modes; pick one", id))
 	}
@@ -214,7 +233,9 @@ func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 		panic(fmt.Sprintf("PrometheusFargateService %s: LoadBalancer and AdminCidrs are mutually exclusive; give the admin ranges to the load balancer", id))
 	}
 	if p.Alertmanager != nil {
-		checkAlertmanagerProps(id, p.Alertmanager)
+		a := *p.Alertmanager // defaults go on a copy, never the caller's props
+		checkAlertmanagerProps(id, &a)
+		p.Alertmanager = &a
 		if p.DesiredCount > 1 {
 			panic(fmt.Sprintf("PrometheusFargateService %s: an Alertmanager in each of %d tasks would send every alert %d times; use one task, or an AMP workspace's alert manager", id, p.DesiredCount, p.DesiredCount))
 		}

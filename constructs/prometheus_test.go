@@ -2,13 +2,18 @@ package constructs_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	"github.com/prometheus-aws/prometheus-aws/internal/synthtest"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
@@ -157,12 +162,50 @@ func TestPrometheusServiceConfigSize(t *testing.T) {
 	}, "8192")
 }
 
-// Given props without what the settings own, or two storage modes, when
-// built, then the construct names what is wrong.
-func TestPrometheusServiceRequiredProps(t *testing.T) {
+// Given only what nobody but the user can know (name, region, VPC,
+// subnets, a configuration), when built, then a whole service comes out with
+// the defaults (the pinned images, 9090, 512/1024, 30 days of logs, 15 days
+// of samples, one task, discovery in its region) and Terraform accepts it;
+// without them, or with two storage modes, the construct names what is
+// wrong.
+func TestPrometheusServiceMinimalProps(t *testing.T) {
+	d, dir := synthtest.Stack(t, "test", func(app cdktf.App) {
+		stack := cdktf.NewTerraformStack(app, jsii.String("test"))
+		pconstructs.RequireAWSProvider(stack)
+		provider.NewAwsProvider(stack, jsii.String("aws"), &provider.AwsProviderConfig{Region: jsii.String("eu-central-1")})
+		pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
+			Name: "p", Region: "eu-central-1", VpcId: vpcID, SubnetIds: subnetIDs, ConfigYAML: "global: {}\n"})
+	})
+	task := only(t, d, "aws_ecs_task_definition")
+	if task["cpu"] != fmt.Sprint(defaults.TaskCpu) || task["memory"] != fmt.Sprint(defaults.TaskMemory) {
+		t.Errorf("task size %v/%v, want the defaults", task["cpu"], task["memory"])
+	}
+	defs := policy.Str(task["container_definitions"])
+	for _, want := range []string{defaults.PrometheusImage, defaults.ConfigSyncImage, `"containerPort":9090`, taskcontract.FlagRetention + defaults.Retention} {
+		if !strings.Contains(defs, want) {
+			t.Errorf("the task lacks the default %s", want)
+		}
+	}
+	if svc := only(t, d, "aws_ecs_service"); policy.Num(svc["desired_count"]) != defaults.DesiredCount {
+		t.Errorf("desired count %v", svc["desired_count"])
+	}
+	if lg := only(t, d, "aws_cloudwatch_log_group"); policy.Num(lg["retention_in_days"]) != defaults.LogRetentionDays {
+		t.Errorf("log retention %v", lg["retention_in_days"])
+	}
+	regional := false
+	for _, p := range d.Of("aws_iam_role_policy") {
+		regional = regional || strings.Contains(policy.Str(p["policy"]), `"aws:RequestedRegion":["eu-central-1"]`)
+	}
+	if !regional {
+		t.Error("discovery must default to the service's region")
+	}
+	if v := policy.Check(d, policy.Options{}); len(v) != 0 {
+		t.Errorf("policy: %v", v)
+	}
+	synthtest.Validate(t, dir)
 	refused(t, func(s cdktf.TerraformStack) {
 		pconstructs.NewPrometheusFargateService(s, "prometheus", &pconstructs.PrometheusFargateServiceProps{Name: "p"})
-	}, "PrometheusFargateService prometheus", "Region", "ConfigYAML", "Image", "Port", "Cpu", "Memory", "LogRetentionDays", "Retention", "DesiredCount", "DiscoveryRegions")
+	}, "PrometheusFargateService prometheus", "Region", "VpcId", "SubnetIds", "ConfigYAML")
 	refused(t, func(s cdktf.TerraformStack) {
 		p := prometheusProps()
 		p.Workspace = pconstructs.NewAMPWorkspace(s, "amp", &pconstructs.AMPWorkspaceProps{Name: "p", Region: "eu-central-1"})

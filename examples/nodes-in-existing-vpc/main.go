@@ -29,8 +29,9 @@ type Nodes struct {
 }
 
 // NewNodes is a stack with two t3.small nodes in the given VPC, reachable
-// on 9100 from the scraper's security group only, and tagged for
-// discovery (prometheus:scrape=true, the deployment's default filter).
+// on node_exporter's port (9100, the default) from the scraper's security
+// group only, and tagged for discovery (prometheus:scrape=true, the
+// default).
 func NewNodes(scope constructs.Construct, id, region string) *Nodes {
 	stack := cdktf.NewTerraformStack(scope, jsii.String(id))
 	pconstructs.RequireAWSProvider(stack)
@@ -44,18 +45,13 @@ func NewNodes(scope constructs.Construct, id, region string) *Nodes {
 	scraper := cdktf.NewTerraformVariable(stack, jsii.String("scraper_security_group_id"), &cdktf.TerraformVariableConfig{
 		Type: jsii.String("string"), Description: jsii.String("Security group of the Prometheus that scrapes them"),
 	})
-	count := 2
 	n := &Nodes{TerraformStack: stack}
 	n.Nodes = pconstructs.NewNodeExporterInstance(stack, "nodes", &pconstructs.NodeExporterInstanceProps{
 		Name:                   "app-node",
 		VpcId:                  vpcID.StringValue(),
 		SubnetIds:              subnetIDs.ListValue(),
 		ScraperSecurityGroupId: scraper.StringValue(),
-		Count:                  &count,
 		InstanceType:           "t3.small",
-		Port:                   9100,
-		DiscoveryTagKey:        "prometheus:scrape",
-		DiscoveryTagValue:      "true",
 	})
 	cdktf.NewTerraformOutput(stack, jsii.String("node_security_group_id"), &cdktf.TerraformOutputConfig{Value: n.Nodes.SecurityGroup.Id()})
 	cdktf.NewTerraformOutput(stack, jsii.String("node_group_name"), &cdktf.TerraformOutputConfig{Value: n.Nodes.AutoScalingGroup.Name()})

@@ -1,7 +1,8 @@
 // Command prometheus-own-config runs Prometheus on ECS Fargate with a
 // prometheus.yml you write yourself (here: static targets), in a new VPC,
 // with the constructs of prometheus-aws and none of its settings: Network
-// and PrometheusFargateService, every value given as a prop.
+// and PrometheusFargateService, with the defaults except a smaller task and
+// a shorter retention.
 //
 //	cdktf synth   # or: go run .
 //	terraform -chdir=cdktf.out/stacks/prometheus init
@@ -39,25 +40,17 @@ func NewPrometheus(scope constructs.Construct, id, region, adminCidr string) *Pr
 	pconstructs.RequireAWSProvider(stack)
 	provider.NewAwsProvider(stack, jsii.String("aws"), &provider.AwsProviderConfig{Region: jsii.String(region)})
 	p := &Prometheus{TerraformStack: stack}
-	p.Network = pconstructs.NewNetwork(stack, "network", &pconstructs.NetworkProps{
-		Name: "own-config", CidrBlock: "10.20.0.0/16", AzCount: 2,
-	})
+	p.Network = pconstructs.NewNetwork(stack, "network", &pconstructs.NetworkProps{Name: "own-config", CidrBlock: "10.20.0.0/16"})
 	p.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
-		Name:             "own-config",
-		Region:           region,
-		VpcId:            p.Network.Vpc.Id(),
-		SubnetIds:        p.Network.SubnetIds(),
-		ConfigYAML:       ConfigYAML,
-		Image:            "prom/prometheus:v3.16.0",
-		ConfigSyncImage:  "public.ecr.aws/aws-cli/aws-cli:2.32.2",
-		Port:             9090,
-		Cpu:              256,
-		Memory:           512,
-		LogRetentionDays: 14,
-		Retention:        "7d",
-		DesiredCount:     1,
-		DiscoveryRegions: []string{region},
-		AdminCidrs:       []string{adminCidr},
+		Name:       "own-config",
+		Region:     region,
+		VpcId:      p.Network.Vpc.Id(),
+		SubnetIds:  p.Network.SubnetIds(),
+		ConfigYAML: ConfigYAML,
+		AdminCidrs: []string{adminCidr},
+		Cpu:        256,
+		Memory:     512,
+		Retention:  "7d",
 	})
 	cdktf.NewTerraformOutput(stack, jsii.String("cluster_name"), &cdktf.TerraformOutputConfig{Value: p.Prometheus.Cluster.Name()})
 	return p

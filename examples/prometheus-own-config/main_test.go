@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/synthtest"
 	"github.com/prometheus-aws/prometheus-aws/policy"
@@ -34,7 +35,7 @@ func TestTaskRunsTheHandWrittenConfig(t *testing.T) {
 		t.Fatalf("container definitions: want Prometheus and its config-sync sidecar: %v", err)
 	}
 	command, _ := defs[0]["command"].([]any)
-	if defs[0]["image"] != "prom/prometheus:v3.16.0" || len(command) != 3 || command[2] != taskcontract.FlagRetention+"7d" {
+	if defs[0]["image"] != defaults.PrometheusImage || len(command) != 3 || command[2] != taskcontract.FlagRetention+"7d" {
 		t.Errorf("container: image %v, command flags %v", defs[0]["image"], command[2:])
 	}
 	if n := len(d.Names("aws_efs_file_system")) + len(d.Names("aws_prometheus_workspace")) + len(d.Names("aws_secretsmanager_secret")); n != 0 {

@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -89,43 +91,28 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 			return nil, err
 		}
 	}
-	motoPort, err := proc.FreePort()
-	if err != nil {
-		return nil, err
-	}
 	// The endpoint clients use is the front (front.go); moto listens
 	// behind it.
 	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.Port))
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint: %w", err)
 	}
-	env := append(baseEnv(),
-		"MOTO_IAM_LOAD_MANAGED_POLICIES=true", // AWS-managed policy attachments
-		// ACM issues a DNS-validated certificate at once, not after 60 s.
-		"MOTO_ACM_VALIDATION_WAIT=0",
-		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
 	cert, key, err := writeCertificate(o.Dir)
 	if err != nil {
 		l.Close()
 		return nil, err
 	}
-	p, err := proc.Start(ctx, proc.Spec{
-		Name: "moto", Path: moto, Dir: o.Dir, Env: env, Detach: o.Detach,
-		Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(motoPort), "-c", cert, "-k", key},
-	})
+	e, err := Attach("https://"+l.Addr().String(), cert)
 	if err != nil {
 		l.Close()
 		return nil, err
 	}
-	e, err := Attach("https://"+l.Addr().String(), cert)
+	motoURL, err := e.startMoto(ctx, moto, o, cert, key)
 	if err == nil {
-		e.Process = p
-		e.front, err = startFront(l, "https://127.0.0.1:"+strconv.Itoa(motoPort), cert, key, e.client)
+		e.front, err = startFront(l, motoURL, cert, key, e.client)
 	}
 	if err == nil {
-		err = proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", p)
+		err = proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", e.Process)
 	}
 	if err != nil {
 		e.Stop()
@@ -133,6 +120,43 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// startMoto starts moto on a free port and waits until it answers. A port
+// found free can be taken by another process before moto binds it (tests
+// start emulators side by side), so that case is retried on another port.
+func (e *Emulator) startMoto(ctx context.Context, moto string, o Options, cert, key string) (string, error) {
+	env := append(baseEnv(),
+		"MOTO_IAM_LOAD_MANAGED_POLICIES=true", // AWS-managed policy attachments
+		// ACM issues a DNS-validated certificate at once, not after 60 s.
+		"MOTO_ACM_VALIDATION_WAIT=0",
+		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := proc.FreePort()
+		if err != nil {
+			return "", err
+		}
+		p, err := proc.Start(ctx, proc.Spec{
+			Name: "moto", Path: moto, Dir: o.Dir, Env: env, Detach: o.Detach,
+			Args: []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port), "-c", cert, "-k", key},
+		})
+		if err != nil {
+			return "", err
+		}
+		url := "https://127.0.0.1:" + strconv.Itoa(port)
+		if lastErr = proc.WaitHTTPWith(ctx, e.client, url+"/moto-api/", p); lastErr == nil {
+			e.Process = p
+			return url, nil
+		}
+		p.Stop()
+		if !strings.Contains(proc.Tail(filepath.Join(o.Dir, "moto.log"), 5), "in use") {
+			break
+		}
+	}
+	return "", lastErr
 }
 
 // Attach returns a handle on an emulator at endpoint whose certificate is

@@ -21,10 +21,10 @@ const LocalImage = "prometheus-aws"
 // CatalogOptions locate what the product's image replicas are built from.
 type CatalogOptions struct {
 	// PrometheusImage is the official image the stack deploys, e.g.
-	// prom/prometheus:v3.16.0 (config.DefaultPrometheusImage).
+	// defaults.PrometheusImage (the pinned prom/prometheus).
 	PrometheusImage string
 	// AlertmanagerImage is the official image of the bundled Alertmanager,
-	// e.g. prom/alertmanager:v0.35.0 (config.DefaultAlertmanagerImage),
+	// e.g. defaults.AlertmanagerImage (the pinned prom/alertmanager),
 	// built with the alertmanager and amtool make tools built. Empty leaves
 	// it out.
 	AlertmanagerImage string
@@ -33,7 +33,7 @@ type CatalogOptions struct {
 	// UI could be built).
 	ToolsBin string
 	// ConfigSyncImage is the official AWS CLI v2 image of the config-sync
-	// sidecar, e.g. public.ecr.aws/aws-cli/aws-cli:2.32.2
+	// sidecar, e.g. defaults.ConfigSyncImage
 	// (config.DefaultConfigSyncImage), replicated from Debian's awscli
 	// package (AWSCLIDebs). Empty leaves it out.
 	ConfigSyncImage string
@@ -111,7 +111,7 @@ var prometheusTag = regexp.MustCompile(`^(?:.*/)?prometheus:v3\.(\d+)\.(\d+)$`)
 
 // PrometheusModuleVersion maps an official image tag to the Go module
 // version of the same release: Prometheus 3.X.Y is module v0.3XX.Y
-// (prom/prometheus:v3.16.0 -> v0.316.0).
+// (prom/prometheus:v3.X.Y -> v0.3XX.Y).
 func PrometheusModuleVersion(image string) (string, error) {
 	m := prometheusTag.FindStringSubmatch(image)
 	if m == nil {
@@ -127,7 +127,7 @@ func PrometheusModuleVersion(image string) (string, error) {
 var alertmanagerTag = regexp.MustCompile(`^(?:.*/)?alertmanager:(v0\.\d+\.\d+)$`)
 
 // AlertmanagerModuleVersion maps an official Alertmanager image tag to its
-// Go module version, the same (prom/alertmanager:v0.35.0 -> v0.35.0).
+// Go module version, the same (prom/alertmanager:v0.X.Y -> v0.X.Y).
 func AlertmanagerModuleVersion(image string) (string, error) {
 	m := alertmanagerTag.FindStringSubmatch(image)
 	if m == nil {
