@@ -29,6 +29,8 @@ require github.com/golang/snappy v1.0.0
 
 require github.com/aws/aws-sdk-go-v2/service/efs v1.41.18
 
+require github.com/grafana/grafana-foundation-sdk/go v0.0.22
+
 require (
 	github.com/aws/aws-sdk-go-v2/service/amp v1.55.5
 	github.com/prometheus/common v0.72.1

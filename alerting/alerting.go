@@ -70,3 +70,31 @@ func withFor(rules []byte, alert, dur string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("alerting: alert %s has no for:", alert)
 }
+
+// WithDashboards adds a `dashboard` annotation to every alert of the named
+// groups, pointing at the dashboard that shows it: base + "/d/" + the
+// group's dashboard uid. Every other byte of the file stays as it is; an
+// alert without annotations, or a group not in the file, is refused.
+func WithDashboards(rules []byte, base string, uidByGroup map[string]string) ([]byte, error) {
+	lines := strings.SplitAfter(string(rules), "\n")
+	var out []string
+	group, seen := "", map[string]bool{}
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if name, ok := strings.CutPrefix(t, "- name: "); ok {
+			group = name
+		}
+		out = append(out, l)
+		if uid, ok := uidByGroup[group]; ok && t == "annotations:" {
+			indent := l[:strings.Index(l, "annotations:")] + "  "
+			out = append(out, indent+"dashboard: "+base+"/d/"+uid+"\n")
+			seen[group] = true
+		}
+	}
+	for g := range uidByGroup {
+		if !seen[g] {
+			return nil, fmt.Errorf("alerting: no annotated alert in group %s", g)
+		}
+	}
+	return []byte(strings.Join(out, "")), nil
+}

@@ -379,3 +379,38 @@ func TestLocalOverlayChangesOnlyNodeDownFor(t *testing.T) {
 		t.Error("an unknown alert must be refused")
 	}
 }
+
+// WithDashboards annotates every alert of the named groups and nothing
+// else; a group it cannot find is refused.
+func TestWithDashboards(t *testing.T) {
+	out, err := WithDashboards(Rules(), "https://lb/grafana", map[string]string{"prometheus-aws-nodes": "fleet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert       string
+				Annotations map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(out, &file); err != nil {
+		t.Fatalf("annotated rules are not YAML: %v", err)
+	}
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			got, want := r.Annotations["dashboard"], ""
+			if g.Name == "prometheus-aws-nodes" && r.Alert != "" {
+				want = "https://lb/grafana/d/fleet"
+			}
+			if got != want {
+				t.Errorf("%s/%s: dashboard %q, want %q", g.Name, r.Alert, got, want)
+			}
+		}
+	}
+	if _, err := WithDashboards(Rules(), "x", map[string]string{"no-such-group": "u"}); err == nil {
+		t.Error("a group not in the rules must be refused")
+	}
+}

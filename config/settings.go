@@ -140,6 +140,11 @@ type Settings struct {
 	// ConfigSyncImage runs the task's config-sync sidecar (an AWS CLI v2
 	// image), which keeps the generated files equal to their parameters.
 	ConfigSyncImage string
+	// Grafana runs Grafana OSS in the task, with the dashboards/ JSON and
+	// its data source provisioned; GrafanaImage and GrafanaPort are its.
+	Grafana      bool
+	GrafanaImage string
+	GrafanaPort  int
 	// AlertGroupWait, AlertGroupInterval and AlertRepeatInterval time the
 	// delivery (Alertmanager durations), bundled or AMP's.
 	AlertGroupWait      string

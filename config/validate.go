@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 )
 
 // Limits that validation enforces, exported so docs and tests quote them.
@@ -145,6 +147,7 @@ func (s *Settings) Validate() error {
 	v.pinnedImage("prometheusImage", s.PrometheusImage, DefaultPrometheusImage)
 	v.pinnedImage("alertmanagerImage", s.AlertmanagerImage, DefaultAlertmanagerImage)
 	v.pinnedImage("configSyncImage", s.ConfigSyncImage, DefaultConfigSyncImage)
+	v.grafana(s)
 	if !userRE.MatchString(s.BasicAuthUser) {
 		v.fail("basicAuthUser", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", s.BasicAuthUser)
 	}
@@ -581,5 +584,19 @@ func (v *validator) ci(s *Settings) {
 	}
 	for _, e := range s.CIEnvironments {
 		v.name("ciEnvironments", e, 12) // as environment: names are built from it
+	}
+}
+
+// grafana checks Grafana's image and its port, which must be its own.
+func (v *validator) grafana(s *Settings) {
+	if !s.Grafana {
+		return
+	}
+	v.pinnedImage("grafanaImage", s.GrafanaImage, defaults.GrafanaImage)
+	v.port("grafanaPort", s.GrafanaPort)
+	for key, port := range map[string]int{"prometheusPort": s.PrometheusPort, "nodeExporterPort": s.NodeExporterPort, "alertmanagerPort": s.AlertmanagerPort, "ssh": 22} {
+		if s.GrafanaPort == port {
+			v.fail("grafanaPort", "%d is also %s's; give Grafana a port of its own (default %d)", port, key, defaults.GrafanaPort)
+		}
 	}
 }

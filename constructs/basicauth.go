@@ -46,33 +46,46 @@ func newBasicAuth(scope constructs.Construct, name string, props *BasicAuthProps
 	p.User = orDefault(p.User, defaults.BasicAuthUser)
 	p.PasswordVersion = intOr(p.PasswordVersion, defaults.BasicAuthPasswordVersion)
 	b := &basicAuth{User: p.User}
-	b.Secret = secretsmanagersecret.NewSecretsmanagerSecret(scope, jsii.String("basic-auth"), &secretsmanagersecret.SecretsmanagerSecretConfig{
-		Name:        jsii.String(name + "-prometheus-basic-auth"),
-		Description: jsii.String("Prometheus basic auth: username, password, web_config (bcrypt hash)"),
+	b.Secret, b.Version = generatedSecret(scope, "basic-auth", name+"-prometheus-basic-auth", "prometheus_password_"+name,
+		"Prometheus basic auth: username, password, web_config (bcrypt hash)", p.KmsKeyArn, p.PasswordVersion,
+		func(pw string) string {
+			return fmt.Sprintf(`${jsonencode({%q = %q, %q = %s, %q = "basic_auth_users:\n  %s: '${bcrypt(%s)}'\n"})}`,
+				taskcontract.SecretUsernameKey, p.User, taskcontract.SecretPasswordKey, pw, taskcontract.SecretWebConfigKey, p.User, pw)
+		})
+	return b
+}
+
+// generatedSecret is a secret whose value Secrets Manager generates at
+// apply time through an *ephemeral* resource and that is written with the
+// write-only secret_string_wo: the password is never in the synthesized
+// JSON, a plan or the Terraform state. value turns the password's
+// reference into the secret's value (a Terraform expression); a new version
+// generates a new password. ephemeral names the generating resource (unique
+// in the stack).
+func generatedSecret(scope constructs.Construct, id, name, ephemeral, description, kmsKeyArn string, version int, value func(password string) string) (secretsmanagersecret.SecretsmanagerSecret, secretsmanagersecretversion.SecretsmanagerSecretVersion) {
+	secret := secretsmanagersecret.NewSecretsmanagerSecret(scope, jsii.String(id), &secretsmanagersecret.SecretsmanagerSecretConfig{
+		Name:        jsii.String(name),
+		Description: jsii.String(description),
 		// Deleted at once on destroy, so destroy-then-apply can recreate it
 		// (the default 30-day window blocks the name).
 		RecoveryWindowInDays: jsii.Number(0),
-		KmsKeyId:             optional(p.KmsKeyArn),
-		Tags:                 nameTag(name + "-prometheus-basic-auth"),
+		KmsKeyId:             optional(kmsKeyArn),
+		Tags:                 nameTag(name),
 	})
-
 	// cdktf 0.20 predates ephemeral resources and write-only attributes
 	// (Terraform 1.11), so both are written as overrides.
-	ephemeral := "prometheus_password_" + nonWord.ReplaceAllString(name, "_")
+	ephemeral = nonWord.ReplaceAllString(ephemeral, "_")
 	stack := cdktf.TerraformStack_Of(scope)
 	stack.AddOverride(jsii.String("ephemeral.aws_secretsmanager_random_password."+ephemeral), map[string]any{
 		"password_length":     32,
 		"exclude_punctuation": true,
 	})
-	pw := "ephemeral.aws_secretsmanager_random_password." + ephemeral + ".random_password"
-	b.Version = secretsmanagersecretversion.NewSecretsmanagerSecretVersion(scope, jsii.String("basic-auth-version"), &secretsmanagersecretversion.SecretsmanagerSecretVersionConfig{
-		SecretId: b.Secret.Id(),
+	v := secretsmanagersecretversion.NewSecretsmanagerSecretVersion(scope, jsii.String(id+"-version"), &secretsmanagersecretversion.SecretsmanagerSecretVersionConfig{
+		SecretId: secret.Id(),
 	})
-	b.Version.AddOverride(jsii.String("secret_string_wo"), fmt.Sprintf(
-		`${jsonencode({%q = %q, %q = %s, %q = "basic_auth_users:\n  %s: '${bcrypt(%s)}'\n"})}`,
-		taskcontract.SecretUsernameKey, p.User, taskcontract.SecretPasswordKey, pw, taskcontract.SecretWebConfigKey, p.User, pw))
-	b.Version.AddOverride(jsii.String("secret_string_wo_version"), p.PasswordVersion)
-	return b
+	v.AddOverride(jsii.String("secret_string_wo"), value("ephemeral.aws_secretsmanager_random_password."+ephemeral+".random_password"))
+	v.AddOverride(jsii.String("secret_string_wo_version"), version)
+	return secret, v
 }
 
 // secrets are the ECS secrets a container reads the basic auth from: the

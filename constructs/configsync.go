@@ -28,6 +28,9 @@ import (
 type syncedFile struct {
 	File      string
 	Parameter ssmparameter.SsmParameter
+	// Encoding is "gzip" for a value stored gzip-compressed and
+	// base64-encoded (config-sync decodes it), "" for the file as is.
+	Encoding string
 }
 
 // RuleFile is one rule group as a file of its own: SSM holds at most 8 KB
@@ -131,25 +134,41 @@ func newRuleParameters(scope constructs.Construct, id string, p *PrometheusFarga
 	var out []syncedFile
 	for _, g := range groups {
 		value := g.YAML
-		tier := SSMTier(len(value))
-		if tier == "" {
-			panic(fmt.Sprintf("PrometheusFargateService %s: rule group %s is %d bytes; an SSM parameter holds at most %d (Advanced tier): split it into smaller groups", id, g.Group, len(value), SSMAdvancedLimit))
+		// Links to the load balancer's URL (dashboard annotations) are
+		// filled in at apply; counted at the longest such URL.
+		links := strings.Count(value, tc.PrometheusURLPlaceholder)
+		if links > 0 && p.LoadBalancer == nil {
+			panic(fmt.Sprintf("PrometheusFargateService %s: rule group %s links to %s, which only a LoadBalancer fills in", id, g.Group, tc.PrometheusURLPlaceholder))
 		}
-		param := newGeneratedParameter(scope, "rules-"+g.Group, p.Name, "prometheus", g.File, tier, TerraformLiteral(value))
+		size := len(value) + links*(maxURLLength-len(tc.PrometheusURLPlaceholder))
+		tier := SSMTier(size)
+		if tier == "" {
+			panic(fmt.Sprintf("PrometheusFargateService %s: rule group %s is %d bytes; an SSM parameter holds at most %d (Advanced tier): split it into smaller groups", id, g.Group, size, SSMAdvancedLimit))
+		}
+		v := TerraformLiteral(value)
+		if links > 0 {
+			v = strings.ReplaceAll(v, tc.PrometheusURLPlaceholder, *p.LoadBalancer.URL)
+		}
+		param := newGeneratedParameter(scope, "rules-"+g.Group, p.Name, "prometheus", g.File, tier, v)
 		out = append(out, syncedFile{File: g.File, Parameter: param})
 	}
 	return out
 }
 
+// maxURLLength bounds a load balancer URL (https:// and a DNS name of at
+// most 253 characters would be more; an ALB's own name with its region is
+// under 100, a custom domain usually too).
+const maxURLLength = 128
+
 // syncedFiles are every file the sidecar keeps, in a stable order:
-// prometheus.yml, the rule groups, alertmanager.yml.
+// prometheus.yml, the rule groups, alertmanager.yml, Grafana's.
 func (s *PrometheusFargateService) syncedFiles() []syncedFile {
 	files := []syncedFile{{File: tc.ConfigFile, Parameter: s.Config}}
 	files = append(files, s.rules...)
 	if s.AlertmanagerConfig != nil {
 		files = append(files, syncedFile{File: tc.AlertmanagerConfigFile, Parameter: s.AlertmanagerConfig})
 	}
-	return files
+	return append(files, s.grafana...)
 }
 
 // maxSyncedFiles is what one GetParameters call returns at most (SSM API
@@ -160,7 +179,7 @@ const maxSyncedFiles = 10
 // checkSyncedFiles refuses more files than one round can read.
 func (s *PrometheusFargateService) checkSyncedFiles(id string) {
 	if n := len(s.syncedFiles()); n > maxSyncedFiles {
-		panic(fmt.Sprintf("PrometheusFargateService %s: config-sync would keep %d files (prometheus.yml, %d rule groups, alertmanager.yml); one GetParameters call reads at most %d: merge rule groups", id, n, len(s.rules), maxSyncedFiles))
+		panic(fmt.Sprintf("PrometheusFargateService %s: config-sync would keep %d files (prometheus.yml, %d rule groups, alertmanager.yml, %d of Grafana's); one GetParameters call reads at most %d: merge rule groups or dashboards", id, n, len(s.rules), len(s.grafana), maxSyncedFiles))
 	}
 }
 
@@ -190,7 +209,11 @@ func (s *PrometheusFargateService) configSyncContainer() cd.Container {
 	p := &s.props
 	var lines []string
 	for _, f := range s.syncedFiles() {
-		lines = append(lines, f.File+" "+*f.Parameter.Name())
+		line := f.File + " " + *f.Parameter.Name()
+		if f.Encoding != "" {
+			line += " " + f.Encoding
+		}
+		lines = append(lines, line)
 	}
 	env := []cd.KeyValue{
 		{Name: tc.EnvConfigSyncFiles, Value: strings.Join(lines, "\n")},

@@ -228,10 +228,10 @@ type PathRoute struct {
 }
 
 // addPath serves prefix and everything under it (prefix/*) from targets on
-// port, checked on prefix/-/healthy with matcher, with the same TLS, the
-// same admin ranges; the rest stays Prometheus's. The targets must serve
-// under prefix themselves (the rule forwards the path as is).
-func (l *HTTPSLoadBalancer) addPath(scope constructs.Construct, id, name, prefix string, port int, matcher string, vpcID *string, priority int) *PathRoute {
+// port, checked on healthPath with matcher, with the same TLS, the same
+// admin ranges; the rest stays Prometheus's. The targets must serve under
+// prefix themselves (the rule forwards the path as is).
+func (l *HTTPSLoadBalancer) addPath(scope constructs.Construct, id, name, prefix, healthPath string, port int, matcher string, vpcID *string, priority int) *PathRoute {
 	r := &PathRoute{}
 	r.TargetGroup = lbtargetgroup.NewLbTargetGroup(scope, jsii.String(id+"-targets"), &lbtargetgroup.LbTargetGroupConfig{
 		Name:                jsii.String(awsName(name, 32)),
@@ -241,7 +241,7 @@ func (l *HTTPSLoadBalancer) addPath(scope constructs.Construct, id, name, prefix
 		VpcId:               vpcID,
 		DeregistrationDelay: jsii.String("30"),
 		HealthCheck: &lbtargetgroup.LbTargetGroupHealthCheck{
-			Path:    jsii.String(prefix + "/-/healthy"),
+			Path:    jsii.String(healthPath),
 			Matcher: jsii.String(matcher),
 		},
 		Tags: nameTag(name),

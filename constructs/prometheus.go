@@ -117,6 +117,11 @@ type PrometheusFargateServiceProps struct {
 	// point of its own with EFS, to task storage otherwise. Only one task
 	// may run it (DesiredCount 1: replicas would each notify). Default: nil.
 	Alertmanager *AlertmanagerProps
+	// Grafana, when set, runs Grafana OSS as a container of the task
+	// (GrafanaProps): its data source (this Prometheus, or the workspace
+	// through SigV4) and dashboards provisioned and kept current by
+	// config-sync, reached like Prometheus under /grafana. Default: nil.
+	Grafana *GrafanaProps
 }
 
 // PrometheusFargateService runs Prometheus on ECS Fargate. With one task,
@@ -146,6 +151,12 @@ type PrometheusFargateService struct {
 	// taskcontract.AlertmanagerRoutePrefix on the load balancer; nil
 	// without both.
 	AlertmanagerRoute *PathRoute
+	// GrafanaAdminSecret holds Grafana's generated admin password (key
+	// password) and GrafanaRoute serves it under /grafana on the load
+	// balancer; nil without Grafana (the route also without a load
+	// balancer).
+	GrafanaAdminSecret secretsmanagersecret.SecretsmanagerSecret
+	GrafanaRoute       *PathRoute
 	// Egress are the outbound rules beyond HTTPS: to remote nodes and to
 	// Alertmanagers (RemoteScrapePort, Alertmanagers). Empty by default.
 	Egress []vpcsecuritygroupegressrule.VpcSecurityGroupEgressRule
@@ -154,9 +165,10 @@ type PrometheusFargateService struct {
 	TaskRolePolicy      *PolicyDocument
 	ExecutionRolePolicy *PolicyDocument
 
-	props PrometheusFargateServiceProps
-	auth  *basicAuth
-	rules []syncedFile
+	props   PrometheusFargateServiceProps
+	auth    *basicAuth
+	rules   []syncedFile
+	grafana []syncedFile
 }
 
 // NewPrometheusFargateService creates the service's network access, its
@@ -190,13 +202,21 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	if p.Alertmanager != nil {
 		s.AlertmanagerConfig = newAlertmanagerConfigParameter(scope, id, p.Name, p.Alertmanager)
 	}
-	s.checkSyncedFiles(id)
 	if p.BasicAuth != nil {
 		ba := *p.BasicAuth
 		ba.KmsKeyArn = orDefault(ba.KmsKeyArn, p.KmsKeyArn)
 		s.auth = newBasicAuth(scope, p.Name, &ba)
 		s.BasicAuthSecret = s.auth.Secret
 	}
+	if g := p.Grafana; g != nil {
+		s.grafana = s.grafanaFiles(scope, id)
+		s.GrafanaAdminSecret, _ = generatedSecret(scope, "grafana-admin", p.Name+"-grafana-admin", "grafana_password_"+p.Name,
+			"Grafana admin password (key password)", p.KmsKeyArn, g.PasswordVersion,
+			func(pw string) string {
+				return fmt.Sprintf("${jsonencode({%q = %s})}", taskcontract.SecretPasswordKey, pw)
+			})
+	}
+	s.checkSyncedFiles(id)
 	s.executionRole(scope)
 	dataVolume, dependsOn := s.taskRole(scope)
 	s.TaskDefinition = s.taskDefinition(scope, dataVolume)
@@ -232,6 +252,15 @@ func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 	if p.LoadBalancer != nil && len(p.AdminCidrs) > 0 {
 		panic(fmt.Sprintf("PrometheusFargateService %s: LoadBalancer and AdminCidrs are mutually exclusive; give the admin ranges to the load balancer", id))
 	}
+	if p.Grafana != nil {
+		g := *p.Grafana // as the Alertmanager's below
+		ports := []int{p.Port}
+		if p.Alertmanager != nil {
+			ports = append(ports, intOr(p.Alertmanager.Port, defaults.AlertmanagerPort))
+		}
+		checkGrafanaProps(id, &g, ports...)
+		p.Grafana = &g
+	}
 	if p.Alertmanager != nil {
 		a := *p.Alertmanager // defaults go on a copy, never the caller's props
 		checkAlertmanagerProps(id, &a)
@@ -261,9 +290,17 @@ func (s *PrometheusFargateService) networkAccess(scope constructs.Construct) {
 		if a := p.Alertmanager; a != nil {
 			// The same load balancer, TLS and admin ranges, under its path.
 			allowTCP(scope, "alertmanager-from-load-balancer", "load-balancer-to-alertmanager", p.LoadBalancer.SecurityGroup.Id(), s.SecurityGroup.Id(), a.Port)
-			s.AlertmanagerRoute = p.LoadBalancer.addPath(scope, "alertmanager", p.Name+"-alertmanager", taskcontract.AlertmanagerRoutePrefix, a.Port,
-				p.LoadBalancer.healthCheckMatcher, p.VpcId, 100)
+			s.AlertmanagerRoute = p.LoadBalancer.addPath(scope, "alertmanager", p.Name+"-alertmanager", taskcontract.AlertmanagerRoutePrefix,
+				taskcontract.AlertmanagerRoutePrefix+"/-/healthy", a.Port, p.LoadBalancer.healthCheckMatcher, p.VpcId, 100)
 		}
+		if g := p.Grafana; g != nil {
+			allowTCP(scope, "grafana-from-load-balancer", "load-balancer-to-grafana", p.LoadBalancer.SecurityGroup.Id(), s.SecurityGroup.Id(), g.Port)
+			s.GrafanaRoute = p.LoadBalancer.addPath(scope, "grafana", p.Name+"-grafana", grafanaPrefix, grafanaPrefix+"/api/health", g.Port, "200", p.VpcId, 110)
+		}
+	}
+	if g := p.Grafana; g != nil {
+		// Like the Alertmanager's: the admin ranges, never the internet.
+		cidrIngress(scope, "grafana-admin", s.SecurityGroup, withoutWorld(p.AdminCidrs), g.Port, "Grafana from an admin range")
 	}
 	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
 	httpsEgress(scope, s.SecurityGroup, "HTTPS to AWS APIs and the image registry")
@@ -285,15 +322,23 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 			Sid: "BasicAuth", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*s.auth.Secret.Arn()},
 		})
 	}
+	if s.GrafanaAdminSecret != nil {
+		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
+			Sid: "GrafanaAdmin", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{*s.GrafanaAdminSecret.Arn()},
+		})
+	}
 	images := []string{p.Image, p.ConfigSyncImage}
 	if p.Alertmanager != nil {
 		images = append(images, p.Alertmanager.Image)
+	}
+	if p.Grafana != nil {
+		images = append(images, p.Grafana.Image)
 	}
 	if pull := ECRPullStatements(images...); pull != nil {
 		// A private ECR image is pulled with the execution role.
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, pull...)
 	}
-	if p.KmsKeyArn != "" && s.auth != nil {
+	if p.KmsKeyArn != "" && (s.auth != nil || s.GrafanaAdminSecret != nil) {
 		// Reading a secret under a customer key needs Decrypt on that key.
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
 			Sid: "DecryptSecret", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{p.KmsKeyArn},
@@ -334,6 +379,9 @@ func (s *PrometheusFargateService) taskRole(scope constructs.Construct) (*ecstas
 	}
 	if p.Workspace != nil {
 		s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, p.Workspace.remoteWriteStatement())
+		if p.Grafana != nil {
+			s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, s.grafanaQueryStatement())
+		}
 	}
 	newRolePolicy(scope, "task-policy", s.TaskRole, "prometheus", s.TaskRolePolicy)
 	return dataVolume, dependsOn
@@ -383,6 +431,9 @@ func (s *PrometheusFargateService) containerDefinitions(volumes []*ecstaskdefini
 	if s.props.Alertmanager != nil {
 		task.Containers = append(task.Containers, alertmanagerContainer(s.props, *s.LogGroup.Name(), s.auth))
 	}
+	if s.props.Grafana != nil {
+		task.Containers = append(task.Containers, s.grafanaContainer(s.GrafanaAdminSecret))
+	}
 	for _, v := range volumes {
 		task.Volumes = append(task.Volumes, *v.Name)
 	}
@@ -405,6 +456,12 @@ func (s *PrometheusFargateService) service(scope constructs.Construct, dependsOn
 		if r := s.AlertmanagerRoute; r != nil {
 			*loadBalancers = append(*loadBalancers, &ecsservice.EcsServiceLoadBalancer{
 				TargetGroupArn: r.TargetGroup.Arn(), ContainerName: jsii.String(taskcontract.AlertmanagerContainerName), ContainerPort: jsii.Number(p.Alertmanager.Port),
+			})
+			dependsOn = append(dependsOn, r.Rule)
+		}
+		if r := s.GrafanaRoute; r != nil {
+			*loadBalancers = append(*loadBalancers, &ecsservice.EcsServiceLoadBalancer{
+				TargetGroupArn: r.TargetGroup.Arn(), ContainerName: jsii.String(grafanaContainer), ContainerPort: jsii.Number(p.Grafana.Port),
 			})
 			dependsOn = append(dependsOn, r.Rule)
 		}

@@ -86,6 +86,7 @@ type AlertmanagerConfig struct {
 // ScrapeConfig is one job.
 type ScrapeConfig struct {
 	JobName        string          `yaml:"job_name"`
+	MetricsPath    string          `yaml:"metrics_path,omitempty"`
 	BasicAuth      *BasicAuth      `yaml:"basic_auth,omitempty"`
 	StaticConfigs  []StaticConfig  `yaml:"static_configs,omitempty"`
 	EC2SDConfigs   []EC2SDConfig   `yaml:"ec2_sd_configs,omitempty"`
@@ -162,6 +163,9 @@ func Generate(s *config.Settings) *Config {
 			nodeScrapeConfig(s),
 		},
 	}
+	if s.AlertDelivery() == config.AlertDeliveryBundled {
+		c.ScrapeConfigs = append(c.ScrapeConfigs, alertmanagerScrapeConfig(s, selfAuth))
+	}
 	if s.AlertDelivery() != config.AlertDeliveryAMP {
 		// With AMP's delivery the workspace's ruler evaluates the rules,
 		// once for all replicas.
@@ -178,6 +182,22 @@ func Generate(s *config.Settings) *Config {
 		}}
 	}
 	return c
+}
+
+// AlertmanagerJob is the job name of the bundled Alertmanager.
+const AlertmanagerJob = "alertmanager"
+
+// alertmanagerScrapeConfig scrapes the bundled Alertmanager on the task's
+// loopback, under its route prefix, with Prometheus's own credentials when
+// basic auth is on (both share the web config), so its notifications and
+// failures are on the dashboards.
+func alertmanagerScrapeConfig(s *config.Settings, auth *BasicAuth) ScrapeConfig {
+	return ScrapeConfig{
+		JobName:       AlertmanagerJob,
+		MetricsPath:   taskcontract.AlertmanagerRoutePrefix + "/metrics",
+		BasicAuth:     auth,
+		StaticConfigs: []StaticConfig{{Targets: []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(s.AlertmanagerPort))}}},
+	}
 }
 
 // nodeScrapeConfig is the node job: one EC2 discovery per region, the

@@ -287,6 +287,7 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		"odd tag": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_TAG_KEY": "Team Größe/x.y", "PROMAWS_DISCOVERY_TAG_VALUE": "(a|b)* [x] $1 yes"})),
 		"regions": Generate(settings(t, map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
 			"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093"})),
+		"bundled without basic auth": Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH": "false", "PROMAWS_ALERTMANAGER_PORT": "9193"})),
 	}
 	withLocal := Generate(config.Defaults())
 	if err := withLocal.ApplyLocal(local); err != nil {
@@ -341,8 +342,14 @@ func TestOneDiscoveryPerRegion(t *testing.T) {
 	}
 	// One job, so the targets of every region carry the same labels and
 	// the alerting rules (job="node") cover them all.
-	if n := len(Generate(s).ScrapeConfigs); n != 2 {
-		t.Errorf("%d jobs; the regions must share the node job", n)
+	discovering := 0
+	for _, sc := range Generate(s).ScrapeConfigs {
+		if len(sc.EC2SDConfigs) > 0 {
+			discovering++
+		}
+	}
+	if discovering != 1 {
+		t.Errorf("%d jobs discover EC2 instances; the regions must share the node job", discovering)
 	}
 	if !slices.ContainsFunc(job.RelabelConfigs, func(r RelabelConfig) bool {
 		return r.TargetLabel == "region" && slices.Equal(r.SourceLabels, []string{"__meta_ec2_region"})
@@ -489,6 +496,53 @@ func TestAlertingSection(t *testing.T) {
 	// The overlay leaves alerting alone (only discovery and addresses).
 	if err := c.ApplyLocal(local); err != nil || !reflect.DeepEqual(c.Alerting, want) {
 		t.Errorf("the local overlay changed the alerting section: %+v %v", c.Alerting, err)
+	}
+}
+
+// The bundled Alertmanager is scraped (job alertmanager) on the task's
+// loopback under its route prefix, with Prometheus's own credentials when
+// basic auth is on; with any other delivery there is none to scrape.
+func TestAlertmanagerScrape(t *testing.T) {
+	job := func(c *Config) *ScrapeConfig {
+		for i := range c.ScrapeConfigs {
+			if c.ScrapeConfigs[i].JobName == AlertmanagerJob {
+				return &c.ScrapeConfigs[i]
+			}
+		}
+		return nil
+	}
+	c := Generate(config.Defaults())
+	want := &ScrapeConfig{JobName: "alertmanager", MetricsPath: "/alertmanager/metrics",
+		BasicAuth:     &BasicAuth{Username: "admin", PasswordFile: taskcontract.SelfScrapePasswordFile},
+		StaticConfigs: []StaticConfig{{Targets: []string{"127.0.0.1:9093"}}}}
+	if got := job(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("bundled delivery: job %+v, want %+v", got, want)
+	}
+	if got, self := job(c).BasicAuth, c.ScrapeConfigs[0].BasicAuth; !reflect.DeepEqual(got, self) {
+		t.Errorf("the Alertmanager scrape must authenticate as the self-scrape does: %+v, self %+v", got, self)
+	}
+	if data, _ := c.YAML(); !bytes.Contains(data, []byte("\n  - job_name: alertmanager\n    metrics_path: /alertmanager/metrics\n    basic_auth:\n")) {
+		t.Errorf("alertmanager job YAML:\n%s", data)
+	}
+	noAuth := job(Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH": "false", "PROMAWS_ALERTMANAGER_PORT": "9193"})))
+	if noAuth == nil || noAuth.BasicAuth != nil || noAuth.StaticConfigs[0].Targets[0] != "127.0.0.1:9193" {
+		t.Errorf("basicAuth=false, alertmanagerPort=9193: %+v", noAuth)
+	}
+	for name, env := range map[string]map[string]string{
+		"storageMode=amp":  {"PROMAWS_STORAGE_MODE": "amp"},
+		"alertmanagerUrls": {"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"},
+	} {
+		if j := job(Generate(settings(t, env))); j != nil {
+			t.Errorf("%s: no bundled Alertmanager, so no alertmanager job: %+v", name, j)
+		}
+	}
+	// The local overlay leaves it alone (only discovery and addresses).
+	local := Generate(config.Defaults())
+	if err := local.ApplyLocal(LocalOptions{Endpoint: "https://127.0.0.1:5000", TargetAddress: "127.0.0.1:9100"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := job(local); !reflect.DeepEqual(got, want) {
+		t.Errorf("the local overlay changed the alertmanager job: %+v", got)
 	}
 }
 

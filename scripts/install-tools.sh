@@ -98,7 +98,7 @@ debian_promtool() {
 # shell script needs (Essential packages are nobody's declared dependency).
 # Downloaded, not installed: the runner unpacks them into a root filesystem.
 AWSCLI_DEBS=$(dirname "${TOOLS_BIN%/}")/debs/awscli
-AWSCLI_ROOTS="awscli dash coreutils bash libc-bin base-files"
+AWSCLI_ROOTS="awscli dash coreutils bash libc-bin base-files gzip"
 
 awscli_debs() {
   local stamp="$AWSCLI_DEBS/.complete" f ok=1

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/amconfig"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	"github.com/prometheus-aws/prometheus-aws/dashboards"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
@@ -126,6 +128,12 @@ func rules(s *config.Settings) (string, error) {
 		return "", nil
 	}
 	r, err := alerting.ForTask(s.Local())
+	if err == nil && s.Grafana && s.TLS() {
+		// Grafana has a URL people reach (the load balancer's, filled in
+		// at apply): every alert links to the dashboard that shows it.
+		r, err = alerting.WithDashboards(r, taskcontract.PrometheusURLPlaceholder+"/grafana", map[string]string{
+			"prometheus-aws-nodes": dashboards.FleetUID, "prometheus-aws-prometheus": dashboards.PrometheusUID})
+	}
 	return string(r), err
 }
 
@@ -215,6 +223,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		RemoteScrapePort: remoteScrapePort(s),
 		Alertmanagers:    alertmanagerEndpoints(s),
 		Alertmanager:     m.alertmanagerProps(s, topicArn),
+		Grafana:          grafanaProps(s),
 		// The local profile's, for the local runner's AWS CLI.
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
@@ -408,6 +417,26 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstr
 		props.TargetGroupArnSuffix = lb.TargetGroup.ArnSuffix()
 	}
 	return pconstructs.NewServiceAlarms(stack, "alarms", props)
+}
+
+// grafanaProps runs Grafana with the dashboards of dashboards/ (grafana=true).
+func grafanaProps(s *config.Settings) *pconstructs.GrafanaProps {
+	if !s.Grafana {
+		return nil
+	}
+	all, err := dashboards.All()
+	if err != nil {
+		panic(err) // built from code: a test builds them too
+	}
+	g := &pconstructs.GrafanaProps{Image: s.GrafanaImage, Port: s.GrafanaPort, AdminUser: s.BasicAuthUser, Dashboards: map[string]string{}}
+	for _, d := range all {
+		data, err := dashboards.JSON(d.Dashboard)
+		if err != nil {
+			panic(err)
+		}
+		g.Dashboards[d.File] = string(data)
+	}
+	return g
 }
 
 func basicAuthProps(s *config.Settings) *pconstructs.BasicAuthProps {

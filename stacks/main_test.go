@@ -72,6 +72,10 @@ var variants = map[string]map[string]string{
 		"PROMAWS_CI_PROJECT": "ops/monitoring/prometheus-aws", "PROMAWS_KMS_KEY_ARN": testKey},
 	"ci-github": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "github", "PROMAWS_CI_PROJECT": "acme/prometheus-aws",
 		"PROMAWS_CI_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+	// Grafana in the task: behind the load balancer (efs, basic auth), and
+	// reading the workspace through SigV4 (amp).
+	"grafana":     {"PROMAWS_GRAFANA": "true", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
+	"grafana-amp": {"PROMAWS_GRAFANA": "true", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
 	// The image in a private ECR repository (built from docker/Dockerfile).
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }

@@ -60,6 +60,9 @@ func (t Task) Check() error {
 			}
 		}
 		checkHealth(c, bad)
+		if rp := c.RestartPolicy; rp != nil && rp.RestartAttemptPeriod != 0 && (rp.RestartAttemptPeriod < 60 || rp.RestartAttemptPeriod > 1800) {
+			bad(c.Name, "restartPolicy restartAttemptPeriod %d is outside 60-1800", rp.RestartAttemptPeriod)
+		}
 		if lp := c.LinuxParameters; lp != nil {
 			if lp.Capabilities != nil {
 				for _, add := range lp.Capabilities.Add {
@@ -81,7 +84,17 @@ func (t Task) Check() error {
 	if len(t.Containers) > 0 && !essential {
 		errs = append(errs, errors.New("at least one container must be essential"))
 	}
-	for _, c := range t.Containers {
+	checkDependencies(t.Containers, byName, bad)
+	if cycle := dependencyCycle(t.Containers); cycle != "" {
+		errs = append(errs, fmt.Errorf("container dependencies form a cycle: %s", cycle))
+	}
+	return errors.Join(errs...)
+}
+
+// checkDependencies holds each dependsOn to what ECS accepts: a known
+// container, a condition it can reach.
+func checkDependencies(cs []Container, byName map[string]Container, bad func(c, format string, args ...any)) {
+	for _, c := range cs {
 		for _, d := range c.DependsOn {
 			target, ok := byName[d.ContainerName]
 			switch {
@@ -96,10 +109,6 @@ func (t Task) Check() error {
 			}
 		}
 	}
-	if cycle := dependencyCycle(t.Containers); cycle != "" {
-		errs = append(errs, fmt.Errorf("container dependencies form a cycle: %s", cycle))
-	}
-	return errors.Join(errs...)
 }
 
 // checkHealth holds a health check to ECS's bounds.

@@ -50,6 +50,7 @@ func TestCheckCatchesEachRule(t *testing.T) {
 		"form a cycle":                 func(t *Task) { t.Containers[1].DependsOn = []Dependency{{Condition: "START", ContainerName: "app"}} },
 		"the name is used twice":       func(t *Task) { t.Containers[1].Name = "app" },
 		"needs a name and an image":    func(t *Task) { t.Containers[1].Image = "" },
+		"restartAttemptPeriod 30":      func(t *Task) { t.Containers[1].RestartPolicy = &RestartPolicy{Enabled: true, RestartAttemptPeriod: 30} },
 	} {
 		task := ok()
 		breakIt(&task)

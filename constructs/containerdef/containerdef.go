@@ -31,8 +31,12 @@ type Container struct {
 	Name             string            `json:"name"`
 	PortMappings     []PortMapping     `json:"portMappings,omitempty"`
 	// ReadonlyRootFilesystem: the container writes only to its mounts.
-	ReadonlyRootFilesystem bool     `json:"readonlyRootFilesystem"`
-	Secrets                []Secret `json:"secrets,omitempty"`
+	ReadonlyRootFilesystem bool `json:"readonlyRootFilesystem"`
+	// RestartPolicy restarts a container that exits, in place, without
+	// replacing the task (for a non-essential one whose exit must not stop
+	// the task).
+	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
+	Secrets       []Secret       `json:"secrets,omitempty"`
 	// StopTimeout is the seconds between SIGTERM and SIGKILL (Fargate: at
 	// most 120).
 	StopTimeout int    `json:"stopTimeout,omitempty"`
@@ -58,6 +62,15 @@ type KeyValue struct {
 type Secret struct {
 	Name      string `json:"name"`
 	ValueFrom string `json:"valueFrom"`
+}
+
+// RestartPolicy is ECS's container restart policy (developer guide,
+// "Restart individual containers in Amazon ECS tasks with container restart
+// policies"): restarted after an exit, once it has run
+// RestartAttemptPeriod seconds (60 to 1800).
+type RestartPolicy struct {
+	Enabled              bool `json:"enabled"`
+	RestartAttemptPeriod int  `json:"restartAttemptPeriod,omitempty"`
 }
 
 // HealthCheck runs Command (CMD or CMD-SHELL first) every Interval seconds.

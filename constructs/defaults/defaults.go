@@ -19,6 +19,8 @@ const (
 	// ConfigSyncImage is the official AWS CLI v2 image the config-sync
 	// sidecar runs its script on.
 	ConfigSyncImage = "public.ecr.aws/aws-cli/aws-cli:2.32.2"
+	// GrafanaImage is the official Grafana OSS image (grafana=true).
+	GrafanaImage = "grafana/grafana:13.1.2"
 )
 
 // The Prometheus task.
@@ -27,6 +29,8 @@ const (
 	PrometheusPort = 9090
 	// AlertmanagerPort is the bundled Alertmanager's web and API port.
 	AlertmanagerPort = 9093
+	// GrafanaPort is Grafana's web port (grafana=true).
+	GrafanaPort = 3000
 	// TaskCpu and TaskMemory size the task: 0.5 vCPU, 1 GiB (about 300
 	// nodes; docs/cost.md, Sizing).
 	TaskCpu    = 512

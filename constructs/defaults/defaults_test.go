@@ -39,6 +39,7 @@ func TestPinsHaveOneHome(t *testing.T) {
 		PrometheusImage:   {"constructs/defaults/defaults.go", "docker/Dockerfile"},
 		AlertmanagerImage: {"constructs/defaults/defaults.go"},
 		ConfigSyncImage:   {"constructs/defaults/defaults.go"},
+		GrafanaImage:      {"constructs/defaults/defaults.go"},
 		"v0.316.0":        {}, // the module version is derived (install-tools.sh)
 	}
 	found := map[string][]string{}

@@ -5,9 +5,11 @@
 # AWS CLI v2 image (entryPoint ["/bin/sh", "-c"], command ["<this script>",
 # "config-sync"]). POSIX sh: bash on that image, dash in the local runner.
 #
-# Every CONFIG_SYNC_INTERVAL_SECONDS it asks SSM for the versions of all the
-# parameters (one GetParameters call); a parameter whose version changed is
-# read and written to a temporary file beside its file, then renamed over it,
+# Every CONFIG_SYNC_INTERVAL_SECONDS it asks SSM for the version and the
+# modification time of all the parameters (one GetParameters call): a
+# parameter whose version or time changed (a replaced parameter starts again
+# at version 1, so the version alone would miss it) is read, decoded when its
+# line says so, and written to a temporary file beside its file, then renamed over it,
 # so a reader sees the old file or the new one, never half of one. Once every
 # file has arrived it writes .synced, which the readers wait for. Prometheus
 # reloads a changed file on its own (--config.auto-reload) and keeps the
@@ -16,8 +18,10 @@
 # retried every round: the files already there stay.
 #
 # Environment:
-#   CONFIG_SYNC_FILES             lines "<file> <parameter name>" (the file
-#                                 relative to the folder; folders are made)
+#   CONFIG_SYNC_FILES             lines "<file> <parameter name> [gzip]" (the
+#                                 file relative to the folder; folders are
+#                                 made; gzip: the value is gzip, base64-encoded,
+#                                 for files bigger than a parameter holds)
 #   CONFIG_SYNC_DIR               the shared folder (default /config)
 #   CONFIG_SYNC_INTERVAL_SECONDS  seconds between rounds (default 15)
 #   CONFIG_SYNC_ENDPOINT_URL      an SSM endpoint (the local profile's
@@ -46,21 +50,21 @@ ssm() {
   fi
 }
 
-names=$(printf '%s\n' "$files" | while read -r file name; do [ -n "$name" ] && printf '%s ' "$name"; done)
+names=$(printf '%s\n' "$files" | while read -r _ name _; do [ -n "$name" ] && printf '%s ' "$name"; done)
 
 # One round: 0 when every file holds its parameter's current version.
 sync_round() {
-  # "name<TAB>version" lines; a name SSM does not return is missing or
-  # not readable by the task role.
+  # "name<TAB>version<TAB>modified" lines; a name SSM does not return is
+  # missing or not readable by the task role.
   # shellcheck disable=SC2086 # one word per parameter name
-  versions=$(ssm get-parameters --names $names --query 'Parameters[].[Name,Version]' --output text) || {
+  versions=$(ssm get-parameters --names $names --query 'Parameters[].[Name,Version,LastModifiedDate]' --output text) || {
     echo "config-sync: GetParameters failed (above); keeping the files as they are, next try in ${interval}s" >&2
     return 1
   }
   ok=0
-  while read -r file name; do
+  while read -r file name encoding; do
     [ -n "$name" ] || continue
-    version=$(printf '%s\n' "$versions" | while read -r n v; do [ "$n" = "$name" ] && printf '%s' "$v"; done)
+    version=$(printf '%s\n' "$versions" | while read -r n v m; do [ "$n" = "$name" ] && printf '%s %s' "$v" "$m"; done)
     if [ -z "$version" ]; then
       echo "config-sync: parameter $name is missing, or the task role may not read it; $file stays as it is" >&2
       ok=1
@@ -72,6 +76,12 @@ sync_round() {
     mkdir -p "$(dirname "$path")"
     tmp=$(dirname "$path")/.$(basename "$path").tmp
     if ssm get-parameter --name "$name" --query Parameter.Value --output text >"$tmp"; then
+      if [ "$encoding" = gzip ] && ! { base64 -d <"$tmp" | gunzip >"$tmp.plain" && mv -f "$tmp.plain" "$tmp"; }; then
+        rm -f "$tmp" "$tmp.plain"
+        echo "config-sync: $name is not gzip, base64-encoded; $file stays as it is" >&2
+        ok=1
+        continue
+      fi
       chmod 0644 "$tmp"
       mv -f "$tmp" "$path"
       printf '%s' "$version" >"$stamp"

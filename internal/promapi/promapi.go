@@ -173,6 +173,46 @@ func (c *Client) Scalar(ctx context.Context, query string) (string, error) {
 	return s, nil
 }
 
+// Sample is one series of an instant query's answer: its labels and its
+// value as text.
+type Sample struct {
+	Metric map[string]string
+	Value  string
+}
+
+// Query runs an instant query at the current time and returns the series
+// of its answer (a scalar or string answer is one sample without labels).
+func (c *Client) Query(ctx context.Context, query string) ([]Sample, error) {
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := c.Get(ctx, "/api/v1/query?query="+url.QueryEscape(query), &data); err != nil {
+		return nil, err
+	}
+	if data.ResultType != "vector" {
+		var v [2]any
+		if err := json.Unmarshal(data.Result, &v); err != nil {
+			return nil, fmt.Errorf("query %q: %s answer: %v", query, data.ResultType, err)
+		}
+		s, _ := v[1].(string)
+		return []Sample{{Value: s}}, nil
+	}
+	var vector []struct {
+		Metric map[string]string `json:"metric"`
+		Value  [2]any            `json:"value"`
+	}
+	if err := json.Unmarshal(data.Result, &vector); err != nil {
+		return nil, fmt.Errorf("query %q: %v", query, err)
+	}
+	out := make([]Sample, len(vector))
+	for i, v := range vector {
+		s, _ := v.Value[1].(string)
+		out[i] = Sample{Metric: v.Metric, Value: s}
+	}
+	return out, nil
+}
+
 // WaitForTargets polls the targets of job until their instance_id labels are
 // exactly ids and all are up, or ctx ends. Every scrape URL must be on
 // loopback (the local profile's promise): anything else fails at once.
