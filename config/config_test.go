@@ -59,7 +59,7 @@ func TestLoadRejectsTypos(t *testing.T) {
 		"context case":              {ctx: map[string]any{"NodeCount": float64(3)}, want: `did you mean "nodeCount"`},
 		"not a number":              {env: map[string]string{"PROMAWS_NODE_COUNT": "three"}, want: "nodeCount"},
 		"not a bool":                {env: map[string]string{"PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "yes please"}, want: "allowWorldOpenAdmin"},
-		"context object":            {ctx: map[string]any{"region": map[string]any{"a": 1}}, want: "region (context)"},
+		"context object":            {ctx: map[string]any{"region": map[string]any{"a": 1}}, want: "region (PROMAWS_REGION, in context)"},
 		"context list int":          {ctx: map[string]any{"adminCidrs": []any{1.0}}, want: "list items must be strings"},
 		"unknown context key":       {ctx: map[string]any{"nodeCont": float64(3)}, want: `context key "nodeCont" is not a setting; did you mean "nodeCount" (PROMAWS_NODE_COUNT)?`},
 		"unknown key, far from any": {ctx: map[string]any{"flavour": "vanilla"}, want: `context key "flavour" is not a setting; ./help lists`},
@@ -564,6 +564,48 @@ func TestCISettings(t *testing.T) {
 		maps.Copy(env, c.env)
 		if _, err := Load(nil, env); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", name, err, c.want)
+		}
+	}
+}
+
+// A private range over a public subnet the Network carves by itself (no
+// subnetCidrs given) fails at apply: refused at synth, naming both.
+func TestPrivateRangeOverDerivedPublicSubnet(t *testing.T) {
+	_, err := Load(nil, map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_PRIVATE_SUBNET_CIDRS": "10.0.1.0/24,10.0.5.0/24"})
+	if err == nil || !strings.Contains(err.Error(), `privateSubnetCidrs (PROMAWS_PRIVATE_SUBNET_CIDRS): "10.0.1.0/24" overlaps "10.0.1.0/24"`) {
+		t.Errorf("want the overlap with the derived public subnet refused, got %v", err)
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_PRIVATE_SUBNET_CIDRS": "10.0.10.0/24,10.0.11.0/24"}); err != nil {
+		t.Errorf("ranges clear of the public ones: %v", err)
+	}
+}
+
+// Every refusal names the setting's key and its environment variable,
+// wherever the value came from.
+func TestRefusalsNameKeyAndVariable(t *testing.T) {
+	for name, c := range map[string]struct {
+		ctx map[string]any
+		env map[string]string
+	}{
+		"a number in cdktf.json":      {ctx: map[string]any{"taskMemory": "1GB"}},
+		"a number in the environment": {env: map[string]string{"PROMAWS_TASK_MEMORY": "1GB"}},
+		"a bool in cdktf.json":        {ctx: map[string]any{"basicAuth": "yes please"}},
+		"a list of the wrong type":    {ctx: map[string]any{"taskMemory": []any{1, 2}}},
+		"a range in cdktf.json":       {ctx: map[string]any{"taskMemory": float64(3)}},
+	} {
+		_, err := Load(c.ctx, c.env)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		var key, env string
+		for _, f := range Fields {
+			if strings.Contains(err.Error(), f.Key+" (") {
+				key, env = f.Key, f.Env()
+			}
+		}
+		if key == "" || !strings.Contains(err.Error(), env) {
+			t.Errorf("%s: %q names no setting with its variable", name, err)
 		}
 	}
 }

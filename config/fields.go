@@ -47,13 +47,13 @@ func (f Field) set(s *Settings, raw string) error {
 	case *int:
 		n, err := strconv.Atoi(raw)
 		if err != nil {
-			return fmt.Errorf("%s: %q is not a whole number; set it like %s=%s", f.Key, raw, f.Key, f.Default)
+			return fmt.Errorf("%s (%s): %q is not a whole number; set it like %s=%s", f.Key, f.Env(), raw, f.Key, f.Default)
 		}
 		*p = n
 	case *bool:
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
-			return fmt.Errorf("%s: %q is not true or false", f.Key, raw)
+			return fmt.Errorf("%s (%s): %q is not true or false", f.Key, f.Env(), raw)
 		}
 		*p = b
 	case *[]string:

@@ -45,7 +45,7 @@ func Load(ctx map[string]any, env map[string]string) (*Settings, error) {
 	for _, f := range Fields {
 		if raw, ok := env[f.Env()]; ok {
 			if err := f.set(s, raw); err != nil {
-				errs = append(errs, fmt.Errorf("%s (from %s)", err, f.Env()))
+				errs = append(errs, fmt.Errorf("%w (set in the environment)", err))
 			}
 		}
 	}
@@ -129,11 +129,11 @@ func applyContext(s *Settings, ctx map[string]any, where string) []error {
 		}
 		raw, err := contextString(ctx[key])
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s (%s): %v", key, where, err))
+			errs = append(errs, fmt.Errorf("%s (%s, in %s): %v", key, f.Env(), where, err))
 			continue
 		}
 		if err := f.set(s, raw); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%w (set in cdktf.json %s)", err, where))
 		}
 	}
 	return errs

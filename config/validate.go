@@ -395,6 +395,11 @@ func (v *validator) network(s *Settings, vpc netip.Prefix, vpcOK bool) {
 			public = append(public, p)
 		}
 	}
+	if len(s.SubnetCidrs) == 0 && vpcOK {
+		// The public subnets the Network construct carves: consecutive
+		// /24s from the start of the VPC (constructs.NetworkProps).
+		public = derivedSubnets(vpc, s.AzCount)
+	}
 	v.subnetRanges("privateSubnetCidrs", s.PrivateSubnetCidrs, public, vpc, vpcOK, s.VpcCidr)
 }
 
@@ -599,4 +604,16 @@ func (v *validator) grafana(s *Settings) {
 			v.fail("grafanaPort", "%d is also %s's; give Grafana a port of its own (default %d)", port, key, defaults.GrafanaPort)
 		}
 	}
+}
+
+// derivedSubnets are the first n /24s of vpc.
+func derivedSubnets(vpc netip.Prefix, n int) []netip.Prefix {
+	var out []netip.Prefix
+	a := vpc.Masked().Addr().As4()
+	for i := 0; i < n && vpc.Bits() <= 24; i++ {
+		b := a
+		b[2] += byte(i)
+		out = append(out, netip.PrefixFrom(netip.AddrFrom4(b), 24))
+	}
+	return out
 }

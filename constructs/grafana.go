@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -89,7 +90,7 @@ func (s *PrometheusFargateService) grafanaFiles(scope constructs.Construct, id s
 			"updateIntervalSeconds": 30, "options": map[string]any{"path": tc.ConfigDir + "/" + grafanaDashboards},
 		}},
 	})), "")
-	for _, name := range sortedKeys(g.Dashboards) {
+	for _, name := range slices.Sorted(maps.Keys(g.Dashboards)) {
 		add(grafanaDashboards+"/"+name, gzipBase64(g.Dashboards[name]), "gzip")
 	}
 	return files
@@ -204,13 +205,4 @@ func gzipBase64(s string) string {
 	_, _ = w.Write([]byte(s))
 	_ = w.Close()
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
