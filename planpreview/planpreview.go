@@ -256,8 +256,14 @@ const serviceGroup = "prometheus"
 // effectOf: a new revision of the task definition, or a change of the
 // service beyond its tags, replaces the running task; a change of the
 // service's parameters alone is carried by the config-sync sidecar and
-// reloaded in place. A plan that creates or deletes the service starts or
-// ends Prometheus rather than touching a running one: no effect is named.
+// reloaded in place. That holds for a parameter replaced under the same
+// name too (deleted and created again, e.g. a tier lowered): it starts
+// again at version 1, and config-sync, which compares each parameter's
+// version and modification time, delivers it; meanwhile the file stays.
+// A parameter replaced under a new name is a new name in the task
+// definition as well, which restarts. A plan that creates or deletes the
+// service starts or ends Prometheus rather than touching a running one: no
+// effect is named.
 func effectOf(changes []Change) (Effect, []string) {
 	var restart, reload []string
 	for _, c := range changes {
@@ -265,7 +271,7 @@ func effectOf(changes []Change) (Effect, []string) {
 		case c.Type == "aws_ecs_task_definition" && c.Action == Replace,
 			c.Type == "aws_ecs_service" && (c.Action == Replace || c.Action == Update && !onlyTags(c.Attributes)):
 			restart = append(restart, c.Address)
-		case c.Type == "aws_ssm_parameter" && c.Group == serviceGroup && c.Action == Update:
+		case c.Type == "aws_ssm_parameter" && c.Group == serviceGroup && (c.Action == Update || c.Action == Replace):
 			reload = append(reload, c.Address)
 		}
 	}

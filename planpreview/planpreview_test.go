@@ -48,6 +48,18 @@ var scenarios = []struct {
 			t.Errorf("effect %q", s.Effect)
 		}
 	}},
+	{"task-memory", Counts{Update: 1, Replace: 1}, func(t *testing.T, s *Stack, md string) {
+		// A new task size is a new task definition revision, which the
+		// service moves to: ECS replaces the running task.
+		const taskDef, service = "aws_ecs_task_definition.prometheus_task_A942EAE0", "aws_ecs_service.prometheus_service_DFCD1154"
+		if s.Effect != Restarts || strings.Join(s.Causes, " ") != service+" "+taskDef {
+			t.Errorf("effect %q because of %v, want %q because of [%s %s]", s.Effect, s.Causes, Restarts, service, taskDef)
+		}
+		mustContain(t, md, "**`prometheus-aws-dev`: restarts Prometheus.** `"+service+"`, `"+taskDef+"` change: ECS replaces the task",
+			"| **REPLACE** | `"+taskDef+"` | `prometheus/task` |",
+			"a new task definition revision: ECS restarts Prometheus")
+		mustNotContain(t, md, "reloads in place", "### Prometheus configuration")
+	}},
 	{"replace", Counts{Update: 2, Replace: 6}, func(t *testing.T, s *Stack, md string) {
 		mustContain(t, md, "### :rotating_light: DESTRUCTIVE: this plan destroys 6 resources",
 			// The TSDB's mount targets follow the subnets: a reviewer must see it.
@@ -92,6 +104,51 @@ func TestScenarios(t *testing.T) {
 			golden(t, filepath.Join(dir, "summary.md"), md.Bytes())
 			golden(t, filepath.Join(dir, "gitlab-report.json"), append(report, '\n'))
 		})
+	}
+}
+
+// TestEffect: what applying a plan does to the running Prometheus, from
+// the changes that decide it. A parameter of the service replaced under
+// its name (deleted and created again: version 1 once more) is delivered
+// by config-sync, which compares modification times too: it reloads in
+// place, like an update.
+func TestEffect(t *testing.T) {
+	const (
+		taskDef = "aws_ecs_task_definition.prometheus_task_A942EAE0"
+		service = "aws_ecs_service.prometheus_service_DFCD1154"
+		config  = "aws_ssm_parameter.prometheus_config_2F7211A4"
+		rules   = "aws_ssm_parameter.prometheus_rules-nodes_0583453F"
+		other   = "aws_ssm_parameter.nodes_version_12345678"
+	)
+	change := func(address string, a Action, attrs ...string) Change {
+		typ, name, _ := strings.Cut(address, ".")
+		group := "prometheus"
+		if strings.HasPrefix(name, "nodes_") {
+			group = "nodes"
+		}
+		return Change{Address: address, Type: typ, Action: a, Group: group, Attributes: attrs}
+	}
+	cases := []struct {
+		name    string
+		changes []Change
+		effect  Effect
+		causes  []string
+	}{
+		{"parameter updated", []Change{change(config, Update, "insecure_value")}, ReloadsInPlace, []string{config}},
+		{"parameter replaced", []Change{change(config, Replace, "tier")}, ReloadsInPlace, []string{config}},
+		{"parameters replaced and updated", []Change{change(config, Update, "insecure_value"), change(rules, Replace, "tier")}, ReloadsInPlace, []string{config, rules}},
+		{"another group's parameter replaced", []Change{change(other, Replace, "tier")}, Untouched, nil},
+		{"parameter created", []Change{change(rules, Create)}, Untouched, nil},
+		{"task definition replaced", []Change{change(taskDef, Replace, "memory"), change(service, Update, "task_definition")}, Restarts, []string{taskDef, service}},
+		{"task definition replaced with a parameter", []Change{change(config, Replace, "name"), change(taskDef, Replace, "container_definitions")}, Restarts, []string{taskDef}},
+		{"service tags", []Change{change(service, Update, "tags", "tags_all")}, Untouched, nil},
+		{"service created", []Change{change(service, Create), change(taskDef, Create)}, Untouched, nil},
+	}
+	for _, c := range cases {
+		effect, causes := effectOf(c.changes)
+		if effect != c.effect || strings.Join(causes, " ") != strings.Join(c.causes, " ") {
+			t.Errorf("%s: %q because of %v, want %q because of %v", c.name, effect, causes, c.effect, c.causes)
+		}
 	}
 }
 

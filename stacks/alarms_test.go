@@ -192,9 +192,38 @@ func TestLoadBalancerAlarmOnlyWithTLS(t *testing.T) {
 			len(dims) != 2 || dims["LoadBalancer"] != policy.Ref("aws_lb", lb, "arn_suffix") || dims["TargetGroup"] != policy.Ref("aws_lb_target_group", tg, "arn_suffix") {
 			t.Errorf("%s: the alarm must fire when this target group has no healthy target: %v", variant, a)
 		}
-		if policy.Num(a["evaluation_periods"]) <= policy.Num(alarmsByMetric(d)["RunningTaskCount"]["evaluation_periods"]) {
-			t.Errorf("%s: a new target also passes health checks before it counts; the window must be longer than the running-task one", variant)
+		// docs/operations.md: "no healthy target for 10 minutes" (a new
+		// target also passes the target group's checks before it counts),
+		// every period of them, where the running-task alarm waits 5.
+		if window := policy.Num(a["period"]) * policy.Num(a["evaluation_periods"]); window != 600 || a["datapoints_to_alarm"] != a["evaluation_periods"] {
+			t.Errorf("%s: the alarm must fire after 10 minutes in a row (600 s, every period breaching); it has period %v x %v evaluation periods = %v s, %v datapoints to alarm",
+				variant, a["period"], a["evaluation_periods"], window, a["datapoints_to_alarm"])
 		}
+	}
+}
+
+// TestAlarmThresholdsAreTheReplicas: with replicas=N every one of the N
+// tasks should run ("one missing is a degraded HA pair"): the running-task
+// alarm, and with a load balancer the healthy-target alarm, fire below N.
+// The amp variant runs 2.
+func TestAlarmThresholdsAreTheReplicas(t *testing.T) {
+	if settings["amp"].Replicas != 2 {
+		t.Fatalf("the amp variant must run 2 replicas for this test, runs %d", settings["amp"].Replicas)
+	}
+	if got := alarmsByMetric(synthed["amp"])["RunningTaskCount"]["threshold"]; got != 2.0 {
+		t.Errorf("amp (2 replicas): the running-task alarm's threshold is %v, want 2: one task of two down must alarm", got)
+	}
+	checked := 0
+	for variant, d := range synthed {
+		for metric, a := range alarmsByMetric(d) {
+			if want := float64(settings[variant].Replicas); a["threshold"] != want {
+				t.Errorf("%s: %s alarm threshold %v, want the replicas, %v", variant, metric, a["threshold"], want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no alarm in any variant")
 	}
 }
 
