@@ -145,6 +145,7 @@ func TestValidationErrors(t *testing.T) {
 		{"tls in one zone", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1"), "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24", "PROMAWS_AZ_COUNT": "1"}, "azCount", "at least 2"},
 		{"kms alias", map[string]string{"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:alias/prometheus"}, "kmsKeyArn", "needs the key ARN"},
 		{"kms not an arn", map[string]string{"PROMAWS_KMS_KEY_ARN": "1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "arn:aws:kms:eu-central-1"},
+		{"amp with a customer key", map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyAllowsAps", "lets aps.amazonaws.com use the key"},
 		{"kms other region", map[string]string{"PROMAWS_KMS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kmsKeyArn", "in eu-central-1"},
 		{"endpoint scheme", map[string]string{"PROMAWS_ENDPOINT": "127.0.0.1:5000"}, "endpoint", "http://127.0.0.1:5000"},
 		{"discovery region format", map[string]string{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,Ireland"}, "discoveryRegions", "eu-west-1,us-east-1"},
@@ -254,6 +255,8 @@ func TestAlarmSettings(t *testing.T) {
 		{"PROMAWS_ALARM_EMAIL": "ops+prometheus@example.co.uk"},
 		{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
 		{"PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"},
+		{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
+		{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
 	} {
 		if _, err := Load(nil, env); err != nil {
 			t.Errorf("%v must be accepted: %v", env, err)

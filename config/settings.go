@@ -90,6 +90,10 @@ type Settings struct {
 	// KmsKeyArn is a customer-managed KMS key for the log groups, the
 	// basic-auth secret and the nodes' volumes; empty means AWS-managed keys.
 	KmsKeyArn string
+	// KmsKeyAllowsAps says the key policy of KmsKeyArn lets
+	// aps.amazonaws.com use the key: with storageMode=amp the workspace's
+	// alert manager publishes to the topic encrypted with it.
+	KmsKeyAllowsAps bool
 
 	// Alarms watches Prometheus itself: alarms and a health check rule that
 	// notify an SNS topic when the task is not running or fails its checks.

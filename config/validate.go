@@ -500,6 +500,13 @@ func (v *validator) kmsKey(s *Settings) {
 	case m[1] != s.Region:
 		v.fail("kmsKeyArn", "the key is in %s but the deployment is in %s; use a key (or a multi-Region replica) in %s", m[1], s.Region, s.Region)
 	}
+	// AMP user guide, "Giving Amazon Managed Service for Prometheus
+	// permission to send alert messages to your Amazon SNS topic": an SSE
+	// topic needs the key policy to admit aps.amazonaws.com. The stack
+	// cannot read a key policy, so the operator says it is done.
+	if s.StorageMode == StorageAMP && s.AlarmTopicArn == "" && s.AlertDelivery() != AlertDeliveryExternal && !s.KmsKeyAllowsAps {
+		v.fail("kmsKeyAllowsAps", "storageMode=amp encrypts the alert topic with kmsKeyArn, and the workspace's alert manager can publish to it only if the key policy lets aps.amazonaws.com use the key; add the statement in docs/alerting.md (\"Encrypted topic\") to the key policy, then set it to true. Without it every alert is dropped")
+	}
 }
 
 // storage checks the storage mode and the replica count that depends on it.

@@ -203,7 +203,7 @@ func (s *PrometheusFargateService) configSyncStatement() Statement {
 // taskcontract's config-sync.sh inline, as root (the shared volume is a
 // bind mount Fargate creates root-owned 0755: ECS developer guide, "Use
 // bind mounts with Amazon ECS"), with a read-only root and its HOME (the
-// CLI's cache) on a tmpfs. Essential: without it no change would arrive;
+// CLI's cache) on an exec-able tmpfs (taskcontract.ConfigSyncHomeOptions). Essential: without it no change would arrive;
 // its script retries every error, so it exits only when stopped.
 func (s *PrometheusFargateService) configSyncContainer() cd.Container {
 	p := &s.props
@@ -221,7 +221,7 @@ func (s *PrometheusFargateService) configSyncContainer() cd.Container {
 		{Name: tc.EnvConfigSyncInterval, Value: strconv.Itoa(tc.ConfigSyncIntervalSeconds)},
 		// The CLI reads AWS_DEFAULT_REGION (Fargate sets it too).
 		{Name: "AWS_DEFAULT_REGION", Value: p.Region},
-		{Name: "HOME", Value: "/tmp"},
+		{Name: "HOME", Value: tc.ConfigSyncHome},
 	}
 	if p.ConfigSyncEndpointURL != "" {
 		env = append(env, cd.KeyValue{Name: tc.EnvConfigSyncEndpointURL, Value: p.ConfigSyncEndpointURL})
@@ -235,8 +235,10 @@ func (s *PrometheusFargateService) configSyncContainer() cd.Container {
 		Command:                []string{TerraformLiteral(tc.ConfigSyncScript), tc.ConfigSyncScriptName},
 		ReadonlyRootFilesystem: true,
 		MountPoints:            []cd.MountPoint{{SourceVolume: tc.ConfigVolume, ContainerPath: tc.ConfigDir}},
-		LinuxParameters:        runtimeTmpfs("/tmp/config-sync"),
-		Environment:            env,
+		LinuxParameters: &cd.LinuxParameters{Tmpfs: []cd.Tmpfs{{
+			ContainerPath: tc.ConfigSyncHome, Size: tc.RuntimeTmpfsMiB, MountOptions: tc.ConfigSyncHomeOptions(),
+		}}},
+		Environment: env,
 		// Healthy once every file has arrived (then for good: a later
 		// failure keeps the files and is logged, rather than replacing a
 		// working task).

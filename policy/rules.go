@@ -32,6 +32,9 @@ type Options struct {
 	// settings' loudly named opt-in). Ports 22 and NodePort are never
 	// world-open, opt-in or not.
 	AllowWorldOpenAdmin bool
+	// KmsKeyAllowsAps is the owner's word that the customer key encrypting
+	// the alert topic admits aps.amazonaws.com (kmsKeyAllowsAps).
+	KmsKeyAllowsAps bool
 	// ImageVolumes adds what the policy knows of images beyond the official
 	// Prometheus image: image reference -> the VOLUMEs it declares.
 	ImageVolumes map[string][]ImageVolume
@@ -39,7 +42,7 @@ type Options struct {
 
 // OptionsFor are the options the settings s call for.
 func OptionsFor(s *config.Settings) Options {
-	return Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private()}
+	return Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private(), KmsKeyAllowsAps: s.KmsKeyAllowsAps}
 }
 
 // Rule is one named check.
@@ -69,6 +72,7 @@ var Rules = []Rule{
 	{"ssm-value-fits-tier", "Every SSM parameter value fits its tier (Standard 4 KB, Advanced 8 KB).", ssmValueFitsTier},
 	{"task-definition-size", "Container definitions leave room under ECS's 64 KiB task definition limit.", taskDefinitionSize},
 	{"ci-trust-pinned", "A role trusting OpenID Connect tokens pins the audience and subjects of one project; a CI deploy role admits exact subjects only (its protected branch or environment).", ciTrustPinned},
+	{"amp-alerts-key-usable", "An AMP alert manager publishing to a topic encrypted with a customer key: the key admits aps.amazonaws.com (kms:GenerateDataKey*, kms:Decrypt), in its policy when the stack manages it, else by kmsKeyAllowsAps.", ampAlertsKeyUsable},
 	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},
 }
 

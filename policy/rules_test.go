@@ -6,6 +6,13 @@ import (
 	"testing"
 )
 
+// ampAlerts is a workspace alert manager publishing to topic t (its
+// attributes extra), with more resources before it.
+func ampAlerts(extra, more string) string {
+	return `{"resource":{` + more + `"aws_sns_topic":{"t":{"name":"alerts",` + extra + `,"tags":{"Name":"x"}}},` +
+		`"aws_prometheus_alert_manager_definition":{"a":{"workspace_id":"w","definition":"alertmanager_config: |\n  receivers: [{name: sns, sns_configs: [{topic_arn: ${aws_sns_topic.t.arn}}]}]\n"}}}}`
+}
+
 // Each rule must catch its violation: a policy test that cannot fail is a defect.
 func TestRulesCatchViolations(t *testing.T) {
 	cases := []struct {
@@ -42,6 +49,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"sns-publish-scoped", `{"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"sns:Publish\"],\"Resource\":[\"arn:aws:sns:eu-central-1:123456789012:*\"]}]}"}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
 		{"sns-key-usable", `{"resource":{"aws_sns_topic":{"t":{"name":"alarms","kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:alias/aws/sns","tags":{"Name":"x"}}}}}`, Options{}},
+		{"amp-alerts-key-usable", ampAlerts(`"kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:key/k"`, ""), Options{}},
+		{"amp-alerts-key-usable", ampAlerts(`"kms_master_key_id":"${aws_kms_key.k.arn}"`, `"aws_kms_key":{"k":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"cloudwatch.amazonaws.com\"},\"Action\":[\"kms:GenerateDataKey*\",\"kms:Decrypt\"],\"Resource\":\"*\"}]}","tags":{"Name":"k"}}},`), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"}}`, "plan"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:main"}}`, "deploy"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}`, "plan"), Options{}},
@@ -220,6 +229,29 @@ func TestCITrustPinnedPassesTheShippedShapes(t *testing.T) {
 		}
 		if v := ciTrustPinned(d, Options{}); len(v) != 0 {
 			t.Errorf("%s role %s: %v", c.kind, c.cond, v)
+		}
+	}
+}
+
+// The workspace may publish to an encrypted topic once the key admits
+// aps.amazonaws.com: by its policy when the stack manages it, by the
+// owner's word (kmsKeyAllowsAps) when it does not.
+func TestAMPAlertsKeyAdmitted(t *testing.T) {
+	apsKey := `"aws_kms_key":{"k":{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"aps.amazonaws.com\"},\"Action\":[\"kms:GenerateDataKey*\",\"kms:Decrypt\"],\"Resource\":\"*\"}]}","tags":{"Name":"k"}}},`
+	for name, c := range map[string]struct {
+		doc  string
+		opts Options
+	}{
+		"managed key admits aps": {ampAlerts(`"kms_master_key_id":"${aws_kms_key.k.arn}"`, apsKey), Options{}},
+		"owner's word":           {ampAlerts(`"kms_master_key_id":"arn:aws:kms:eu-central-1:123456789012:key/k"`, ""), Options{KmsKeyAllowsAps: true}},
+		"unencrypted topic":      {ampAlerts(`"display_name":"alerts"`, ""), Options{}},
+	} {
+		d, err := Parse([]byte(c.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := ampAlertsKeyUsable(d, c.opts); len(v) != 0 {
+			t.Errorf("%s: flagged %v", name, v)
 		}
 	}
 }

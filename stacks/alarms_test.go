@@ -289,3 +289,20 @@ func TestServiceAlarmsRejectsContradictions(t *testing.T) {
 		})
 	}
 }
+
+// amp with a customer key: the synthesized alert manager publishes to the
+// encrypted topic, so without the owner's word that the key admits
+// aps.amazonaws.com the policy refuses it (config refuses it earlier).
+func TestAMPAlertsOnAnEncryptedTopicNeedTheKeyOwnersWord(t *testing.T) {
+	d := synthed["amp-kms"]
+	if v := policy.Check(d, policy.Options{KmsKeyAllowsAps: true}); len(v) != 0 {
+		t.Fatalf("with kmsKeyAllowsAps the stack passes: %v", v)
+	}
+	var fired bool
+	for _, v := range policy.Check(d, policy.Options{}) {
+		fired = fired || v.Rule == "amp-alerts-key-usable"
+	}
+	if !fired {
+		t.Error("amp-alerts-key-usable must flag the synthesized alert manager publishing to the topic encrypted with kmsKeyArn")
+	}
+}

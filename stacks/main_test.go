@@ -44,6 +44,9 @@ var variants = map[string]map[string]string{
 	// The other storage modes (the default is efs).
 	"ephemeral": {"PROMAWS_STORAGE_MODE": "ephemeral"},
 	"amp":       {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"},
+	// amp with a customer key: the key's owner says its policy admits
+	// aps.amazonaws.com (policy rule amp-alerts-key-usable).
+	"amp-kms": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
 	// Nodes in two more regions, scraped on public IPs, and Alertmanagers by
 	// IP and by name.
 	"regions": {"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",

@@ -60,6 +60,27 @@ func TestRuntimeFolderIsATmpfs(t *testing.T) {
 }
 
 // executionStatements are the execution role's policy statements.
+// The config-sync sidecar's HOME is its own exec-able tmpfs (AWS CLI v2
+// fails on a noexec one: taskcontract.ConfigSyncHomeOptions), the mount
+// internal/fargate's TestConfigSyncHomeIsExecutable runs the CLI on.
+func TestConfigSyncHomeIsAnExecutableTmpfs(t *testing.T) {
+	c, _ := containerNamed(t, "default", taskcontract.ConfigSyncContainerName)
+	want := mustJSON(t, []map[string]any{{"containerPath": taskcontract.ConfigSyncHome,
+		"mountOptions": taskcontract.ConfigSyncHomeOptions(), "size": taskcontract.RuntimeTmpfsMiB}})
+	if got := mustJSON(t, policy.Path(c, "linuxParameters", "tmpfs")); got != want {
+		t.Errorf("config-sync's tmpfs is %s, want %s", got, want)
+	}
+	home := ""
+	for _, e := range c["environment"].([]any) {
+		if policy.Str(policy.Path(e, "name")) == "HOME" {
+			home = policy.Str(policy.Path(e, "value"))
+		}
+	}
+	if home != taskcontract.ConfigSyncHome {
+		t.Errorf("config-sync's HOME is %q, want its tmpfs %s", home, taskcontract.ConfigSyncHome)
+	}
+}
+
 func executionStatements(t *testing.T, variant string) []map[string]any {
 	t.Helper()
 	for _, name := range synthed[variant].Names("aws_iam_role_policy") {

@@ -232,7 +232,17 @@ const (
 	ConfigLiveBoundSeconds         = 30
 	// ConfigWaitSeconds bounds the readers' wait for the first sync.
 	ConfigWaitSeconds = 120
+	// ConfigSyncHome is the sidecar's HOME (the CLI's cache), a tmpfs of
+	// RuntimeTmpfsMiB mounted with ConfigSyncHomeOptions.
+	ConfigSyncHome = "/tmp"
 )
+
+// ConfigSyncHomeOptions mount the sidecar's HOME: nosuid and nodev but
+// not noexec, unlike the other containers' scratch space. AWS CLI v2 fails
+// at start (MemoryError in ctypes) when its temporary folder is noexec and
+// the kernel refuses anonymous executable memory (aws/aws-cli#5047,
+// #5909); a newer pinned image must not stop the task for that.
+func ConfigSyncHomeOptions() []string { return []string{"nosuid", "nodev"} }
 
 // Environment of the sidecar's script.
 const (

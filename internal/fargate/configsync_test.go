@@ -12,19 +12,21 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
 // configSyncContainer is a container on the AWS CLI image as the
-// config-sync sidecar is defined: root, read-only root filesystem, a tmpfs
-// /tmp as HOME, a shell script as the command, the emulator's endpoint in
+// config-sync sidecar is defined: root, read-only root filesystem, its
+// HOME on a tmpfs with the sidecar's mount options, a shell script as the command, the emulator's endpoint in
 // CONFIG_SYNC_ENDPOINT_URL (Debian's awscli predates AWS_ENDPOINT_URL).
 func configSyncContainer(endpoint, script string) ecstypes.ContainerDefinition {
 	return ecstypes.ContainerDefinition{
 		Name: aws.String("config-sync"), Image: aws.String(config.DefaultConfigSyncImage), User: aws.String("0"),
 		Essential: aws.Bool(true), ReadonlyRootFilesystem: aws.Bool(true),
-		LinuxParameters: &ecstypes.LinuxParameters{Tmpfs: []ecstypes.Tmpfs{{ContainerPath: aws.String("/tmp"), Size: 16}}},
-		Environment: []ecstypes.KeyValuePair{{Name: aws.String("HOME"), Value: aws.String("/tmp")},
+		LinuxParameters: &ecstypes.LinuxParameters{Tmpfs: []ecstypes.Tmpfs{{ContainerPath: aws.String(taskcontract.ConfigSyncHome),
+			Size: taskcontract.RuntimeTmpfsMiB, MountOptions: taskcontract.ConfigSyncHomeOptions()}}},
+		Environment: []ecstypes.KeyValuePair{{Name: aws.String("HOME"), Value: aws.String(taskcontract.ConfigSyncHome)},
 			{Name: aws.String("AWS_DEFAULT_REGION"), Value: aws.String(region)},
 			{Name: aws.String("CONFIG_SYNC_ENDPOINT_URL"), Value: aws.String(endpoint)}},
 		EntryPoint: []string{"/bin/sh", "-c"}, Command: []string{script, "config-sync"},
@@ -94,6 +96,31 @@ echo synced`)
 	task = runToEnd(t, ctx, def, opts)
 	if code, log := exitCode(t, task.Containers[0]), task.Containers[0].LogTail(5); code != 254 || !strings.Contains(log, "ParameterNotFound") {
 		t.Errorf("a missing parameter must fail with the CLI's status 254 and ParameterNotFound; got %d:\n%s", code, log)
+	}
+}
+
+// The sidecar's HOME is mounted as the task definition says (the runner's
+// helper mounts a real tmpfs with those flags) and is exec-able, as AWS
+// CLI v2 needs (taskcontract.ConfigSyncHomeOptions): a program copied
+// there runs, and the CLI still answers.
+func TestConfigSyncHomeIsExecutable(t *testing.T) {
+	ctx := setup(t)
+	cat, err := Catalog(CatalogOptions{PrometheusImage: config.DefaultPrometheusImage, ConfigSyncImage: config.DefaultConfigSyncImage,
+		ToolsBin: tools.Bin(), CacheDir: images.CacheDir})
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
+	images.Sources[config.DefaultConfigSyncImage] = cat.Sources[config.DefaultConfigSyncImage]
+	c := configSyncContainer("http://unused", `while read -r m; do case "$m" in *" $HOME "*) echo "$m" ;; esac; done </proc/self/mounts
+cp /bin/true "$HOME/probe" && "$HOME/probe" && echo "exec from HOME: ok"
+aws --version`)
+	task := runToEnd(t, ctx, taskDef(nil, c), RunOptions{Region: region})
+	log := task.Containers[0].LogTail(10)
+	if code := exitCode(t, task.Containers[0]); code != 0 || !strings.Contains(log, "exec from HOME: ok") || !strings.Contains(log, "aws-cli/") {
+		t.Errorf("a program in the sidecar's HOME must run and the CLI answer (exit %d):\n%s", code, log)
+	}
+	if !strings.Contains(log, "tmpfs "+taskcontract.ConfigSyncHome+" tmpfs rw,nosuid,nodev") || strings.Contains(log, "noexec") {
+		t.Errorf("HOME must be a nosuid,nodev tmpfs without noexec:\n%s", log)
 	}
 }
 
