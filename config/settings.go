@@ -6,7 +6,11 @@
 // microseconds and is tested without a synth.
 package config
 
-import "github.com/prometheus-aws/prometheus-aws/constructs/defaults"
+import (
+	"slices"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
+)
 
 // Settings is the whole user-facing configuration of one deployment.
 // Every field is described (with its default) in the Fields table in
@@ -40,6 +44,9 @@ type Settings struct {
 	NatGateways        string
 	PrivateSubnetCidrs []string
 	VpcEndpoints       []string
+	// PullThroughCache pulls the images not already in private ECR through
+	// ECR pull-through cache rules; always on with NatNone (ImageCache).
+	PullThroughCache bool
 
 	// NodeCount is how many EC2 nodes run node_exporter (0 is allowed).
 	NodeCount int
@@ -294,6 +301,10 @@ const (
 	NetworkPrivate = "private"
 	NatSingle      = "single"
 	NatPerZone     = "perZone"
+	// NatNone leaves the private subnets without a route to the internet:
+	// AWS APIs through the VPC endpoints, images through the pull-through
+	// cache.
+	NatNone = "none"
 )
 
 // VpcEndpointNames are the endpoints vpcEndpoints may name: the AWS APIs
@@ -327,7 +338,30 @@ func (s *Settings) Endpoints() []string {
 		}
 		out = append(out, e)
 	}
+	if s.NatGateways == NatNone && !slices.Contains(out, "ecr") {
+		// Without NAT the images come from ECR alone.
+		out = append(out, "ecr")
+	}
 	return out
+}
+
+// TaskImages are the images the task runs, by setting.
+func (s *Settings) TaskImages() map[string]string {
+	images := map[string]string{"prometheusImage": s.PrometheusImage, "configSyncImage": s.ConfigSyncImage}
+	if s.AlertDelivery() == AlertDeliveryBundled {
+		images["alertmanagerImage"] = s.AlertmanagerImage
+	}
+	if s.Grafana {
+		images["grafanaImage"] = s.GrafanaImage
+	}
+	return images
+}
+
+// ImageCache reports whether the images not in private ECR are pulled
+// through ECR's pull-through cache: pullThroughCache, or natGateways=none
+// (nothing else can reach a registry).
+func (s *Settings) ImageCache() bool {
+	return s.PullThroughCache || s.Private() && s.NatGateways == NatNone
 }
 
 // Notes are what a user should know about valid settings that work but

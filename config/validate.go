@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
+	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
 )
 
 // Limits that validation enforces, exported so docs and tests quote them.
@@ -148,6 +150,8 @@ func (s *Settings) Validate() error {
 	v.pinnedImage("alertmanagerImage", s.AlertmanagerImage, DefaultAlertmanagerImage)
 	v.pinnedImage("configSyncImage", s.ConfigSyncImage, DefaultConfigSyncImage)
 	v.grafana(s)
+	v.imageCache(s)
+	v.noInternet(s)
 	if !userRE.MatchString(s.BasicAuthUser) {
 		v.fail("basicAuthUser", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", s.BasicAuthUser)
 	}
@@ -356,8 +360,8 @@ func (v *validator) network(s *Settings, vpc netip.Prefix, vpcOK bool) {
 		v.fail("networkMode", "%q is not a network mode; use public or private", s.NetworkMode)
 		return
 	}
-	if s.NatGateways != NatSingle && s.NatGateways != NatPerZone {
-		v.fail("natGateways", "%q is not a NAT layout; use single or perZone", s.NatGateways)
+	if s.NatGateways != NatSingle && s.NatGateways != NatPerZone && s.NatGateways != NatNone {
+		v.fail("natGateways", "%q is not a NAT layout; use single, perZone or none", s.NatGateways)
 	}
 	for i, e := range s.VpcEndpoints {
 		if !slices.Contains(VpcEndpointNames, e) {
@@ -424,6 +428,58 @@ func (v *validator) downloadBase(base string) {
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
 		v.fail(key, "%q is not an https:// base URL (or s3://bucket/prefix); e.g. https://mirror.example.com/node_exporter", base)
+	}
+}
+
+// imageCache: with the pull-through cache every image not in private ECR
+// must be on a registry the cache reaches without credentials.
+func (v *validator) imageCache(s *Settings) {
+	if !s.ImageCache() {
+		return
+	}
+	why := "pullThroughCache=true"
+	if !s.PullThroughCache {
+		why = "natGateways=none (no registry but ECR is reachable)"
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.TaskImages())) {
+		image := s.TaskImages()[key]
+		if _, private := imageref.PrivateECR(image); private {
+			continue
+		}
+		if _, _, err := imageref.Cached(image); err != nil {
+			v.fail(key, "with %s: %v", why, err)
+		}
+	}
+}
+
+// noInternet: natGateways=none leaves the private subnets no way out but
+// the VPC endpoints, so everything the task and the nodes reach must be
+// behind one.
+func (v *validator) noInternet(s *Settings) {
+	if !s.Private() || s.NatGateways != NatNone {
+		return
+	}
+	need := map[string]string{"s3": "image layers (ECR stores them in S3) and the nodes' node_exporter copy",
+		"logs": "the task's logs", "ssm": "the configuration (config-sync)", "ec2": "EC2 discovery"}
+	if s.BasicAuth || s.Grafana {
+		need["secretsmanager"] = "the generated passwords"
+	}
+	if s.AlertDelivery() == AlertDeliveryBundled {
+		need["sns"] = "alert delivery"
+	}
+	if s.StorageMode == StorageAMP {
+		need["aps"] = "remote write to the workspace"
+	}
+	for _, e := range slices.Sorted(maps.Keys(need)) {
+		if !slices.Contains(s.Endpoints(), e) {
+			v.fail("vpcEndpoints", "natGateways=none: %s reach AWS through the %s endpoint alone; add %s to vpcEndpoints", need[e], e, e)
+		}
+	}
+	if slices.ContainsFunc(s.DiscoveryRegions, func(r string) bool { return r != s.Region }) {
+		v.fail("discoveryRegions", "natGateways=none: the EC2 endpoint serves %s alone, so other regions cannot be discovered; clear discoveryRegions or keep a NAT gateway", s.Region)
+	}
+	if s.NodeCount > 0 && !strings.HasPrefix(s.NodeExporterDownloadBase, "s3://") {
+		v.fail("nodeExporterDownloadBase", "natGateways=none: the nodes cannot reach GitHub's releases; copy v<version>/node_exporter-<version>.linux-<arch>.tar.gz to S3 and set nodeExporterDownloadBase=s3://<bucket>/<prefix> (reached through the s3 endpoint)")
 	}
 }
 

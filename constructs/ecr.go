@@ -3,25 +3,30 @@ package constructs
 import (
 	"regexp"
 	"slices"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
 )
 
-// ecrImage matches a private Amazon ECR image reference:
-// <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag|@digest].
-var ecrImage = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9][a-z0-9._/-]*?)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$`)
+// repositoryURL matches an image in a repository this stack creates:
+// ${aws_ecr_repository.<name>.repository_url}[:tag|@digest].
+var repositoryURL = regexp.MustCompile(`^\$\{aws_ecr_repository\.([A-Za-z0-9_-]+)\.repository_url\}(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?$`)
 
-// ECRRepositoryARN is the ARN of the private ECR repository image names,
-// and false when the image is not in ECR (Docker Hub, Quay, ...).
+// ECRRepositoryARN is the ARN of the private ECR repository image names
+// (a Terraform reference for a repository the stack creates), and false
+// when the image is not in ECR (Docker Hub, Quay, ...).
 func ECRRepositoryARN(image string) (string, bool) {
-	m := ecrImage.FindStringSubmatch(image)
-	if m == nil {
+	if m := repositoryURL.FindStringSubmatch(image); m != nil {
+		return "${aws_ecr_repository." + m[1] + ".arn}", true
+	}
+	e, ok := imageref.PrivateECR(image)
+	if !ok {
 		return "", false
 	}
-	partition := "aws"
-	if m[3] != "" {
-		partition = "aws-cn"
-	}
-	return "arn:" + partition + ":ecr:" + m[2] + ":" + m[1] + ":repository/" + m[4], true
+	return e.RepositoryARN(), true
 }
+
+// ECRPullActions pull an image from a private repository.
+var ECRPullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}
 
 // ECRPullStatements are what the execution role needs to pull images from
 // private ECR, on exactly their repositories (ECR user guide, "Using Amazon ECR
@@ -40,6 +45,6 @@ func ECRPullStatements(images ...string) []Statement {
 	}
 	return []Statement{
 		{Sid: "ECRToken", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
-		{Sid: "ECRPull", Effect: "Allow", Action: []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}, Resource: repos},
+		{Sid: "ECRPull", Effect: "Allow", Action: ECRPullActions, Resource: repos},
 	}
 }

@@ -8,6 +8,7 @@ func TestECRRepositoryARN(t *testing.T) {
 		"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/prometheus@sha256:" + sha64: "arn:aws:ecr:us-east-1:123456789012:repository/team/prometheus",
 		"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/p:1":                    "arn:aws:ecr:us-gov-west-1:123456789012:repository/p",
 		"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/prometheus:v1":               "arn:aws-cn:ecr:cn-north-1:123456789012:repository/prometheus",
+		"${aws_ecr_repository.cache_prometheus_0A1B.repository_url}:v3.16.0":           "${aws_ecr_repository.cache_prometheus_0A1B.arn}",
 		"prom/prometheus:v3.16.0":               "",
 		"quay.io/prometheus/prometheus:v3.16.0": "",
 		"public.ecr.aws/bitnami/prometheus:3":   "",

@@ -66,6 +66,11 @@ type PrivateNetworkProps struct {
 	// cuts no other zone's internet; each gateway costs its hours). Default:
 	// false (one, in the first zone).
 	NatPerZone bool
+	// NoNat leaves NAT out: the private subnets have no route to the
+	// internet, so everything the workloads call must be behind
+	// InterfaceEndpoints or S3Endpoint, and their images in ECR
+	// (ImageCache). Mutually exclusive with NatPerZone. Default: false.
+	NoNat bool
 	// InterfaceEndpoints are the AWS APIs reached through interface
 	// endpoints in the private subnets (ec2, logs, ssm, ...; "aps" is the
 	// AMP workspaces API, "ecr" both of ECR's), admitting HTTPS from the VPC
@@ -217,7 +222,12 @@ func subnetIDs(subnets []subnet.Subnet) *[]*string {
 // and the endpoints.
 func (n *Network) private(scope constructs.Construct, name string, zones []*string, vpcCidr string, p *PrivateNetworkProps) {
 	nats := 1
-	if p.NatPerZone {
+	switch {
+	case p.NoNat && p.NatPerZone:
+		panic("Network: PrivateNetworkProps.NoNat and NatPerZone are mutually exclusive")
+	case p.NoNat:
+		nats = 0
+	case p.NatPerZone:
 		nats = len(zones)
 	}
 	for i := 0; i < nats; i++ {
@@ -245,10 +255,12 @@ func (n *Network) private(scope constructs.Construct, name string, zones []*stri
 		})
 		n.PrivateRouteTables = append(n.PrivateRouteTables, table)
 		tableIDs = append(tableIDs, table.Id())
-		route.NewRoute(scope, jsii.String(fmt.Sprintf("private-%d-default-route", i)), &route.RouteConfig{
-			RouteTableId: table.Id(), DestinationCidrBlock: jsii.String("0.0.0.0/0"),
-			NatGatewayId: n.NatGateways[i%len(n.NatGateways)].Id(),
-		})
+		if nats > 0 {
+			route.NewRoute(scope, jsii.String(fmt.Sprintf("private-%d-default-route", i)), &route.RouteConfig{
+				RouteTableId: table.Id(), DestinationCidrBlock: jsii.String("0.0.0.0/0"),
+				NatGatewayId: n.NatGateways[i%len(n.NatGateways)].Id(),
+			})
+		}
 		routetableassociation.NewRouteTableAssociation(scope, jsii.String(fmt.Sprintf("private-%d-route", i)), &routetableassociation.RouteTableAssociationConfig{
 			SubnetId: sn.Id(), RouteTableId: table.Id(),
 		})

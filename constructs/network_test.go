@@ -135,3 +135,26 @@ func TestPrivateNetworkProps(t *testing.T) {
 		t.Errorf("policy: %v", v)
 	}
 }
+
+// Given NoNat, when synthesized, then no NAT gateway, no address and only
+// the public route table leaves the VPC; with NatPerZone too, refused.
+func TestPrivateNetworkWithoutNat(t *testing.T) {
+	d := given(t, func(s cdktf.TerraformStack) {
+		p := networkProps()
+		p.Private = &pconstructs.PrivateNetworkProps{Region: "eu-central-1", NoNat: true, InterfaceEndpoints: []string{"ecr"}, S3Endpoint: true}
+		pconstructs.NewNetwork(s, "network", p)
+	})
+	if count(d, "aws_nat_gateway") != 0 || count(d, "aws_eip") != 0 || count(d, "aws_route_table") != 3 {
+		t.Errorf("want no NAT gateway nor address, and the three route tables: %d %d %d", count(d, "aws_nat_gateway"), count(d, "aws_eip"), count(d, "aws_route_table"))
+	}
+	for _, r := range d.Of("aws_route") {
+		if r["gateway_id"] == nil {
+			t.Errorf("route %v: only the public table's route to the internet gateway may leave the VPC", r)
+		}
+	}
+	refused(t, func(s cdktf.TerraformStack) {
+		p := networkProps()
+		p.Private = &pconstructs.PrivateNetworkProps{Region: "eu-central-1", NoNat: true, NatPerZone: true}
+		pconstructs.NewNetwork(s, "network", p)
+	}, "mutually exclusive")
+}

@@ -50,6 +50,11 @@ type PrometheusFargateServiceProps struct {
 	// v2 image (its aws command and a POSIX shell). Default:
 	// defaults.ConfigSyncImage (the official AWS CLI v2 image, pinned).
 	ConfigSyncImage string
+	// ImageCache pulls the task's images that are among its Images through
+	// ECR's pull-through cache (a VPC without internet then starts the
+	// task from the ECR endpoints), and lets the execution role fill it.
+	// Default: nil (images pulled from their registries).
+	ImageCache *ImageCache
 	// ConfigSyncEndpointURL is the SSM endpoint the sidecar calls: for an
 	// emulator only (the local profile). Default: "" (the region's).
 	ConfigSyncEndpointURL string
@@ -272,6 +277,29 @@ func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 			panic(fmt.Sprintf("PrometheusFargateService %s: Alertmanager.Port %d is Prometheus's port too", id, p.Port))
 		}
 	}
+	if c := p.ImageCache; c != nil {
+		for _, image := range []*string{&p.Image, &p.ConfigSyncImage, alertmanagerImage(p), grafanaImage(p)} {
+			if image != nil && c.Has(*image) {
+				*image = c.Image(*image)
+			}
+		}
+	}
+}
+
+// alertmanagerImage and grafanaImage point at the optional containers'
+// images (on the props' own copies), nil without the container.
+func alertmanagerImage(p *PrometheusFargateServiceProps) *string {
+	if p.Alertmanager == nil {
+		return nil
+	}
+	return &p.Alertmanager.Image
+}
+
+func grafanaImage(p *PrometheusFargateServiceProps) *string {
+	if p.Grafana == nil {
+		return nil
+	}
+	return &p.Grafana.Image
 }
 
 // networkAccess creates the task's security group: the web port for the
@@ -337,6 +365,9 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 	if pull := ECRPullStatements(images...); pull != nil {
 		// A private ECR image is pulled with the execution role.
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, pull...)
+	}
+	if p.ImageCache != nil {
+		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, p.ImageCache.PullStatements(images...)...)
 	}
 	if p.KmsKeyArn != "" && (s.auth != nil || s.GrafanaAdminSecret != nil) {
 		// Reading a secret under a customer key needs Decrypt on that key.

@@ -255,8 +255,6 @@ func executionTasks(d *Doc) []executionTask {
 	return out
 }
 
-var ecrPullActions = []string{"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"}
-
 // ecrPullExactly: a task whose image is in a private ECR repository can
 // only start if its execution role may pull from exactly that repository
 // (ECR user guide, "Using Amazon ECR images with Amazon ECS"); and a task
@@ -275,7 +273,12 @@ func ecrPullExactly(d *Doc, _ Options) []Violation {
 			if !allows(sts, "ecr:GetAuthorizationToken", "*") {
 				out = append(out, Violation{"ecr-pull-exactly", res, fmt.Sprintf("image %s is in ECR, but the execution role may not call ecr:GetAuthorizationToken: the pull is refused", c.Image)})
 			}
-			for _, a := range ecrPullActions {
+			actions := constructs.ECRPullActions
+			if pullThrough(d, repo) {
+				// The first pull imports the image from upstream.
+				actions = append(slices.Clone(actions), "ecr:BatchImportUpstreamImage")
+			}
+			for _, a := range actions {
 				if !allows(sts, a, repo) {
 					out = append(out, Violation{"ecr-pull-exactly", res, fmt.Sprintf("image %s is in ECR, but the execution role lacks %s on %s: the pull is refused", c.Image, a, repo)})
 				}
@@ -295,6 +298,24 @@ func ecrPullExactly(d *Doc, _ Options) []Violation {
 		}
 	}
 	return out
+}
+
+// pullThrough reports whether repo (an aws_ecr_repository's arn
+// reference) is filled by one of the stack's pull-through cache rules: its
+// name begins with a rule's prefix.
+func pullThrough(d *Doc, repo string) bool {
+	name, ok := strings.CutPrefix(repo, "${aws_ecr_repository.")
+	if !ok {
+		return false
+	}
+	name, _, _ = strings.Cut(name, ".")
+	repoName := Str(d.Of("aws_ecr_repository")[name]["name"])
+	for _, rule := range d.Of("aws_ecr_pull_through_cache_rule") {
+		if p := Str(rule["ecr_repository_prefix"]); p != "" && strings.HasPrefix(repoName, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // executionRoleReadsSecrets: ECS reads every container secret with the

@@ -5,6 +5,8 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/amconfig"
 	"github.com/prometheus-aws/prometheus-aws/config"
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/dashboards"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
@@ -50,6 +53,9 @@ type Main struct {
 	Workspace *pconstructs.AMPWorkspace
 	// Alarms watch the Prometheus service; nil with alarms=false.
 	Alarms *pconstructs.ServiceAlarms
+	// ImageCache pulls the task's images through ECR (pullThroughCache,
+	// natGateways=none); nil otherwise.
+	ImageCache *pconstructs.ImageCache
 	// AlertTopic is the alarm topic when the stack creates it (no
 	// alarmTopicArn) and alerts are delivered to it (no alertmanagerUrls);
 	// ServiceAlarms then uses it too. Nil otherwise.
@@ -197,6 +203,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		})
 	}
 	topicArn := m.alertTopic(s)
+	m.ImageCache = imageCache(stack, s)
 	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
 		Name:             s.StackName(),
 		Region:           s.Region,
@@ -224,6 +231,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Alertmanagers:    alertmanagerEndpoints(s),
 		Alertmanager:     m.alertmanagerProps(s, topicArn),
 		Grafana:          grafanaProps(s),
+		ImageCache:       m.ImageCache,
 		// The local profile's, for the local runner's AWS CLI.
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
@@ -344,7 +352,8 @@ func privateNetwork(s *config.Settings) *pconstructs.PrivateNetworkProps {
 	if !s.Private() {
 		return nil
 	}
-	p := &pconstructs.PrivateNetworkProps{Region: s.Region, SubnetCidrs: s.PrivateSubnetCidrs, NatPerZone: s.NatGateways == config.NatPerZone}
+	p := &pconstructs.PrivateNetworkProps{Region: s.Region, SubnetCidrs: s.PrivateSubnetCidrs, NatPerZone: s.NatGateways == config.NatPerZone,
+		NoNat: s.NatGateways == config.NatNone}
 	for _, e := range s.Endpoints() {
 		if e == "s3" {
 			p.S3Endpoint = true
@@ -353,6 +362,26 @@ func privateNetwork(s *config.Settings) *pconstructs.PrivateNetworkProps {
 		}
 	}
 	return p
+}
+
+// imageCache caches the task's images that are not in private ECR
+// already; nil without the cache, or with nothing to cache.
+func imageCache(stack constructs.Construct, s *config.Settings) *pconstructs.ImageCache {
+	if !s.ImageCache() {
+		return nil
+	}
+	var images []string
+	for _, key := range slices.Sorted(maps.Keys(s.TaskImages())) {
+		if image := s.TaskImages()[key]; !slices.Contains(images, image) {
+			if _, private := imageref.PrivateECR(image); !private {
+				images = append(images, image)
+			}
+		}
+	}
+	if len(images) == 0 {
+		return nil
+	}
+	return pconstructs.NewImageCache(stack, "image-cache", &pconstructs.ImageCacheProps{Owner: s.StackName(), Images: images})
 }
 
 // domain is the load balancer's DNS name and zone (tlsDomain), if any.
