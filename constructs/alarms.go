@@ -3,15 +3,19 @@ package constructs
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatcheventtarget"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogmetricfilter"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchmetricalarm"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicsubscription"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
 // ServiceAlarmsProps configures ServiceAlarms.
@@ -57,6 +61,13 @@ type ServiceAlarmsProps struct {
 	// created topic (or Topic) as well: aps.amazonaws.com, for this
 	// workspace only. Default: nil.
 	WorkspaceArn *string
+	// DeliveryLogGroup is the log group the service's bundled Alertmanager
+	// logs to: a metric filter counts its given-up notifications
+	// (taskcontract.DeliveryFailedLog) and DeliveryFailing fires on the
+	// first, so a person hears of alerts that cannot be delivered through
+	// CloudWatch, not through the Alertmanager. Default: nil (no such
+	// alarm: no bundled Alertmanager).
+	DeliveryLogGroup *string
 	// KmsKeyArn encrypts the created topic with a customer-managed key; its
 	// key policy must allow cloudwatch.amazonaws.com and
 	// events.amazonaws.com kms:Decrypt and kms:GenerateDataKey*. Default: ""
@@ -89,6 +100,10 @@ type ServiceAlarms struct {
 	HealthCheckTarget cloudwatcheventtarget.CloudwatchEventTarget
 	// NoHealthyTarget exists only with a load balancer.
 	NoHealthyTarget cloudwatchmetricalarm.CloudwatchMetricAlarm
+	// DeliveryFailures counts the Alertmanager's given-up notifications and
+	// DeliveryFailing alarms on them; both exist only with DeliveryLogGroup.
+	DeliveryFailures cloudwatchlogmetricfilter.CloudwatchLogMetricFilter
+	DeliveryFailing  cloudwatchmetricalarm.CloudwatchMetricAlarm
 }
 
 // DownMinutes is how long the service may run fewer tasks than required
@@ -179,6 +194,9 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 	}
 
 	a.healthCheckRule(scope, &p)
+	if p.DeliveryLogGroup != nil {
+		a.deliveryAlarm(scope, &p, actions)
+	}
 
 	if a.Topic != nil {
 		a.TopicPolicy = snstopicpolicy.NewSnsTopicPolicy(scope, jsii.String("topic-policy"), &snstopicpolicy.SnsTopicPolicyConfig{
@@ -216,6 +234,48 @@ func (a *ServiceAlarms) healthCheckRule(scope constructs.Construct, p *ServiceAl
 			},
 			InputTemplate: jsii.String(`"<time>: ECS stopped task <task> of ` + p.Name + `: <reason>. ECS starts a replacement; if this repeats, read the task's logs."`),
 		},
+	})
+}
+
+// DeliveryMetricNamespace holds the log-derived counts of a service's
+// faults, per alarm name (ServiceAlarmsProps.Name).
+func DeliveryMetricNamespace(name string) string { return "PrometheusAWS/" + name }
+
+// DeliveryFailuresMetric is the metric DeliveryFailures counts into.
+const DeliveryFailuresMetric = "AlertDeliveryFailures"
+
+// deliveryAlarm counts the lines the Alertmanager logs when it gives up on
+// a notification (its own retries exhausted: publishing denied, the topic
+// gone, SNS unreachable) and alarms on the first within a minute. The
+// count is CloudWatch's, from the log, so it reaches the topic even when
+// the task's own publishing is what fails (CloudWatch publishes as
+// cloudwatch.amazonaws.com); a deleted topic silences this too, which
+// make verify's alert path check reports.
+func (a *ServiceAlarms) deliveryAlarm(scope constructs.Construct, p *ServiceAlarmsProps, actions *[]*string) {
+	ns := DeliveryMetricNamespace(p.Name)
+	a.DeliveryFailures = cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(scope, jsii.String("delivery-failures"), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
+		Name:         jsii.String(p.Name + "-alert-delivery-failures"),
+		LogGroupName: p.DeliveryLogGroup,
+		// A quoted term matches the exact phrase anywhere in the line
+		// (CloudWatch Logs user guide, "Filter pattern syntax for metric
+		// filters": unstructured log events).
+		Pattern: jsii.String(strconv.Quote(taskcontract.DeliveryFailedLog)),
+		MetricTransformation: &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterMetricTransformation{
+			Name: jsii.String(DeliveryFailuresMetric), Namespace: jsii.String(ns), Value: jsii.String("1"), Unit: jsii.String("Count"),
+		},
+	})
+	name := p.Name + "-alert-delivery-failing"
+	a.DeliveryFailing = cloudwatchmetricalarm.NewCloudwatchMetricAlarm(scope, jsii.String("delivery-failing"), &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
+		AlarmName: jsii.String(name),
+		AlarmDescription: jsii.String(fmt.Sprintf("The Alertmanager of %s gave up delivering a notification: alerts are not reaching the topic. "+
+			"Its log (%q) says why: publishing denied (the task role, the topic or key policy), the topic gone, SNS unreachable.", p.Name, taskcontract.DeliveryFailedLog)),
+		Namespace: jsii.String(ns), MetricName: jsii.String(DeliveryFailuresMetric),
+		Statistic: jsii.String("Sum"), Period: jsii.Number(60), EvaluationPeriods: jsii.Number(1), DatapointsToAlarm: jsii.Number(1),
+		ComparisonOperator: jsii.String("GreaterThanOrEqualToThreshold"), Threshold: jsii.Number(1),
+		// No failure logged, no data: that is the good case.
+		TreatMissingData: jsii.String("notBreaching"),
+		AlarmActions:     actions, OkActions: actions,
+		Tags: nameTag(name),
 	})
 }
 
@@ -258,6 +318,9 @@ func (a *ServiceAlarms) publishers(workspaceArn *string) *PolicyDocument {
 	// The topic's owner is this account: no data source needed.
 	account := *a.Topic.Owner()
 	alarms := []string{*a.NotRunning.Arn()}
+	if a.DeliveryFailing != nil {
+		alarms = append(alarms, *a.DeliveryFailing.Arn())
+	}
 	if a.NoHealthyTarget != nil {
 		alarms = append(alarms, *a.NoHealthyTarget.Arn())
 	}

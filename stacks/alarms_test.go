@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
@@ -28,8 +29,8 @@ func alarmsByMetric(d *policy.Doc) map[string]map[string]any {
 func TestRunningTaskAlarm(t *testing.T) {
 	d := synthed["default"]
 	alarms := alarmsByMetric(d)
-	if len(alarms) != 1 {
-		t.Fatalf("without a load balancer one alarm is expected, have %v", d.Names("aws_cloudwatch_metric_alarm"))
+	if len(alarms) != 2 || alarms[pconstructs.DeliveryFailuresMetric] == nil {
+		t.Fatalf("without a load balancer the running-task and the delivery alarm are expected, have %v", d.Names("aws_cloudwatch_metric_alarm"))
 	}
 	a := alarms["RunningTaskCount"]
 	cluster, _ := one(t, d, "aws_ecs_cluster")
@@ -304,5 +305,39 @@ func TestAMPAlertsOnAnEncryptedTopicNeedTheKeyOwnersWord(t *testing.T) {
 	}
 	if !fired {
 		t.Error("amp-alerts-key-usable must flag the synthesized alert manager publishing to the topic encrypted with kmsKeyArn")
+	}
+}
+
+// The bundled Alertmanager's given-up notifications are counted from its
+// log by CloudWatch and alarm on the topic within a minute, a path that
+// does not depend on the Alertmanager's own delivery; without the bundled
+// Alertmanager (AMP's, your own) there is no such alarm.
+func TestDeliveryFailureAlarm(t *testing.T) {
+	d := synthed["default"]
+	_, filter := one(t, d, "aws_cloudwatch_log_metric_filter")
+	logGroup, _ := one(t, d, "aws_cloudwatch_log_group")
+	if filter["pattern"] != `"`+taskcontract.DeliveryFailedLog+`"` || filter["log_group_name"] != policy.Ref("aws_cloudwatch_log_group", logGroup, "name") {
+		t.Errorf("the filter must count %q in the task's log group: %v", taskcontract.DeliveryFailedLog, filter)
+	}
+	a := alarmsByMetric(d)[pconstructs.DeliveryFailuresMetric]
+	topic, _ := one(t, d, "aws_sns_topic")
+	want := map[string]any{"namespace": policy.Path(filter, "metric_transformation", "namespace"), "statistic": "Sum", "period": 60.0,
+		"evaluation_periods": 1.0, "threshold": 1.0, "comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "notBreaching"}
+	for k, v := range want {
+		if a[k] != v {
+			t.Errorf("delivery alarm %s = %v, want %v", k, a[k], v)
+		}
+	}
+	if !slices.Equal(policy.Strings(a["alarm_actions"]), []string{policy.Ref("aws_sns_topic", topic, "arn")}) {
+		t.Errorf("the delivery alarm must notify the topic: %v", a["alarm_actions"])
+	}
+	_, tp := one(t, d, "aws_sns_topic_policy")
+	if !strings.Contains(policy.Str(tp["policy"]), "delivery-failing") {
+		t.Error("the topic policy must let CloudWatch publish for the delivery alarm")
+	}
+	for _, variant := range []string{"amp", "remote"} {
+		if n := len(synthed[variant].Names("aws_cloudwatch_log_metric_filter")); n != 0 {
+			t.Errorf("%s: no bundled Alertmanager, so no delivery filter; have %d", variant, n)
+		}
 	}
 }

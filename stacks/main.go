@@ -441,6 +441,10 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstr
 	if m.AMPAlerting != nil && m.AlertTopic != nil {
 		props.WorkspaceArn = m.Workspace.Workspace.Arn()
 	}
+	if s.AlertDelivery() == config.AlertDeliveryBundled {
+		// The bundled Alertmanager logs to the task's log group.
+		props.DeliveryLogGroup = prom.LogGroup.Name()
+	}
 	if lb != nil {
 		props.LoadBalancerArnSuffix = lb.LoadBalancer.ArnSuffix()
 		props.TargetGroupArnSuffix = lb.TargetGroup.ArnSuffix()

@@ -200,6 +200,13 @@ var AlertmanagerScriptEnv = []string{
 // sidecar into ConfigDir.
 const AlertmanagerConfigFile = "alertmanager.yml"
 
+// DeliveryFailedLog is what the Alertmanager logs (its msg field) when it
+// gives up on a notification after its retries (dispatch.go, "Notify for
+// alerts failed"); a CloudWatch metric filter counts it
+// (constructs.ServiceAlarms), and e2e/faults_test.go checks the real
+// Alertmanager still logs it.
+const DeliveryFailedLog = "Notify for alerts failed"
+
 // ConfigSyncScript is config-sync.sh, which the config-sync sidecar runs
 // inline on the unmodified AWS CLI v2 image (entryPoint Shell -c, command
 // [script, ConfigSyncScriptName]).

@@ -54,8 +54,10 @@ type Emulator struct {
 	CAFile  string
 	Process *proc.Process
 	client  *http.Client
-	// front answers at endpoint (nil on an Attach handle).
+	// front answers at endpoint, cache the pull through cache API moto
+	// lacks (both nil on an Attach handle).
 	front *front
+	cache *pullThroughCache
 }
 
 // CheckLoopbackOnly returns an error unless this network namespace has no
@@ -109,7 +111,8 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 	}
 	motoURL, err := e.startMoto(ctx, moto, o, cert, key)
 	if err == nil {
-		e.front, err = startFront(l, motoURL, cert, key, e.client)
+		e.cache = newPullThroughCache()
+		e.front, err = startFront(l, motoURL, cert, key, e.client, e.cache.override)
 	}
 	if err == nil {
 		err = proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", e.Process)
@@ -197,8 +200,12 @@ func (e *Emulator) Stop() {
 	}
 }
 
-// Reset wipes every resource in the emulator.
+// Reset wipes every resource in the emulator (the pull through cache
+// rules only on the handle that started it, which holds them).
 func (e *Emulator) Reset() error {
+	if e.cache != nil {
+		e.cache.reset()
+	}
 	resp, err := e.client.Post(e.endpoint+"/moto-api/reset", "application/json", nil)
 	if err != nil {
 		return err

@@ -20,8 +20,9 @@ import (
 // front of moto that passes every request through, except those an
 // Override answers. It is where the harness fills the emulator's gaps that
 // no resource form or local-profile setting can (ECS runs no tasks in moto:
-// the local Fargate runner's tasks are answered from the runner), so every
-// client (Terraform, the SDK, the task, make verify) sees one AWS.
+// the local Fargate runner's tasks are answered from the runner), and where
+// the emulator fills the APIs moto lacks (ecrcache.go), so every client
+// (Terraform, the SDK, the task, make verify) sees one AWS.
 
 // Request is a request to the emulator, its body read.
 type Request struct {
@@ -31,6 +32,10 @@ type Request struct {
 	// ...), e.g. AmazonEC2ContainerServiceV20141113.DescribeTasks.
 	Target  string
 	forward func() (*http.Response, []byte, error)
+	// ask sends moto another call (target, body) with this request's
+	// headers: in its caller's name, since moto takes the account from
+	// the access key they carry.
+	ask func(target string, body []byte) (*http.Response, []byte, error)
 }
 
 // Forward asks moto and returns its answer (status, headers, body).
@@ -54,14 +59,19 @@ type front struct {
 	client   *http.Client
 	proxy    *httputil.ReverseProxy
 
+	// builtin are the emulator's own overrides (APIs moto lacks), asked
+	// after those added with Override, so a test can still fake their
+	// faults.
+	builtin []Override
+
 	mu        sync.Mutex
 	overrides map[int]Override
 	next      int
 }
 
 // startFront serves HTTPS on l with the emulator's certificate and relays
-// to moto at upstream.
-func startFront(l net.Listener, upstream, certFile, keyFile string, client *http.Client) (*front, error) {
+// to moto at upstream, but for what builtin answers.
+func startFront(l net.Listener, upstream, certFile, keyFile string, client *http.Client, builtin ...Override) (*front, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return nil, err
@@ -70,7 +80,7 @@ func startFront(l net.Listener, upstream, certFile, keyFile string, client *http
 	if err != nil {
 		return nil, err
 	}
-	f := &front{upstream: u, client: client, overrides: map[int]Override{}}
+	f := &front{upstream: u, client: client, overrides: map[int]Override{}, builtin: builtin}
 	f.proxy = httputil.NewSingleHostReverseProxy(u)
 	f.proxy.Transport = client.Transport
 	// Refused connections while moto starts are expected (Start polls);
@@ -89,7 +99,12 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &Request{Request: r, Body: body, Target: r.Header.Get("X-Amz-Target")}
 	req.forward = func() (*http.Response, []byte, error) { return f.ask(r, body) }
-	for _, o := range f.current() {
+	req.ask = func(target string, body []byte) (*http.Response, []byte, error) {
+		other := r.Clone(r.Context())
+		other.Header.Set("X-Amz-Target", target)
+		return f.ask(other, body)
+	}
+	for _, o := range append(f.current(), f.builtin...) {
 		if a, ok := o(req); ok {
 			if a.ContentType == "" {
 				a.ContentType = "application/x-amz-json-1.1"

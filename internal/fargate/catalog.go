@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
 )
 
 // PrometheusBase is the base image the official Prometheus Dockerfile
@@ -104,7 +106,29 @@ func Catalog(o CatalogOptions) (*Images, error) {
 	if o.DockerDir != "" {
 		imgs.Sources[LocalImage] = Dockerfile{Path: filepath.Join(o.DockerDir, "Dockerfile"), Context: o.DockerDir}
 	}
+	imgs.Aliases = cacheUpstreamNames(imgs.Sources)
 	return imgs, nil
+}
+
+// cacheUpstreamNames are the names the images of sources have on the
+// registry ECR's pull through cache pulls them from, where they differ
+// (alias -> image): quay.io/prometheus/prometheus:vX.Y.Z is the release
+// prom/prometheus:vX.Y.Z is (imageref.Cached holds that mapping, which the
+// stack's cache follows), so a task pulling through a cache rule gets the
+// same replica.
+func cacheUpstreamNames(sources map[string]Source) map[string]string {
+	aliases := map[string]string{}
+	for image := range sources {
+		u, path, err := imageref.Cached(image)
+		if err != nil {
+			continue // not reachable through the cache: it has no other name
+		}
+		ref, _ := imageref.Parse(image) // Cached parsed it
+		if upstream := u.URL + "/" + path + ref.Version(); upstream != image {
+			aliases[upstream] = image
+		}
+	}
+	return aliases
 }
 
 var prometheusTag = regexp.MustCompile(`^(?:.*/)?prometheus:v3\.(\d+)\.(\d+)$`)

@@ -106,9 +106,9 @@ func (c *Container) LogTail(n int) string { return proc.Tail(c.LogPath, n) }
 // prepare resolves the image, the user, the command and the environment,
 // secrets included: what must succeed before ECS starts anything.
 func (c *Container) prepare(ctx context.Context) error {
-	img, err := c.t.r.images.Get(ctx, c.Image)
+	img, err := c.t.pull(ctx, c)
 	if err != nil {
-		return fmt.Errorf("CannotPullContainerError: %w", err)
+		return err
 	}
 	c.img = img
 	if c.uid, c.groups, err = resolveUser(img, firstNonEmpty(aws.ToString(c.def.User), img.Config.User)); err != nil {

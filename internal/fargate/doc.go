@@ -33,6 +33,16 @@
 //     emulator's SSM and Secrets Manager, JSON keys, version stages and ids
 //     included; a missing one stops the task before any container starts,
 //     with ECS's ResourceInitializationError.
+//   - Image pulls (pull.go): an image in a private ECR registry
+//     (<account>.dkr.ecr.<region>.amazonaws.com/<repository>) is pulled
+//     with the execution role; its repository must exist in the emulator,
+//     or the task fails to start with CannotPullContainerError, and a pull
+//     through cache rule whose prefix begins the repository's name makes
+//     it the upstream image <upstreamRegistryUrl>/<rest of the name>:<tag>,
+//     whose replica the catalog has (it knows the product's images by
+//     their Quay and ECR Public names too). RunOptions.PrivateRegistryOnly
+//     puts every other registry out of reach, as subnets without a route
+//     to the internet do; Task.Pulled records what was pulled.
 //   - Volumes: a bind mount is empty, root-owned, mode 0755, unless the
 //     image of the first container mounting it has a VOLUME at that path,
 //     whose contents, owner and mode are copied in; it is deleted with the
@@ -85,7 +95,9 @@
 //     StringEquals only (the emulator evaluates none): the policy package
 //     checks at synth that the roles allow what the task needs.
 //   - Logs go to a file per container (Container.LogPath), not to
-//     CloudWatch Logs; no image pull from a registry.
+//     CloudWatch Logs. No image is fetched from a registry: a pull
+//     resolves the reference as above to a local replica; digests are not
+//     checked.
 //   - Two containers writing one bind mount see one folder, as on Fargate;
 //     volumesFrom is refused rather than imitated.
 package fargate

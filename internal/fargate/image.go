@@ -50,6 +50,10 @@ type Source interface {
 type Images struct {
 	// Sources by image reference.
 	Sources map[string]Source
+	// Aliases are other names of the images of Sources (alias -> its key
+	// in Sources): the same release published on another registry, e.g.
+	// quay.io/prometheus/prometheus for prom/prometheus (Catalog).
+	Aliases map[string]string
 	// CacheDir holds built replicas (<CacheDir>/<key>/rootfs + config.json).
 	CacheDir string
 
@@ -68,16 +72,31 @@ const builderVersion = "replica-v2"
 // over, as a read-only root cannot gain new files.
 var runtimeFiles = []string{"etc/hosts", "etc/hostname", "etc/resolv.conf"}
 
-// Get returns the replica of ref, building it if the cache has none.
+// knows reports whether ref names an image of the catalog (or an alias of
+// one).
+func (imgs *Images) knows(ref string) bool {
+	_, alias := imgs.Aliases[ref]
+	_, source := imgs.Sources[ref]
+	return alias || source
+}
+
+// Get returns the replica of ref (or of the image ref is an alias of),
+// building it if the cache has none.
 func (imgs *Images) Get(ctx context.Context, ref string) (*Image, error) {
+	if canonical, ok := imgs.Aliases[ref]; ok {
+		ref = canonical
+	}
 	src, ok := imgs.Sources[ref]
 	if !ok {
-		known := make([]string, 0, len(imgs.Sources))
+		known := make([]string, 0, len(imgs.Sources)+len(imgs.Aliases))
 		for k := range imgs.Sources {
 			known = append(known, k)
 		}
+		for k := range imgs.Aliases {
+			known = append(known, k)
+		}
 		sort.Strings(known)
-		return nil, fmt.Errorf("CannotPullContainerError: image %q has no local replica (the runner knows %s); add its recipe to the image catalog", ref, strings.Join(known, ", "))
+		return nil, fmt.Errorf("image %q has no local replica (the runner knows %s); add its recipe to the image catalog", ref, strings.Join(known, ", "))
 	}
 	// One lock per image: building one locks its base too, in turn.
 	imgs.mu.Lock()

@@ -130,6 +130,13 @@ type RunOptions struct {
 	// Group is the task's ECS group: "service:<name>" for a task of a
 	// service (what ListTasks' serviceName filter matches).
 	Group string
+	// PrivateRegistryOnly places the task in subnets with no route to the
+	// internet (no NAT gateway, no public IP): it reaches only the
+	// account's private ECR registry in its region, through the VPC
+	// endpoints, so an image anywhere else fails to pull with ECS's
+	// CannotPullContainerError (i/o timeout). Task.Pulled says what was
+	// pulled.
+	PrivateRegistryOnly bool
 }
 
 // Task is one running (or stopped) task.
@@ -155,6 +162,7 @@ type Task struct {
 	taskCreds     Credentials
 	execCreds     Credentials
 	credsID       string
+	pulls         []Pull
 	stopOnce      sync.Once
 	stopped       chan struct{}
 }

@@ -104,6 +104,12 @@ type TaskOptions struct {
 	// before the task starts (ECS reads secrets at start): make bench runs
 	// variants of the intervals this way. Default: the applied value.
 	ConfigYAML string
+	// PrivateRegistryOnly runs the task as in subnets without a route to
+	// the internet (fargate.RunOptions.PrivateRegistryOnly): every image
+	// must come from the account's private ECR registry, e.g. through the
+	// stack's pull through cache; Task.Pulled says what was pulled. Always
+	// on when the stack's private subnets have none (natGateways=none).
+	PrivateRegistryOnly bool
 }
 
 // PrometheusTask is the stack's Prometheus task under the runner.
@@ -195,7 +201,7 @@ func (f *Fargate) RunPrometheus(ctx context.Context, s *config.Settings, o TaskO
 	task, err := f.Runner.Run(ctx, def, fargate.RunOptions{
 		Region: s.Region, Cluster: s.StackName(), Egress: egress,
 		HostPorts: map[int]int{s.PrometheusPort: o.HostPort, s.AlertmanagerPort: o.AlertmanagerHostPort}, TrustedCA: f.emu.CAFile,
-		Group: "service:" + ServiceName(s),
+		Group: "service:" + ServiceName(s), PrivateRegistryOnly: o.PrivateRegistryOnly || noRouteOut(s),
 	})
 	if err != nil {
 		p.stopNodeExporter()
@@ -220,6 +226,12 @@ func (f *Fargate) RunPrometheus(ctx context.Context, s *config.Settings, o TaskO
 		return nil, err
 	}
 	return p, nil
+}
+
+// noRouteOut reports whether the task's subnets have no route to the
+// internet: private ones without a NAT gateway.
+func noRouteOut(s *config.Settings) bool {
+	return s.Private() && s.NatGateways == config.NatNone
 }
 
 func (p *PrometheusTask) stopNodeExporter() {
