@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,18 +58,17 @@ env >"$RECORD/env"
 exit "${FAKE_EXIT:-0}"
 `
 
-// shells are the POSIX shells on this machine to run the entrypoint with:
-// /bin/sh always, and busybox (the image's shell), dash and bash in POSIX
-// mode when installed.
+// shells are the POSIX shells to run the entrypoint with: /bin/sh, busybox
+// (the image's shell), dash and bash in POSIX mode. Every one is required:
+// a missing one would let the calling conventions pass under fewer shells
+// than they promise (make tools installs busybox-static; dash and bash are
+// Debian's).
 func shells(t *testing.T) map[string][]string {
 	t.Helper()
-	out := map[string][]string{"sh": {"sh"}}
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Fatal("no sh on PATH")
-	}
-	for name, argv := range map[string][]string{"busybox": {"busybox", "sh"}, "dash": {"dash"}, "bash-posix": {"bash", "--posix"}} {
-		if _, err := exec.LookPath(argv[0]); err == nil {
-			out[name] = argv
+	out := map[string][]string{"sh": {"sh"}, "busybox": {"busybox", "sh"}, "dash": {"dash"}, "bash-posix": {"bash", "--posix"}}
+	for name, argv := range out {
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			t.Fatalf("the %s shell is required (%v): run make tools (busybox-static), apt-get install dash bash", name, err)
 		}
 	}
 	return out
@@ -448,15 +448,27 @@ func TestEntrypointWaitsForTheTSDBLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer second.Stop()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(second.LogTail(20), "waiting up to 60s") && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(2 * time.Second) // long enough for a Prometheus that did not wait to fail on the lock
-	select {
-	case <-second.Done():
-		t.Fatalf("the second Prometheus exited while the first held the TSDB:\n%s", second.LogTail(20))
-	default:
+	// Waiting is an event, not a quiet spell: the kernel lists the second
+	// task's request for the first's flock as blocked in /proc/locks. A
+	// Prometheus started without waiting fails on the lock and exits.
+	lock := filepath.Join(data, "lock")
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		waiter, err := blockedOn(lock, second.PID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiter != 0 {
+			break
+		}
+		select {
+		case <-second.Done():
+			t.Fatalf("the second Prometheus exited while the first held the TSDB:\n%s", second.LogTail(20))
+		case <-ctx.Done():
+			t.Fatalf("no process of the second task ever waited for the TSDB lock %s:\n%s", lock, second.LogTail(20))
+		case <-tick.C:
+		}
 	}
 	if !strings.Contains(second.LogTail(20), "is locked by another Prometheus") {
 		t.Fatalf("the entrypoint must say it waits for the lock:\n%s", second.LogTail(20))
@@ -469,4 +481,35 @@ func TestEntrypointWaitsForTheTSDBLock(t *testing.T) {
 	if !strings.Contains(second.LogTail(40), "the TSDB lock is free") {
 		t.Errorf("the entrypoint must say the lock came free:\n%s", second.LogTail(40))
 	}
+}
+
+// blockedOn returns the PID of a process of the process group pgid whose
+// flock request on file the kernel holds blocked ("->" in /proc/locks),
+// or 0 when there is none.
+func blockedOn(file string, pgid int) (int, error) {
+	st, err := os.Stat(file)
+	if err != nil {
+		return 0, nil // not created yet
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	major := (sys.Dev>>8)&0xfff | (sys.Dev>>32)&^0xfff
+	minor := sys.Dev&0xff | (sys.Dev>>12)&^0xff
+	id := fmt.Sprintf("%02x:%02x:%d", major, minor, sys.Ino)
+	locks, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0, err
+	}
+	// 4: -> FLOCK  ADVISORY  WRITE 25292 fe:00:9978283 0 EOF
+	for _, line := range strings.Split(string(locks), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 7 || f[1] != "->" || f[2] != "FLOCK" || f[6] != id {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[5]); err == nil {
+			if g, err := syscall.Getpgid(pid); err == nil && g == pgid {
+				return pid, nil
+			}
+		}
+	}
+	return 0, nil
 }

@@ -56,6 +56,8 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -72,6 +74,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 )
 
@@ -186,7 +189,7 @@ func TestLifecycle(t *testing.T) {
 		}
 	})
 	step(t, "scale from 2 to 3 nodes without restarting prometheus", func(t *testing.T) {
-		started := prom.startTime(t)
+		before := prom.identity(t)
 		dep.resynth(t, map[string]string{"PROMAWS_NODE_COUNT": "3"})
 		dep.apply(t)
 		want := dep.groupInstances(t)
@@ -194,9 +197,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("node group runs %d instances after scaling, want 3", len(want))
 		}
 		prom.waitForNodes(t, want)
-		if again := prom.startTime(t); again != started {
-			t.Errorf("prometheus restarted (start time %s -> %s); discovery must pick nodes up live", started, again)
-		}
+		prom.assertSameProcess(t, before, prom.identity(t), "discovery must pick nodes up live")
 	})
 	step(t, "a config change reads as YAML lines in the plan", func(t *testing.T) {
 		dep.resynth(t, map[string]string{"PROMAWS_SCRAPE_INTERVAL": "15s"})
@@ -389,18 +390,64 @@ func (p *prometheus) waitForNodes(t *testing.T, ids []string) []promapi.Target {
 	return targets
 }
 
-// startTime is Prometheus's process start, to prove it was not restarted.
-func (p *prometheus) startTime(t *testing.T) string {
+// identity is what stays the same while Prometheus is not restarted: the
+// task definition its service runs (a new revision makes ECS replace the
+// task), the service's running tasks as ECS lists them, and the start of
+// the Prometheus process serving the API (runtimeinfo's startTime, never
+// the self-scraped process_start_time_seconds, which a restart on the same
+// EFS data serves from the old process's samples until its first
+// self-scrape).
+type identity struct {
+	TaskDefinition string
+	Tasks          []string
+	Started        time.Time
+}
+
+func (p *prometheus) identity(t *testing.T) identity {
 	t.Helper()
-	v, err := p.api.Scalar(p.ctx, `process_start_time_seconds{job="prometheus"}`)
-	for i := 0; err != nil && i < 30; i++ {
-		time.Sleep(time.Second) // the self-scrape may not have run yet
-		v, err = p.api.Scalar(p.ctx, `process_start_time_seconds{job="prometheus"}`)
+	def, err := p.h.runner.ServiceTaskDefinition(p.ctx, p.s)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg, err := p.h.emu.AWSConfig(p.ctx, p.s.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := ecs.NewFromConfig(cfg).ListTasks(p.ctx, &ecs.ListTasksInput{Cluster: aws.String(p.s.StackName()), ServiceName: aws.String(rig.ServiceName(p.s))})
+	if err != nil {
+		t.Fatalf("the service's running tasks: %v", err)
+	}
+	return identity{TaskDefinition: aws.ToString(def.TaskDefinitionArn), Tasks: tasks.TaskArns, Started: p.startTime(t)}
+}
+
+// assertSameProcess fails unless now is the identity before, of the one
+// task this harness runs: the same task definition, the same single task,
+// the same Prometheus process.
+func (p *prometheus) assertSameProcess(t *testing.T, before, now identity, why string) {
+	t.Helper()
+	if before.TaskDefinition == "" || now.TaskDefinition != before.TaskDefinition {
+		t.Errorf("the service's task definition changed (%s -> %s): ECS would replace the task; %s", before.TaskDefinition, now.TaskDefinition, why)
+	}
+	if !slices.Equal(before.Tasks, []string{p.task.Task.ARN}) {
+		t.Errorf("before, the service ran tasks %v, want only %s (the task the runner started)", before.Tasks, p.task.Task.ARN)
+	}
+	if !slices.Equal(now.Tasks, before.Tasks) {
+		t.Errorf("the service's running tasks changed (%v -> %v): the task was replaced; %s", before.Tasks, now.Tasks, why)
+	}
+	if now.Started.IsZero() || !now.Started.Equal(before.Started) {
+		t.Errorf("prometheus restarted (start time %s -> %s); %s", before.Started.Format(time.RFC3339Nano), now.Started.Format(time.RFC3339Nano), why)
+	}
+}
+
+// startTime is the start of the Prometheus process serving the API, from
+// /api/v1/status/runtimeinfo.
+func (p *prometheus) startTime(t *testing.T) time.Time {
+	t.Helper()
+	info, err := p.api.RuntimeInfo(p.ctx)
 	if err != nil {
 		t.Fatalf("prometheus start time: %v", err)
 	}
-	return v
+	return info.StartTime
 }
 
 // assertEFSStorage checks the default storage mode in the emulator: an
@@ -449,6 +496,62 @@ func assertEFSStorage(t *testing.T, h *harness, out map[string]string, subnets i
 		}
 		if !mounted {
 			t.Errorf("the task's volume %s must mount access point %s (%s) of %s with TLS and IAM authorization: %+v", volume, byPath[path], path, fsID, volumes)
+		}
+	}
+}
+
+// TestMakeTestRunsTheE2ETests: the go test of make test (test-steps) runs
+// with PROMAWS_SKIP_E2E unset whatever the caller's environment holds (a
+// value leaked from make unit's would skip every test of this package, and
+// make test would pass), while make unit sets it itself. The recipes make
+// prints are run as make would run them, with a fake go that reports the
+// variable.
+func TestMakeTestRunsTheE2ETests(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := t.TempDir()
+	script := "#!/bin/sh\ncase $1 in list) echo example.com/pkg; exit 0 ;; esac\necho \"go $1 PROMAWS_SKIP_E2E=${PROMAWS_SKIP_E2E-unset}\"\n"
+	if err := os.WriteFile(filepath.Join(fake, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var clean []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PROMAWS_SKIP_E2E=") {
+			clean = append(clean, kv)
+		}
+	}
+	for _, c := range []struct{ target, leaked, want string }{
+		{"test-steps", "PROMAWS_SKIP_E2E=1", "go test PROMAWS_SKIP_E2E=unset"},
+		{"unit", "", "go test PROMAWS_SKIP_E2E=1"},
+	} {
+		env := slices.Clone(clean)
+		if c.leaked != "" {
+			env = append(env, c.leaked)
+		}
+		cmd := exec.Command("make", "-n", "--no-print-directory", c.target)
+		cmd.Dir, cmd.Env = root, env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("make -n %s: %v", c.target, err)
+		}
+		var ran []string
+		for _, line := range strings.Split(string(out), "\n") {
+			if !strings.Contains(line, " go test ") {
+				continue
+			}
+			run := exec.Command("bash", "-c", line)
+			run.Dir = root
+			run.Env = append(env, "PATH="+fake+string(os.PathListSeparator)+os.Getenv("PATH"))
+			got, err := run.CombinedOutput()
+			if err != nil {
+				t.Fatalf("make %s's go test line %q: %v\n%s", c.target, line, err, got)
+			}
+			ran = append(ran, strings.TrimSpace(string(got)))
+		}
+		if !slices.Equal(ran, []string{c.want}) {
+			t.Errorf("from an environment with %q, make %s runs %q, want one go test seeing %q", c.leaked, c.target, ran, c.want)
 		}
 	}
 }

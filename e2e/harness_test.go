@@ -250,6 +250,10 @@ type prometheus struct {
 	ctx  context.Context
 	api  *promapi.Client
 	task *rig.PrometheusTask
+	// h and s are the harness and the settings the task runs from (the
+	// service it belongs to).
+	h *harness
+	s *config.Settings
 	// Stop stops the task (SIGTERM, then SIGKILL after its stopTimeout) and
 	// its node_exporter (also done at cleanup).
 	Stop func()
@@ -284,7 +288,7 @@ func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o rig.Ta
 	var once sync.Once
 	stop := func() { once.Do(task.Stop) }
 	t.Cleanup(stop)
-	return &prometheus{ctx: h.ctx, api: task.API, task: task, Stop: stop}
+	return &prometheus{ctx: h.ctx, api: task.API, task: task, h: h, s: s, Stop: stop}
 }
 
 // waitHealthy waits until ECS would report the task HEALTHY: its container

@@ -5,10 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
 
+	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 )
 
@@ -56,15 +63,21 @@ func TestSecureAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keyArn, zoneID string
-	_ = json.Unmarshal(outs["key_arn"].Value, &keyArn)
-	_ = json.Unmarshal(outs["zone_id"].Value, &zoneID)
+	// An empty key ARN would deploy without the customer key, and every
+	// kms_key_id below would then equal it: the key must be there.
+	keyArn, zoneID := outputString(t, outs, "key_arn"), outputString(t, outs, "zone_id")
+	if !strings.HasPrefix(keyArn, "arn:aws:kms:eu-central-1:") || !strings.Contains(keyArn, ":key/") {
+		t.Fatalf("the fixture's key_arn %q is not a KMS key ARN", keyArn)
+	}
 
 	dep := h.deploy(t, "secure", map[string]string{
 		"PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": zoneID,
 		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_KMS_KEY_ARN": keyArn,
 		"PROMAWS_FLOW_LOGS": "true", "PROMAWS_NODE_COUNT": "1",
 	})
+	if dep.Settings.KmsKeyArn != keyArn {
+		t.Fatalf("the stack is configured with KMS key %q, want the fixture's %q", dep.Settings.KmsKeyArn, keyArn)
+	}
 
 	step(t, "apply and re-plan clean", func(t *testing.T) {
 		dep.apply(t)
@@ -129,6 +142,7 @@ func TestSecureAccess(t *testing.T) {
 	})
 
 	step(t, "the task runs as Fargate runs it behind the load balancer, its secret under the customer key", func(t *testing.T) {
+		assertOnlyLoadBalancerIngress(t, h, dep)
 		prom := h.startPrometheus(t, dep.Settings)
 		defer prom.Stop()
 		prom.waitHealthy(t)
@@ -150,6 +164,99 @@ func TestSecureAccess(t *testing.T) {
 			t.Errorf("fixture destroy: %v", err)
 		}
 	})
+}
+
+// outputString is a string output of a Terraform configuration; a missing,
+// non-string or empty one fails the test.
+func outputString(t *testing.T, outs map[string]tfexec.OutputMeta, name string) string {
+	t.Helper()
+	o, ok := outs[name]
+	if !ok {
+		t.Fatalf("no output %s", name)
+	}
+	var v string
+	if err := json.Unmarshal(o.Value, &v); err != nil {
+		t.Fatalf("output %s: %v (%s)", name, err, o.Value)
+	}
+	if v == "" {
+		t.Fatalf("output %s is empty", name)
+	}
+	return v
+}
+
+// assertOnlyLoadBalancerIngress checks, in the emulator's EC2 API, that the
+// task's security group (the service's, as ECS holds it) admits
+// Prometheus's port from the load balancer's group alone: no address
+// range, no other group. (The runner reaches the task through a host port,
+// which proves nothing about who AWS lets in.)
+func assertOnlyLoadBalancerIngress(t *testing.T, h *harness, dep *deployment) {
+	t.Helper()
+	s := dep.Settings
+	svcs, err := ecs.NewFromConfig(h.aws).DescribeServices(h.ctx, &ecs.DescribeServicesInput{Cluster: aws.String(s.StackName()), Services: []string{rig.ServiceName(s)}})
+	if err != nil || len(svcs.Services) != 1 {
+		t.Fatalf("ECS service %s: %v", rig.ServiceName(s), err)
+	}
+	net := svcs.Services[0].NetworkConfiguration
+	if net == nil || net.AwsvpcConfiguration == nil || len(net.AwsvpcConfiguration.SecurityGroups) != 1 {
+		t.Fatalf("the service must run its task in one security group: %+v", net)
+	}
+	taskGroup := net.AwsvpcConfiguration.SecurityGroups[0]
+
+	// The load balancer's group, as the provider read it back.
+	state, err := dep.TF.Show(h.ctx)
+	if err != nil || state.Values == nil {
+		t.Fatalf("terraform show: %v", err)
+	}
+	var lbGroups []string
+	for _, r := range state.Values.RootModule.Resources {
+		if r.Type != "aws_lb" {
+			continue
+		}
+		list, _ := r.AttributeValues["security_groups"].([]any)
+		for _, g := range list {
+			lbGroups = append(lbGroups, fmt.Sprint(g))
+		}
+	}
+	if len(lbGroups) != 1 || lbGroups[0] == taskGroup {
+		t.Fatalf("want one load balancer with one security group of its own, have %v (task group %s)", lbGroups, taskGroup)
+	}
+
+	rules, err := ec2.NewFromConfig(h.aws).DescribeSecurityGroupRules(h.ctx, &ec2.DescribeSecurityGroupRulesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{taskGroup}}},
+	})
+	if err != nil {
+		t.Fatalf("DescribeSecurityGroupRules of %s: %v", taskGroup, err)
+	}
+	port := int32(s.PrometheusPort)
+	admitted := 0
+	for _, r := range rules.SecurityGroupRules {
+		if aws.ToBool(r.IsEgress) || aws.ToString(r.GroupId) != taskGroup {
+			continue
+		}
+		all := aws.ToString(r.IpProtocol) == "-1"
+		if !all && (aws.ToInt32(r.FromPort) > port || aws.ToInt32(r.ToPort) < port) {
+			continue
+		}
+		group := ""
+		if r.ReferencedGroupInfo != nil {
+			group = aws.ToString(r.ReferencedGroupInfo.GroupId)
+		}
+		var from []string
+		for _, src := range []string{aws.ToString(r.CidrIpv4), aws.ToString(r.CidrIpv6), aws.ToString(r.PrefixListId), group} {
+			if src != "" {
+				from = append(from, src)
+			}
+		}
+		if len(from) != 1 || group != lbGroups[0] || all {
+			t.Errorf("task group %s: rule %s admits port %d from %v (protocol %s); only the load balancer's group %s may reach Prometheus",
+				taskGroup, aws.ToString(r.SecurityGroupRuleId), port, from, aws.ToString(r.IpProtocol), lbGroups[0])
+			continue
+		}
+		admitted++
+	}
+	if admitted != 1 {
+		t.Errorf("task group %s: %d ingress rules for port %d from the load balancer's group %s, want 1 (all rules: %+v)", taskGroup, admitted, port, lbGroups[0], rules.SecurityGroupRules)
+	}
 }
 
 func attrs(rs []*tfjson.StateResource) []map[string]any {

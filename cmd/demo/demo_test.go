@@ -154,10 +154,19 @@ func TestUpTwiceThenDown(t *testing.T) {
 	}
 
 	// make demo-down stops every recorded process and removes the folder.
-	demo(t, dir, "down")
+	// It returns once they are gone (it says so): no grace after it.
+	started := map[int]time.Time{}
 	for _, pid := range pids {
-		if waitGone(pid) {
-			t.Errorf("PID %d the demo recorded still runs after make demo-down", pid)
+		if started[pid], err = proc.StartTime(pid); err != nil {
+			t.Fatalf("recorded PID %d: %v", pid, err)
+		}
+	}
+	if out := demo(t, dir, "down"); !strings.Contains(out, "no demo process or emulator state is left") {
+		t.Errorf("make demo-down must say it left nothing:\n%s", out)
+	}
+	for _, pid := range pids {
+		if stillRuns(pid, started[pid]) {
+			t.Errorf("PID %d the demo recorded still runs after make demo-down returned", pid)
 		}
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -197,15 +206,18 @@ func pidIn(t *testing.T, dir, file string) int {
 	return pid
 }
 
-// waitGone reports whether pid still runs after a short grace (a stopped
-// process may take a moment to be reaped by its parent).
-func waitGone(pid int) bool {
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-		if !proc.Alive(pid) {
-			return false
-		}
+// stillRuns reports whether the process that started at started still
+// runs as pid: a zombie waiting for its parent counts as gone, and so does
+// a new process that reused the PID.
+func stillRuns(pid int, started time.Time) bool {
+	if !proc.Alive(pid) {
+		return false
 	}
-	return true
+	now, err := proc.StartTime(pid)
+	if err != nil {
+		return proc.Alive(pid) // gone while we looked, or no /proc
+	}
+	return now.Equal(started)
 }
 
 // pageText is dom without its tags, for a readable failure.

@@ -117,6 +117,28 @@ func runToEnd(t *testing.T, ctx context.Context, def *ecstypes.TaskDefinition, o
 	return task
 }
 
+// waitLog waits until c's log holds want and returns the log; the task
+// stopping or ctx ending first fails the test.
+func waitLog(t *testing.T, ctx context.Context, task *Task, c *Container, want string) string {
+	t.Helper()
+	for {
+		log := c.LogTail(50)
+		if strings.Contains(log, want) {
+			return log
+		}
+		select {
+		case <-task.Done():
+			if log = c.LogTail(50); strings.Contains(log, want) {
+				return log
+			}
+			t.Fatalf("the task stopped before container %s said %q:\n%s", c.Name, want, log)
+		case <-ctx.Done():
+			t.Fatalf("container %s never said %q (%v):\n%s", c.Name, want, ctx.Err(), log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func exitCode(t *testing.T, c *Container) int {
 	t.Helper()
 	code, ok := c.ExitCode()
@@ -285,15 +307,17 @@ func TestHealthCheck(t *testing.T) {
 // Docker), so it is killed; a process that handles SIGTERM exits itself.
 func TestStopTimeout(t *testing.T) {
 	ctx := setup(t)
-	ignoring := busybox("ignoring", `while :; do sleep 1; done`)
+	ignoring := busybox("ignoring", `echo up; while :; do sleep 1; done`)
 	ignoring.StopTimeout = seconds(2)
-	handling := busybox("handling", `trap 'echo got TERM; exit 0' TERM; while :; do sleep 1; done`)
+	handling := busybox("handling", `trap 'echo got TERM; exit 0' TERM; echo up; while :; do sleep 1; done`)
 	handling.StopTimeout = seconds(60)
 	task, err := runner.Run(ctx, taskDef(nil, ignoring, handling), RunOptions{Region: region})
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // both shells up
+	// Both shells up, the trap set: each says so.
+	waitLog(t, ctx, task, task.Container("ignoring"), "up")
+	waitLog(t, ctx, task, task.Container("handling"), "up")
 	task.Stop("test")
 	<-task.Done()
 	if code := exitCode(t, task.Container("ignoring")); code != 128+int(syscall.SIGKILL) {
@@ -314,9 +338,11 @@ func TestDependsOnAndEssential(t *testing.T) {
 	ctx := setup(t)
 	init := busybox("init", `echo initialised`)
 	init.Essential = aws.Bool(false)
-	main := busybox("main", `echo main ran; sleep 1`)
+	// main exits once the sidecar answers on the task's loopback: the
+	// sidecar is running when the task stops.
+	main := busybox("main", `until wget -q -O /dev/null http://127.0.0.1:8080/hostname; do sleep 0.1; done; echo main ran`)
 	main.DependsOn = []ecstypes.ContainerDependency{{ContainerName: aws.String("init"), Condition: ecstypes.ContainerConditionSuccess}}
-	sidecar := busybox("sidecar", `while :; do sleep 1; done`)
+	sidecar := busybox("sidecar", `exec httpd -f -p 127.0.0.1:8080 -h /etc`)
 	sidecar.StopTimeout = seconds(1)
 	task := runToEnd(t, ctx, taskDef(nil, init, main, sidecar), RunOptions{})
 	if exitCode(t, task.Container("init")) != 0 || !strings.Contains(task.Container("main").LogTail(2), "main ran") {
@@ -325,8 +351,10 @@ func TestDependsOnAndEssential(t *testing.T) {
 	if code, _ := task.StoppedReason(); code != "EssentialContainerExited" {
 		t.Errorf("the essential main exiting stops the task: %s", code)
 	}
-	if task.Container("sidecar").Status() != "STOPPED" {
-		t.Error("stopping the task stops the sidecar")
+	// httpd as PID 1 ignores SIGTERM: the stop kills it after its
+	// stopTimeout.
+	if code := exitCode(t, task.Container("sidecar")); task.Container("sidecar").Status() != "STOPPED" || code != 128+int(syscall.SIGKILL) {
+		t.Errorf("stopping the task stops the running sidecar: %s, exit %d", task.Container("sidecar").Status(), code)
 	}
 
 	failing := busybox("init", `exit 3`)
@@ -355,10 +383,12 @@ func TestTaskNetworkAndEndpoints(t *testing.T) {
 	web := busybox("web", `mkdir -p /tmp/www && echo served > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www`)
 	web.LinuxParameters = &ecstypes.LinuxParameters{Tmpfs: []ecstypes.Tmpfs{{ContainerPath: aws.String("/tmp"), Size: 4}}}
 	web.PortMappings = []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(8080)}}
-	client := busybox("client", `sleep 1
+	// The client waits for its neighbour, not for a second; an
+	// unforwarded port must refuse the connection, not time out.
+	client := busybox("client", `until wget -q -O /dev/null http://127.0.0.1:8080/; do sleep 0.1; done
 wget -q -O - http://127.0.0.1:8080/ | sed 's/^/neighbour: /'
 wget -q -O - http://127.0.0.1:7000/ | sed 's/^/egress: /'; echo
-wget -q -T 2 -O - http://127.0.0.1:7001/ || echo "unforwarded: refused"
+wget -q -O - http://127.0.0.1:7001/ 2>&1 | sed 's/^/unforwarded: /'
 wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4/task"; echo
 wget -q -O - "$AWS_CONTAINER_CREDENTIALS_FULL_URI"; echo
 while :; do sleep 1; done`)
@@ -373,28 +403,29 @@ while :; do sleep 1; done`)
 		t.Fatal(err)
 	}
 	defer task.Stop("test over")
+	// Until httpd listens: the port mapping forwards from the start, so
+	// only an answer ends the wait.
 	var body []byte
-	for i := 0; i < 50; i++ { // until httpd listens
+	for {
 		resp, err := http.Get("http://" + task.Endpoint(8080) + "/")
 		if err == nil {
 			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-task.Done():
+			t.Fatalf("the task stopped before its port mapping answered (%v)\n%s", err, task.Container("web").LogTail(10))
+		case <-ctx.Done():
+			t.Fatalf("the port mapping never answered (%v)\n%s", err, task.Container("web").LogTail(10))
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	if strings.TrimSpace(string(body)) != "served" {
 		t.Errorf("port mapping answered %q\n%s", body, task.Container("web").LogTail(10))
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	var log string
-	for time.Now().Before(deadline) {
-		if log = task.Container("client").LogTail(20); strings.Contains(log, `"Expiration"`) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	for _, want := range []string{"neighbour: served", "egress: from outside", "unforwarded: refused",
+	log := waitLog(t, ctx, task, task.Container("client"), `"Expiration"`)
+	for _, want := range []string{"neighbour: served", "egress: from outside", "unforwarded: wget: can't connect to remote host (127.0.0.1): Connection refused",
 		`"TaskARN":"` + task.ARN + `"`, `"LaunchType":"FARGATE"`, `"Cluster":"test"`,
 		`"RoleArn":"` + aws.ToString(def.TaskRoleArn) + `"`, `"AccessKeyId":"`, `"Token":"`} {
 		if !strings.Contains(log, want) {
@@ -592,12 +623,24 @@ func role(t *testing.T, ctx context.Context, kind string) *string {
 }
 
 // Like Docker and Fargate, the runtime gives every container a hosts file
-// that resolves localhost and the task's hostname.
+// that resolves localhost and the task's hostname, both on the task's
+// loopback: ping (as root, which keeps Docker's CAP_NET_RAW) gets an
+// answer from each name.
 func TestHostsFile(t *testing.T) {
 	ctx := setup(t)
-	task := runToEnd(t, ctx, taskDef(nil, busybox("c", `cat /etc/hostname; grep -c localhost /etc/hosts; ping -c1 -W1 localhost >/dev/null 2>&1; hostname`)), RunOptions{})
-	log := task.Containers[0].LogTail(5)
-	if !strings.Contains(log, task.hostname()) || !strings.Contains(log, "2\n") {
+	c := busybox("c", `cat /etc/hostname; grep -c localhost /etc/hosts
+for name in localhost "$(hostname)"; do
+  if ping -c1 -W5 "$name"; then echo "ping $name: ok"; else echo "ping $name: failed"; fi
+done`)
+	c.User = nil // root: the task user has no CAP_NET_RAW for ping
+	task := runToEnd(t, ctx, taskDef(nil, c), RunOptions{})
+	log := task.Containers[0].LogTail(20)
+	if !strings.Contains(log, task.hostname()+"\n") || !strings.Contains(log, "\n2\n") {
 		t.Fatalf("hosts and hostname files:\n%s", log)
+	}
+	for _, name := range []string{"localhost", task.hostname()} {
+		if !strings.Contains(log, "PING "+name+" (127.0.0.1)") || !strings.Contains(log, "ping "+name+": ok") {
+			t.Errorf("%s must resolve to the task's loopback and answer a ping:\n%s", name, log)
+		}
 	}
 }

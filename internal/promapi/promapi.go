@@ -283,3 +283,27 @@ func (c *Client) AlertingRules(ctx context.Context) ([]string, error) {
 	}
 	return names, nil
 }
+
+// RuntimeInfo is the part of /api/v1/status/runtimeinfo this client reads.
+// StartTime is the process's own start: unlike the self-scraped
+// process_start_time_seconds, it never answers from an earlier process's
+// samples (a restart on the same TSDB serves those until its first
+// self-scrape).
+type RuntimeInfo struct {
+	StartTime           time.Time `json:"startTime"`
+	ReloadConfigSuccess bool      `json:"reloadConfigSuccess"`
+	LastConfigTime      time.Time `json:"lastConfigTime"`
+	StorageRetention    string    `json:"storageRetention"`
+}
+
+// RuntimeInfo is the running process's runtime information.
+func (c *Client) RuntimeInfo(ctx context.Context) (RuntimeInfo, error) {
+	var info RuntimeInfo
+	if err := c.Get(ctx, "/api/v1/status/runtimeinfo", &info); err != nil {
+		return RuntimeInfo{}, err
+	}
+	if info.StartTime.IsZero() {
+		return RuntimeInfo{}, fmt.Errorf("/api/v1/status/runtimeinfo: no startTime")
+	}
+	return info, nil
+}
