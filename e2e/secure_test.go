@@ -141,6 +141,10 @@ func TestSecureAccess(t *testing.T) {
 		}
 	})
 
+	step(t, "the applied HTTP listener redirects to HTTPS 443 with a 301", func(t *testing.T) {
+		assertHTTPRedirects(t, h, dep)
+	})
+
 	step(t, "the task runs as Fargate runs it behind the load balancer, its secret under the customer key", func(t *testing.T) {
 		assertOnlyLoadBalancerIngress(t, h, dep)
 		prom := h.startPrometheus(t, dep.Settings)

@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
+	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
 const stateBucket = "acme-prometheus-tfstate"
@@ -220,4 +224,200 @@ func copyStack(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return other
+}
+
+// TestRemoteStateLockTable proves stateLockTable, the DynamoDB opt-in for
+// Terraform < 1.10: the bootstrap stack creates the table beside the
+// bucket, the main stack's state lives in the bucket, and while an apply
+// holds the state its lock item is in the table and a concurrent apply
+// from another working copy is refused, writing nothing. The first apply
+// is held at Terraform's approval prompt, so the lock is held for as long
+// as the test needs it, not for as long as an apply happens to take.
+func TestRemoteStateLockTable(t *testing.T) {
+	h := newHarness(t)
+	const table = "prometheus-aws-tflock"
+	s3c := s3.NewFromConfig(h.aws, func(o *s3.Options) { o.UsePathStyle = true })
+	dep := h.deploy(t, "locktable", map[string]string{"PROMAWS_STATE_BUCKET": stateBucket, "PROMAWS_STATE_LOCK_TABLE": table, "PROMAWS_NODE_COUNT": "0"})
+	key := dep.Settings.StateKey()
+	lockID := stateBucket + "/" + key // Terraform's S3 backend names the item so
+
+	step(t, "bootstrap creates the bucket and the lock table", func(t *testing.T) {
+		boot := dep.bootstrap(t)
+		if err := boot.Init(h.ctx); err != nil {
+			t.Fatalf("init: %v", err)
+		}
+		if err := boot.Apply(h.ctx); err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+		var out struct {
+			Table struct {
+				TableStatus string
+				KeySchema   []struct{ AttributeName, KeyType string }
+			}
+		}
+		h.dynamoDB(t, "DescribeTable", map[string]string{"TableName": table}, &out)
+		if k := out.Table.KeySchema; out.Table.TableStatus != "ACTIVE" || len(k) != 1 || k[0].AttributeName != "LockID" || k[0].KeyType != "HASH" {
+			t.Fatalf("lock table %s must be ACTIVE with hash key LockID, as Terraform's S3 backend needs: %+v", table, out.Table)
+		}
+	})
+
+	step(t, "the main stack keeps its state in the bucket, locked through the table", func(t *testing.T) {
+		dep.apply(t)
+		if stateResources(t, h, s3c, key) == 0 {
+			t.Errorf("state object %s holds no resources", key)
+		}
+		if _, err := s3c.HeadObject(h.ctx, &s3.HeadObjectInput{Bucket: aws.String(stateBucket), Key: aws.String(key + ".tflock")}); err == nil {
+			t.Errorf("%s.tflock exists: with stateLockTable the lock must be the table's, not S3-native", key)
+		}
+		if item := lockItem(t, h, table, lockID); item != nil {
+			t.Errorf("after the apply its lock must be released, the table still holds %v", item)
+		}
+	})
+
+	step(t, "while an apply holds the lock its item is in the table, and a concurrent apply is refused", func(t *testing.T) {
+		other := copyStack(t, dep.stackDir(dep.Settings.StackName()))
+		tf2, err := tfenv.New(h.ctx, other, h.emu.Env(dep.Settings.Region))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tf2.Init(h.ctx); err != nil {
+			t.Fatalf("init of the second copy: %v", err)
+		}
+		before := stateSerial(t, h, s3c, key)
+
+		dep.resynth(t, map[string]string{"PROMAWS_SCRAPE_INTERVAL": "7s"})
+		first := startHeldApply(t, h, dep.stackDir(dep.Settings.StackName()), dep.Settings.Region)
+		first.waitForPrompt(t)
+
+		item := lockItem(t, h, table, lockID)
+		if item == nil {
+			t.Fatalf("an apply waiting for approval holds the state, but the table has no item %s:\n%s", lockID, tail(first.output(), 15))
+		}
+		var info struct{ ID, Operation, Path string }
+		if err := json.Unmarshal([]byte(item["Info"].S), &info); err != nil || info.Operation != "OperationTypeApply" || info.Path != lockID || info.ID == "" {
+			t.Errorf("lock item %s must describe the apply holding it: Info %q (%v)", lockID, item["Info"].S, err)
+		}
+
+		err = tf2.Apply(h.ctx)
+		if err == nil || !strings.Contains(err.Error(), "Error acquiring the state lock") || !strings.Contains(err.Error(), info.ID) {
+			t.Fatalf("the concurrent apply must be refused on the table's lock %s, got: %v", info.ID, err)
+		}
+		if now := stateSerial(t, h, s3c, key); now != before {
+			t.Errorf("state serial %d -> %d while the lock was held: the refused apply wrote", before, now)
+		}
+
+		first.approve(t)
+		if after := stateSerial(t, h, s3c, key); after != before+1 {
+			t.Errorf("state serial %d -> %d: exactly the approved apply may have written", before, after)
+		}
+		if item := lockItem(t, h, table, lockID); item != nil {
+			t.Errorf("the approved apply must release its lock, the table still holds %v", item)
+		}
+		dep.assertCleanPlan(t)
+	})
+}
+
+// dynamoString is a DynamoDB string attribute.
+type dynamoString struct{ S string }
+
+// lockItem is the lock table's item id (consistent read), nil when there
+// is none.
+func lockItem(t *testing.T, h *harness, table, id string) map[string]dynamoString {
+	t.Helper()
+	var out struct{ Item map[string]dynamoString }
+	h.dynamoDB(t, "GetItem", map[string]any{"TableName": table, "ConsistentRead": true,
+		"Key": map[string]dynamoString{"LockID": {S: id}}}, &out)
+	return out.Item
+}
+
+// heldApply is a terraform apply that waits at its approval prompt,
+// holding the state lock, until approve answers it.
+type heldApply struct {
+	stdin io.WriteCloser
+	out   *lockedBuffer
+	done  chan struct{} // closed once terraform has exited, with err set
+	err   error
+}
+
+// startHeldApply runs terraform apply in dir as a person at a terminal
+// would: with the approval prompt, answered later.
+func startHeldApply(t *testing.T, h *harness, dir, region string) *heldApply {
+	t.Helper()
+	bin, err := tools.Find("terraform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := tfenv.Environ(h.emu.Env(region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &heldApply{out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd := exec.CommandContext(h.ctx, bin, "apply", "-no-color")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append(env, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")...)
+	cmd.Stdout, cmd.Stderr = a.out, a.out
+	if a.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("terraform apply: %v", err)
+	}
+	go func() {
+		a.err = cmd.Wait()
+		close(a.done)
+	}()
+	t.Cleanup(func() {
+		a.stdin.Close() // an unanswered prompt cancels the apply
+		<-a.done
+	})
+	return a
+}
+
+func (a *heldApply) output() string { return a.out.String() }
+
+// waitForPrompt waits until Terraform asks for approval: it has planned
+// and holds the state lock.
+func (a *heldApply) waitForPrompt(t *testing.T) {
+	t.Helper()
+	timeout := time.After(5 * time.Minute)
+	for !strings.Contains(a.output(), "Enter a value:") {
+		select {
+		case <-a.done:
+			t.Fatalf("terraform apply ended before asking for approval (%v):\n%s", a.err, tail(a.output(), 40))
+		case <-timeout:
+			t.Fatalf("terraform apply never asked for approval:\n%s", tail(a.output(), 40))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// approve answers yes and waits for the apply to succeed.
+func (a *heldApply) approve(t *testing.T) {
+	t.Helper()
+	if _, err := io.WriteString(a.stdin, "yes\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	if a.err != nil || !strings.Contains(a.output(), "Apply complete!") {
+		t.Fatalf("the approved apply did not complete (%v):\n%s", a.err, tail(a.output(), 40))
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a process writing and a test
+// reading at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -6,13 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,11 +35,13 @@ import (
 // TestAMPRemoteWrite applies storageMode=amp with two replicas against the
 // emulator: the workspace, the task role allowed aps:RemoteWrite on that
 // workspace only, the config's remote_write URL naming it, two tasks. Then
-// the service's task, run as Fargate runs it, remote-writes to a loopback
-// receiver standing in for the workspace's host (moto stores workspaces but
-// ingests nothing): the requests must go to the workspace's path, be
-// SigV4-signed for the aps service with the task role's credentials and
-// carry the HA labels AMP de-duplicates on.
+// the service's two tasks, run as Fargate runs them, remote-write to a
+// loopback receiver standing in for the workspace's host (moto stores
+// workspaces but ingests nothing): the requests must go to the workspace's
+// path, be SigV4-signed for the aps service with each task's role
+// credentials and carry the HA labels AMP de-duplicates on, the same
+// cluster and a replica of each task's own. The de-duplication itself
+// happens in AMP, beyond the emulator (docs/DESIGN.md names the blind spot).
 func TestAMPRemoteWrite(t *testing.T) {
 	h := newHarness(t)
 	d := h.deploy(t, "amp", map[string]string{
@@ -111,39 +114,55 @@ func TestAMPRemoteWrite(t *testing.T) {
 		}
 	})
 
-	t.Run("samples are signed by the task role and carry the HA labels", func(t *testing.T) {
+	t.Run("the service's two tasks write signed samples with one cluster and distinct replica labels", func(t *testing.T) {
 		recv := &remoteWriteReceiver{}
 		srv := httptest.NewServer(recv)
 		t.Cleanup(srv.Close)
-		prom := h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()})
-		req, err := recv.wait(h, 90*time.Second)
+		// Both of the service's tasks (desired count 2), as ECS would run
+		// them: each its own task id, both from the one task definition.
+		proms := []*prometheus{
+			h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()}),
+			h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()}),
+		}
+		running, err := ecs.NewFromConfig(h.aws).ListTasks(h.ctx, &ecs.ListTasksInput{Cluster: aws.String(out["cluster_name"]), ServiceName: aws.String(out["service_name"])})
+		if err != nil || len(running.TaskArns) != 2 {
+			t.Fatalf("the service must run its two tasks: %v %v", running, err)
+		}
+		ids := []string{proms[0].task.Task.ID, proms[1].task.Task.ID}
+		if ids[0] == ids[1] {
+			t.Fatalf("two tasks with one id %s", ids[0])
+		}
+		byReplica, err := recv.waitReplicas(h, ids, 2*time.Minute)
 		if err != nil {
-			t.Fatalf("%v\nprometheus log:\n%s", err, prom.logTail())
+			t.Fatalf("%v\nfirst task's log:\n%s\nsecond task's log:\n%s", err, proms[0].logTail(), proms[1].logTail())
 		}
-		if want := "/workspaces/" + workspaceID + "/api/v1/remote_write"; req.path != want {
-			t.Errorf("remote write went to %s, want the workspace's %s", req.path, want)
+		for i, prom := range proms {
+			req := byReplica[ids[i]]
+			if want := "/workspaces/" + workspaceID + "/api/v1/remote_write"; req.path != want {
+				t.Errorf("task %s: remote write went to %s, want the workspace's %s", ids[i], req.path, want)
+			}
+			// The signature, recomputed with the SDK's signer from the
+			// task role's credentials (the container credentials
+			// endpoint's), must be the one sent; a changed body must not
+			// match it.
+			creds := prom.task.Task.RoleCredentials()
+			if err := verifySigV4(req, req.raw, creds, s.Region); err != nil {
+				t.Errorf("task %s: remote write is not SigV4-signed by the task role for aps in %s: %v", ids[i], s.Region, err)
+			}
+			tampered := append([]byte{}, req.raw...)
+			tampered[len(tampered)-1] ^= 0xff
+			if err := verifySigV4(req, tampered, creds, s.Region); err == nil {
+				t.Error("the signature check must fail for a changed body")
+			}
 		}
-		// The signature, recomputed with the SDK's signer from the task
-		// role's credentials (the container credentials endpoint's), must
-		// be the one sent; a changed body must not match it.
-		creds := prom.task.Task.RoleCredentials()
-		if err := verifySigV4(req, req.raw, creds, s.Region); err != nil {
-			t.Errorf("remote write is not SigV4-signed by the task role for aps in %s: %v", s.Region, err)
-		}
-		tampered := append([]byte{}, req.raw...)
-		tampered[len(tampered)-1] ^= 0xff
-		if err := verifySigV4(req, tampered, creds, s.Region); err == nil {
-			t.Error("the signature check must fail for a changed body")
-		}
-		// Every series carries the cluster and this task's replica name
-		// (the entrypoint reads the task id from the metadata endpoint).
-		series, err := decodeWriteRequest(req.body)
-		if err != nil || len(series) == 0 {
-			t.Fatalf("the body is no WriteRequest with series: %v", err)
-		}
-		for _, labels := range series {
-			if labels[promconfig.ClusterLabel] != s.StackName() || labels[promconfig.ReplicaLabel] != prom.task.Task.ID {
-				t.Fatalf("series %v: want %s=%s and %s=%s (the task id)", labels, promconfig.ClusterLabel, s.StackName(), promconfig.ReplicaLabel, prom.task.Task.ID)
+		t.Logf("cluster labels per replica label: %v", recv.clusters())
+		// Every series carries the cluster and its task's replica name
+		// (the entrypoint reads the task id from the metadata endpoint):
+		// one cluster, two replicas, the labels AMP de-duplicates by.
+		for replica, clusters := range recv.clusters() {
+			if !slices.Contains(ids, replica) || !slices.Equal(clusters, []string{s.StackName()}) {
+				t.Errorf("series with %s=%q carry %s %q; want only %s=%s and the %s of one of the tasks %v",
+					promconfig.ReplicaLabel, replica, promconfig.ClusterLabel, clusters, promconfig.ClusterLabel, s.StackName(), promconfig.ReplicaLabel, ids)
 			}
 		}
 	})
@@ -246,10 +265,13 @@ func eachField(b []byte, f func(protowire.Number, []byte) error) error {
 	return nil
 }
 
-// remoteWriteReceiver keeps the first remote-write request it is sent.
+// remoteWriteReceiver keeps, per __replica__ label, the first
+// remote-write request whose series carry it and the cluster labels they
+// carried.
 type remoteWriteReceiver struct {
-	mu    sync.Mutex
-	first *received
+	mu        sync.Mutex
+	byReplica map[string]*received
+	replicas  map[string]map[string]bool // replica -> cluster labels
 }
 
 type received struct {
@@ -270,27 +292,42 @@ func (r *remoteWriteReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request
 		http.Error(w, "body is not snappy: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	series, err := decodeWriteRequest(body)
+	if err != nil {
+		http.Error(w, "body is not a WriteRequest: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	got := &received{host: req.Host, path: req.URL.Path, header: req.Header.Clone(), raw: raw, body: body}
 	r.mu.Lock()
-	if r.first == nil {
-		r.first = &received{host: req.Host, path: req.URL.Path, header: req.Header.Clone(), raw: raw, body: body}
+	if r.replicas == nil {
+		r.byReplica, r.replicas = map[string]*received{}, map[string]map[string]bool{}
+	}
+	for _, labels := range series {
+		replica := labels[promconfig.ReplicaLabel]
+		if r.byReplica[replica] == nil {
+			r.byReplica[replica], r.replicas[replica] = got, map[string]bool{}
+		}
+		r.replicas[replica][labels[promconfig.ClusterLabel]] = true
 	}
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// wait polls until a request arrived (Prometheus sends once its first
-// scrapes are in the WAL) or the deadline passes.
-func (r *remoteWriteReceiver) wait(h *harness, limit time.Duration) (*received, error) {
+// waitReplicas polls until series with every replica label of ids
+// arrived (each task sends once its first scrapes are in the WAL), and
+// returns the first request of each replica seen.
+func (r *remoteWriteReceiver) waitReplicas(h *harness, ids []string, limit time.Duration) (map[string]*received, error) {
 	deadline := time.Now().Add(limit)
 	for {
 		r.mu.Lock()
-		got := r.first
+		seen := maps.Clone(r.byReplica)
 		r.mu.Unlock()
-		if got != nil {
-			return got, nil
+		missing := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return seen[id] != nil })
+		if len(missing) == 0 {
+			return seen, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, errNoRemoteWrite
+			return nil, fmt.Errorf("no series with %s %v reached the receiver in %s; replica labels seen: %q", promconfig.ReplicaLabel, missing, limit, slices.Sorted(maps.Keys(seen)))
 		}
 		select {
 		case <-h.ctx.Done():
@@ -300,4 +337,14 @@ func (r *remoteWriteReceiver) wait(h *harness, limit time.Duration) (*received, 
 	}
 }
 
-var errNoRemoteWrite = errors.New("no remote-write request reached the receiver")
+// clusters are the cluster labels the series of each replica carried,
+// sorted.
+func (r *remoteWriteReceiver) clusters() map[string][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string][]string{}
+	for replica, clusters := range r.replicas {
+		out[replica] = slices.Sorted(maps.Keys(clusters))
+	}
+	return out
+}
