@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,6 +98,28 @@ func ReadFaults(dir string) ([]FaultRecord, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return all, nil
+}
+
+// AddFaults puts the latest record of each fault into r.Faults: a record
+// in dir (normally RecordsDir()) replaces the one previous (the last
+// results.json) holds for its fault when it is newer, so make bench shows
+// what the fault tests last measured on this machine or, on a fresh one,
+// what the committed results hold.
+func AddFaults(r, previous *Results, dir string) error {
+	latest := map[string]FaultRecord{}
+	if previous != nil {
+		for _, f := range previous.Faults {
+			latest[f.Fault] = f
+		}
+	}
+	recs, err := ReadFaults(dir)
+	for _, f := range recs {
+		if old, ok := latest[f.Fault]; !ok || f.Date >= old.Date {
+			latest[f.Fault] = f
+		}
+	}
+	r.Faults = slices.SortedFunc(maps.Values(latest), func(a, b FaultRecord) int { return strings.Compare(a.Fault, b.Fault) })
+	return err
 }
 
 // commit is the commit under test, best effort.

@@ -299,6 +299,7 @@ func Render(w io.Writer, r *Results) error {
 			b.WriteString("\n")
 		}
 	}
+	renderFaults(&b, r.Faults)
 	b.WriteString("## 7. Where the bench's time goes\n\nWall time of each part of this bench run, in order (warm-up runs included).\n\n")
 	b.WriteString("| Part | Wall |\n|---|---:|\n")
 	for _, p := range r.Phases {
@@ -307,4 +308,49 @@ func Render(w io.Writer, r *Results) error {
 	fmt.Fprintf(&b, "| whole bench | %s |\n", Format(r.Duration, Seconds))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// FaultsMethod says where the fault records come from.
+const FaultsMethod = "The bench injects no fault: each fault test (e2e/faults_*_test.go, run by `make test`) puts one fault into " +
+	"a stack applied to the emulator, its task run by the local Fargate runner, and when it passes records what survived and " +
+	"its figures in `~/.cache/prometheus-aws/records/faults.json`; `make bench` (and `go run ./cmd/bench -render`) shows the " +
+	"latest record of each fault, or keeps the one in bench/results.json when that is newer. Each figure is one run, not a " +
+	"median; \"–\" means not measured for that fault. Samples lost: the seconds between the newest sample that survived and the " +
+	"fault; alerts lost: alerts that fired during the fault and never reached the topic. What each means for an operator, and " +
+	"what the emulator cannot show: [docs/operations.md](docs/operations.md#faults-and-what-survives-them)."
+
+// renderFaults writes the Faults section: the latest record of each fault.
+func renderFaults(b *strings.Builder, faults []FaultRecord) {
+	fmt.Fprintf(b, "## 6b. Faults survived\n\n%s\n\n", FaultsMethod)
+	if len(faults) == 0 {
+		b.WriteString("No fault record yet: run the fault tests (`make test`, or `go test ./e2e -run 'TestTaskKilled|TestAlertDeliveryFailsForGood'` inside `scripts/netns.sh`).\n\n")
+		return
+	}
+	b.WriteString("| Fault | Injected | What survived | Samples lost | Alerts lost | Seconds | Date | Commit |\n|---|---|---|---:|---:|---|---|---|\n")
+	for _, f := range faults {
+		lost, alerts, secs := "–", "–", "–"
+		if f.SamplesLostSeconds != nil {
+			lost = Format(*f.SamplesLostSeconds, Seconds)
+		}
+		if f.AlertsLost != nil {
+			alerts = strconv.Itoa(*f.AlertsLost)
+		}
+		if f.Seconds != nil {
+			secs = Format(*f.Seconds, Seconds)
+			if f.SecondsMeaning != "" {
+				secs += ": " + f.SecondsMeaning
+			}
+		}
+		commit := f.Commit
+		if len(commit) > 12 {
+			commit = commit[:12]
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(f.Fault), cell(f.Injected), cell(f.Survived), lost, alerts, cell(secs), cell(f.Date), cell(commit))
+	}
+	b.WriteString("\n")
+}
+
+// cell keeps text inside its table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
 }

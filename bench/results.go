@@ -107,6 +107,9 @@ type Results struct {
 	// Instances is how many instances the discovery-at-scale test
 	// launched (-instances); 0 when it did not run.
 	Instances int `json:"instances,omitempty"`
+	// Faults are the latest record of each fault test (AddFaults): shown,
+	// not measured by the bench.
+	Faults []FaultRecord `json:"faults,omitempty"`
 	// Phases are the bench's own parts in order, with their wall time.
 	Phases []Phase `json:"phases"`
 	// Duration is the wall time of the whole bench, in seconds.

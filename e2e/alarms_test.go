@@ -52,10 +52,18 @@ func TestPrometheusIsWatched(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(alarms.MetricAlarms) != 1 {
-			t.Fatalf("want one alarm without a load balancer, have %d", len(alarms.MetricAlarms))
+		// Without a load balancer: the running-task alarm, and the
+		// delivery alarm (TestAlertDeliveryFailsForGood checks that one).
+		var running []cwtypes.MetricAlarm
+		for _, a := range alarms.MetricAlarms {
+			if aws.ToString(a.MetricName) == "RunningTaskCount" {
+				running = append(running, a)
+			}
 		}
-		a := alarms.MetricAlarms[0]
+		if len(alarms.MetricAlarms) != 2 || len(running) != 1 {
+			t.Fatalf("want the running-task and the delivery alarm without a load balancer, have %d alarms, %d on RunningTaskCount", len(alarms.MetricAlarms), len(running))
+		}
+		a := running[0]
 		dims := map[string]string{}
 		for _, d := range a.Dimensions {
 			dims[aws.ToString(d.Name)] = aws.ToString(d.Value)

@@ -1,7 +1,8 @@
 // Command bench measures synth, go build, terraform plan against the
 // emulator, discovery latency and scale, records the raw samples in
 // bench/results.json and renders BENCHMARKS.md from them (package bench),
-// with the latest `make test` wall times that make test recorded itself.
+// with the latest `make test` wall times that make test recorded itself
+// and the latest figures the fault tests recorded (e2e/faults_*_test.go).
 //
 // Run it through `make bench` (10 to 15 minutes on 2 cores, with the load): it talks to
 // the AWS emulator, so it refuses to run outside the loopback-only network
@@ -69,7 +70,7 @@ func run() int {
 	jsonOut := flag.String("json", "bench/results.json", "raw results to write")
 	skip := flag.String("skip", "", "comma-separated parts to leave out: "+strings.Join(parts, ","))
 	scales := flag.String("scales", "1,10,100", "node counts of the scale synth and plan")
-	renderOnly := flag.Bool("render", false, "only render -out from the -json file and the latest make test records (after editing bench/render.go, or make bench-test)")
+	renderOnly := flag.Bool("render", false, "only render -out from the -json file and the latest make test and fault records (after editing bench/render.go, make bench-test or the fault tests)")
 	update := flag.Bool("update", false, "keep the values of -skip'ped parts from the existing -json file (to redo one part)")
 	flag.Parse()
 
@@ -112,6 +113,9 @@ func run() int {
 		r, _ := readResults(*jsonOut) // a second copy: AddMakeTest compares against previous
 		if err := bench.AddMakeTest(r, previous, bench.RecordsDir()); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: make test records: %v\n", err)
+		}
+		if err := bench.AddFaults(r, previous, bench.RecordsDir()); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: fault records: %v\n", err)
 		}
 		if err := write(r, *out, *jsonOut); err != nil {
 			return fail("-render: %v", err)
@@ -209,6 +213,9 @@ func run() int {
 	}
 	if err := bench.AddMakeTest(b.res, previous, bench.RecordsDir()); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: make test records: %v\n", err)
+	}
+	if err := bench.AddFaults(b.res, previous, bench.RecordsDir()); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: fault records: %v\n", err)
 	}
 	stopLoad()
 	if err := b.save(); err != nil {

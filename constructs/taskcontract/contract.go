@@ -203,7 +203,7 @@ const AlertmanagerConfigFile = "alertmanager.yml"
 // DeliveryFailedLog is what the Alertmanager logs (its msg field) when it
 // gives up on a notification after its retries (dispatch.go, "Notify for
 // alerts failed"); a CloudWatch metric filter counts it
-// (constructs.ServiceAlarms), and e2e/faults_test.go checks the real
+// (constructs.ServiceAlarms), and e2e/faults_delivery_test.go checks the real
 // Alertmanager still logs it.
 const DeliveryFailedLog = "Notify for alerts failed"
 

@@ -520,6 +520,23 @@ func (c *Container) stop() {
 	}
 }
 
+// kill sends SIGKILL, without waiting: to the container's first process,
+// PID 1 of its PID namespace, whose death makes the kernel kill every
+// other process in it, and to the process group the runner started it in
+// (nsenter, unshare, the helper and bwrap).
+func (c *Container) kill() {
+	c.mu.Lock()
+	cmd, pid := c.cmd, c.pid
+	c.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	if pid != 0 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
 // runtimeFiles writes the task's hosts, hostname and resolv.conf once.
 func (t *Task) runtimeFiles() (map[string]string, error) {
 	host := t.hostname()

@@ -61,7 +61,9 @@
 //     environment) with Docker's timing: first probe one interval after the
 //     start, timeout, retries, start period; HEALTHY, UNHEALTHY, UNKNOWN.
 //   - dependsOn (START, COMPLETE, SUCCESS, HEALTHY), essential, stopTimeout
-//     (SIGTERM, SIGKILL after it), and the Fargate rules ECS enforces at
+//     (SIGTERM, SIGKILL after it); Task.Kill, every container's processes
+//     SIGKILLed at once with no stop timeout, as when the task's host dies
+//     or the task is killed for memory; and the Fargate rules ECS enforces at
 //     registration or run (validate: cpu/memory sizes, awsvpc, hostPort,
 //     stopTimeout <= 120, no host paths, tmpfs sizes, ...).
 //

@@ -359,14 +359,34 @@ func (t *Task) WaitHealth(ctx context.Context, want string) error {
 // SIGKILL after its stopTimeout; dependents stop before what they depend on.
 func (t *Task) Stop(reason string) { t.stop("UserInitiated", reason) }
 
-func (t *Task) stop(code, reason string) {
+// Kill ends the task as a dead host or an out-of-memory kill of the task
+// does on Fargate: every process of every container gets SIGKILL at once,
+// with no SIGTERM and no stop timeout, so nothing is flushed or closed by
+// the processes themselves. ECS then reports the task STOPPED
+// (EssentialContainerExited, with reason) and each container exited 137.
+// The runner cleans up as after Stop: no process of the task is left, and
+// its network and bind volumes are removed; EFS data stays, as on AWS.
+func (t *Task) Kill(reason string) { t.end("EssentialContainerExited", reason, true) }
+
+func (t *Task) stop(code, reason string) { t.end(code, reason, false) }
+
+// end stops the task once: gracefully (dependents first, each container
+// SIGTERM then SIGKILL after its stopTimeout) or, with kill, every
+// container SIGKILLed at once.
+func (t *Task) end(code, reason string, kill bool) {
 	t.stopOnce.Do(func() {
 		t.mu.Lock()
 		t.status, t.stopCode, t.stoppedReason = "DEPROVISIONING", code, reason
-		t.mu.Unlock()
-		t.mu.Lock()
 		order := append([]*Container(nil), t.order...)
 		t.mu.Unlock()
+		if kill {
+			for _, c := range order {
+				c.kill()
+			}
+			for _, c := range order {
+				<-c.done
+			}
+		}
 		for i := len(order) - 1; i >= 0; i-- {
 			order[i].stop()
 		}
