@@ -23,7 +23,7 @@ func TestDefaultsAreValid(t *testing.T) {
 }
 
 func TestLoadPrecedence(t *testing.T) {
-	ctx := map[string]any{"region": "us-east-1", "nodeCount": float64(3), "adminCidrs": []any{"10.1.0.0/16", "192.0.2.0/24"}, "cdktfRelativeModules": []any{"./"}}
+	ctx := map[string]any{"region": "us-east-1", "nodeCount": float64(3), "adminCidrs": []any{"10.1.0.0/16", "192.168.2.0/24"}, "allowPlainHttpAdmin": true, "cdktfRelativeModules": []any{"./"}}
 	env := map[string]string{"PROMAWS_NODE_COUNT": "5", "UNRELATED": "x"}
 	s, err := Load(ctx, env)
 	if err != nil {
@@ -35,7 +35,7 @@ func TestLoadPrecedence(t *testing.T) {
 	if s.NodeCount != 5 {
 		t.Errorf("environment must override context, got nodeCount=%d", s.NodeCount)
 	}
-	if strings.Join(s.AdminCidrs, " ") != "10.1.0.0/16 192.0.2.0/24" {
+	if strings.Join(s.AdminCidrs, " ") != "10.1.0.0/16 192.168.2.0/24" {
 		t.Errorf("list from context: %v", s.AdminCidrs)
 	}
 }
@@ -117,6 +117,15 @@ func TestValidationErrors(t *testing.T) {
 		{"world admin without opt-in", map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0"}, "adminCidrs", "allowWorldOpenAdmin=true"},
 		{"world admin v6 without opt-in", map[string]string{"PROMAWS_ADMIN_CIDRS": "::/0"}, "adminCidrs", "allowWorldOpenAdmin=true"},
 		{"admin not a cidr", map[string]string{"PROMAWS_ADMIN_CIDRS": "my-office"}, "adminCidrs", "CIDR"},
+		// Plain HTTP admin access (issue 34): never from the internet, from
+		// a private network outside the VPC only with the opt-in.
+		{"admin plain http from the internet", map[string]string{"PROMAWS_ADMIN_CIDRS": "10.8.0.0/16,198.51.100.0/24", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"}, "adminCidrs", "198.51.100.0/24 would reach Prometheus and the Alertmanager over plain HTTP from the internet"},
+		{"admin plain http v6 public", map[string]string{"PROMAWS_ADMIN_CIDRS": "2001:db8::/32", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"}, "adminCidrs", "tlsCertificateArn"},
+		{"admin plain http over a VPN without opt-in", map[string]string{"PROMAWS_ADMIN_CIDRS": "10.8.0.0/16"}, "adminCidrs", "set allowPlainHttpAdmin=true (PROMAWS_ALLOW_PLAIN_HTTP_ADMIN)"},
+		{"admin private range too wide", map[string]string{"PROMAWS_ADMIN_CIDRS": "10.0.0.0/7", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"}, "adminCidrs", "from the internet"},
+		{"plain http opt-in with tls", map[string]string{"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1"), "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"}, "allowPlainHttpAdmin", "clear it"},
+		{"image digest malformed", map[string]string{"PROMAWS_PROMETHEUS_IMAGE": "prom/prometheus:v3.16.0@sha256:abc"}, "prometheusImage", "64 lowercase hex"},
+		{"image without digest required", map[string]string{"PROMAWS_REQUIRE_IMAGE_DIGESTS": "true"}, "prometheusImage", "not pinned by digest"},
 		{"ssh key without cidrs", map[string]string{"PROMAWS_SSH_KEY_NAME": "ops"}, "sshCidrs", "set sshCidrs"},
 		{"ssh cidrs without key", map[string]string{"PROMAWS_SSH_CIDRS": "192.0.2.0/24"}, "sshKeyName", "set sshKeyName"},
 		{"ssh world", map[string]string{"PROMAWS_SSH_KEY_NAME": "ops", "PROMAWS_SSH_CIDRS": "0.0.0.0/0"}, "sshCidrs", "never allowed"},
@@ -132,6 +141,7 @@ func TestValidationErrors(t *testing.T) {
 		{"refresh interval empty", map[string]string{"PROMAWS_REFRESH_INTERVAL": ""}, "refreshInterval", "Prometheus duration"},
 		{"retention", map[string]string{"PROMAWS_RETENTION": "two weeks"}, "retention", "15d"},
 		{"auth user", map[string]string{"PROMAWS_BASIC_AUTH_USER": "ad min"}, "basicAuthUser", "letters"},
+		{"auth user is the machine user", map[string]string{"PROMAWS_BASIC_AUTH_USER": "prometheus-machine"}, "basicAuthUser", "machine user"},
 		{"auth version", map[string]string{"PROMAWS_BASIC_AUTH_PASSWORD_VERSION": "0"}, "basicAuthPasswordVersion", "rotate"},
 		{"world open without auth", map[string]string{"PROMAWS_BASIC_AUTH": "false", "PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"}, "basicAuth", "keep basicAuth=true"},
 		{"tls cert not an arn", map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": "prometheus.example.com", "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24"}, "tlsCertificateArn", "arn:aws:acm:eu-central-1"},
@@ -245,9 +255,16 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestWorldAdminWithOptIn(t *testing.T) {
-	s, err := Load(nil, map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true"})
+	s, err := Load(nil, map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true",
+		"PROMAWS_TLS_CERTIFICATE_ARN": "arn:aws:acm:eu-central-1:123456789012:certificate/abc"})
 	if err != nil || len(s.AdminCidrs) != 1 {
-		t.Fatalf("the explicit opt-in must allow a world-open admin range: %v", err)
+		t.Fatalf("the explicit opt-in must allow a world-open admin range behind the load balancer: %v", err)
+	}
+	// Without the load balancer that is plain HTTP to the internet, refused
+	// whatever the opt-ins say.
+	_, err = Load(nil, map[string]string{"PROMAWS_ADMIN_CIDRS": "0.0.0.0/0", "PROMAWS_ALLOW_WORLD_OPEN_ADMIN": "true", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"})
+	if err == nil || !strings.Contains(err.Error(), "adminCidrs (PROMAWS_ADMIN_CIDRS): 0.0.0.0/0 would reach Prometheus and the Alertmanager over plain HTTP") {
+		t.Fatalf("a world-open admin range without TLS must be refused: %v", err)
 	}
 }
 
@@ -261,7 +278,7 @@ func TestAlarmSettings(t *testing.T) {
 		{"PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
 		{"PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"},
 		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter"},
-		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter", "PROMAWS_GRAFANA": "true", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_GRAFANA_IMAGE": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/grafana:13.1.2"},
+		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter", "PROMAWS_GRAFANA": "true", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true", "PROMAWS_GRAFANA_IMAGE": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/grafana:13.1.2"},
 		{"PROMAWS_PULL_THROUGH_CACHE": "true"},
 		{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
 		{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "PROMAWS_ALARM_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:ops-alerts"},
@@ -538,7 +555,7 @@ func TestPrivateNetworkSaysHowToReachIt(t *testing.T) {
 		t.Errorf("notes %q: want how to reach it", n)
 	}
 	for _, env := range []map[string]string{
-		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16"},
+		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
 		{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_TLS_CERTIFICATE_ARN": "arn:aws:acm:eu-central-1:123456789012:certificate/abc"},
 		{},
 	} {
@@ -617,6 +634,30 @@ func TestRefusalsNameKeyAndVariable(t *testing.T) {
 		}
 		if key == "" || !strings.Contains(err.Error(), env) {
 			t.Errorf("%s: %q names no setting with its variable", name, err)
+		}
+	}
+}
+
+// Admin ranges that need no opt-in or take it: inside the VPC (the
+// VPC's own traffic), private ranges with allowPlainHttpAdmin, anything
+// behind the load balancer; and images pinned by digest.
+func TestAdminAccessAndDigestsAccepted(t *testing.T) {
+	digest := "@sha256:" + strings.Repeat("0123456789abcdef", 4)
+	for _, env := range []map[string]string{
+		{"PROMAWS_ADMIN_CIDRS": "10.0.0.0/16"},
+		{"PROMAWS_ADMIN_CIDRS": "10.0.3.0/24"},
+		{"PROMAWS_ADMIN_CIDRS": "10.8.0.0/16,172.16.0.0/12,192.168.1.0/24,100.64.0.0/10,fd00:8::/32", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
+		{"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_TLS_CERTIFICATE_ARN": "arn:aws:acm:eu-central-1:123456789012:certificate/abc"},
+		{"PROMAWS_REQUIRE_IMAGE_DIGESTS": "true", "PROMAWS_PROMETHEUS_IMAGE": DefaultPrometheusImage + digest,
+			"PROMAWS_ALERTMANAGER_IMAGE": DefaultAlertmanagerImage + digest, "PROMAWS_CONFIG_SYNC_IMAGE": DefaultConfigSyncImage + digest},
+	} {
+		s, err := Load(nil, env)
+		if err != nil {
+			t.Errorf("%v must be accepted: %v", env, err)
+			continue
+		}
+		if img := env["PROMAWS_PROMETHEUS_IMAGE"]; img != "" && s.PrometheusImage != img {
+			t.Errorf("the digest must be kept: %q, want %q", s.PrometheusImage, img)
 		}
 	}
 }

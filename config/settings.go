@@ -80,6 +80,10 @@ type Settings struct {
 	// AllowWorldOpenAdmin is the explicit opt-in that permits 0.0.0.0/0 or
 	// ::/0 in AdminCidrs.
 	AllowWorldOpenAdmin bool
+	// AllowPlainHTTPAdmin is the explicit opt-in that lets AdminCidrs
+	// outside VpcCidr reach the task over plain HTTP (no load balancer):
+	// only private ranges (PrivateRange), a network reached over a VPN.
+	AllowPlainHTTPAdmin bool
 	// AllowUnknownRegions accepts region names this version's list
 	// (Regions) does not know yet, when they have a region's shape.
 	AllowUnknownRegions bool
@@ -151,6 +155,8 @@ type Settings struct {
 	// ConfigSyncImage runs the task's config-sync sidecar (an AWS CLI v2
 	// image), which keeps the generated files equal to their parameters.
 	ConfigSyncImage string
+	// RequireImageDigests refuses task images not pinned by digest.
+	RequireImageDigests bool
 	// Grafana runs Grafana OSS in the task, with the dashboards/ JSON and
 	// its data source provisioned; GrafanaImage and GrafanaPort are its.
 	Grafana      bool
@@ -370,7 +376,7 @@ func (s *Settings) Notes() []string {
 	var notes []string
 	if s.Private() && !s.TLS() && len(s.AdminCidrs) == 0 {
 		notes = append(notes, "networkMode=private with neither a load balancer nor adminCidrs: Prometheus has no public address and admits nobody, "+
-			"so nobody can open its UI (alerts still reach the alarm topic). To reach it, set adminCidrs to your VPN's ranges, or to vpcCidr and "+
+			"so nobody can open its UI (alerts still reach the alarm topic). To reach it, set adminCidrs to your VPN's (private) ranges with allowPlainHttpAdmin=true, or to vpcCidr and "+
 			"forward a port through a node with Session Manager, or serve it behind the load balancer (tlsCertificateArn or tlsDomain); docs/operations.md, Private network.")
 	}
 	return notes

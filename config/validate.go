@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
 
 // Limits that validation enforces, exported so docs and tests quote them.
@@ -143,6 +144,7 @@ func (s *Settings) Validate() error {
 	}
 
 	v.tls(s)
+	v.plainHTTPAdmin(s, vpc, vpcOK)
 	v.kmsKey(s)
 	v.alarms(s)
 
@@ -150,10 +152,13 @@ func (s *Settings) Validate() error {
 	v.pinnedImage("alertmanagerImage", s.AlertmanagerImage, DefaultAlertmanagerImage)
 	v.pinnedImage("configSyncImage", s.ConfigSyncImage, DefaultConfigSyncImage)
 	v.grafana(s)
+	v.imageDigests(s)
 	v.imageCache(s)
 	v.noInternet(s)
 	if !userRE.MatchString(s.BasicAuthUser) {
 		v.fail("basicAuthUser", "%q must be 1 to 64 letters, digits, dots, dashes or underscores", s.BasicAuthUser)
+	} else if s.BasicAuthUser == taskcontract.MachineUser {
+		v.fail("basicAuthUser", "%q is the task's own machine user (the self-scrape, the Alertmanager and Grafana sign in as it, with a password of their own); pick another name for people, e.g. %s", s.BasicAuthUser, defaults.BasicAuthUser)
 	}
 	if s.BasicAuthPasswordVersion < 1 {
 		v.fail("basicAuthPasswordVersion", "%d must be 1 or more; increase it by one to rotate the password", s.BasicAuthPasswordVersion)
@@ -231,6 +236,91 @@ func (v *validator) pinnedImage(key, image, example string) {
 		v.fail(key, "%q is not a pinned image reference; use repository:tag or repository@sha256:digest, e.g. %s", image, example)
 	} else if strings.HasSuffix(image, ":latest") {
 		v.fail(key, "%q floats with every release; pin a version tag such as %s", image, example)
+	} else if _, digest, ok := strings.Cut(image, "@"); ok && !digestRE.MatchString(digest) {
+		v.fail(key, "%q has a malformed digest; write repository:tag@sha256:<64 lowercase hex digits>, e.g. %s@sha256:<digest>", image, example)
+	}
+}
+
+// digestRE is an image digest as registries write it (OCI image spec,
+// descriptor digests): sha256 and 64 lowercase hex digits.
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// HasDigest reports whether image is pinned by a well-formed digest.
+func HasDigest(image string) bool {
+	_, digest, ok := strings.Cut(image, "@")
+	return ok && digestRE.MatchString(digest)
+}
+
+// imageDigests: with requireImageDigests every task image names its
+// digest, which no registry can move (a tag can be pushed again).
+func (v *validator) imageDigests(s *Settings) {
+	if !s.RequireImageDigests {
+		return
+	}
+	for _, key := range slices.Sorted(maps.Keys(s.TaskImages())) {
+		if image := s.TaskImages()[key]; !HasDigest(image) {
+			v.fail(key, "%q is not pinned by digest and requireImageDigests=true; append its digest (repository:tag@sha256:<digest>, as docker buildx imagetools inspect or crane digest print it), or set requireImageDigests=false", image)
+		}
+	}
+}
+
+// privateRanges are the address ranges no internet route reaches: RFC 1918,
+// RFC 6598 shared address space (100.64.0.0/10, used by carrier NAT and
+// VPN overlays such as Tailscale) and IPv6 unique local addresses (RFC
+// 4193, fc00::/7).
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("fc00::/7"),
+}
+
+// PrivateRange reports whether every address of cidr is in a private
+// range (privateRanges).
+func PrivateRange(cidr string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return false
+	}
+	p = p.Masked()
+	for _, q := range privateRanges {
+		if q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainHTTPAdmin: without the load balancer the task serves Prometheus,
+// the Alertmanager and Grafana over plain HTTP to adminCidrs, and basic
+// auth sends the password with every request. Inside the VPC that is the
+// VPC's traffic; outside it only a private network (a VPN) may be trusted
+// with it, and only by the explicit opt-in; the internet never.
+func (v *validator) plainHTTPAdmin(s *Settings, vpc netip.Prefix, vpcOK bool) {
+	if s.TLS() {
+		if s.AllowPlainHTTPAdmin {
+			v.fail("allowPlainHttpAdmin", "the HTTPS load balancer serves adminCidrs, so nothing is plain HTTP and the opt-in does nothing; clear it")
+		}
+		return
+	}
+	var outside, public []string
+	for _, c := range s.AdminCidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil || p.Masked() != p {
+			continue // v.cidr reports it
+		}
+		if vpcOK && p.Addr().Is4() && p.Bits() >= vpc.Bits() && vpc.Contains(p.Addr()) {
+			continue // inside the VPC
+		}
+		outside = append(outside, c)
+		if !PrivateRange(c) {
+			public = append(public, c)
+		}
+	}
+	const tls = "serve them through the HTTPS load balancer (set tlsCertificateArn, or tlsDomain with tlsZoneId)"
+	switch {
+	case len(public) > 0:
+		v.fail("adminCidrs", "%s would reach Prometheus and the Alertmanager over plain HTTP from the internet, the basic-auth password (which can also silence every alert) in clear; %s. allowPlainHttpAdmin does not change this: it admits private ranges only", strings.Join(public, ","), tls)
+	case len(outside) > 0 && !s.AllowPlainHTTPAdmin:
+		v.fail("adminCidrs", "%s lie outside vpcCidr %s and would reach Prometheus and the Alertmanager over plain HTTP, the basic-auth password in clear; %s, or, if they are a private network reached over a VPN, set allowPlainHttpAdmin=true (PROMAWS_ALLOW_PLAIN_HTTP_ADMIN)", strings.Join(outside, ","), s.VpcCidr, tls)
 	}
 }
 

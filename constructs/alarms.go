@@ -21,7 +21,7 @@ import (
 // ServiceAlarmsProps configures ServiceAlarms.
 type ServiceAlarmsProps struct {
 	// Name prefixes the topic, alarm and rule names (the rule name holds
-	// at most 64 characters: keep Name within 54). Required.
+	// at most 64 characters: keep Name within 49, for "-params-changed"). Required.
 	Name string
 	// ClusterName, ClusterArn and ServiceName identify the ECS service. The
 	// cluster must have Container Insights on (the running-task metric
@@ -68,12 +68,23 @@ type ServiceAlarmsProps struct {
 	// CloudWatch, not through the Alertmanager. Default: nil (no such
 	// alarm: no bundled Alertmanager).
 	DeliveryLogGroup *string
+	// ConfigSyncLogGroup is the log group the service's config-sync sidecar
+	// logs to: a metric filter counts its failed rounds
+	// (taskcontract.ConfigSyncRoundFailedLog) and ConfigSyncFailing fires
+	// when they go on for minutes (SSM throttled or failing, the task role,
+	// a parameter gone): the running task keeps its last configuration,
+	// but applied changes are not live. Default: nil (no such alarm).
+	ConfigSyncLogGroup *string
 	// KmsKeyArn encrypts the created topic with a customer-managed key; its
 	// key policy must allow cloudwatch.amazonaws.com and
 	// events.amazonaws.com kms:Decrypt and kms:GenerateDataKey*. Default: ""
 	// (no at-rest encryption of the topic: the AWS-managed key alias/aws/sns
 	// cannot be used, see NewServiceAlarms).
 	KmsKeyArn string
+	// ParameterPrefix is the path of the stack's SSM parameters ("/<stack>/"):
+	// an EventBridge rule tells the topic of every change to a parameter
+	// under it (ParameterChanged). Default: "" (no such rule).
+	ParameterPrefix string
 }
 
 // ServiceAlarms notices that an ECS service is down or failing its health
@@ -98,12 +109,21 @@ type ServiceAlarms struct {
 	NotRunning        cloudwatchmetricalarm.CloudwatchMetricAlarm
 	HealthCheckFailed cloudwatcheventrule.CloudwatchEventRule
 	HealthCheckTarget cloudwatcheventtarget.CloudwatchEventTarget
+	// ParameterChanged forwards every change to the stack's parameters;
+	// both exist only with ParameterPrefix.
+	ParameterChanged       cloudwatcheventrule.CloudwatchEventRule
+	ParameterChangedTarget cloudwatcheventtarget.CloudwatchEventTarget
 	// NoHealthyTarget exists only with a load balancer.
 	NoHealthyTarget cloudwatchmetricalarm.CloudwatchMetricAlarm
 	// DeliveryFailures counts the Alertmanager's given-up notifications and
 	// DeliveryFailing alarms on them; both exist only with DeliveryLogGroup.
 	DeliveryFailures cloudwatchlogmetricfilter.CloudwatchLogMetricFilter
 	DeliveryFailing  cloudwatchmetricalarm.CloudwatchMetricAlarm
+	// ConfigSyncFailures counts config-sync's failed rounds and
+	// ConfigSyncFailing alarms on them; both exist only with
+	// ConfigSyncLogGroup.
+	ConfigSyncFailures cloudwatchlogmetricfilter.CloudwatchLogMetricFilter
+	ConfigSyncFailing  cloudwatchmetricalarm.CloudwatchMetricAlarm
 }
 
 // DownMinutes is how long the service may run fewer tasks than required
@@ -194,8 +214,14 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 	}
 
 	a.healthCheckRule(scope, &p)
+	if p.ParameterPrefix != "" {
+		a.parameterRule(scope, &p)
+	}
 	if p.DeliveryLogGroup != nil {
 		a.deliveryAlarm(scope, &p, actions)
+	}
+	if p.ConfigSyncLogGroup != nil {
+		a.configSyncAlarm(scope, &p, actions)
 	}
 
 	if a.Topic != nil {
@@ -237,6 +263,51 @@ func (a *ServiceAlarms) healthCheckRule(scope constructs.Construct, p *ServiceAl
 	})
 }
 
+// parameterRule tells the topic of every change to the stack's parameters.
+// Whoever may write them may change what the task runs (a scrape job, a
+// remote_write anywhere, the rules and the routing gone), so a change is
+// worth a message. EventBridge cannot tell a deploy from a change made
+// outside one: the "Parameter Store Change" event names the parameter and
+// the operation, not who made it (Systems Manager user guide, "Monitoring
+// Systems Manager events with Amazon EventBridge"). Every change notifies,
+// and the message says that one during a deploy is expected.
+func (a *ServiceAlarms) parameterRule(scope constructs.Construct, p *ServiceAlarmsProps) {
+	name := p.Name + "-params-changed"
+	a.ParameterChanged = cloudwatcheventrule.NewCloudwatchEventRule(scope, jsii.String("parameter-changed"), &cloudwatcheventrule.CloudwatchEventRuleConfig{
+		Name:         jsii.String(name),
+		Description:  jsii.String("A parameter under " + p.ParameterPrefix + " (the configuration of " + p.Name + ") changed"),
+		EventPattern: jsii.String(ParameterChangePattern(p.ParameterPrefix)),
+		Tags:         nameTag(name),
+	})
+	a.ParameterChangedTarget = cloudwatcheventtarget.NewCloudwatchEventTarget(scope, jsii.String("parameter-changed-target"), &cloudwatcheventtarget.CloudwatchEventTargetConfig{
+		Rule:     a.ParameterChanged.Name(),
+		TargetId: jsii.String("alarm-topic"),
+		Arn:      a.TopicArn,
+		InputTransformer: &cloudwatcheventtarget.CloudwatchEventTargetInputTransformer{
+			InputPaths: &map[string]*string{
+				"time": jsii.String("$.time"), "parameter": jsii.String("$.detail.name"), "operation": jsii.String("$.detail.operation"),
+			},
+			InputTemplate: jsii.String(`"<time>: SSM parameter <parameter> of ` + p.Name + `: <operation>. Expected during a deploy (terraform apply); ` +
+				`if nobody deployed, someone changed the running configuration outside one: write access to these parameters is deploy-level access. ` +
+				`terraform plan shows the difference from the settings."`),
+		},
+	})
+}
+
+// ParameterChangePattern matches every Parameter Store change (create,
+// update, delete, label) of a parameter whose name starts with prefix.
+func ParameterChangePattern(prefix string) string {
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.ssm"},
+		"detail-type": []string{"Parameter Store Change"},
+		"detail":      map[string]any{"name": []map[string]string{{"prefix": prefix}}},
+	})
+	if err != nil {
+		panic(err) // strings and maps only
+	}
+	return string(b)
+}
+
 // DeliveryMetricNamespace holds the log-derived counts of a service's
 // faults, per alarm name (ServiceAlarmsProps.Name).
 func DeliveryMetricNamespace(name string) string { return "PrometheusAWS/" + name }
@@ -252,31 +323,75 @@ const DeliveryFailuresMetric = "AlertDeliveryFailures"
 // cloudwatch.amazonaws.com); a deleted topic silences this too, which
 // make verify's alert path check reports.
 func (a *ServiceAlarms) deliveryAlarm(scope constructs.Construct, p *ServiceAlarmsProps, actions *[]*string) {
-	ns := DeliveryMetricNamespace(p.Name)
-	a.DeliveryFailures = cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(scope, jsii.String("delivery-failures"), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
-		Name:         jsii.String(p.Name + "-alert-delivery-failures"),
-		LogGroupName: p.DeliveryLogGroup,
+	a.DeliveryFailures, a.DeliveryFailing = newLogCountAlarm(scope, &logCountAlarm{
+		id: "delivery", name: p.Name + "-alert-delivery", logGroup: p.DeliveryLogGroup,
+		line: taskcontract.DeliveryFailedLog, namespace: DeliveryMetricNamespace(p.Name), metric: DeliveryFailuresMetric,
+		description: fmt.Sprintf("The Alertmanager of %s gave up delivering a notification: alerts are not reaching the topic. "+
+			"Its log (%q) says why: publishing denied (the task role, the topic or key policy), the topic gone, SNS unreachable.", p.Name, taskcontract.DeliveryFailedLog),
+		periods: 1, datapoints: 1, actions: actions,
+	})
+}
+
+// ConfigSyncFailuresMetric is the metric ConfigSyncFailures counts into.
+const ConfigSyncFailuresMetric = "ConfigSyncFailures"
+
+// ConfigSyncFailingMinutes is how many of the last five minutes must see a
+// failed config-sync round before ConfigSyncFailing fires: one throttled
+// call is retried 15 s later and is no news; minutes of them mean changes
+// are not arriving.
+const ConfigSyncFailingMinutes = 3
+
+// configSyncAlarm counts config-sync's failed rounds (one log line each,
+// every 15 s while failing) and alarms when ConfigSyncFailingMinutes of
+// the last five minutes saw one.
+func (a *ServiceAlarms) configSyncAlarm(scope constructs.Construct, p *ServiceAlarmsProps, actions *[]*string) {
+	a.ConfigSyncFailures, a.ConfigSyncFailing = newLogCountAlarm(scope, &logCountAlarm{
+		id: "config-sync", name: p.Name + "-config-sync", logGroup: p.ConfigSyncLogGroup,
+		line: taskcontract.ConfigSyncRoundFailedLog, namespace: DeliveryMetricNamespace(p.Name), metric: ConfigSyncFailuresMetric,
+		description: fmt.Sprintf("The config-sync sidecar of %s failed to bring its configuration up to date in %d of the last 5 minutes: "+
+			"the task runs on its last configuration, and changes applied since are not live. Its log (%q and the lines before) says why: "+
+			"SSM throttling or failing, the task role, a parameter deleted.", p.Name, ConfigSyncFailingMinutes, taskcontract.ConfigSyncRoundFailedLog),
+		periods: 5, datapoints: ConfigSyncFailingMinutes, actions: actions,
+	})
+}
+
+// logCountAlarm is a metric filter counting one log line and an alarm on
+// that count: id-failures and id-failing, named name-failures and
+// name-failing.
+type logCountAlarm struct {
+	id, name, line, namespace, metric, description string
+	logGroup                                       *string
+	// The alarm fires when datapoints of the last periods minutes saw the
+	// line at least once.
+	periods, datapoints int
+	actions             *[]*string
+}
+
+func newLogCountAlarm(scope constructs.Construct, l *logCountAlarm) (cloudwatchlogmetricfilter.CloudwatchLogMetricFilter, cloudwatchmetricalarm.CloudwatchMetricAlarm) {
+	filter := cloudwatchlogmetricfilter.NewCloudwatchLogMetricFilter(scope, jsii.String(l.id+"-failures"), &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterConfig{
+		Name:         jsii.String(l.name + "-failures"),
+		LogGroupName: l.logGroup,
 		// A quoted term matches the exact phrase anywhere in the line
 		// (CloudWatch Logs user guide, "Filter pattern syntax for metric
 		// filters": unstructured log events).
-		Pattern: jsii.String(strconv.Quote(taskcontract.DeliveryFailedLog)),
+		Pattern: jsii.String(strconv.Quote(l.line)),
 		MetricTransformation: &cloudwatchlogmetricfilter.CloudwatchLogMetricFilterMetricTransformation{
-			Name: jsii.String(DeliveryFailuresMetric), Namespace: jsii.String(ns), Value: jsii.String("1"), Unit: jsii.String("Count"),
+			Name: jsii.String(l.metric), Namespace: jsii.String(l.namespace), Value: jsii.String("1"), Unit: jsii.String("Count"),
 		},
 	})
-	name := p.Name + "-alert-delivery-failing"
-	a.DeliveryFailing = cloudwatchmetricalarm.NewCloudwatchMetricAlarm(scope, jsii.String("delivery-failing"), &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
-		AlarmName: jsii.String(name),
-		AlarmDescription: jsii.String(fmt.Sprintf("The Alertmanager of %s gave up delivering a notification: alerts are not reaching the topic. "+
-			"Its log (%q) says why: publishing denied (the task role, the topic or key policy), the topic gone, SNS unreachable.", p.Name, taskcontract.DeliveryFailedLog)),
-		Namespace: jsii.String(ns), MetricName: jsii.String(DeliveryFailuresMetric),
-		Statistic: jsii.String("Sum"), Period: jsii.Number(60), EvaluationPeriods: jsii.Number(1), DatapointsToAlarm: jsii.Number(1),
+	name := l.name + "-failing"
+	alarm := cloudwatchmetricalarm.NewCloudwatchMetricAlarm(scope, jsii.String(l.id+"-failing"), &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
+		AlarmName:        jsii.String(name),
+		AlarmDescription: jsii.String(l.description),
+		Namespace:        jsii.String(l.namespace), MetricName: jsii.String(l.metric),
+		Statistic: jsii.String("Sum"), Period: jsii.Number(60), EvaluationPeriods: jsii.Number(l.periods), DatapointsToAlarm: jsii.Number(l.datapoints),
 		ComparisonOperator: jsii.String("GreaterThanOrEqualToThreshold"), Threshold: jsii.Number(1),
 		// No failure logged, no data: that is the good case.
 		TreatMissingData: jsii.String("notBreaching"),
-		AlarmActions:     actions, OkActions: actions,
+		AlarmActions:     l.actions, OkActions: l.actions,
 		Tags: nameTag(name),
 	})
+	return filter, alarm
 }
 
 // belowAlarm is an alarm on a count that must not fall below threshold.
@@ -321,6 +436,9 @@ func (a *ServiceAlarms) publishers(workspaceArn *string) *PolicyDocument {
 	if a.DeliveryFailing != nil {
 		alarms = append(alarms, *a.DeliveryFailing.Arn())
 	}
+	if a.ConfigSyncFailing != nil {
+		alarms = append(alarms, *a.ConfigSyncFailing.Arn())
+	}
 	if a.NoHealthyTarget != nil {
 		alarms = append(alarms, *a.NoHealthyTarget.Arn())
 	}
@@ -336,9 +454,13 @@ func (a *ServiceAlarms) publishers(workspaceArn *string) *PolicyDocument {
 			},
 		}
 	}
+	rules := []string{*a.HealthCheckFailed.Arn()}
+	if a.ParameterChanged != nil {
+		rules = append(rules, *a.ParameterChanged.Arn())
+	}
 	doc := Policy(
 		publish("CloudWatchAlarms", "cloudwatch.amazonaws.com", alarms),
-		publish("EventBridgeRule", "events.amazonaws.com", []string{*a.HealthCheckFailed.Arn()}),
+		publish("EventBridgeRule", "events.amazonaws.com", rules),
 	)
 	if workspaceArn != nil {
 		// AMP user guide, "Permission to send alert messages to your Amazon

@@ -89,7 +89,9 @@ func (a *AlertmanagerProps) publishStatements() []Statement {
 		// SNS encrypts what a publisher sends with the topic's key, on the
 		// publisher's behalf (SNS developer guide, "Encryption at rest").
 		st = append(st, Statement{Sid: "PublishAlertsEncrypted", Effect: "Allow",
-			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: []string{a.TopicKmsKeyArn}})
+			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: []string{a.TopicKmsKeyArn},
+			// Only through SNS, which encrypts the message for the publisher.
+			Condition: ViaServiceOfKey(a.TopicKmsKeyArn, "sns")})
 	}
 	return st
 }
@@ -105,12 +107,13 @@ func alertmanagerContainer(p PrometheusFargateServiceProps, logGroup string, aut
 		{Name: tc.EnvAlertmanagerConfigDir, Value: tc.ConfigDir},
 	}
 	var secrets []cd.Secret
-	health := fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d%s/-/healthy || exit 1", a.Port, tc.AlertmanagerRoutePrefix)
+	// No credential in the check: a 401 is an answer (tc.HealthCheckCommand).
+	health := tc.HealthCheckCommand(fmt.Sprintf("http://127.0.0.1:%d%s/-/healthy", a.Port, tc.AlertmanagerRoutePrefix))
 	if auth != nil {
-		// The same users as Prometheus: one web config, one password.
-		env = append(env, cd.KeyValue{Name: tc.EnvBasicAuthUser, Value: auth.User})
-		secrets = auth.secrets(tc.EnvAlertmanagerWebConfigYAML)
-		health = fmt.Sprintf(`wget -q -O /dev/null "http://$%s:$%s@127.0.0.1:%d%s/-/healthy" || exit 1`, tc.EnvBasicAuthUser, tc.EnvBasicAuthPassword, a.Port, tc.AlertmanagerRoutePrefix)
+		// The same users as Prometheus: one web config. Not the password:
+		// nothing in this container needs it (no process of the task keeps
+		// it, issue 34).
+		secrets = auth.webConfigSecret(tc.EnvAlertmanagerWebConfigYAML)
 	}
 	return cd.Container{
 		Name:                   tc.AlertmanagerContainerName,
@@ -126,7 +129,7 @@ func alertmanagerContainer(p PrometheusFargateServiceProps, logGroup string, aut
 		},
 		DependsOn: afterConfigSync(),
 		// As Prometheus's (see prometheusContainer): /tmp is a tmpfs.
-		LinuxParameters:  runtimeTmpfs(tc.AlertmanagerRuntimeDir),
+		LinuxParameters:  runtimeTmpfs(tc.AlertmanagerRuntimeDir), // and no capability
 		PortMappings:     []cd.PortMapping{{ContainerPort: a.Port, HostPort: a.Port, Protocol: "tcp"}},
 		Environment:      env,
 		Secrets:          secrets,

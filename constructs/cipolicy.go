@@ -52,7 +52,13 @@ func deployPolicy(p *CIRolesProps, env CIEnvironment) *PolicyDocument {
 			"UpdateRole", "DeleteRole", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "TagRole", "UntagRole", "PassRole")})
 	if p.KmsKeyArn != "" {
 		st = append(st, Statement{Sid: "Key", Effect: "Allow", Resource: []string{p.KmsKeyArn},
-			Action: verbs("kms", "DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext")})
+			Action: verbs("kms", "DescribeKey", "CreateGrant")})
+		// The key's material only through the services that encrypt the
+		// stack's resources with it (policy rule kms-via-service): EBS
+		// volumes (ec2), EFS, the secrets, the log groups, the topic, SSM.
+		st = append(st, Statement{Sid: "KeyViaServices", Effect: "Allow", Resource: []string{p.KmsKeyArn},
+			Action:    verbs("kms", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"),
+			Condition: ViaServiceOfKey(p.KmsKeyArn, "ec2", "elasticfilesystem", "secretsmanager", "logs", "sns", "ssm")})
 	}
 	return Policy(st...)
 }

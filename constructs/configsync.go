@@ -235,7 +235,7 @@ func (s *PrometheusFargateService) configSyncContainer() cd.Container {
 		Command:                []string{TerraformLiteral(tc.ConfigSyncScript), tc.ConfigSyncScriptName},
 		ReadonlyRootFilesystem: true,
 		MountPoints:            []cd.MountPoint{{SourceVolume: tc.ConfigVolume, ContainerPath: tc.ConfigDir}},
-		LinuxParameters: &cd.LinuxParameters{Tmpfs: []cd.Tmpfs{{
+		LinuxParameters: &cd.LinuxParameters{Capabilities: dropAll(), Tmpfs: []cd.Tmpfs{{
 			ContainerPath: tc.ConfigSyncHome, Size: tc.RuntimeTmpfsMiB, MountOptions: tc.ConfigSyncHomeOptions(),
 		}}},
 		Environment: env,

@@ -111,7 +111,9 @@ func (s *PrometheusFargateService) grafanaDataSource() string {
 		ds["jsonData"] = map[string]any{"httpMethod": "POST"}
 		if s.auth != nil {
 			ds["basicAuth"] = true
-			ds["basicAuthUser"] = s.auth.User
+			// The machine credential, as Prometheus's own clients (the
+			// human user's password is never in the task).
+			ds["basicAuthUser"] = tc.MachineUser
 			ds["secureJsonData"] = map[string]any{"basicAuthPassword": "$" + tc.EnvBasicAuthPassword}
 		}
 	}
@@ -156,7 +158,7 @@ func (s *PrometheusFargateService) grafanaContainer(admin secretsmanagersecret.S
 	if p.Workspace != nil {
 		env = append(env, cd.KeyValue{Name: "GF_AUTH_SIGV4_AUTH_ENABLED", Value: "true"}, cd.KeyValue{Name: "AWS_REGION", Value: p.Region})
 	} else if s.auth != nil {
-		secrets = append(secrets, cd.Secret{Name: tc.EnvBasicAuthPassword, ValueFrom: *s.auth.Secret.Arn() + ":" + tc.SecretPasswordKey + "::"})
+		secrets = append(secrets, s.auth.machinePassword())
 	}
 	return cd.Container{
 		Name:                   grafanaContainer,
@@ -168,7 +170,7 @@ func (s *PrometheusFargateService) grafanaContainer(admin secretsmanagersecret.S
 		MountPoints:            []cd.MountPoint{configMount()},
 		DependsOn:              []cd.Dependency{{ContainerName: tc.ConfigSyncContainerName, Condition: "HEALTHY"}},
 		// Its database, sessions and plugin folder: nothing kept.
-		LinuxParameters: &cd.LinuxParameters{Tmpfs: []cd.Tmpfs{{ContainerPath: "/var/lib/grafana", Size: 128, MountOptions: []string{"noexec", "nosuid", "nodev"}}}},
+		LinuxParameters: &cd.LinuxParameters{Capabilities: dropAll(), Tmpfs: []cd.Tmpfs{{ContainerPath: "/var/lib/grafana", Size: 128, MountOptions: []string{"noexec", "nosuid", "nodev"}}}},
 		PortMappings:    []cd.PortMapping{{ContainerPort: g.Port, HostPort: g.Port, Protocol: "tcp"}},
 		Environment:     env,
 		Secrets:         secrets,

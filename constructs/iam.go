@@ -2,6 +2,8 @@ package constructs
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -62,4 +64,31 @@ func newRolePolicy(scope constructs.Construct, id string, role iamrole.IamRole, 
 		Role:   role.Id(),
 		Policy: doc.JSON(),
 	})
+}
+
+// ViaService is the condition that lets a KMS key grant (kms:Decrypt,
+// kms:GenerateDataKey*, ...) hold only for requests the named services make
+// on the principal's behalf (Secrets Manager decrypting a secret, SNS
+// encrypting a message), never for a direct call with the role's
+// credentials. AWS KMS developer guide, "AWS KMS condition keys",
+// kms:ViaService
+// (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service):
+// the value is the service's endpoint, <service>.<region>.amazonaws.com.
+// Policy rule kms-via-service.
+func ViaService(region string, services ...string) map[string]any {
+	var endpoints []string
+	for _, s := range services {
+		endpoints = append(endpoints, s+"."+region+".amazonaws.com")
+	}
+	return map[string]any{"StringEquals": map[string][]string{"kms:ViaService": endpoints}}
+}
+
+// ViaServiceOfKey is ViaService in the key's own region (a KMS key serves
+// its region only), read from its ARN. keyArn must be a literal ARN.
+func ViaServiceOfKey(keyArn string, services ...string) map[string]any {
+	parts := strings.SplitN(keyArn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[3] == "" {
+		panic(fmt.Sprintf("ViaServiceOfKey: %q is not a KMS key ARN with a region; use ViaService with the region", keyArn))
+	}
+	return ViaService(parts[3], services...)
 }

@@ -373,6 +373,8 @@ func (s *PrometheusFargateService) executionRole(scope constructs.Construct) {
 		// Reading a secret under a customer key needs Decrypt on that key.
 		s.ExecutionRolePolicy.Statement = append(s.ExecutionRolePolicy.Statement, Statement{
 			Sid: "DecryptSecret", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{p.KmsKeyArn},
+			// Only through Secrets Manager, which decrypts the secrets for ECS.
+			Condition: ViaService(p.Region, "secretsmanager"),
 		})
 	}
 	newRolePolicy(scope, "execution-policy", s.ExecutionRole, "start-prometheus", s.ExecutionRolePolicy)

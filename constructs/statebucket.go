@@ -80,21 +80,7 @@ func NewStateBucket(scope constructs.Construct, id string, props *StateBucketPro
 		Bucket: b.Bucket.Id(),
 		Rule:   &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
 	})
-	b.PolicyDocument = Policy(Statement{
-		Sid:       "DenyInsecureTransport",
-		Effect:    "Deny",
-		Principal: map[string]string{"AWS": "*"},
-		Action:    []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketPolicy", "s3:PutBucketPolicy"},
-		Resource:  []string{*b.Bucket.Arn(), *b.Bucket.Arn() + "/*"},
-		Condition: map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
-	})
-	b.Policy = s3bucketpolicy.NewS3BucketPolicy(scope, jsii.String("policy"), &s3bucketpolicy.S3BucketPolicyConfig{
-		Bucket: b.Bucket.Id(),
-		Policy: b.PolicyDocument.JSON(),
-		// The public access block must exist first, or AWS may judge the
-		// policy before the block applies.
-		DependsOn: &[]cdktf.ITerraformDependable{b.PublicAccessBlock},
-	})
+	b.denyPlainHTTP(scope)
 	b.Lifecycle = s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(scope, jsii.String("lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
 		Bucket: b.Bucket.Id(),
 		Rule: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
@@ -124,4 +110,29 @@ func NewStateBucket(scope constructs.Construct, id string, props *StateBucketPro
 		})
 	}
 	return b
+}
+
+// denyPlainHTTP is the bucket policy refusing every request without TLS.
+// The public access block must exist first, or AWS may judge the policy
+// before the block applies.
+func (b *StateBucket) denyPlainHTTP(scope constructs.Construct) {
+	b.PolicyDocument = Policy(Statement{
+		Sid:       "DenyInsecureTransport",
+		Effect:    "Deny",
+		Principal: map[string]string{"AWS": "*"},
+		// Every S3 action, not a list: a list leaves the rest (the old state
+		// versions' GetObjectVersion among them) open over plain HTTP. Amazon
+		// S3 user guide, "Security best practices for Amazon S3"
+		// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html):
+		// deny requests without TLS (aws:SecureTransport false). Policy rule
+		// tls-only-all-actions.
+		Action:    []string{"s3:*"},
+		Resource:  []string{*b.Bucket.Arn(), *b.Bucket.Arn() + "/*"},
+		Condition: map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
+	})
+	b.Policy = s3bucketpolicy.NewS3BucketPolicy(scope, jsii.String("policy"), &s3bucketpolicy.S3BucketPolicyConfig{
+		Bucket:    b.Bucket.Id(),
+		Policy:    b.PolicyDocument.JSON(),
+		DependsOn: &[]cdktf.ITerraformDependable{b.PublicAccessBlock},
+	})
 }

@@ -62,10 +62,22 @@ const prometheusStartPeriod = 300
 
 // runtimeTmpfs is the tmpfs at dir's parent that a container's script
 // writes its delivered files to (see prometheusContainer on why a tmpfs).
+// It drops every capability too (see dropAll).
 func runtimeTmpfs(dir string) *cd.LinuxParameters {
-	return &cd.LinuxParameters{Tmpfs: []cd.Tmpfs{{
+	return &cd.LinuxParameters{Capabilities: dropAll(), Tmpfs: []cd.Tmpfs{{
 		ContainerPath: path.Dir(dir), Size: tc.RuntimeTmpfsMiB, MountOptions: []string{"noexec", "nosuid", "nodev"},
 	}}}
+}
+
+// dropAll is every container's capability set: none. Prometheus, the
+// Alertmanager and Grafana run as non-root users (who lose Docker's
+// default set on changing uid anyway) and bind unprivileged ports; the
+// config-sync sidecar runs as root but only writes files it owns in the
+// folder it owns (no CAP_DAC_OVERRIDE, CAP_CHOWN or CAP_FOWNER needed).
+// Dropped explicitly so that no runtime's default set applies, and the
+// policy rule least-capability holds it.
+func dropAll() *cd.Capabilities {
+	return &cd.Capabilities{Drop: []string{"ALL"}}
 }
 
 // healthCheck runs command in the container with ECS's timing: every 30 s,
@@ -90,11 +102,13 @@ func containerEnvironment(p PrometheusFargateServiceProps, auth *basicAuth) (env
 		{Name: tc.EnvPort, Value: strconv.Itoa(p.Port)},
 		{Name: tc.EnvConfigDir, Value: tc.ConfigDir},
 	}
-	health = fmt.Sprintf("wget -q -O /dev/null http://127.0.0.1:%d/-/healthy || exit 1", p.Port)
+	// No credential in the check: a 401 is an answer (tc.HealthCheckCommand).
+	health = tc.HealthCheckCommand(fmt.Sprintf("http://127.0.0.1:%d/-/healthy", p.Port))
 	if auth != nil {
-		env = append(env, cd.KeyValue{Name: tc.EnvBasicAuthUser, Value: auth.User})
+		// The web config (both users' hashes) and the machine credential's
+		// password, for the self-scrape and the Alertmanager: not the
+		// human user's (issue 34).
 		secrets = auth.secrets(tc.EnvWebConfigYAML)
-		health = fmt.Sprintf(`wget -q -O /dev/null "http://$%s:$%s@127.0.0.1:%d/-/healthy" || exit 1`, tc.EnvBasicAuthUser, tc.EnvBasicAuthPassword, p.Port)
 	}
 	return env, secrets, health
 }

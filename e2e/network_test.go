@@ -16,7 +16,9 @@ import (
 // private subnet has a public IP; destroy leaves nothing.
 func TestPrivateNetwork(t *testing.T) {
 	h := newHarness(t)
-	dep := h.deploy(t, "private", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16"})
+	dep := h.deploy(t, "private", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+		// A VPN range reaches the task over plain HTTP: the explicit opt-in.
+		"PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"})
 	step(t, "apply and re-plan clean", func(t *testing.T) {
 		dep.apply(t)
 		dep.assertCleanPlan(t)

@@ -22,7 +22,8 @@ import (
 func TestNoInternet(t *testing.T) {
 	h := newHarness(t)
 	dep := h.deploy(t, "no-internet", map[string]string{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none",
-		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16"})
+		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+		"PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"}) // a VPN range over plain HTTP: the explicit opt-in
 	step(t, "apply and re-plan clean", func(t *testing.T) {
 		dep.apply(t)
 		dep.assertCleanPlan(t)

@@ -281,15 +281,25 @@ type received struct {
 	body       []byte // snappy-decoded protobuf WriteRequest
 }
 
-func (r *remoteWriteReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+// readRemoteWrite reads a remote write request's body as sent (snappy)
+// and decoded; ok false: the client has been answered 400.
+func readRemoteWrite(w http.ResponseWriter, req *http.Request) (raw, body []byte, ok bool) {
 	raw, err := io.ReadAll(req.Body)
 	if err != nil || req.Method != http.MethodPost {
 		http.Error(w, "want a POST with a body", http.StatusBadRequest)
-		return
+		return nil, nil, false
 	}
-	body, err := snappy.Decode(nil, raw)
+	body, err = snappy.Decode(nil, raw)
 	if err != nil {
 		http.Error(w, "body is not snappy: "+err.Error(), http.StatusBadRequest)
+		return nil, nil, false
+	}
+	return raw, body, true
+}
+
+func (r *remoteWriteReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	raw, body, ok := readRemoteWrite(w, req)
+	if !ok {
 		return
 	}
 	series, err := decodeWriteRequest(body)

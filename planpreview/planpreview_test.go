@@ -22,7 +22,7 @@ var scenarios = []struct {
 	counts Counts
 	check  func(t *testing.T, s *Stack, md string)
 }{
-	{"create", Counts{Create: 48}, func(t *testing.T, s *Stack, md string) {
+	{"create", Counts{Create: 52}, func(t *testing.T, s *Stack, md string) {
 		for _, c := range s.Changes {
 			if c.Guessed {
 				t.Errorf("%s: construct path guessed; cdk.tf.json has it", c.Address)
@@ -70,8 +70,8 @@ var scenarios = []struct {
 			t.Error("the destructive changes must come first")
 		}
 	}},
-	{"destroy", Counts{Delete: 48}, func(t *testing.T, s *Stack, md string) {
-		mustContain(t, md, "destroys 48 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
+	{"destroy", Counts{Delete: 52}, func(t *testing.T, s *Stack, md string) {
+		mustContain(t, md, "destroys 52 resources", "| `prometheus-aws-dev` | **DELETE** | `aws_vpc.network_vpc_4E8F0223` | `network/vpc` | destroy plan |")
 	}},
 }
 

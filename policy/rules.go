@@ -32,6 +32,16 @@ type Options struct {
 	// settings' loudly named opt-in). Ports 22 and NodePort are never
 	// world-open, opt-in or not.
 	AllowWorldOpenAdmin bool
+	// AlertmanagerPort and GrafanaPort are the bundled Alertmanager's and
+	// Grafana's web ports. Defaults: 9093, 3000.
+	AlertmanagerPort, GrafanaPort int
+	// AllowPlainHTTPAdmin admits private ranges outside the VPC to the
+	// plain-HTTP web ports (allowPlainHttpAdmin): a network reached over a
+	// VPN. Public ranges never.
+	AllowPlainHTTPAdmin bool
+	// RequireImageDigests: every task image is pinned by digest
+	// (requireImageDigests).
+	RequireImageDigests bool
 	// KmsKeyAllowsAps is the owner's word that the customer key encrypting
 	// the alert topic admits aps.amazonaws.com (kmsKeyAllowsAps).
 	KmsKeyAllowsAps bool
@@ -42,7 +52,8 @@ type Options struct {
 
 // OptionsFor are the options the settings s call for.
 func OptionsFor(s *config.Settings) Options {
-	return Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private(), KmsKeyAllowsAps: s.KmsKeyAllowsAps}
+	return Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private(), KmsKeyAllowsAps: s.KmsKeyAllowsAps,
+		AlertmanagerPort: s.AlertmanagerPort, GrafanaPort: s.GrafanaPort, AllowPlainHTTPAdmin: s.AllowPlainHTTPAdmin, RequireImageDigests: s.RequireImageDigests}
 }
 
 // Rule is one named check.
@@ -54,7 +65,8 @@ type Rule struct {
 
 // Rules are all checks, in report order.
 var Rules = []Rule{
-	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port, and only with allowWorldOpenAdmin: never the Alertmanager's).", noWorldIngress},
+	{"no-world-ingress", "No ingress from 0.0.0.0/0 or ::/0 (only Prometheus's port and the load balancer's 443 and 80, and only with allowWorldOpenAdmin: never the Alertmanager's).", noWorldIngress},
+	{"admin-over-tls", "No range outside the VPC reaches the plain-HTTP ports of Prometheus, the Alertmanager or Grafana (the HTTPS load balancer serves them); with allowPlainHttpAdmin, private ranges (a VPN) may.", adminOverTLS},
 	{"private-no-public-ips", "With networkMode=private: no subnet maps public IPs, no ECS service, launch template or instance asks for one, and the task's subnets reach the internet through NAT only.", privateNoPublicIPs},
 	{"endpoints-vpc-only", "Interface VPC endpoints admit HTTPS from the VPC's own range only.", endpointsVpcOnly},
 	{"sns-publish-scoped", "IAM grants sns:Publish on named topics only: every Resource an ARN without a wildcard, never \"*\".", snsPublishScoped},
@@ -73,6 +85,10 @@ var Rules = []Rule{
 	{"task-definition-size", "Container definitions leave room under ECS's 64 KiB task definition limit.", taskDefinitionSize},
 	{"ci-trust-pinned", "A role trusting OpenID Connect tokens pins the audience and subjects of one project; a CI deploy role admits exact subjects only (its protected branch or environment).", ciTrustPinned},
 	{"amp-alerts-key-usable", "An AMP alert manager publishing to a topic encrypted with a customer key: the key admits aps.amazonaws.com (kms:GenerateDataKey*, kms:Decrypt), in its policy when the stack manages it, else by kmsKeyAllowsAps.", ampAlertsKeyUsable},
+	{"tls-only-all-actions", "A bucket policy statement conditioned on aws:SecureTransport=false denies \"s3:*\".", tlsOnlyAllActions},
+	{"kms-via-service", "IAM grants to use a KMS key (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*) hold only through named services: StringEquals kms:ViaService <service>.<region>.amazonaws.com.", kmsViaService},
+	{"images-pinned-by-digest", "With requireImageDigests: every container image of a task definition is pinned by digest (@sha256:<64 hex>).", imagesPinnedByDigest},
+	{"least-capability", "Every container of a task definition drops every Linux capability (linuxParameters.capabilities.drop [\"ALL\"]) and adds none.", leastCapability},
 	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},
 }
 
@@ -83,6 +99,12 @@ func Check(d *Doc, o Options) []Violation {
 	}
 	if o.PrometheusPort == 0 {
 		o.PrometheusPort = 9090
+	}
+	if o.AlertmanagerPort == 0 {
+		o.AlertmanagerPort = 9093
+	}
+	if o.GrafanaPort == 0 {
+		o.GrafanaPort = 3000
 	}
 	var out []Violation
 	for _, r := range Rules {
@@ -151,7 +173,9 @@ func noWorldIngress(d *Doc, o Options) []Violation {
 			if !IsWorld(c) {
 				continue
 			}
-			allowed := o.AllowWorldOpenAdmin && g.from == o.PrometheusPort && g.to == o.PrometheusPort && g.protocol == "tcp"
+			// The opt-in's port: Prometheus's, or the HTTPS load balancer's
+			// (80 only redirects) when it serves the admin ranges.
+			allowed := o.AllowWorldOpenAdmin && g.from == g.to && g.protocol == "tcp" && (g.from == o.PrometheusPort || g.from == 443 || g.from == 80)
 			if !allowed {
 				out = append(out, Violation{"no-world-ingress", g.resource, fmt.Sprintf("ports %d-%d open to %s", g.from, g.to, c)})
 			}

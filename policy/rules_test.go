@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:*"}}`, "deploy"), Options{}},
 	}
 	cases = append(cases, taskCases()...)
+	cases = append(cases, hardeningCases()...)
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) {
 			d, err := Parse([]byte(c.doc))
@@ -80,13 +82,100 @@ func TestRulesCatchViolations(t *testing.T) {
 }
 
 func TestOptInAllowsOnlyThePrometheusPort(t *testing.T) {
-	doc := `{"resource":{"aws_vpc_security_group_ingress_rule":{"r":{"cidr_ipv4":"0.0.0.0/0","from_port":9090,"to_port":9090,"ip_protocol":"tcp"}}}}`
-	d, _ := Parse([]byte(doc))
-	if v := Check(d, Options{AllowWorldOpenAdmin: true}); len(v) != 0 {
-		t.Fatalf("allowWorldOpenAdmin must allow 9090: %v", v)
+	// no-world-ingress alone: admin-over-tls refuses plain HTTP to the
+	// world whatever this opt-in says (TestAdminOverTLS).
+	for _, port := range []string{"9090", "443", "80"} {
+		doc := `{"resource":{"aws_vpc_security_group_ingress_rule":{"r":{"cidr_ipv4":"0.0.0.0/0","from_port":` + port + `,"to_port":` + port + `,"ip_protocol":"tcp"}}}}`
+		d, _ := Parse([]byte(doc))
+		if v := noWorldIngress(d, Options{AllowWorldOpenAdmin: true, PrometheusPort: 9090}); len(v) != 0 {
+			t.Fatalf("allowWorldOpenAdmin must allow %s: %v", port, v)
+		}
+		if v := noWorldIngress(d, Options{PrometheusPort: 9090}); len(v) != 1 || !strings.Contains(v[0].Message, "0.0.0.0/0") {
+			t.Fatalf("without the opt-in %s to the world is a violation: %v", port, v)
+		}
 	}
-	if v := Check(d, Options{}); len(v) != 1 || !strings.Contains(v[0].Message, "0.0.0.0/0") {
-		t.Fatalf("without the opt-in 9090 to the world is a violation: %v", v)
+}
+
+// adminIngress is a VPC of 10.0.0.0/16 whose task admits cidr on port.
+func adminIngress(cidr string, port int) string {
+	key := "cidr_ipv4"
+	if strings.Contains(cidr, ":") {
+		key = "cidr_ipv6"
+	}
+	return fmt.Sprintf(`{"resource":{"aws_vpc":{"v":{"cidr_block":"10.0.0.0/16","tags":{"Name":"v"}}},
+	  "aws_vpc_security_group_ingress_rule":{"r":{%q:%q,"from_port":%d,"to_port":%d,"ip_protocol":"tcp"}}}}`, key, cidr, port, port)
+}
+
+// Plain HTTP to the web ports: from inside the VPC always, from a private
+// range with the opt-in, from the load balancer (a group reference).
+func TestAdminOverTLS(t *testing.T) {
+	for _, c := range []struct {
+		cidr string
+		port int
+		opts Options
+	}{
+		{"10.0.0.0/16", 9090, Options{}},
+		{"10.0.5.0/24", 9093, Options{}},
+		{"10.8.0.0/16", 9090, Options{AllowPlainHTTPAdmin: true}},
+		{"fd00:8::/32", 9093, Options{AllowPlainHTTPAdmin: true}},
+		{"198.51.100.0/24", 443, Options{}},
+	} {
+		d, err := Parse([]byte(adminIngress(c.cidr, c.port)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := Check(d, c.opts); len(v) != 0 {
+			t.Errorf("%s on %d: %v", c.cidr, c.port, v)
+		}
+	}
+}
+
+// The TLS-only statement of the state bucket, as shipped.
+func TestTLSOnlyAllActionsPassesDenyAll(t *testing.T) {
+	doc := `{"resource":{"aws_s3_bucket_policy":{"p":{"policy":"{\"Statement\":[{\"Sid\":\"DenyInsecureTransport\",\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"s3:*\",\"Resource\":[\"${aws_s3_bucket.b.arn}\",\"${aws_s3_bucket.b.arn}/*\"],\"Condition\":{\"Bool\":{\"aws:SecureTransport\":\"false\"}}}]}"}}}}`
+	d, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Check(d, Options{}); len(v) != 0 {
+		t.Fatalf("deny s3:* without TLS is flagged: %v", v)
+	}
+}
+
+// kmsGrant is a role policy granting Decrypt with condition (JSON, or "").
+func kmsGrant(condition string) string {
+	st := `{"Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":["arn:aws:kms:eu-central-1:123456789012:key/k"]`
+	if condition != "" {
+		st += `,"Condition":` + condition
+	}
+	b, _ := json.Marshal(`{"Statement":[` + st + `}]}`)
+	return `{"resource":{"aws_iam_role_policy":{"p":{"policy":` + string(b) + `}}}}`
+}
+
+func TestKmsViaServicePassesNamedServices(t *testing.T) {
+	d, err := Parse([]byte(kmsGrant(`{"StringEquals":{"kms:ViaService":["secretsmanager.eu-central-1.amazonaws.com","sns.eu-central-1.amazonaws.com"]}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Check(d, Options{}); len(v) != 0 {
+		t.Fatalf("a grant through named services is flagged: %v", v)
+	}
+}
+
+// digestTask is a task running image.
+func digestTask(image string) string {
+	return taskDoc(`[`+strings.Replace(okContainer, "prom/prometheus:v3.16.0", image, 1)+`]`, `[{"name":"data"}]`, "")
+}
+
+func TestImagesPinnedByDigestOnlyWhenRequired(t *testing.T) {
+	pinned := "prom/prometheus:v3.16.0@sha256:" + strings.Repeat("ab", 32)
+	d, _ := Parse([]byte(digestTask(pinned)))
+	if v := imagesPinnedByDigest(d, Options{RequireImageDigests: true}); len(v) != 0 {
+		t.Fatalf("a digest-pinned image is flagged: %v", v)
+	}
+	d, _ = Parse([]byte(digestTask("prom/prometheus:v3.16.0")))
+	if v := imagesPinnedByDigest(d, Options{}); len(v) != 0 {
+		t.Fatalf("without requireImageDigests a tag is enough: %v", v)
 	}
 }
 
@@ -133,7 +222,7 @@ func syncDoc(statements string) string {
 
 const okContainer = `{"name":"prometheus","image":"prom/prometheus:v3.16.0","user":"65534:65534","readonlyRootFilesystem":true,
   "mountPoints":[{"sourceVolume":"data","containerPath":"/prometheus","readOnly":false}],
-  "linuxParameters":{"tmpfs":[{"containerPath":"/tmp","size":16,"mountOptions":["noexec"]}]}}`
+  "linuxParameters":{"capabilities":{"drop":["ALL"]},"tmpfs":[{"containerPath":"/tmp","size":16,"mountOptions":["noexec"]}]}}`
 
 func taskCases() []struct {
 	rule, doc string
@@ -253,5 +342,40 @@ func TestAMPAlertsKeyAdmitted(t *testing.T) {
 		if v := ampAlertsKeyUsable(d, c.opts); len(v) != 0 {
 			t.Errorf("%s: flagged %v", name, v)
 		}
+	}
+}
+
+// hardeningCases are the must-fail cases of issue 34's rules.
+func hardeningCases() []struct {
+	rule, doc string
+	opts      Options
+} {
+	tlsOnly := func(action string) string {
+		b, _ := json.Marshal(`{"Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":{"AWS":"*"},"Action":` + action +
+			`,"Resource":["${aws_s3_bucket.b.arn}","${aws_s3_bucket.b.arn}/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`)
+		return `{"resource":{"aws_s3_bucket_policy":{"p":{"policy":` + string(b) + `}}}}`
+	}
+	return []struct {
+		rule, doc string
+		opts      Options
+	}{
+		// Plain HTTP from the internet, opt-in or not, on every web port.
+		{"admin-over-tls", adminIngress("198.51.100.0/24", 9090), Options{}},
+		{"admin-over-tls", adminIngress("198.51.100.0/24", 9090), Options{AllowPlainHTTPAdmin: true}},
+		{"admin-over-tls", adminIngress("2001:db8::/32", 9093), Options{AllowPlainHTTPAdmin: true}},
+		{"admin-over-tls", adminIngress("203.0.113.0/24", 3000), Options{AllowPlainHTTPAdmin: true}},
+		{"admin-over-tls", adminIngress("0.0.0.0/0", 9090), Options{AllowWorldOpenAdmin: true, AllowPlainHTTPAdmin: true}},
+		// A VPN range outside the VPC without the opt-in.
+		{"admin-over-tls", adminIngress("10.8.0.0/16", 9093), Options{}},
+		// A TLS-only statement that denies a list (the state bucket's six).
+		{"tls-only-all-actions", tlsOnly(`["s3:GetObject","s3:PutObject","s3:DeleteObject","s3:ListBucket","s3:GetBucketPolicy","s3:PutBucketPolicy"]`), Options{}},
+		{"tls-only-all-actions", tlsOnly(`"s3:GetObject"`), Options{}},
+		// A key grant without kms:ViaService, or with a value that is no endpoint.
+		{"kms-via-service", kmsGrant(""), Options{}},
+		{"kms-via-service", kmsGrant(`{"StringEquals":{"aws:SourceAccount":"123456789012"}}`), Options{}},
+		{"kms-via-service", kmsGrant(`{"StringEquals":{"kms:ViaService":"*"}}`), Options{}},
+		// A tag alone, or a malformed digest, with requireImageDigests.
+		{"images-pinned-by-digest", digestTask("prom/prometheus:v3.16.0"), Options{RequireImageDigests: true}},
+		{"images-pinned-by-digest", digestTask("prom/prometheus:v3.16.0@sha256:abc"), Options{RequireImageDigests: true}},
 	}
 }

@@ -110,9 +110,11 @@ func TestSelfScrape(t *testing.T) {
 }
 
 func TestSelfScrapeAuthenticatesWhenBasicAuthIsOn(t *testing.T) {
-	on := Generate(config.Defaults()).ScrapeConfigs[0].BasicAuth
-	if on == nil || on.Username != "admin" || on.PasswordFile != taskcontract.SelfScrapePasswordFile {
-		t.Errorf("self-scrape must use basic auth by default: %+v", on)
+	// As the machine user whatever basicAuthUser says: the task holds that
+	// user's password, never the people's (issue 34).
+	on := Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH_USER": "ops"})).ScrapeConfigs[0].BasicAuth
+	if on == nil || on.Username != taskcontract.MachineUser || on.PasswordFile != taskcontract.SelfScrapePasswordFile {
+		t.Errorf("self-scrape must use basic auth by default, as %s: %+v", taskcontract.MachineUser, on)
 	}
 	if off := Generate(settings(t, map[string]string{"PROMAWS_BASIC_AUTH": "false"})).ScrapeConfigs[0].BasicAuth; off != nil {
 		t.Errorf("no credentials without basic auth: %+v", off)
@@ -465,7 +467,7 @@ func TestScrapeAddress(t *testing.T) {
 // Alertmanagers instead of the bundled one.
 func TestAlertingSection(t *testing.T) {
 	bundled := &Alerting{Alertmanagers: []AlertmanagerConfig{{Scheme: "http", PathPrefix: "/alertmanager",
-		BasicAuth:     &BasicAuth{Username: "admin", PasswordFile: taskcontract.SelfScrapePasswordFile},
+		BasicAuth:     &BasicAuth{Username: taskcontract.MachineUser, PasswordFile: taskcontract.SelfScrapePasswordFile},
 		StaticConfigs: []StaticConfig{{Targets: []string{"127.0.0.1:9093"}}}}}}
 	if c := Generate(config.Defaults()); !reflect.DeepEqual(c.Alerting, bundled) || len(c.RuleFiles) != 1 {
 		t.Errorf("no alertmanagerUrls: the bundled Alertmanager, with credentials: %+v, rules %v", c.Alerting, c.RuleFiles)
@@ -513,7 +515,7 @@ func TestAlertmanagerScrape(t *testing.T) {
 	}
 	c := Generate(config.Defaults())
 	want := &ScrapeConfig{JobName: "alertmanager", MetricsPath: "/alertmanager/metrics",
-		BasicAuth:     &BasicAuth{Username: "admin", PasswordFile: taskcontract.SelfScrapePasswordFile},
+		BasicAuth:     &BasicAuth{Username: taskcontract.MachineUser, PasswordFile: taskcontract.SelfScrapePasswordFile},
 		StaticConfigs: []StaticConfig{{Targets: []string{"127.0.0.1:9093"}}}}
 	if got := job(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("bundled delivery: job %+v, want %+v", got, want)
@@ -563,6 +565,9 @@ func TestRemoteWriteOnlyWithAMP(t *testing.T) {
 	if rw.URL != "https://aps-workspaces.eu-central-1.amazonaws.com/workspaces/"+taskcontract.WorkspaceIDPlaceholder+"/api/v1/remote_write" ||
 		rw.SigV4 == nil || rw.SigV4.Region != "eu-central-1" {
 		t.Errorf("amp: remote write must be SigV4-signed (task role, no keys) to the workspace: %+v", rw)
+	}
+	if rw.QueueConfig == nil || !rw.QueueConfig.RetryOnHTTP429 {
+		t.Errorf("amp: a batch the workspace throttles (HTTP 429) must be retried, not dropped: %+v", rw.QueueConfig)
 	}
 	if c.Global.ExternalLabels[ClusterLabel] != "prometheus-aws-dev" || c.Global.ExternalLabels[ReplicaLabel] != "${PROMETHEUS_REPLICA}" {
 		t.Errorf("amp: HA labels missing: %v", c.Global.ExternalLabels)

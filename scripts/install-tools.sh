@@ -32,8 +32,10 @@ die() { echo "install-tools: $*" >&2; exit 1; }
 # the demo and the tests run what the task runs. Prometheus 3.X.Y is the Go
 # module version v0.3XX.Y (two digits for X).
 DEFAULTS=constructs/defaults/defaults.go
-PROMETHEUS_VERSION=$(sed -n 's|^\tPrometheusImage *= "prom/prometheus:v\([0-9.]*\)"$|\1|p' "$DEFAULTS")
-ALERTMANAGER_VERSION=v$(sed -n 's|^\tAlertmanagerImage *= "prom/alertmanager:v\([0-9.]*\)"$|\1|p' "$DEFAULTS")
+# Renovate pins a digest after
+# the tag (pinDigests): repo:vX.Y.Z@sha256:<hex>, read past it.
+PROMETHEUS_VERSION=$(sed -n 's|^\tPrometheusImage *= "prom/prometheus:v\([0-9.]*\)\(@sha256:[0-9a-f]*\)\{0,1\}"$|\1|p' "$DEFAULTS")
+ALERTMANAGER_VERSION=v$(sed -n 's|^\tAlertmanagerImage *= "prom/alertmanager:v\([0-9.]*\)\(@sha256:[0-9a-f]*\)\{0,1\}"$|\1|p' "$DEFAULTS")
 IFS=. read -r pmajor pminor ppatch <<<"$PROMETHEUS_VERSION"
 [[ -n $ppatch && $ALERTMANAGER_VERSION != v ]] || { echo "install-tools: could not read the pinned Prometheus and Alertmanager images from $DEFAULTS" >&2; exit 1; }
 PROMETHEUS_MODULE_VERSION=$(printf 'v0.%d%02d.%d' "$pmajor" "$pminor" "$ppatch")

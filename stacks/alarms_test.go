@@ -29,8 +29,8 @@ func alarmsByMetric(d *policy.Doc) map[string]map[string]any {
 func TestRunningTaskAlarm(t *testing.T) {
 	d := synthed["default"]
 	alarms := alarmsByMetric(d)
-	if len(alarms) != 2 || alarms[pconstructs.DeliveryFailuresMetric] == nil {
-		t.Fatalf("without a load balancer the running-task and the delivery alarm are expected, have %v", d.Names("aws_cloudwatch_metric_alarm"))
+	if len(alarms) != 3 || alarms[pconstructs.DeliveryFailuresMetric] == nil || alarms[pconstructs.ConfigSyncFailuresMetric] == nil {
+		t.Fatalf("without a load balancer the running-task, the delivery and the config-sync alarm are expected, have %v", d.Names("aws_cloudwatch_metric_alarm"))
 	}
 	a := alarms["RunningTaskCount"]
 	cluster, _ := one(t, d, "aws_ecs_cluster")
@@ -60,7 +60,7 @@ func TestRunningTaskAlarm(t *testing.T) {
 
 func TestHealthCheckRule(t *testing.T) {
 	d := synthed["default"]
-	rule, r := one(t, d, "aws_cloudwatch_event_rule")
+	rule, r := named(t, d, "aws_cloudwatch_event_rule", "-unhealthy")
 	cluster, _ := one(t, d, "aws_ecs_cluster")
 	service, _ := one(t, d, "aws_ecs_service")
 	var p struct {
@@ -87,7 +87,7 @@ func TestHealthCheckRule(t *testing.T) {
 		!slices.Equal(reasons, []string{"Task failed container health checks", "Task failed ELB health checks"}) {
 		t.Errorf("the rule must match this service's tasks stopped for a failed health check: %+v", p)
 	}
-	_, target := one(t, d, "aws_cloudwatch_event_target")
+	_, target := withAttr(t, d, "aws_cloudwatch_event_target", "rule", policy.Ref("aws_cloudwatch_event_rule", rule, "name"))
 	topic, _ := one(t, d, "aws_sns_topic")
 	if target["arn"] != policy.Ref("aws_sns_topic", topic, "arn") || target["rule"] != policy.Ref("aws_cloudwatch_event_rule", rule, "name") {
 		t.Errorf("the rule must notify the topic: %v", target)
@@ -120,10 +120,16 @@ func TestAlarmTopicPublishers(t *testing.T) {
 		for name := range d.Of("aws_cloudwatch_metric_alarm") {
 			alarms = append(alarms, policy.Ref("aws_cloudwatch_metric_alarm", name, "arn"))
 		}
-		rule, _ := one(t, d, "aws_cloudwatch_event_rule")
+		var rules []string
+		for name := range d.Of("aws_cloudwatch_event_rule") {
+			rules = append(rules, policy.Ref("aws_cloudwatch_event_rule", name, "arn"))
+		}
+		if len(rules) != 2 {
+			t.Fatalf("%s: want the health check and the parameter rule, have %v", variant, rules)
+		}
 		want := map[string][]string{
 			"cloudwatch.amazonaws.com": alarms,
-			"events.amazonaws.com":     {policy.Ref("aws_cloudwatch_event_rule", rule, "arn")},
+			"events.amazonaws.com":     rules,
 		}
 		if len(doc.Statement) != len(want) {
 			t.Fatalf("%s: want one statement per publisher, have %d", variant, len(doc.Statement))
@@ -217,6 +223,9 @@ func TestAlarmThresholdsAreTheReplicas(t *testing.T) {
 	checked := 0
 	for variant, d := range synthed {
 		for metric, a := range alarmsByMetric(d) {
+			if metric != "RunningTaskCount" && metric != "HealthyHostCount" {
+				continue // a count of failures, not of tasks
+			}
 			if want := float64(settings[variant].Replicas); a["threshold"] != want {
 				t.Errorf("%s: %s alarm threshold %v, want the replicas, %v", variant, metric, a["threshold"], want)
 			}
@@ -240,8 +249,10 @@ func TestExistingAlarmTopic(t *testing.T) {
 			t.Errorf("%s must notify the given topic: %v", name, a["alarm_actions"])
 		}
 	}
-	if _, target := one(t, d, "aws_cloudwatch_event_target"); target["arn"] != testTopic {
-		t.Errorf("the rule must notify the given topic: %v", target["arn"])
+	for name, target := range d.Of("aws_cloudwatch_event_target") {
+		if target["arn"] != testTopic {
+			t.Errorf("rule target %s must notify the given topic: %v", name, target["arn"])
+		}
 	}
 	if got := policy.Str(policy.Path(d.Raw, "output", "alarm_topic_arn", "value")); got != testTopic {
 		t.Errorf("output alarm_topic_arn = %q", got)
@@ -314,9 +325,9 @@ func TestAMPAlertsOnAnEncryptedTopicNeedTheKeyOwnersWord(t *testing.T) {
 // Alertmanager (AMP's, your own) there is no such alarm.
 func TestDeliveryFailureAlarm(t *testing.T) {
 	d := synthed["default"]
-	_, filter := one(t, d, "aws_cloudwatch_log_metric_filter")
+	filter := filterCounting(t, d, taskcontract.DeliveryFailedLog)
 	logGroup, _ := one(t, d, "aws_cloudwatch_log_group")
-	if filter["pattern"] != `"`+taskcontract.DeliveryFailedLog+`"` || filter["log_group_name"] != policy.Ref("aws_cloudwatch_log_group", logGroup, "name") {
+	if filter["log_group_name"] != policy.Ref("aws_cloudwatch_log_group", logGroup, "name") {
 		t.Errorf("the filter must count %q in the task's log group: %v", taskcontract.DeliveryFailedLog, filter)
 	}
 	a := alarmsByMetric(d)[pconstructs.DeliveryFailuresMetric]
@@ -336,8 +347,108 @@ func TestDeliveryFailureAlarm(t *testing.T) {
 		t.Error("the topic policy must let CloudWatch publish for the delivery alarm")
 	}
 	for _, variant := range []string{"amp", "remote"} {
-		if n := len(synthed[variant].Names("aws_cloudwatch_log_metric_filter")); n != 0 {
-			t.Errorf("%s: no bundled Alertmanager, so no delivery filter; have %d", variant, n)
+		if f := filtersCounting(synthed[variant], taskcontract.DeliveryFailedLog); len(f) != 0 {
+			t.Errorf("%s: no bundled Alertmanager, so no delivery filter; have %v", variant, f)
 		}
 	}
+}
+
+// config-sync's failed rounds are counted from the task's log in every
+// storage mode (alarms=true), and an alarm notifies the topic when they go
+// on for minutes (one throttled call, retried 15 s later, does not).
+func TestConfigSyncFailureAlarm(t *testing.T) {
+	for _, variant := range []string{"default", "amp"} {
+		t.Run(variant, func(t *testing.T) {
+			d := synthed[variant]
+			filter := filterCounting(t, d, taskcontract.ConfigSyncRoundFailedLog)
+			logGroup, _ := one(t, d, "aws_cloudwatch_log_group")
+			if filter["log_group_name"] != policy.Ref("aws_cloudwatch_log_group", logGroup, "name") {
+				t.Errorf("the filter must read the task's log group: %v", filter["log_group_name"])
+			}
+			a := alarmsByMetric(d)[pconstructs.ConfigSyncFailuresMetric]
+			if a == nil {
+				t.Fatalf("no alarm on %s", pconstructs.ConfigSyncFailuresMetric)
+			}
+			want := map[string]any{"namespace": policy.Path(filter, "metric_transformation", "namespace"), "statistic": "Sum", "period": 60.0,
+				"evaluation_periods": 5.0, "datapoints_to_alarm": float64(pconstructs.ConfigSyncFailingMinutes), "threshold": 1.0,
+				"comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "notBreaching"}
+			for k, v := range want {
+				if a[k] != v {
+					t.Errorf("config-sync alarm %s = %v, want %v", k, a[k], v)
+				}
+			}
+			if len(policy.Strings(a["alarm_actions"])) != 1 {
+				t.Errorf("the config-sync alarm must notify the alarm topic: %v", a["alarm_actions"])
+			}
+			if tps := d.Names("aws_sns_topic_policy"); len(tps) > 0 {
+				if !strings.Contains(policy.Str(d.Of("aws_sns_topic_policy")[tps[0]]["policy"]), "config-sync-failing") {
+					t.Error("the topic policy must let CloudWatch publish for the config-sync alarm")
+				}
+			}
+		})
+	}
+}
+
+// filtersCounting are the metric filters whose pattern is the quoted line.
+func filtersCounting(d *policy.Doc, line string) []map[string]any {
+	var out []map[string]any
+	for _, name := range d.Names("aws_cloudwatch_log_metric_filter") {
+		if f := d.Of("aws_cloudwatch_log_metric_filter")[name]; f["pattern"] == `"`+line+`"` {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// filterCounting is the one metric filter counting line.
+func filterCounting(t *testing.T, d *policy.Doc, line string) map[string]any {
+	t.Helper()
+	f := filtersCounting(d, line)
+	if len(f) != 1 {
+		t.Fatalf("want one metric filter counting %q, have %d", line, len(f))
+	}
+	return f[0]
+}
+
+// Write access to the stack's parameters is deploy-level access (whoever
+// writes prometheus.yml chooses what the task scrapes and where it
+// writes), so every change to one of them is told to the alarm topic.
+func TestParameterChangesNotify(t *testing.T) {
+	// Given the default stack, whose parameters all live under /<stack>/
+	d := synthed["default"]
+	prefix := "/" + settings["default"].StackName() + "/"
+	for _, p := range d.Of("aws_ssm_parameter") {
+		if !strings.HasPrefix(policy.Str(p["name"]), prefix) {
+			t.Errorf("parameter %s is outside %s, so the rule would not see its changes", p["name"], prefix)
+		}
+	}
+	// When a parameter under that path is created, updated or deleted
+	rule, r := named(t, d, "aws_cloudwatch_event_rule", "-params-changed")
+	var p struct {
+		Source     []string `json:"source"`
+		DetailType []string `json:"detail-type"`
+		Detail     map[string][]map[string]string
+	}
+	if err := json.Unmarshal([]byte(policy.Str(r["event_pattern"])), &p); err != nil {
+		t.Fatalf("event pattern: %v", err)
+	}
+	if !slices.Equal(p.Source, []string{"aws.ssm"}) || !slices.Equal(p.DetailType, []string{"Parameter Store Change"}) ||
+		len(p.Detail) != 1 || len(p.Detail["name"]) != 1 || p.Detail["name"][0]["prefix"] != prefix {
+		t.Errorf("the rule must match every Parameter Store change under %s: %s", prefix, r["event_pattern"])
+	}
+	// Then the topic hears of it, in a sentence naming the parameter and
+	// the operation and saying a deploy explains it
+	_, target := withAttr(t, d, "aws_cloudwatch_event_target", "rule", policy.Ref("aws_cloudwatch_event_rule", rule, "name"))
+	topic, _ := one(t, d, "aws_sns_topic")
+	if target["arn"] != policy.Ref("aws_sns_topic", topic, "arn") {
+		t.Errorf("the parameter rule must notify the alarm topic: %v", target["arn"])
+	}
+	paths := policy.Path(target, "input_transformer", "input_paths")
+	tmpl := policy.Str(policy.Path(target, "input_transformer", "input_template"))
+	if policy.Str(policy.Path(paths, "parameter")) != "$.detail.name" || policy.Str(policy.Path(paths, "operation")) != "$.detail.operation" ||
+		!strings.Contains(tmpl, "<parameter>") || !strings.Contains(tmpl, "<operation>") || !strings.Contains(tmpl, "Expected during a deploy") {
+		t.Errorf("the message must name the parameter and the operation and mention deploys: %v %q", paths, tmpl)
+	}
+	// And EventBridge may publish for it (TestAlarmTopicPublishers checks
+	// the topic policy names both rules).
 }

@@ -114,8 +114,8 @@ func TestAlertTopicChoices(t *testing.T) {
 	}
 	d = synthed["tls-domain-local"]
 	name, _ = findRole(t, d, "prometheus-task")
-	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `"kms:GenerateDataKey*","kms:Decrypt"],"Effect":"Allow","Resource":["`+testKey+`"],"Sid":"PublishAlertsEncrypted"`) {
-		t.Errorf("a topic under the customer key: the task must be able to use the key: %s", doc)
+	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `"kms:GenerateDataKey*","kms:Decrypt"],"Condition":{"StringEquals":{"kms:ViaService":["sns.eu-central-1.amazonaws.com"]}},"Effect":"Allow","Resource":["`+testKey+`"],"Sid":"PublishAlertsEncrypted"`) {
+		t.Errorf("a topic under the customer key: the task must be able to use the key, through SNS only (kms:ViaService): %s", doc)
 	}
 }
 

@@ -132,7 +132,7 @@ func TestGrafanaInTheTask(t *testing.T) {
 	strictYAML(t, grafanaParameter(t, d, "prometheus.yml"), &ds)
 	src := ds.Datasources[0]
 	if ds.APIVersion != 1 || len(ds.Datasources) != 1 || src.Type != "prometheus" || src.URL != "http://127.0.0.1:9090" ||
-		!src.BasicAuth || src.SecureJSONData["basicAuthPassword"] != "$"+taskcontract.EnvBasicAuthPassword {
+		!src.BasicAuth || src.BasicAuthUser != taskcontract.MachineUser || src.SecureJSONData["basicAuthPassword"] != "$"+taskcontract.EnvBasicAuthPassword {
 		t.Errorf("data source: %+v", ds)
 	}
 	var prov grafanaProviders
@@ -196,7 +196,7 @@ func TestGrafanaReadsTheWorkspace(t *testing.T) {
 		t.Error("the task role must query the workspace (aps:QueryMetrics), on its ARN alone")
 	}
 	for _, r := range d.Of("aws_vpc_security_group_ingress_rule") {
-		if policy.Num(r["from_port"]) == defaults.GrafanaPort && r["cidr_ipv4"] != "198.51.100.0/24" {
+		if policy.Num(r["from_port"]) == defaults.GrafanaPort && r["cidr_ipv4"] != "10.8.0.0/16" {
 			t.Errorf("Grafana admits the admin ranges only: %v", r)
 		}
 	}

@@ -431,6 +431,9 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstr
 		MinRunningTasks: s.Replicas,
 		Email:           s.AlarmEmail,
 		TopicArn:        s.AlarmTopicArn,
+		// Every parameter of the stack is /<stack>/<component>/<file>: a
+		// change to any of them is a change to what the task runs.
+		ParameterPrefix: "/" + s.StackName() + "/",
 	}
 	switch {
 	case m.AlertTopic != nil:
@@ -445,6 +448,8 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstr
 		// The bundled Alertmanager logs to the task's log group.
 		props.DeliveryLogGroup = prom.LogGroup.Name()
 	}
+	// Every task runs config-sync, which logs to the task's log group.
+	props.ConfigSyncLogGroup = prom.LogGroup.Name()
 	if lb != nil {
 		props.LoadBalancerArnSuffix = lb.LoadBalancer.ArnSuffix()
 		props.TargetGroupArnSuffix = lb.TargetGroup.ArnSuffix()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -28,7 +29,9 @@ var variants = map[string]map[string]string{
 	"local":   {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
 	"opened": {
 		"PROMAWS_SSH_KEY_NAME": "ops", "PROMAWS_SSH_CIDRS": "192.0.2.0/24",
-		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24,2001:db8::/32", "PROMAWS_NODE_EXPORTER_PORT": "9200",
+		// Plain HTTP admin access from a VPN's private ranges (IPv4 and a
+		// unique local IPv6 range): the explicit opt-in (issue 34).
+		"PROMAWS_ADMIN_CIDRS": "10.8.0.0/16,fd00:8::/32", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true", "PROMAWS_NODE_EXPORTER_PORT": "9200",
 		"PROMAWS_DISCOVERY_TAG_KEY": "team:monitoring", "PROMAWS_DISCOVERY_TAG_VALUE": "yes",
 		"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
 	},
@@ -60,7 +63,7 @@ var variants = map[string]map[string]string{
 	// and against the emulator reached from a VPN range, a gateway per
 	// zone, amp (so the aps endpoint), some endpoints left out.
 	"private": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
-	"private-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+	"private-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true",
 		"PROMAWS_NAT_GATEWAYS": "perZone", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_VPC_ENDPOINTS": "ec2,logs,aps,s3,ecr",
 		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter/"},
 	// natGateways=none: no route out of the private subnets, images
@@ -69,7 +72,7 @@ var variants = map[string]map[string]string{
 	// in the public network.
 	"no-internet": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter"},
 	"no-internet-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter",
-		"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16"},
+		"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
 	"pull-through": {"PROMAWS_PULL_THROUGH_CACHE": "true"},
 	// AMP's alert delivery against the emulator (no alert manager
 	// definition there).
@@ -86,7 +89,7 @@ var variants = map[string]map[string]string{
 	// Grafana in the task: behind the load balancer (efs, basic auth), and
 	// reading the workspace through SigV4 (amp).
 	"grafana":     {"PROMAWS_GRAFANA": "true", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
-	"grafana-amp": {"PROMAWS_GRAFANA": "true", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
+	"grafana-amp": {"PROMAWS_GRAFANA": "true", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
 	// The image in a private ECR repository (built from docker/Dockerfile).
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }
@@ -307,7 +310,7 @@ func TestOptInAccessRules(t *testing.T) {
 	for _, r := range admin {
 		got[policy.Str(r["cidr_ipv4"])+policy.Str(r["cidr_ipv6"])] = true
 	}
-	if len(admin) != 2 || !got["198.51.100.0/24"] || !got["2001:db8::/32"] {
+	if len(admin) != 2 || !got["10.8.0.0/16"] || !got["fd00:8::/32"] {
 		t.Errorf("adminCidrs must open 9090 to exactly those ranges (IPv4 and IPv6): %v", admin)
 	}
 	_, lt := one(t, d, "aws_launch_template")
@@ -723,11 +726,32 @@ func TestBasicAuthSecretNeverInJSON(t *testing.T) {
 	if policy.Path(d.Raw, "ephemeral", "aws_secretsmanager_random_password") == nil {
 		t.Error("no ephemeral password generator")
 	}
+	// Two generated passwords, people's and the machine user's, each with
+	// its hash in the one web config (issue 34).
+	wo := policy.Str(version["secret_string_wo"])
+	if n := len(policy.Path(d.Raw, "ephemeral", "aws_secretsmanager_random_password").(map[string]any)); n != 2 {
+		t.Errorf("want two generated passwords (people's, the machine user's), have %d", n)
+	}
+	for _, want := range []string{`"` + taskcontract.SecretPasswordKey + `" = `, `"` + taskcontract.SecretMachinePasswordKey + `" = `,
+		"  admin: '${bcrypt(", "  " + taskcontract.MachineUser + ": '${bcrypt("} {
+		if !strings.Contains(wo, want) {
+			t.Errorf("the secret's value lacks %q: %s", want, wo)
+		}
+	}
 	_, task := one(t, d, "aws_ecs_task_definition")
 	defs := policy.Str(task["container_definitions"])
-	for _, want := range []string{"PROMETHEUS_WEB_CONFIG_YAML", ":web_config::", "PROMETHEUS_BASIC_AUTH_PASSWORD", "$PROMETHEUS_BASIC_AUTH_PASSWORD@127.0.0.1"} {
+	for _, want := range []string{"PROMETHEUS_WEB_CONFIG_YAML", ":web_config::", "PROMETHEUS_BASIC_AUTH_PASSWORD", ":" + taskcontract.SecretMachinePasswordKey + "::"} {
 		if !strings.Contains(defs, want) {
 			t.Errorf("container definition lacks %s", want)
+		}
+	}
+	// No container of any variant reads people's password (Grafana's own
+	// admin secret, a secret of its own, has a password key too).
+	for variant, v := range synthed {
+		for _, task := range v.Of("aws_ecs_task_definition") {
+			if defs := policy.Str(task["container_definitions"]); regexp.MustCompile(`basic-auth[^"]*\.arn\}:` + taskcontract.SecretPasswordKey + `::`).MatchString(defs) {
+				t.Errorf("%s: a container reads people's basic-auth password: %s", variant, defs)
+			}
 		}
 	}
 	name, _ := findRole(t, d, "prometheus-exec")
@@ -903,8 +927,8 @@ func TestCustomerKmsKey(t *testing.T) {
 	}
 	d := synthed["tls-domain-local"]
 	name, _ := findRole(t, d, "-prometheus-exec")
-	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `{"Action":["kms:Decrypt"],"Effect":"Allow","Resource":["`+testKey+`"]`) {
-		t.Errorf("the execution role must decrypt the secret with the customer key, and only it: %s", doc)
+	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `{"Action":["kms:Decrypt"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.eu-central-1.amazonaws.com"]}},"Effect":"Allow","Resource":["`+testKey+`"]`) {
+		t.Errorf("the execution role must decrypt the secret with the customer key, only it and only through Secrets Manager: %s", doc)
 	}
 }
 

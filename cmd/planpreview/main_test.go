@@ -19,11 +19,11 @@ func TestWritesSummaryAndReport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "| `prometheus-aws-dev` | 48 | 0 | 0 | 0 |") {
+	if !strings.Contains(stdout.String(), "| `prometheus-aws-dev` | 52 | 0 | 0 | 0 |") {
 		t.Errorf("summary on stdout lacks the counts:\n%s", stdout.String())
 	}
 	data, err := os.ReadFile(report)
-	if err != nil || string(data) != `{"create":48,"update":0,"delete":0}` {
+	if err != nil || string(data) != `{"create":52,"update":0,"delete":0}` {
 		t.Errorf("report %s (%v)", data, err)
 	}
 }

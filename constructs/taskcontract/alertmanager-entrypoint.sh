@@ -29,8 +29,9 @@
 #   ALERTMANAGER_PORT             listen port (default 9093)
 #   ALERTMANAGER_BIN              the binary (default /bin/alertmanager)
 # One Alertmanager per task and no peers: the cluster listener is off.
-# Contents are never echoed and are removed from the environment
-# Alertmanager inherits.
+# Contents are never echoed and are removed from the environment of every
+# process that outlives the start (the watcher shell, PID 1, is re-exec'd
+# without them; issue 34).
 set -eu
 
 case $0 in
@@ -71,14 +72,20 @@ set -- \
   "--cluster.listen-address=" \
   "$@"
 
-unset ALERTMANAGER_WEB_CONFIG_YAML
-# Alertmanager has no reload of its own: this shell stays as PID 1, passes
+# Alertmanager has no reload of its own: a shell stays as PID 1, passes
 # SIGTERM on (then waits for it to write its state) and sends SIGHUP when
-# the file's checksum (sha256sum) changes.
+# the file's checksum (sha256sum) changes. That shell is a new one, exec'd
+# with the delivered contents removed from its environment: unset alone
+# would not change /proc/1/environ (the environment at exec), and this
+# process lives as long as the task.
+# shellcheck disable=SC2016 # expanded by the watcher's shell
+watcher='
+config_file=$1
+shift
 "${ALERTMANAGER_BIN:-/bin/alertmanager}" "$@" &
 pid=$!
 stopping=
-trap 'stopping=1; kill -TERM "$pid" 2>/dev/null' TERM INT
+trap '"'"'stopping=1; kill -TERM "$pid" 2>/dev/null'"'"' TERM INT
 check=${ALERTMANAGER_RELOAD_CHECK_SECONDS:-10}
 sum=$(sha256sum <"$config_file")
 while kill -0 "$pid" 2>/dev/null; do
@@ -97,3 +104,5 @@ wait "$pid" || status=$?
 # A signal may interrupt that wait too: wait for the exit itself.
 while kill -0 "$pid" 2>/dev/null; do wait "$pid" || status=$?; done
 exit "$status"
+'
+exec env -u ALERTMANAGER_WEB_CONFIG_YAML -u PROMETHEUS_BASIC_AUTH_PASSWORD /bin/sh -c "$watcher" alertmanager-entrypoint "$config_file" "$@"

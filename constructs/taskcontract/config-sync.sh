@@ -100,9 +100,15 @@ EOF
 mkdir -p "$dir"
 echo "config-sync: keeping the files of $names in $dir equal to them, every ${interval}s"
 while :; do
-  if sync_round && [ ! -f "$dir/.synced" ]; then
-    date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/.synced"
-    echo "config-sync: every file has arrived"
+  if sync_round; then
+    if [ ! -f "$dir/.synced" ]; then
+      date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/.synced"
+      echo "config-sync: every file has arrived"
+    fi
+  else
+    # One line per failed round, which the stack's metric filter counts
+    # (taskcontract.ConfigSyncRoundFailedLog, the config-sync-failing alarm).
+    echo "config-sync: round failed; the files stay as they are" >&2
   fi
   sleep "$interval" &
   wait $!

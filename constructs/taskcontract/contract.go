@@ -84,7 +84,7 @@ const (
 	EnvConfigYAML        = "PROMETHEUS_CONFIG_YAML"
 	EnvRulesYAML         = "PROMETHEUS_RULES_YAML"
 	EnvWebConfigYAML     = "PROMETHEUS_WEB_CONFIG_YAML"
-	EnvBasicAuthPassword = "PROMETHEUS_BASIC_AUTH_PASSWORD"
+	EnvBasicAuthPassword = "PROMETHEUS_BASIC_AUTH_PASSWORD" // MachineUser's password (SecretMachinePasswordKey)
 	EnvPort              = "PROMETHEUS_PORT"
 	EnvReplica           = "PROMETHEUS_REPLICA"
 	EnvRuntimeDir        = "PROMETHEUS_RUNTIME_DIR"
@@ -96,19 +96,18 @@ const (
 	EnvConfigDir         = "PROMETHEUS_CONFIG_DIR"
 	EnvConfigWaitSeconds = "PROMETHEUS_CONFIG_WAIT_SECONDS"
 	EnvContainerMetadata = "ECS_CONTAINER_METADATA_URI_V4"
-	EnvBasicAuthUser     = "PROMETHEUS_BASIC_AUTH_USER" // read by the health check
 )
 
 // ScriptEnv are the variables the entrypoint reads; DefinitionOnlyEnv are
-// set by the container definition for the health check, and read by no
-// script.
+// set by the container definition and read by no script: none since the
+// health checks need no credential (HealthCheckCommand, issue 34).
 var (
 	ScriptEnv = []string{
 		EnvConfigYAML, EnvRulesYAML, EnvWebConfigYAML, EnvBasicAuthPassword, EnvPort, EnvReplica,
 		EnvRuntimeDir, EnvStoragePath, EnvDefaultConfig, EnvDefaultRules, EnvBin, EnvContainerMetadata, EnvLockWaitSeconds,
 		EnvConfigDir, EnvConfigWaitSeconds,
 	}
-	DefinitionOnlyEnv = []string{EnvBasicAuthUser}
+	DefinitionOnlyEnv = []string{}
 )
 
 // Flags the entrypoint passes Prometheus, and the one the task adds.
@@ -127,13 +126,29 @@ const (
 	AutoReloadInterval     = "10s"
 )
 
-// JSON keys of the basic auth secret (constructs' basic auth), read into
-// EnvWebConfigYAML and EnvBasicAuthPassword.
+// JSON keys of the basic auth secret (constructs' basic auth): the human
+// user's name and password (SecretUsernameKey, SecretPasswordKey: for
+// people, never given to a task), the machine credential's password
+// (SecretMachinePasswordKey, user MachineUser: read into
+// EnvBasicAuthPassword), and the web config listing both users with their
+// bcrypt hashes (read into EnvWebConfigYAML and
+// EnvAlertmanagerWebConfigYAML).
 const (
-	SecretUsernameKey  = "username"
-	SecretPasswordKey  = "password"
-	SecretWebConfigKey = "web_config"
+	SecretUsernameKey        = "username"
+	SecretPasswordKey        = "password"
+	SecretMachinePasswordKey = "machine_password"
+	SecretWebConfigKey       = "web_config"
 )
+
+// MachineUser is the basic-auth user the task's own clients authenticate
+// as: Prometheus scraping itself and the bundled Alertmanager and sending
+// it alerts (promconfig), and Grafana's Prometheus data source. Its
+// password is generated beside the human user's, in the same secret, so
+// that the task holds no password a person signs in with: whoever can
+// change prometheus.yml (and so where the self-scrape's password_file is
+// sent) learns this one at most (issue 34). The human user may not take
+// this name (config's basicAuthUser refuses it).
+const MachineUser = "prometheus-machine"
 
 // WorkspaceIDPlaceholder stands for the AMP workspace id in the
 // remote-write URL: the id exists only after apply, so the stack puts the
@@ -176,8 +191,9 @@ const (
 	AlertmanagerLogStreamPrefix = LogStreamPrefix
 )
 
-// Environment the Alertmanager script reads. The health check reads
-// EnvBasicAuthUser and EnvBasicAuthPassword, as Prometheus's does.
+// Environment the Alertmanager script reads. It gets no password: its
+// web config (both users' hashes) is all it needs to check Prometheus's
+// machine credential and people's, and its health check sends none.
 const (
 	EnvAlertmanagerConfigDir     = "ALERTMANAGER_CONFIG_DIR"
 	EnvAlertmanagerWebConfigYAML = "ALERTMANAGER_WEB_CONFIG_YAML"
@@ -206,6 +222,13 @@ const AlertmanagerConfigFile = "alertmanager.yml"
 // (constructs.ServiceAlarms), and e2e/faults_delivery_test.go checks the real
 // Alertmanager still logs it.
 const DeliveryFailedLog = "Notify for alerts failed"
+
+// ConfigSyncRoundFailedLog is what config-sync.sh logs once per round in
+// which any file could not be brought up to date (SSM throttling or
+// failing, a parameter missing or unreadable); a CloudWatch metric filter
+// counts it (constructs.ServiceAlarms, the config-sync-failing alarm), and
+// e2e/faults_api_ssm_test.go checks the sidecar logs it under the fault.
+const ConfigSyncRoundFailedLog = "config-sync: round failed"
 
 // ConfigSyncScript is config-sync.sh, which the config-sync sidecar runs
 // inline on the unmodified AWS CLI v2 image (entryPoint Shell -c, command
@@ -274,3 +297,16 @@ const TopicARNPlaceholder = "ALERT_TOPIC_ARN"
 // exists only after apply) where the Alertmanager's messages link to
 // Prometheus.
 const PrometheusURLPlaceholder = "PROMETHEUS_PUBLIC_URL"
+
+// HealthCheckCommand is a container health check (CMD-SHELL) of the HTTP
+// endpoint url on the task's loopback that needs no credential: it takes
+// 200 (basic auth off) and 401 (basic auth on: the server answered, as the
+// load balancer's check accepts) as up, anything else, a refused
+// connection or no answer within 4 s as down. busybox wget -S prints the
+// status line on stderr for every answer, errors included; the call is
+// bounded with timeout, not wget -T (Debian's busybox-static 1.35, the local
+// runner's, crashes on -T). No password is in any process's arguments or
+// environment because of it.
+func HealthCheckCommand(url string) string {
+	return "timeout 4 wget -S -O /dev/null " + url + " 2>&1 | grep -qE '^ *HTTP/[0-9.]+ (200|401) ' || exit 1"
+}

@@ -47,6 +47,8 @@ type Answer struct {
 	Body   []byte
 	// ContentType defaults to the JSON protocols' application/x-amz-json-1.1.
 	ContentType string
+	// Drop closes the connection instead of answering (Fault's Drop).
+	Drop bool
 }
 
 // Override answers the requests it knows in moto's place; ok false leaves
@@ -106,6 +108,10 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, o := range append(f.current(), f.builtin...) {
 		if a, ok := o(req); ok {
+			if a.Drop {
+				drop(w)
+				return
+			}
 			if a.ContentType == "" {
 				a.ContentType = "application/x-amz-json-1.1"
 			}
@@ -122,6 +128,17 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	f.proxy.ServeHTTP(w, r)
+}
+
+// drop closes the client's connection without an answer: the TCP
+// connection under HTTP/1 (what the AWS CLI speaks), the stream under
+// HTTP/2 (the Go SDK's), whose connection other requests share.
+func drop(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // resets the stream, logs nothing
 }
 
 // ask sends a copy of r to moto.

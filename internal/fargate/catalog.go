@@ -131,7 +131,7 @@ func cacheUpstreamNames(sources map[string]Source) map[string]string {
 	return aliases
 }
 
-var prometheusTag = regexp.MustCompile(`^(?:.*/)?prometheus:v3\.(\d+)\.(\d+)$`)
+var prometheusTag = regexp.MustCompile(`^(?:.*/)?prometheus:v3\.(\d+)\.(\d+)(?:@sha256:[0-9a-f]{64})?$`)
 
 // PrometheusModuleVersion maps an official image tag to the Go module
 // version of the same release: Prometheus 3.X.Y is module v0.3XX.Y
@@ -148,7 +148,7 @@ func PrometheusModuleVersion(image string) (string, error) {
 	return fmt.Sprintf("v0.3%s.%s", minor, m[2]), nil
 }
 
-var alertmanagerTag = regexp.MustCompile(`^(?:.*/)?alertmanager:(v0\.\d+\.\d+)$`)
+var alertmanagerTag = regexp.MustCompile(`^(?:.*/)?alertmanager:(v0\.\d+\.\d+)(?:@sha256:[0-9a-f]{64})?$`)
 
 // AlertmanagerModuleVersion maps an official Alertmanager image tag to its
 // Go module version, the same (prom/alertmanager:v0.X.Y -> v0.X.Y).

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -268,6 +269,9 @@ func (c *Container) bwrapArgs() ([]string, error) {
 	ro := aws.ToBool(c.def.ReadonlyRootFilesystem)
 	args := []string{"--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
 		"--hostname", c.t.hostname(), "--as-pid-1", "--info-fd", "3", "--cap-drop", "ALL"}
+	// bwrap gives the helper Docker's default set (it needs CAP_SETUID,
+	// CAP_SETGID and CAP_SETPCAP to change the user and drop the rest);
+	// the helper then keeps only the container's (capabilities).
 	for _, cap := range dockerDefaultCaps {
 		args = append(args, "--cap-add", cap)
 	}
@@ -329,7 +333,7 @@ func (c *Container) bwrapArgs() ([]string, error) {
 		args = append(args, "--remount-ro", "/")
 	}
 	args = append(args, "--chdir", c.wd)
-	args = append(args, c.asUser()...)
+	args = append(args, c.asUser(envFD)...)
 	return append(args, c.argv...), nil
 }
 
@@ -338,12 +342,100 @@ func (c *Container) bwrapArgs() ([]string, error) {
 var dockerDefaultCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"}
 
-func (c *Container) asUser() []string {
+// capNumbers are the Linux capability numbers (linux/capability.h) of the
+// names a task definition may use.
+var capNumbers = map[string]int{"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3, "CAP_FSETID": 4,
+	"CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_LINUX_IMMUTABLE": 9, "CAP_NET_BIND_SERVICE": 10,
+	"CAP_NET_BROADCAST": 11, "CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_IPC_OWNER": 15, "CAP_SYS_MODULE": 16,
+	"CAP_SYS_RAWIO": 17, "CAP_SYS_CHROOT": 18, "CAP_SYS_PTRACE": 19, "CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21, "CAP_SYS_BOOT": 22,
+	"CAP_SYS_NICE": 23, "CAP_SYS_RESOURCE": 24, "CAP_SYS_TIME": 25, "CAP_SYS_TTY_CONFIG": 26, "CAP_MKNOD": 27, "CAP_LEASE": 28,
+	"CAP_AUDIT_WRITE": 29, "CAP_AUDIT_CONTROL": 30, "CAP_SETFCAP": 31}
+
+// capabilities are the container's set as Docker (and Fargate) compute it:
+// the default set without linuxParameters.capabilities.drop ("ALL" drops
+// every one), with its add.
+func (c *Container) capabilities() []string {
+	lp := c.def.LinuxParameters
+	if lp == nil || lp.Capabilities == nil {
+		return dockerDefaultCaps
+	}
+	norm := func(s string) string { return "CAP_" + strings.TrimPrefix(strings.ToUpper(s), "CAP_") }
+	drop := map[string]bool{}
+	for _, d := range lp.Capabilities.Drop {
+		drop[norm(d)] = true
+	}
+	var caps []string
+	if !drop["CAP_ALL"] {
+		for _, cap := range dockerDefaultCaps {
+			if !drop[cap] {
+				caps = append(caps, cap)
+			}
+		}
+	}
+	for _, a := range lp.Capabilities.Add {
+		caps = append(caps, norm(a))
+	}
+	return caps
+}
+
+// envFD is the descriptor the helper reads the container's environment
+// from in the container's process chain (fd 3 is bwrap's info fd); a
+// health check's chain has no info fd, so its environment is fd 3.
+const (
+	envFD      = 4
+	probeEnvFD = 3
+)
+
+// envPipe is a pipe whose read end a child inherits (ExtraFiles) and
+// reads the container's environment from (the helper's as-user ENV-FD):
+// the entries are written from a goroutine, then the write end is closed.
+// The runner passes the environment this way, not as the environment of
+// the processes it starts, because those around the container (nsenter,
+// unshare, the helper, bwrap, which waits as long as the container runs)
+// would keep it in /proc/<pid>/environ: on ECS the agent's and the
+// runtime's environment is not the container's, and a secret is only in
+// the container's processes. Once read, the pipe holds nothing; a child
+// that never reads it closes its end on exit, which ends the write. The
+// caller closes the read end once the child has started.
+func (c *Container) envPipe() (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	var buf strings.Builder
+	for _, kv := range c.env {
+		buf.WriteString(kv)
+		buf.WriteByte(0)
+	}
+	go func() {
+		_, _ = io.WriteString(w, buf.String())
+		w.Close()
+	}()
+	return r, nil
+}
+
+// runnerEnv is the environment of the processes the runner starts around
+// a container or a health check: its own PATH, nothing of the container's.
+func runnerEnv() []string { return []string{"PATH=" + os.Getenv("PATH")} }
+
+func (c *Container) asUser(fd int) []string {
 	gids := make([]string, len(c.groups))
 	for i, g := range c.groups {
 		gids[i] = strconv.Itoa(g)
 	}
-	return []string{runtimeDir + "/fargate-helper", "as-user", strconv.Itoa(c.uid), strings.Join(gids, ","), "--"}
+	var caps []string
+	for _, name := range c.capabilities() {
+		n, ok := capNumbers[name]
+		if !ok {
+			continue // refused by validation before a container starts
+		}
+		caps = append(caps, strconv.Itoa(n))
+	}
+	keep := strings.Join(caps, ",")
+	if keep == "" {
+		keep = "-"
+	}
+	return []string{runtimeDir + "/fargate-helper", "as-user", strconv.Itoa(c.uid), strings.Join(gids, ","), keep, strconv.Itoa(fd), "--"}
 }
 
 // mounts are the bind arguments for the container's mount points and
@@ -408,17 +500,23 @@ func (c *Container) start(ctx context.Context) error {
 		return err
 	}
 	defer infoR.Close()
+	envR, err := c.envPipe()
+	if err != nil {
+		infoW.Close()
+		return err
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = c.env
+	cmd.Env = runnerEnv() // the container's reaches it through envR
 	cmd.Dir = c.t.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.ExtraFiles = []*os.File{infoW}
+	cmd.ExtraFiles = []*os.File{infoW, envR} // fds 3 (bwrap's info) and envFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		infoW.Close()
+	err = cmd.Start()
+	infoW.Close()
+	envR.Close()
+	if err != nil {
 		return fmt.Errorf("CannotStartContainerError: container %s: %w", c.Name, err)
 	}
-	infoW.Close()
 	c.mu.Lock()
 	c.cmd = cmd
 	c.mu.Unlock()

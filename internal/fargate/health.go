@@ -3,6 +3,7 @@ package fargate
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -84,13 +85,22 @@ func (c *Container) probe(timeout time.Duration) (bool, string) {
 	pid := c.PID()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	args := append([]string{"--target", strconv.Itoa(pid), "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd", "--"}, c.asUser()...)
+	args := append([]string{"--target", strconv.Itoa(pid), "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd", "--"}, c.asUser(probeEnvFD)...)
+	// The check itself gets the container's environment, as ECS runs it
+	// (docker exec); nsenter, which waits for it, does not (c.envPipe).
+	envR, err := c.envPipe()
+	if err != nil {
+		return false, err.Error()
+	}
 	cmd := exec.Command(c.t.r.nsenter, append(args, argv...)...)
-	cmd.Env = c.env
+	cmd.Env = runnerEnv()
+	cmd.ExtraFiles = []*os.File{envR}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	envR.Close()
+	if err != nil {
 		return false, err.Error()
 	}
 	done := make(chan error, 1)

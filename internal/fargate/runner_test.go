@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 		if emu, err = emulator.Start(ctx, emulator.Options{}); err != nil {
 			return err
 		}
-		images, err = Catalog(CatalogOptions{PrometheusImage: config.DefaultPrometheusImage, ToolsBin: tools.Bin(),
+		images, err = Catalog(CatalogOptions{PrometheusImage: config.DefaultPrometheusImage, AlertmanagerImage: config.DefaultAlertmanagerImage, ToolsBin: tools.Bin(),
 			DockerDir: "../../docker", CacheDir: filepath.Join(tools.Bin(), "..", "images")})
 		if err != nil {
 			return err

@@ -14,10 +14,20 @@
 //	    In a private mount namespace (unshare -m), mounts each tmpfs with
 //	    exactly its options (size, mode, uid, noexec, ...), then execs
 //	    PROGRAM (bwrap), which binds them into the container.
-//	as-user UID GID[,GROUP...] -- PROGRAM ARGS...
+//	as-user UID GID[,GROUP...] [CAP,...|- [ENV-FD]] -- PROGRAM ARGS...
 //	    Inside the container: drops to the container's user (setgroups,
 //	    setgid, setuid) and execs PROGRAM, found on the container's PATH as
 //	    Docker finds an entrypoint. Busybox's setpriv cannot change the uid.
+//	    With a capability list (numbers; - for none), every other one leaves
+//	    the bounding set first and the process's sets after the uid change,
+//	    as a runtime applies linuxParameters.capabilities: root keeps only
+//	    those across exec. With ENV-FD, PROGRAM's environment is read from
+//	    that inherited descriptor (NAME=VALUE entries, each ending in a NUL
+//	    byte; the runner writes them into a pipe) and the descriptor is
+//	    closed, instead of this process's own: the runner's processes
+//	    around the container (nsenter, unshare, this helper, bwrap, which
+//	    lives as long as the container) never hold the container's
+//	    environment, secrets included, as a runtime's do not.
 //
 // It is built with CGO_ENABLED=0 so it runs in any image replica.
 package main
@@ -235,8 +245,28 @@ func asUser(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(ids) != 2 {
-		return errors.New("usage: as-user UID GID[,GROUP...] -- PROGRAM ARGS...")
+	if len(ids) < 2 || len(ids) > 4 {
+		return errors.New("usage: as-user UID GID[,GROUP...] [CAP,...|- [ENV-FD]] -- PROGRAM ARGS...")
+	}
+	env := os.Environ()
+	if len(ids) == 4 {
+		if env, err = readEnv(ids[3]); err != nil {
+			return err
+		}
+	}
+	var keep *uint64
+	if len(ids) >= 3 {
+		var mask uint64
+		if ids[2] != "-" {
+			for _, c := range strings.Split(ids[2], ",") {
+				n, err := strconv.Atoi(c)
+				if err != nil || n < 0 || n > 63 {
+					return fmt.Errorf("capability %q", c)
+				}
+				mask |= 1 << uint(n)
+			}
+		}
+		keep = &mask
 	}
 	uid, err := strconv.Atoi(ids[0])
 	if err != nil {
@@ -251,9 +281,21 @@ func asUser(args []string) error {
 		groups = append(groups, n)
 	}
 	// Find the program before dropping privileges, as the runtime does.
-	path, err := lookPath(command[0], os.Getenv("PATH"))
+	path, err := lookPath(command[0], getenv(env, "PATH"))
 	if err != nil {
 		return err
+	}
+	if keep != nil {
+		// The bounding set limits what an exec gains (root regains it all
+		// otherwise); dropping needs CAP_SETPCAP, so before the uid change.
+		for c := 0; c < 64; c++ {
+			if *keep&(1<<uint(c)) != 0 {
+				continue
+			}
+			if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, 24 /* PR_CAPBSET_DROP */, uintptr(c), 0); e != 0 && e != syscall.EINVAL {
+				return fmt.Errorf("drop capability %d from the bounding set: %v", c, e)
+			}
+		}
 	}
 	if err := syscall.Setgroups(groups); err != nil {
 		return fmt.Errorf("setgroups %v: %w", groups, err)
@@ -264,7 +306,70 @@ func asUser(args []string) error {
 	if err := syscall.Setuid(uid); err != nil {
 		return fmt.Errorf("setuid %d: %w", uid, err)
 	}
-	return syscall.Exec(path, command, os.Environ())
+	if keep != nil {
+		if err := limitCaps(*keep); err != nil {
+			return err
+		}
+	}
+	return syscall.Exec(path, command, env)
+}
+
+// readEnv reads the NUL-terminated NAME=VALUE entries from the inherited
+// descriptor fd to its end and closes it, so nothing PROGRAM starts
+// inherits it.
+func readEnv(fd string) ([]string, error) {
+	n, err := strconv.Atoi(fd)
+	if err != nil || n < 3 {
+		return nil, fmt.Errorf("environment descriptor %q", fd)
+	}
+	f := os.NewFile(uintptr(n), "environment")
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the environment from descriptor %d: %w", n, err)
+	}
+	var env []string
+	for _, kv := range strings.Split(string(data), "\x00") {
+		if kv != "" {
+			env = append(env, kv)
+		}
+	}
+	return env, nil
+}
+
+// getenv is name's value in env (NAME=VALUE entries; the last one wins, as
+// in the runner's list).
+func getenv(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
+}
+
+// limitCaps keeps only keep in the effective, permitted and inheritable
+// sets (capget/capset, version 3: two 32-bit words each).
+func limitCaps(keep uint64) error {
+	hdr := struct {
+		version uint32
+		pid     int32
+	}{version: 0x20080522}
+	var data [2]struct{ effective, permitted, inheritable uint32 }
+	if _, _, e := syscall.RawSyscall(syscall.SYS_CAPGET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return fmt.Errorf("capget: %v", e)
+	}
+	for i := range data {
+		k := uint32(keep >> (32 * uint(i)))
+		data[i].effective &= k
+		data[i].permitted &= k
+		data[i].inheritable &= k
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return fmt.Errorf("capset: %v", e)
+	}
+	return nil
 }
 
 // lookPath resolves name on path like a container runtime (a name with a

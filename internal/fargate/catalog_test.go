@@ -1,0 +1,37 @@
+package fargate
+
+import (
+	"strings"
+	"testing"
+)
+
+// A tag pinned by digest (Renovate's pinDigests) still names the release
+// the replica is built from; anything else is refused.
+func TestModuleVersionsOfPinnedTags(t *testing.T) {
+	digest := "@sha256:" + strings.Repeat("0f", 32)
+	for image, want := range map[string]string{
+		"prom/prometheus:v3.16.0":                        "v0.316.0",
+		"quay.io/prometheus/prometheus:v3.16.0" + digest: "v0.316.0",
+		"prom/prometheus:v3.2.1" + digest:                "v0.302.1",
+	} {
+		if got, err := PrometheusModuleVersion(image); err != nil || got != want {
+			t.Errorf("PrometheusModuleVersion(%s) = %q, %v; want %q", image, got, err, want)
+		}
+	}
+	for image, want := range map[string]string{
+		"prom/alertmanager:v0.35.0":                        "v0.35.0",
+		"quay.io/prometheus/alertmanager:v0.35.0" + digest: "v0.35.0",
+	} {
+		if got, err := AlertmanagerModuleVersion(image); err != nil || got != want {
+			t.Errorf("AlertmanagerModuleVersion(%s) = %q, %v; want %q", image, got, err, want)
+		}
+	}
+	for _, image := range []string{"prom/prometheus:v3.16.0@sha256:abc", "prom/prometheus:latest" + digest, "prom/alertmanager:v0.35.0@md5:" + strings.Repeat("0f", 16)} {
+		if _, err := PrometheusModuleVersion(image); err == nil {
+			t.Errorf("PrometheusModuleVersion(%s): want a refusal", image)
+		}
+		if _, err := AlertmanagerModuleVersion(image); err == nil {
+			t.Errorf("AlertmanagerModuleVersion(%s): want a refusal", image)
+		}
+	}
+}
