@@ -52,16 +52,17 @@ func TestPrometheusIsWatched(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Without a load balancer: the running-task alarm, and the
-		// delivery alarm (TestAlertDeliveryFailsForGood checks that one).
+		// Without a load balancer: the running-task alarm, the delivery
+		// alarm (TestAlertDeliveryFailsForGood checks that one) and the
+		// config-sync alarm (its line: TestAPIFaults).
 		var running []cwtypes.MetricAlarm
 		for _, a := range alarms.MetricAlarms {
 			if aws.ToString(a.MetricName) == "RunningTaskCount" {
 				running = append(running, a)
 			}
 		}
-		if len(alarms.MetricAlarms) != 2 || len(running) != 1 {
-			t.Fatalf("want the running-task and the delivery alarm without a load balancer, have %d alarms, %d on RunningTaskCount", len(alarms.MetricAlarms), len(running))
+		if len(alarms.MetricAlarms) != 3 || len(running) != 1 {
+			t.Fatalf("want the running-task, the delivery and the config-sync alarm without a load balancer, have %d alarms, %d on RunningTaskCount", len(alarms.MetricAlarms), len(running))
 		}
 		a := running[0]
 		dims := map[string]string{}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -140,9 +141,12 @@ func TestRemoteState(t *testing.T) {
 		// /prometheus (owned by nobody), so the task user opens its TSDB.
 		prom := h.startPrometheus(t, prod.Settings)
 		prom.waitHealthy(t)
-		if v, err := prom.api.Scalar(h.ctx, `prometheus_tsdb_head_chunks_created_total >= 0`); err != nil || v == "" {
-			t.Errorf("the TSDB on task storage must be open: %v", err)
-		}
+		// The TSDB's own metric, once the first self-scrape has stored it
+		// (an event: HEALTHY may come before that scrape).
+		waitFor(t, h.ctx, 2*time.Minute, prom, func() (bool, string) {
+			v, err := prom.api.Scalar(h.ctx, `prometheus_tsdb_head_chunks_created_total >= 0`)
+			return err == nil && v != "", fmt.Sprintf("the TSDB on task storage must be open and store the self-scrape: %q %v", v, err)
+		})
 		prom.Stop()
 		// prod also opts in to VPC flow logs: they apply and re-plan clean.
 		logs, err := ec2.NewFromConfig(h.aws).DescribeFlowLogs(h.ctx, &ec2.DescribeFlowLogsInput{})

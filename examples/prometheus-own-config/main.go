@@ -59,6 +59,6 @@ func NewPrometheus(scope constructs.Construct, id, region, adminCidr string) *Pr
 func main() {
 	defer jsii.Close()
 	app := cdktf.NewApp(nil)
-	NewPrometheus(app, "prometheus", "eu-central-1", "198.51.100.0/24")
+	NewPrometheus(app, "prometheus", "eu-central-1", "10.8.0.0/24")
 	app.Synth()
 }

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { synthtest.Main(m) }
 // props say, admits only the admin range, and Terraform accepts it.
 func TestTaskRunsTheHandWrittenConfig(t *testing.T) {
 	d, dir := synthtest.Stack(t, "prometheus", func(app cdktf.App) {
-		NewPrometheus(app, "prometheus", "eu-central-1", "198.51.100.0/24")
+		NewPrometheus(app, "prometheus", "eu-central-1", "10.8.0.0/24")
 	})
 
 	_, param, _ := d.Only("aws_ssm_parameter")
@@ -42,7 +42,7 @@ func TestTaskRunsTheHandWrittenConfig(t *testing.T) {
 		t.Errorf("task storage and no basic auth were asked for; %d storage/secret resources created", n)
 	}
 	for _, r := range d.Of("aws_vpc_security_group_ingress_rule") {
-		if r["cidr_ipv4"] != nil && (r["cidr_ipv4"] != "198.51.100.0/24" || r["from_port"] != 9090.0) {
+		if r["cidr_ipv4"] != nil && (r["cidr_ipv4"] != "10.8.0.0/24" || r["from_port"] != 9090.0) {
 			t.Errorf("ingress %v: only the admin range on 9090", r)
 		}
 	}

@@ -30,7 +30,9 @@ type WholeStack struct {
 }
 
 // NewWholeStack builds the deployment in region; adminCidr may reach
-// Prometheus on its port.
+// Prometheus on its port. That is plain HTTP with basic auth: give it your
+// VPN's private range (the policy's allowPlainHttpAdmin), never a public
+// one; from the internet, put constructs.NewLoadBalancer (HTTPS) in front.
 func NewWholeStack(scope constructs.Construct, id, region, adminCidr string) *WholeStack {
 	stack := cdktf.NewTerraformStack(scope, jsii.String(id))
 	pconstructs.RequireAWSProvider(stack)
@@ -67,6 +69,6 @@ func scrapeTaggedNodes(region string) string {
 func main() {
 	defer jsii.Close()
 	app := cdktf.NewApp(nil)
-	NewWholeStack(app, "whole-stack", "eu-central-1", "198.51.100.0/24")
+	NewWholeStack(app, "whole-stack", "eu-central-1", "10.8.0.0/24") // your VPN
 	app.Synth()
 }
