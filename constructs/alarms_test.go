@@ -50,3 +50,24 @@ func TestServiceAlarmsOnAGivenTopic(t *testing.T) {
 		pconstructs.NewServiceAlarms(s, "alarms", &pconstructs.ServiceAlarmsProps{Name: "p"})
 	}, "ClusterName", "ClusterArn", "ServiceName")
 }
+
+// Given two tasks to keep running behind a load balancer, when
+// synthesized, then both the running-task and the healthy-target alarm
+// fire below two: one task of an HA pair down is news.
+func TestServiceAlarmsWatchEveryReplica(t *testing.T) {
+	p := alarmProps()
+	p.MinRunningTasks = 2
+	p.LoadBalancerArnSuffix, p.TargetGroupArnSuffix = jsii.String("app/lb/1"), jsii.String("targetgroup/tg/2")
+	d := given(t, func(s cdktf.TerraformStack) { pconstructs.NewServiceAlarms(s, "alarms", p) })
+	seen := map[string]bool{}
+	for _, a := range d.Of("aws_cloudwatch_metric_alarm") {
+		metric := a["metric_name"].(string)
+		seen[metric] = true
+		if a["threshold"] != 2.0 || a["comparison_operator"] != "LessThanThreshold" {
+			t.Errorf("%s alarm: threshold %v %v, want LessThanThreshold 2 (MinRunningTasks)", metric, a["comparison_operator"], a["threshold"])
+		}
+	}
+	if !seen["RunningTaskCount"] || !seen["HealthyHostCount"] {
+		t.Errorf("want the running-task and the healthy-target alarm, have %v", seen)
+	}
+}
