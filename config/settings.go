@@ -142,6 +142,9 @@ type Settings struct {
 	OIDCClientID              string
 	OIDCClientSecretArn       string
 	OIDCScope                 string
+	// MachineSecurityGroupIDs may reach Prometheus's and the Alertmanager's
+	// ports on the task directly (the machine path behind SSO).
+	MachineSecurityGroupIDs []string
 
 	// PrometheusImage is the container image the task runs.
 	PrometheusImage string

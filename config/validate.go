@@ -41,6 +41,7 @@ var (
 	userPoolIDRE   = regexp.MustCompile(`^([a-z0-9-]+)_[0-9a-zA-Z]+$`)
 	cognitoPrefRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	secretArnRE    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
+	sgIDRE         = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	snsTopicRE     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
 
@@ -797,6 +798,11 @@ func (v *validator) sso(s *Settings) {
 			if keys.set[key] != "" {
 				v.fail(key, "is set but sso=%s; it is read with sso=%s only: set sso=%s, or clear it", s.SSO, keys.mode, keys.mode)
 			}
+		}
+	}
+	for _, id := range s.MachineSecurityGroupIDs {
+		if !sgIDRE.MatchString(id) {
+			v.fail("machineSecurityGroupIds", "%q is not a security group id; use sg- and 8 or 17 hex digits", id)
 		}
 	}
 	if !s.SingleSignOn() {

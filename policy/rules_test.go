@@ -57,6 +57,13 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}`, "plan"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/*:ref_type:branch:ref:main"}}`, "plan"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:*"}}`, "deploy"), Options{}},
+		// sso: a rule forwarding without signing in, a listener that
+		// authenticates after the forward, a range on Prometheus's port,
+		// no HTTPS listener at all.
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-cognito","authenticate_cognito":{"user_pool_arn":"a","user_pool_client_id":"c","user_pool_domain":"d"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_lb_listener_rule":{"r":{"listener_arn":"${aws_lb_listener.l.arn}","priority":100,"action":[{"type":"forward","target_group_arn":"am"}],"condition":[{"path_pattern":{"values":["/alertmanager"]}}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":2,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":1,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_vpc_security_group_ingress_rule":{"r":{"security_group_id":"${aws_security_group.task.id}","cidr_ipv4":"10.8.0.0/16","from_port":9090,"to_port":9090,"ip_protocol":"tcp"}}}}`, Options{SSO: true, PrometheusPort: 9090}},
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"redirect","redirect":{"port":"443","protocol":"HTTPS","status_code":"HTTP_301"}}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
 	}
 	cases = append(cases, taskCases()...)
 	cases = append(cases, hardeningCases()...)
