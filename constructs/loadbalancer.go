@@ -152,13 +152,7 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 		l.URL = jsii.String("https://" + p.Domain.Name)
 	}
 	if p.SSO != nil {
-		// The identity provider sends people back to the name they used:
-		// the load balancer's own, and the domain.
-		hosts := []*string{l.LoadBalancer.DnsName()}
-		if p.Domain != nil {
-			hosts = append(hosts, jsii.String(p.Domain.Name))
-		}
-		l.auth = l.newSSO(scope, p.Name, p.SSO, hosts)
+		l.auth = l.newSSO(scope, p.Name, p.SSO, p.Domain)
 	}
 	l.HTTPS = lblistener.NewLbListener(scope, jsii.String("https"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: l.LoadBalancer.Arn(),

@@ -58,30 +58,47 @@ type ssoAuth struct {
 // call the identity provider: HTTPS out, which the authenticate actions
 // need for the token and user info endpoints (public endpoints, hence any
 // address).
-func (l *HTTPSLoadBalancer) newSSO(scope constructs.Construct, name string, p *SSO, callbackHosts []*string) *ssoAuth {
+func (l *HTTPSLoadBalancer) newSSO(scope constructs.Construct, name string, p *SSO, domain *Domain) *ssoAuth {
 	requireProps("HTTPSLoadBalancer.SSO", name, need("Cognito or OIDC", p.Cognito == nil && p.OIDC == nil),
 		need("only one of Cognito and OIDC", p.Cognito != nil && p.OIDC != nil))
 	timeout := jsii.Number(intOr(p.SessionTimeout, 28800))
 	httpsEgress(scope, l.SecurityGroup, "HTTPS to the identity provider's endpoints (sign-in)")
-	if o := p.OIDC; o != nil {
-		requireProps("HTTPSLoadBalancer.SSO.OIDC", name, need("Issuer", o.Issuer == ""), need("AuthorizationEndpoint", o.AuthorizationEndpoint == ""),
-			need("TokenEndpoint", o.TokenEndpoint == ""), need("UserInfoEndpoint", o.UserInfoEndpoint == ""), need("ClientId", o.ClientId == ""),
-			need("ClientSecretArn", o.ClientSecretArn == ""))
-		l.ClientSecret = dataawssecretsmanagersecretversion.NewDataAwsSecretsmanagerSecretVersion(scope, jsii.String("oidc-client-secret"),
-			&dataawssecretsmanagersecretversion.DataAwsSecretsmanagerSecretVersionConfig{SecretId: jsii.String(o.ClientSecretArn)})
-		return &ssoAuth{oidc: &lblistenerrule.LbListenerRuleActionAuthenticateOidc{
-			Issuer:                   jsii.String(o.Issuer),
-			AuthorizationEndpoint:    jsii.String(o.AuthorizationEndpoint),
-			TokenEndpoint:            jsii.String(o.TokenEndpoint),
-			UserInfoEndpoint:         jsii.String(o.UserInfoEndpoint),
-			ClientId:                 jsii.String(o.ClientId),
-			ClientSecret:             l.ClientSecret.SecretString(),
-			Scope:                    jsii.String(orDefault(o.Scope, "openid email")),
-			SessionTimeout:           timeout,
-			OnUnauthenticatedRequest: jsii.String("authenticate"),
-		}}
+	if p.OIDC != nil {
+		return l.oidc(scope, name, p.OIDC, timeout)
 	}
-	c := p.Cognito
+	// The identity provider sends people back to the name they used: the
+	// load balancer's own, and the domain.
+	hosts := []*string{l.LoadBalancer.DnsName()}
+	if domain != nil {
+		hosts = append(hosts, jsii.String(domain.Name))
+	}
+	return l.cognito(scope, name, p.Cognito, timeout, hosts)
+}
+
+// oidc reads the client secret (by ARN, into the state: provider 5 has no
+// write-only form of client_secret) for the authenticate-oidc action.
+func (l *HTTPSLoadBalancer) oidc(scope constructs.Construct, name string, o *OIDCSSO, timeout *float64) *ssoAuth {
+	requireProps("HTTPSLoadBalancer.SSO.OIDC", name, need("Issuer", o.Issuer == ""), need("AuthorizationEndpoint", o.AuthorizationEndpoint == ""),
+		need("TokenEndpoint", o.TokenEndpoint == ""), need("UserInfoEndpoint", o.UserInfoEndpoint == ""), need("ClientId", o.ClientId == ""),
+		need("ClientSecretArn", o.ClientSecretArn == ""))
+	l.ClientSecret = dataawssecretsmanagersecretversion.NewDataAwsSecretsmanagerSecretVersion(scope, jsii.String("oidc-client-secret"),
+		&dataawssecretsmanagersecretversion.DataAwsSecretsmanagerSecretVersionConfig{SecretId: jsii.String(o.ClientSecretArn)})
+	return &ssoAuth{oidc: &lblistenerrule.LbListenerRuleActionAuthenticateOidc{
+		Issuer:                   jsii.String(o.Issuer),
+		AuthorizationEndpoint:    jsii.String(o.AuthorizationEndpoint),
+		TokenEndpoint:            jsii.String(o.TokenEndpoint),
+		UserInfoEndpoint:         jsii.String(o.UserInfoEndpoint),
+		ClientId:                 jsii.String(o.ClientId),
+		ClientSecret:             l.ClientSecret.SecretString(),
+		Scope:                    jsii.String(orDefault(o.Scope, "openid email")),
+		SessionTimeout:           timeout,
+		OnUnauthenticatedRequest: jsii.String("authenticate"),
+	}}
+}
+
+// cognito creates the pool (unless given) with its domain, and the load
+// balancer's app client, for the authenticate-cognito action.
+func (l *HTTPSLoadBalancer) cognito(scope constructs.Construct, name string, c *CognitoSSO, timeout *float64, callbackHosts []*string) *ssoAuth {
 	requireProps("HTTPSLoadBalancer.SSO.Cognito", name, need("DomainPrefix", c.DomainPrefix == ""))
 	var poolID, poolArn *string
 	if c.UserPoolId != "" {
