@@ -48,6 +48,37 @@ func ssoAuthenticates(d *Doc, o Options) []Violation {
 			}
 		}
 	}
+	out = append(out, grafanaFromLoadBalancerOnly(d, o)...)
+	return out
+}
+
+// grafanaFromLoadBalancerOnly: behind sso, Grafana takes the user from the
+// X-Amzn-Oidc-Identity header (its auth proxy), which any client that
+// reaches its port could forge; so its port admits the load balancer's
+// security groups alone, not even the machine path's.
+func grafanaFromLoadBalancerOnly(d *Doc, o Options) []Violation {
+	if o.GrafanaPort == 0 {
+		return nil
+	}
+	lbGroups := map[string]bool{}
+	for _, typ := range []string{"aws_lb", "aws_alb"} {
+		for _, lb := range d.Of(typ) {
+			for _, g := range Strings(lb["security_groups"]) {
+				lbGroups[g] = true
+			}
+		}
+	}
+	var out []Violation
+	for _, g := range ingresses(d) {
+		if !g.covers(o.GrafanaPort) || g.referencedSG == "" {
+			continue // address ranges: reported above
+		}
+		for _, ref := range strings.Split(g.referencedSG, ",") {
+			if !lbGroups[ref] {
+				out = append(out, Violation{"sso-authenticates", g.resource, fmt.Sprintf("admits security group %s to Grafana's port %d; behind sso Grafana trusts the %s header the load balancer sets, which any other client could forge: only the load balancer's security group may reach it", ref, o.GrafanaPort, "X-Amzn-Oidc-Identity")})
+			}
+		}
+	}
 	return out
 }
 
