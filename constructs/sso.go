@@ -47,6 +47,18 @@ type OIDCSSO struct {
 	Scope string
 }
 
+// IdentityHeader is the request header in which the load balancer passes
+// the signed-in user to a target after an authenticate action: the sub
+// claim from the provider's user info endpoint, in plain text (ELB guide,
+// "Authenticate users using an Application Load Balancer": x-amzn-oidc-
+// identity; next to x-amzn-oidc-data, the claims as a JWT the load
+// balancer signs, and x-amzn-oidc-accesstoken).
+const IdentityHeader = "X-Amzn-Oidc-Identity"
+
+// SignsIn reports whether the load balancer authenticates every request it
+// forwards (SSO): its targets may then take the user from IdentityHeader.
+func (l *HTTPSLoadBalancer) SignsIn() bool { return l != nil && l.auth != nil }
+
 // ssoAuth is the authenticate action every forward goes through.
 type ssoAuth struct {
 	cognito *lblistenerrule.LbListenerRuleActionAuthenticateCognito

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
@@ -104,5 +105,52 @@ func TestSingleSignOn(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), `"secret_id": "`+testOIDCSecret+`"`) || !strings.Contains(string(raw), "secret_string}") {
 		t.Errorf("the OIDC client secret must come from the secret %s through the data source", testOIDCSecret)
+	}
+}
+
+// TestGrafanaBehindSingleSignOn: behind sso Grafana signs people in as the
+// user the load balancer passes (its auth proxy on X-Amzn-Oidc-Identity),
+// creating them on first visit, with no login form of its own; without
+// sso it keeps its own sign-in. Only the load balancer's group reaches
+// Grafana's port: the machine path reaches Prometheus's and the
+// Alertmanager's, never Grafana's (it could forge the header).
+func TestGrafanaBehindSingleSignOn(t *testing.T) {
+	grafanaOf := func(name string) *containerdef.Container {
+		for _, c := range containersOf(t, synthed[name]) {
+			if c.Name == "grafana" {
+				return &c
+			}
+		}
+		t.Fatalf("%s: no grafana container", name)
+		return nil
+	}
+	g := grafanaOf("sso-cognito")
+	want := map[string]string{
+		"GF_AUTH_PROXY_ENABLED": "true", "GF_AUTH_PROXY_HEADER_NAME": "X-Amzn-Oidc-Identity", "GF_AUTH_PROXY_HEADER_PROPERTY": "username",
+		"GF_AUTH_PROXY_AUTO_SIGN_UP": "true", "GF_USERS_AUTO_ASSIGN_ORG_ROLE": "Viewer", "GF_AUTH_DISABLE_LOGIN_FORM": "true",
+		"GF_AUTH_DISABLE_SIGNOUT_MENU": "true", "GF_USERS_ALLOW_SIGN_UP": "false", "GF_AUTH_ANONYMOUS_ENABLED": "false",
+	}
+	for k, v := range want {
+		if got := g.Env(k); got != v {
+			t.Errorf("sso-cognito: grafana %s=%q, want %q", k, got, v)
+		}
+	}
+	for _, name := range []string{"grafana", "grafana-amp"} {
+		g := grafanaOf(name)
+		if g.Env("GF_AUTH_PROXY_ENABLED") != "" || g.Env("GF_AUTH_DISABLE_LOGIN_FORM") != "" {
+			t.Errorf("%s (no sso): Grafana must keep its own sign-in, not trust a header anyone can send: %v", name, g.Environment)
+		}
+	}
+
+	d := synthed["sso-cognito"]
+	port := float64(settings["sso-cognito"].GrafanaPort)
+	var from []string
+	for _, r := range d.Of("aws_vpc_security_group_ingress_rule") {
+		if policy.Num(r["from_port"]) <= port && port <= policy.Num(r["to_port"]) {
+			from = append(from, policy.Str(r["referenced_security_group_id"])+policy.Str(r["cidr_ipv4"]))
+		}
+	}
+	if len(from) != 1 || !strings.Contains(from[0], "load-balancer") {
+		t.Errorf("Grafana's port %v must admit the load balancer's group alone, has %v", port, from)
 	}
 }
