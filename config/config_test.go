@@ -661,3 +661,59 @@ func TestAdminAccessAndDigestsAccepted(t *testing.T) {
 		}
 	}
 }
+
+// Single sign-on: accepted in both modes behind the load balancer; each
+// refusal names the key, its variable and the fix.
+func TestSingleSignOnSettings(t *testing.T) {
+	lb := map[string]string{"PROMAWS_TLS_CERTIFICATE_ARN": cert("eu-central-1"), "PROMAWS_ADMIN_CIDRS": "192.0.2.0/24", "PROMAWS_BASIC_AUTH": "false"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			env[kv[i]] = kv[i+1]
+		}
+		return env
+	}
+	oidc := with(lb, "PROMAWS_SSO", "oidc", "PROMAWS_OIDC_ISSUER", "https://login.example.com", "PROMAWS_OIDC_AUTHORIZATION_ENDPOINT", "https://login.example.com/authorize",
+		"PROMAWS_OIDC_TOKEN_ENDPOINT", "https://login.example.com/token", "PROMAWS_OIDC_USER_INFO_ENDPOINT", "https://login.example.com/userinfo",
+		"PROMAWS_OIDC_CLIENT_ID", "prometheus", "PROMAWS_OIDC_CLIENT_SECRET_ARN", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prometheus-oidc-AbCdEf")
+	for name, env := range map[string]map[string]string{
+		"cognito":      with(lb, "PROMAWS_SSO", "cognito"),
+		"cognito-pool": with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_COGNITO_USER_POOL_ID", "eu-central-1_AbCdEfGhI", "PROMAWS_COGNITO_DOMAIN", "acme-login"),
+		"oidc":         oidc,
+	} {
+		s, err := Load(nil, env)
+		if err != nil {
+			t.Fatalf("%s: valid settings rejected: %v", name, err)
+		}
+		if !s.SingleSignOn() {
+			t.Errorf("%s: SingleSignOn() = false", name)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no load balancer", map[string]string{"PROMAWS_SSO": "cognito", "PROMAWS_BASIC_AUTH": "false"}, "sso (PROMAWS_SSO): sso=cognito signs people in at the HTTPS load balancer, which is off"},
+		{"password behind sso", with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_BASIC_AUTH", "true"), "basicAuth (PROMAWS_BASIC_AUTH): is on with sso=cognito"},
+		{"unknown mode", with(lb, "PROMAWS_SSO", "saml"), `sso (PROMAWS_SSO): "saml" is not a mode`},
+		{"pool without domain", with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_COGNITO_USER_POOL_ID", "eu-central-1_AbCdEfGhI"), "cognitoDomain (PROMAWS_COGNITO_DOMAIN): cognitoUserPoolId is set"},
+		{"pool elsewhere", with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_COGNITO_USER_POOL_ID", "us-east-1_AbCdEfGhI", "PROMAWS_COGNITO_DOMAIN", "acme-login"), "the pool is in us-east-1"},
+		{"reserved prefix", with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_COGNITO_DOMAIN", "acme-cognito"), "reserved"},
+		{"oidc keys with cognito", with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_OIDC_CLIENT_ID", "x"), "oidcClientId (PROMAWS_OIDC_CLIENT_ID): is set but sso=cognito"},
+		{"cognito keys without sso", map[string]string{"PROMAWS_COGNITO_DOMAIN": "acme-login"}, "cognitoDomain (PROMAWS_COGNITO_DOMAIN): is set but sso=off"},
+		{"oidc without endpoints", with(lb, "PROMAWS_SSO", "oidc"), "oidcTokenEndpoint (PROMAWS_OIDC_TOKEN_ENDPOINT): sso=oidc needs it"},
+		{"oidc plain http", with(oidc, "PROMAWS_OIDC_TOKEN_ENDPOINT", "http://login.example.com/token"), "is not an https URL"},
+		{"secret value, not arn", with(oidc, "PROMAWS_OIDC_CLIENT_SECRET_ARN", "s3cr3t"), "oidcClientSecretArn (PROMAWS_OIDC_CLIENT_SECRET_ARN): \"s3cr3t\" is not a Secrets Manager secret ARN"},
+		{"no openid scope", with(oidc, "PROMAWS_OIDC_SCOPE", "email"), "lacks openid"},
+		{"session too long", with(lb, "PROMAWS_SSO", "cognito", "PROMAWS_SSO_SESSION_TIMEOUT", "604801"), "ssoSessionTimeout (PROMAWS_SSO_SESSION_TIMEOUT): 604801 is out of range"},
+	} {
+		_, err := Load(nil, c.env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want an error containing %q, got %v", c.name, c.want, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 )
@@ -121,6 +122,29 @@ type Settings struct {
 	BasicAuthUser string
 	// BasicAuthPasswordVersion: bump it to rotate the password.
 	BasicAuthPasswordVersion int
+
+	// SSO is single sign-on at the HTTPS load balancer: SSOOff (basic auth
+	// or nothing, as BasicAuth says), SSOCognito or SSOOIDC.
+	SSO string
+	// SSOSessionTimeout is the load balancer's session lifetime, seconds.
+	SSOSessionTimeout int
+	// CognitoUserPoolID is an existing user pool (empty = one is created);
+	// CognitoDomain the pool's hosted UI domain prefix (created with a
+	// created pool; the given pool's own otherwise).
+	CognitoUserPoolID string
+	CognitoDomain     string
+	// OIDC* describe your OpenID Connect provider; the client secret is
+	// read from the Secrets Manager secret OIDCClientSecretArn.
+	OIDCIssuer                string
+	OIDCAuthorizationEndpoint string
+	OIDCTokenEndpoint         string
+	OIDCUserInfoEndpoint      string
+	OIDCClientID              string
+	OIDCClientSecretArn       string
+	OIDCScope                 string
+	// MachineSecurityGroupIDs may reach Prometheus's and the Alertmanager's
+	// ports on the task directly (the machine path behind SSO).
+	MachineSecurityGroupIDs []string
 
 	// PrometheusImage is the container image the task runs.
 	PrometheusImage string
@@ -260,6 +284,34 @@ func (s *Settings) RemoteState() bool { return s.StateBucket != "" }
 
 // TLS reports whether Prometheus sits behind the HTTPS load balancer.
 func (s *Settings) TLS() bool { return s.TLSCertificateArn != "" || s.TLSDomain != "" }
+
+// The values of sso.
+const (
+	SSOOff     = "off"
+	SSOCognito = "cognito"
+	SSOOIDC    = "oidc"
+)
+
+// SSOModes are the values sso accepts.
+var SSOModes = []string{SSOOff, SSOCognito, SSOOIDC}
+
+// SingleSignOn reports whether the load balancer authenticates people.
+func (s *Settings) SingleSignOn() bool { return s.SSO == SSOCognito || s.SSO == SSOOIDC }
+
+// CognitoDomainPrefix is the Cognito hosted UI domain prefix: cognitoDomain,
+// or for a created pool the stack's name and "-login", without the words
+// Cognito reserves (aws, amazon, cognito: prometheus-aws-dev becomes
+// prometheus-dev-login).
+func (s *Settings) CognitoDomainPrefix() string {
+	if s.CognitoDomain != "" {
+		return s.CognitoDomain
+	}
+	name := strings.NewReplacer("amazon", "", "cognito", "", "aws", "").Replace(s.StackName() + "-login")
+	for strings.Contains(name, "--") {
+		name = strings.ReplaceAll(name, "--", "-")
+	}
+	return strings.Trim(name, "-")
+}
 
 // StateKey is the main stack's object key in the state bucket: one per
 // project and environment, so environments never share state.

@@ -38,6 +38,10 @@ var (
 	zoneIDRE       = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	imageRE        = regexp.MustCompile(`^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$`)
 	emailRE        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s.]+$`)
+	userPoolIDRE   = regexp.MustCompile(`^([a-z0-9-]+)_[0-9a-zA-Z]+$`)
+	cognitoPrefRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	secretArnRE    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
+	sgIDRE         = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	snsTopicRE     = regexp.MustCompile(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 )
 
@@ -144,6 +148,7 @@ func (s *Settings) Validate() error {
 	}
 
 	v.tls(s)
+	v.sso(s)
 	v.plainHTTPAdmin(s, vpc, vpcOK)
 	v.kmsKey(s)
 	v.alarms(s)
@@ -769,4 +774,88 @@ func derivedSubnets(vpc netip.Prefix, n int) []netip.Prefix {
 		out = append(out, netip.PrefixFrom(netip.AddrFrom4(b), 24))
 	}
 	return out
+}
+
+// sso checks single sign-on: it needs the HTTPS load balancer (only an
+// HTTPS listener can authenticate), no password prompt behind it (people
+// would sign in twice), and the settings of exactly the chosen provider.
+func (v *validator) sso(s *Settings) {
+	if !slices.Contains(SSOModes, s.SSO) {
+		v.fail("sso", "%q is not a mode; use off, cognito or oidc", s.SSO)
+		return
+	}
+	cognito := map[string]string{"cognitoUserPoolId": s.CognitoUserPoolID, "cognitoDomain": s.CognitoDomain}
+	oidc := map[string]string{"oidcIssuer": s.OIDCIssuer, "oidcAuthorizationEndpoint": s.OIDCAuthorizationEndpoint, "oidcTokenEndpoint": s.OIDCTokenEndpoint,
+		"oidcUserInfoEndpoint": s.OIDCUserInfoEndpoint, "oidcClientId": s.OIDCClientID, "oidcClientSecretArn": s.OIDCClientSecretArn}
+	for _, keys := range []struct {
+		mode string
+		set  map[string]string
+	}{{SSOCognito, cognito}, {SSOOIDC, oidc}} {
+		if s.SSO == keys.mode {
+			continue
+		}
+		for _, key := range slices.Sorted(maps.Keys(keys.set)) {
+			if keys.set[key] != "" {
+				v.fail(key, "is set but sso=%s; it is read with sso=%s only: set sso=%s, or clear it", s.SSO, keys.mode, keys.mode)
+			}
+		}
+	}
+	for _, id := range s.MachineSecurityGroupIDs {
+		if !sgIDRE.MatchString(id) {
+			v.fail("machineSecurityGroupIds", "%q is not a security group id; use sg- and 8 or 17 hex digits", id)
+		}
+	}
+	if !s.SingleSignOn() {
+		return
+	}
+	if !s.TLS() {
+		v.fail("sso", "sso=%s signs people in at the HTTPS load balancer, which is off (only an HTTPS listener can authenticate); set tlsCertificateArn, or tlsDomain with tlsZoneId, and adminCidrs, or set sso=off", s.SSO)
+	}
+	if s.BasicAuth {
+		v.fail("basicAuth", "is on with sso=%s: behind the load balancer's sign-in, Prometheus and the Alertmanager would ask for the shared password again; set basicAuth=false (PROMAWS_BASIC_AUTH=false): the targets then admit the load balancer only (and the machine path, docs/operations.md)", s.SSO)
+	}
+	if s.SSOSessionTimeout < 1 || s.SSOSessionTimeout > 604800 {
+		v.fail("ssoSessionTimeout", "%d is out of range; use 1 to 604800 seconds (7 days; default 28800, 8 h)", s.SSOSessionTimeout)
+	}
+	switch s.SSO {
+	case SSOCognito:
+		if s.CognitoUserPoolID != "" {
+			if m := userPoolIDRE.FindStringSubmatch(s.CognitoUserPoolID); m == nil {
+				v.fail("cognitoUserPoolId", "%q is not a user pool id; use one like %s_AbCdEfGhI", s.CognitoUserPoolID, s.Region)
+			} else if m[1] != s.Region {
+				v.fail("cognitoUserPoolId", "the pool is in %s but the load balancer is in %s; use a pool in %s (the load balancer signs in with its own region's pools only)", m[1], s.Region, s.Region)
+			}
+			if s.CognitoDomain == "" {
+				v.fail("cognitoDomain", "cognitoUserPoolId is set but cognitoDomain is empty; set the pool's existing domain prefix (a pool has one, so the stack cannot create another)")
+			}
+		}
+		if d := s.CognitoDomainPrefix(); !cognitoPrefRE.MatchString(d) || strings.Contains(d, "aws") || strings.Contains(d, "amazon") || strings.Contains(d, "cognito") {
+			v.fail("cognitoDomain", "%q is not a Cognito domain prefix; use up to 63 lowercase letters, digits and hyphens, without aws, amazon or cognito (reserved)", d)
+		}
+	case SSOOIDC:
+		for _, key := range []string{"oidcIssuer", "oidcAuthorizationEndpoint", "oidcTokenEndpoint", "oidcUserInfoEndpoint"} {
+			val := oidc[key]
+			u, err := url.Parse(val)
+			switch {
+			case val == "":
+				v.fail(key, "sso=oidc needs it; copy it from your provider's /.well-known/openid-configuration")
+			case err != nil || u.Scheme != "https" || u.Host == "":
+				v.fail(key, "%q is not an https URL; the load balancer accepts https endpoints only (copy it from your provider's /.well-known/openid-configuration)", val)
+			}
+		}
+		if s.OIDCClientID == "" {
+			v.fail("oidcClientId", "sso=oidc needs the client id of the application registered at your provider")
+		}
+		switch m := secretArnRE.FindStringSubmatch(s.OIDCClientSecretArn); {
+		case s.OIDCClientSecretArn == "":
+			v.fail("oidcClientSecretArn", "sso=oidc needs the ARN of a Secrets Manager secret holding the client secret (never the secret itself); create one with aws secretsmanager create-secret")
+		case m == nil:
+			v.fail("oidcClientSecretArn", "%q is not a Secrets Manager secret ARN; use arn:aws:secretsmanager:%s:<account>:secret:<name>", s.OIDCClientSecretArn, s.Region)
+		case m[1] != s.Region:
+			v.fail("oidcClientSecretArn", "the secret is in %s but the stack is in %s; replicate it to %s", m[1], s.Region, s.Region)
+		}
+		if !slices.Contains(strings.Fields(s.OIDCScope), "openid") {
+			v.fail("oidcScope", "%q lacks openid, which OpenID Connect requires; use e.g. \"openid email\"", s.OIDCScope)
+		}
+	}
 }

@@ -154,6 +154,9 @@ func (s *PrometheusFargateService) grafanaContainer(admin secretsmanagersecret.S
 		{Name: "GF_ANALYTICS_CHECK_FOR_UPDATES", Value: "false"},
 		{Name: "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES", Value: "false"},
 	}
+	if p.LoadBalancer.SignsIn() {
+		env = append(env, grafanaAuthProxy()...)
+	}
 	secrets := []cd.Secret{{Name: "GF_SECURITY_ADMIN_PASSWORD", ValueFrom: *admin.Arn() + ":" + tc.SecretPasswordKey + "::"}}
 	if p.Workspace != nil {
 		env = append(env, cd.KeyValue{Name: "GF_AUTH_SIGV4_AUTH_ENABLED", Value: "true"}, cd.KeyValue{Name: "AWS_REGION", Value: p.Region})
@@ -178,6 +181,31 @@ func (s *PrometheusFargateService) grafanaContainer(admin secretsmanagersecret.S
 			60),
 		StopTimeout:      10,
 		LogConfiguration: awslogs(*s.LogGroup.Name(), p.Region, "grafana"),
+	}
+}
+
+// grafanaAuthProxy signs people in to Grafana as the user the load
+// balancer signed in (Grafana's auth proxy, "Configure auth proxy
+// authentication"), so nobody signs in twice: the user is the header's
+// value (the provider's sub claim: stable, unlike an email address),
+// created on first visit as a Viewer (the dashboards are provisioned
+// read-only; an admin raises roles in Grafana). The login form and the
+// sign-out menu are off: there is no Grafana password to type, and signing
+// out of Grafana would not end the load balancer's session. The header is
+// trusted because nothing but the load balancer reaches Grafana's port
+// (the task's security group: the load balancer's group only, never the
+// machine path nor an address range; policy rule sso-authenticates), and
+// the load balancer forwards nothing before it has authenticated
+// (docs/DESIGN.md, "Single sign-on").
+func grafanaAuthProxy() []cd.KeyValue {
+	return []cd.KeyValue{
+		{Name: "GF_AUTH_PROXY_ENABLED", Value: "true"},
+		{Name: "GF_AUTH_PROXY_HEADER_NAME", Value: IdentityHeader},
+		{Name: "GF_AUTH_PROXY_HEADER_PROPERTY", Value: "username"},
+		{Name: "GF_AUTH_PROXY_AUTO_SIGN_UP", Value: "true"},
+		{Name: "GF_USERS_AUTO_ASSIGN_ORG_ROLE", Value: "Viewer"},
+		{Name: "GF_AUTH_DISABLE_LOGIN_FORM", Value: "true"},
+		{Name: "GF_AUTH_DISABLE_SIGNOUT_MENU", Value: "true"},
 	}
 }
 

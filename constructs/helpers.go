@@ -167,3 +167,15 @@ func allowTCP(scope constructs.Construct, ingressID, egressID string, client, se
 		ToPort:                    jsii.Number(port),
 	})
 }
+
+// machineIngress admits the members of security group client to port on
+// sg, by reference (no description: moto drops it on such rules).
+func machineIngress(scope constructs.Construct, id string, sg securitygroup.SecurityGroup, client string, port int) {
+	vpcsecuritygroupingressrule.NewVpcSecurityGroupIngressRule(scope, jsii.String(id), &vpcsecuritygroupingressrule.VpcSecurityGroupIngressRuleConfig{
+		SecurityGroupId:           sg.Id(),
+		ReferencedSecurityGroupId: jsii.String(client),
+		IpProtocol:                jsii.String("tcp"),
+		FromPort:                  jsii.Number(port),
+		ToPort:                    jsii.Number(port),
+	})
+}

@@ -9,6 +9,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpool"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpoolclient"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpooldomain"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawssecretsmanagersecretversion"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lb"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistenerrule"
@@ -53,6 +57,9 @@ type HTTPSLoadBalancerProps struct {
 	// SslPolicy of the HTTPS listener. Default:
 	// ELBSecurityPolicy-TLS13-1-2-2021-06 (TLS 1.3 and 1.2 only).
 	SslPolicy string
+	// SSO signs people in before any request is forwarded (the listener's
+	// default action and every path added). Default: nil (forwarded as is).
+	SSO *SSO
 }
 
 // HTTPSLoadBalancer is a public Application Load Balancer that terminates
@@ -75,8 +82,16 @@ type HTTPSLoadBalancer struct {
 	// URL is where Prometheus is served: https://<Domain.Name>, or the load
 	// balancer's DNS name.
 	URL *string
+	// With SSO and Cognito: the pool (created only; nil when given), its
+	// domain (created with the pool) and the load balancer's app client.
+	// With OIDC: the client secret's data source.
+	UserPool       cognitouserpool.CognitoUserPool
+	UserPoolDomain cognitouserpooldomain.CognitoUserPoolDomain
+	UserPoolClient cognitouserpoolclient.CognitoUserPoolClient
+	ClientSecret   dataawssecretsmanagersecretversion.DataAwsSecretsmanagerSecretVersion
 
 	healthCheckMatcher string
+	auth               *ssoAuth
 }
 
 // NewHTTPSLoadBalancer creates the load balancer, its security group, the
@@ -136,16 +151,17 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 		l.alias(scope, p.Domain)
 		l.URL = jsii.String("https://" + p.Domain.Name)
 	}
+	if p.SSO != nil {
+		l.auth = l.newSSO(scope, p.Name, p.SSO, p.Domain)
+	}
 	l.HTTPS = lblistener.NewLbListener(scope, jsii.String("https"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: l.LoadBalancer.Arn(),
 		Port:            jsii.Number(443),
 		Protocol:        jsii.String("HTTPS"),
 		SslPolicy:       jsii.String(p.SslPolicy),
 		CertificateArn:  certificateArn,
-		DefaultAction: &[]*lblistener.LbListenerDefaultAction{{
-			Type: jsii.String("forward"), TargetGroupArn: l.TargetGroup.Arn(),
-		}},
-		Tags: nameTag(p.Name + "-https"),
+		DefaultAction:   l.listenerActions(l.TargetGroup.Arn()),
+		Tags:            nameTag(p.Name + "-https"),
 	})
 	l.HTTPRedirect = lblistener.NewLbListener(scope, jsii.String("http"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: l.LoadBalancer.Arn(),
@@ -249,9 +265,7 @@ func (l *HTTPSLoadBalancer) addPath(scope constructs.Construct, id, name, prefix
 	r.Rule = lblistenerrule.NewLbListenerRule(scope, jsii.String(id+"-rule"), &lblistenerrule.LbListenerRuleConfig{
 		ListenerArn: l.HTTPS.Arn(),
 		Priority:    jsii.Number(priority),
-		Action: &[]*lblistenerrule.LbListenerRuleAction{{
-			Type: jsii.String("forward"), TargetGroupArn: r.TargetGroup.Arn(),
-		}},
+		Action:      l.ruleActions(r.TargetGroup.Arn()),
 		Condition: &[]*lblistenerrule.LbListenerRuleCondition{{
 			PathPattern: &lblistenerrule.LbListenerRuleConditionPathPattern{Values: jsii.Strings(prefix, prefix+"/*")},
 		}},

@@ -108,6 +108,11 @@ type PrometheusFargateServiceProps struct {
 	// with AdminCidrs (the ranges then belong on the load balancer).
 	// Default: nil (no load balancer).
 	LoadBalancer *HTTPSLoadBalancer
+	// MachineSecurityGroupIds may reach the web ports of Prometheus and the
+	// Alertmanager on the task directly, by security group reference (no
+	// CIDR): scripts and tools that cannot sign in at the load balancer.
+	// Default: none.
+	MachineSecurityGroupIds []string
 	// RemoteScrapePort, when set, lets the task connect out on this port to
 	// any address: node_exporter on nodes outside the VPC (other regions),
 	// whose own security groups decide who gets in. Default: 0 (the VPC's
@@ -324,6 +329,13 @@ func (s *PrometheusFargateService) networkAccess(scope constructs.Construct) {
 		if g := p.Grafana; g != nil {
 			allowTCP(scope, "grafana-from-load-balancer", "load-balancer-to-grafana", p.LoadBalancer.SecurityGroup.Id(), s.SecurityGroup.Id(), g.Port)
 			s.GrafanaRoute = p.LoadBalancer.addPath(scope, "grafana", p.Name+"-grafana", grafanaPrefix, grafanaPrefix+"/api/health", g.Port, "200", p.VpcId, 110)
+		}
+	}
+	for i, id := range p.MachineSecurityGroupIds {
+		// Ingress only: the machines' groups are not ours to give egress.
+		machineIngress(scope, fmt.Sprintf("machine-%d", i), s.SecurityGroup, id, p.Port)
+		if a := p.Alertmanager; a != nil {
+			machineIngress(scope, fmt.Sprintf("machine-alertmanager-%d", i), s.SecurityGroup, id, a.Port)
 		}
 	}
 	if g := p.Grafana; g != nil {

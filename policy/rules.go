@@ -45,6 +45,9 @@ type Options struct {
 	// KmsKeyAllowsAps is the owner's word that the customer key encrypting
 	// the alert topic admits aps.amazonaws.com (kmsKeyAllowsAps).
 	KmsKeyAllowsAps bool
+	// SSO is single sign-on at the load balancer (sso=cognito or oidc):
+	// every forward on the HTTPS listener authenticates first.
+	SSO bool
 	// ImageVolumes adds what the policy knows of images beyond the official
 	// Prometheus image: image reference -> the VOLUMEs it declares.
 	ImageVolumes map[string][]ImageVolume
@@ -53,7 +56,7 @@ type Options struct {
 // OptionsFor are the options the settings s call for.
 func OptionsFor(s *config.Settings) Options {
 	return Options{NodePort: s.NodeExporterPort, PrometheusPort: s.PrometheusPort, AllowWorldOpenAdmin: s.AllowWorldOpenAdmin, PrivateNetwork: s.Private(), KmsKeyAllowsAps: s.KmsKeyAllowsAps,
-		AlertmanagerPort: s.AlertmanagerPort, GrafanaPort: s.GrafanaPort, AllowPlainHTTPAdmin: s.AllowPlainHTTPAdmin, RequireImageDigests: s.RequireImageDigests}
+		AlertmanagerPort: s.AlertmanagerPort, GrafanaPort: s.GrafanaPort, AllowPlainHTTPAdmin: s.AllowPlainHTTPAdmin, RequireImageDigests: s.RequireImageDigests, SSO: s.SingleSignOn()}
 }
 
 // Rule is one named check.
@@ -76,6 +79,7 @@ var Rules = []Rule{
 	{"no-wildcard-actions", "IAM policies grant no \"*\" or \"service:*\" action.", noWildcardActions},
 	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
 	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
+	{"sso-authenticates", "With sso: every forward on the HTTPS listener (default action and rules) comes after an authenticate-cognito or authenticate-oidc action, and the web ports of Prometheus, the Alertmanager and Grafana admit security groups only (the load balancer, the machine path), no range.", ssoAuthenticates},
 	{"http-listener-redirects", "A load balancer listener on plain HTTP only redirects to HTTPS; HTTPS listeners use a TLS 1.2+ policy.", listenerTLS},
 	{"fargate-writable-paths", "With a read-only root, a non-root container writes only to a tmpfs, an EFS volume or a bind mount at a VOLUME its image owns for it (Fargate creates other bind mounts root-owned, mode 0755).", fargateWritablePaths},
 	{"ecr-pull-exactly", "An image in private ECR is pullable by the execution role on exactly its repository; no ECR permission without such an image.", ecrPullExactly},

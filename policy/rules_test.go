@@ -57,6 +57,16 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}`, "plan"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/*:ref_type:branch:ref:main"}}`, "plan"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:*"}}`, "deploy"), Options{}},
+		// sso: a rule forwarding without signing in, a listener that
+		// authenticates after the forward, a range on Prometheus's port,
+		// no HTTPS listener at all.
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-cognito","authenticate_cognito":{"user_pool_arn":"a","user_pool_client_id":"c","user_pool_domain":"d"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_lb_listener_rule":{"r":{"listener_arn":"${aws_lb_listener.l.arn}","priority":100,"action":[{"type":"forward","target_group_arn":"am"}],"condition":[{"path_pattern":{"values":["/alertmanager"]}}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":2,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":1,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_vpc_security_group_ingress_rule":{"r":{"security_group_id":"${aws_security_group.task.id}","cidr_ipv4":"10.8.0.0/16","from_port":9090,"to_port":9090,"ip_protocol":"tcp"}}}}`, Options{SSO: true, PrometheusPort: 9090}},
+		// The machine path's group (or any but the load balancer's) on
+		// Grafana's port: it could forge the identity header.
+		{"sso-authenticates", `{"resource":{"aws_lb":{"lb":{"security_groups":["${aws_security_group.lb.id}"],"tags":{"Name":"x"}}},"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_vpc_security_group_ingress_rule":{"lb":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"${aws_security_group.lb.id}","from_port":3000,"to_port":3000,"ip_protocol":"tcp"},"machine":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"sg-0123456789abcdef0","from_port":3000,"to_port":3000,"ip_protocol":"tcp"}}}}`, Options{SSO: true, GrafanaPort: 3000}},
+		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"redirect","redirect":{"port":"443","protocol":"HTTPS","status_code":"HTTP_301"}}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
 	}
 	cases = append(cases, taskCases()...)
 	cases = append(cases, hardeningCases()...)
@@ -377,5 +387,28 @@ func hardeningCases() []struct {
 		// A tag alone, or a malformed digest, with requireImageDigests.
 		{"images-pinned-by-digest", digestTask("prom/prometheus:v3.16.0"), Options{RequireImageDigests: true}},
 		{"images-pinned-by-digest", digestTask("prom/prometheus:v3.16.0@sha256:abc"), Options{RequireImageDigests: true}},
+	}
+}
+
+// Behind sso Grafana trusts the identity header: the load balancer's group
+// may reach its port, the machine path's may not (it reaches Prometheus's).
+func TestGrafanaFromLoadBalancerOnly(t *testing.T) {
+	doc := func(rules string) *Doc {
+		d, err := Parse([]byte(`{"resource":{"aws_lb":{"lb":{"security_groups":["${aws_security_group.lb.id}"],"tags":{"Name":"x"}}},"aws_vpc_security_group_ingress_rule":{` + rules + `}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	lb := `"lb":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"${aws_security_group.lb.id}","from_port":3000,"to_port":3000,"ip_protocol":"tcp"}`
+	prom := `"mp":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"sg-0123456789abcdef0","from_port":9090,"to_port":9090,"ip_protocol":"tcp"}`
+	graf := `"mg":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"sg-0123456789abcdef0","from_port":3000,"to_port":3000,"ip_protocol":"tcp"}`
+	o := Options{SSO: true, GrafanaPort: 3000, PrometheusPort: 9090}
+	if v := grafanaFromLoadBalancerOnly(doc(lb+","+prom), o); len(v) != 0 {
+		t.Errorf("the load balancer on Grafana's port and the machine path on Prometheus's must pass: %v", v)
+	}
+	v := grafanaFromLoadBalancerOnly(doc(lb+","+prom+","+graf), o)
+	if len(v) != 1 || v[0].Resource != "aws_vpc_security_group_ingress_rule.mg" || !strings.Contains(v[0].Message, "X-Amzn-Oidc-Identity") {
+		t.Errorf("the machine path on Grafana's port must be the one violation: %v", v)
 	}
 }

@@ -185,6 +185,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 			Domain:             domain(s),
 			TargetPort:         s.PrometheusPort,
 			HealthCheckMatcher: map[bool]string{true: "200,401", false: "200"}[s.BasicAuth],
+			SSO:                sso(s),
 		})
 	}
 	switch s.StorageMode {
@@ -205,33 +206,34 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	topicArn := m.alertTopic(s)
 	m.ImageCache = imageCache(stack, s)
 	m.Prometheus = pconstructs.NewPrometheusFargateService(stack, "prometheus", &pconstructs.PrometheusFargateServiceProps{
-		Name:             s.StackName(),
-		Region:           s.Region,
-		VpcId:            m.Network.Vpc.Id(),
-		SubnetIds:        m.Network.SubnetIds(),
-		NoPublicIp:       s.Private(),
-		ConfigYAML:       m.PrometheusYAML,
-		Image:            s.PrometheusImage,
-		ConfigSyncImage:  s.ConfigSyncImage,
-		Port:             s.PrometheusPort,
-		Cpu:              s.TaskCPU,
-		Memory:           s.TaskMemory,
-		LogRetentionDays: s.LogRetentionDays,
-		AdminCidrs:       adminCidrs,
-		Retention:        s.TSDBRetention(),
-		EFS:              m.EFS,
-		Workspace:        m.Workspace,
-		DesiredCount:     s.Replicas,
-		BasicAuth:        basicAuthProps(s),
-		KmsKeyArn:        s.KmsKeyArn,
-		LoadBalancer:     m.LoadBalancer,
-		RulesYAML:        rulesYAML,
-		DiscoveryRegions: s.DiscoveredRegions(),
-		RemoteScrapePort: remoteScrapePort(s),
-		Alertmanagers:    alertmanagerEndpoints(s),
-		Alertmanager:     m.alertmanagerProps(s, topicArn),
-		Grafana:          grafanaProps(s),
-		ImageCache:       m.ImageCache,
+		Name:                    s.StackName(),
+		Region:                  s.Region,
+		VpcId:                   m.Network.Vpc.Id(),
+		SubnetIds:               m.Network.SubnetIds(),
+		NoPublicIp:              s.Private(),
+		ConfigYAML:              m.PrometheusYAML,
+		Image:                   s.PrometheusImage,
+		ConfigSyncImage:         s.ConfigSyncImage,
+		Port:                    s.PrometheusPort,
+		Cpu:                     s.TaskCPU,
+		Memory:                  s.TaskMemory,
+		LogRetentionDays:        s.LogRetentionDays,
+		AdminCidrs:              adminCidrs,
+		Retention:               s.TSDBRetention(),
+		EFS:                     m.EFS,
+		Workspace:               m.Workspace,
+		DesiredCount:            s.Replicas,
+		BasicAuth:               basicAuthProps(s),
+		KmsKeyArn:               s.KmsKeyArn,
+		LoadBalancer:            m.LoadBalancer,
+		MachineSecurityGroupIds: s.MachineSecurityGroupIDs,
+		RulesYAML:               rulesYAML,
+		DiscoveryRegions:        s.DiscoveredRegions(),
+		RemoteScrapePort:        remoteScrapePort(s),
+		Alertmanagers:           alertmanagerEndpoints(s),
+		Alertmanager:            m.alertmanagerProps(s, topicArn),
+		Grafana:                 grafanaProps(s),
+		ImageCache:              m.ImageCache,
 		// The local profile's, for the local runner's AWS CLI.
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
@@ -385,6 +387,21 @@ func imageCache(stack constructs.Construct, s *config.Settings) *pconstructs.Ima
 }
 
 // domain is the load balancer's DNS name and zone (tlsDomain), if any.
+// sso is single sign-on at the load balancer (sso=cognito or oidc), if any.
+func sso(s *config.Settings) *pconstructs.SSO {
+	switch s.SSO {
+	case config.SSOCognito:
+		return &pconstructs.SSO{SessionTimeout: s.SSOSessionTimeout,
+			Cognito: &pconstructs.CognitoSSO{UserPoolId: s.CognitoUserPoolID, DomainPrefix: s.CognitoDomainPrefix()}}
+	case config.SSOOIDC:
+		return &pconstructs.SSO{SessionTimeout: s.SSOSessionTimeout, OIDC: &pconstructs.OIDCSSO{
+			Issuer: s.OIDCIssuer, AuthorizationEndpoint: s.OIDCAuthorizationEndpoint, TokenEndpoint: s.OIDCTokenEndpoint,
+			UserInfoEndpoint: s.OIDCUserInfoEndpoint, ClientId: s.OIDCClientID, ClientSecretArn: s.OIDCClientSecretArn, Scope: s.OIDCScope,
+		}}
+	}
+	return nil
+}
+
 func domain(s *config.Settings) *pconstructs.Domain {
 	if s.TLSDomain == "" {
 		return nil

@@ -90,6 +90,18 @@ var variants = map[string]map[string]string{
 	// reading the workspace through SigV4 (amp).
 	"grafana":     {"PROMAWS_GRAFANA": "true", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
 	"grafana-amp": {"PROMAWS_GRAFANA": "true", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
+	// Single sign-on at the load balancer (issue 28): a created Cognito
+	// pool with Grafana and a machine path; a given pool behind a domain
+	// against the emulator; your OIDC provider with its secret's ARN.
+	"sso-cognito": {"PROMAWS_SSO": "cognito", "PROMAWS_BASIC_AUTH": "false", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24",
+		"PROMAWS_GRAFANA": "true", "PROMAWS_MACHINE_SECURITY_GROUP_IDS": "sg-0123456789abcdef0", "PROMAWS_SSO_SESSION_TIMEOUT": "3600"},
+	"sso-cognito-pool-local": {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_SSO": "cognito", "PROMAWS_BASIC_AUTH": "false",
+		"PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24",
+		"PROMAWS_COGNITO_USER_POOL_ID": "eu-central-1_AbCdEfGhI", "PROMAWS_COGNITO_DOMAIN": "acme-login"},
+	"sso-oidc": {"PROMAWS_SSO": "oidc", "PROMAWS_BASIC_AUTH": "false", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24",
+		"PROMAWS_OIDC_ISSUER": "https://login.example.com", "PROMAWS_OIDC_AUTHORIZATION_ENDPOINT": "https://login.example.com/authorize",
+		"PROMAWS_OIDC_TOKEN_ENDPOINT": "https://login.example.com/token", "PROMAWS_OIDC_USER_INFO_ENDPOINT": "https://login.example.com/userinfo",
+		"PROMAWS_OIDC_CLIENT_ID": "prometheus", "PROMAWS_OIDC_CLIENT_SECRET_ARN": testOIDCSecret},
 	// The image in a private ECR repository (built from docker/Dockerfile).
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }
@@ -784,6 +796,8 @@ func TestFlowLogsOptIn(t *testing.T) {
 const (
 	testCert = "arn:aws:acm:eu-central-1:123456789012:certificate/0f3c9a6e-1234-4cde-9abc-0123456789ab"
 	testKey  = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	// testOIDCSecret holds a client secret; only its ARN is a setting.
+	testOIDCSecret = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prometheus-oidc-AbCdEf"
 )
 
 // endpointOf maps resource type prefixes to the provider endpoint the local

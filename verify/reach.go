@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 )
@@ -51,6 +52,26 @@ func Reach(ctx context.Context, t *Target, o ReachOptions) {
 		return
 	}
 	promURL, amURL, how := o.PrometheusURL, o.AlertmanagerURL, "given"
+	hint := reachHint
+	if promURL == "" && s.SingleSignOn() {
+		// The load balancer would answer with the sign-in redirect: only
+		// the machine path (or a URL given) reaches the API.
+		hint = machinePathHint(s)
+		if len(s.MachineSecurityGroupIDs) == 0 {
+			t.Unreachable = fmt.Sprintf("sso=%s: the load balancer sends every request to the sign-in page, which verify cannot follow, and no machine path is configured; "+
+				"the checks that need Prometheus's or the Alertmanager's API are skipped. %s", s.SSO, hint)
+			return
+		}
+		host, err := taskAddress(ctx, t, true)
+		if err != nil {
+			t.Unreachable = err.Error() + ". " + hint
+			return
+		}
+		promURL, how = "http://"+net.JoinHostPort(host, strconv.Itoa(s.PrometheusPort)), "the machine path, the task's private address"
+		if amURL == "" {
+			amURL = "http://" + net.JoinHostPort(host, strconv.Itoa(s.AlertmanagerPort)) + taskcontract.AlertmanagerRoutePrefix
+		}
+	}
 	if promURL == "" {
 		if lb := output(t.State, "prometheus_url"); lb != "" {
 			promURL, how = strings.TrimSuffix(lb, "/"), "the load balancer"
@@ -58,7 +79,7 @@ func Reach(ctx context.Context, t *Target, o ReachOptions) {
 				amURL = promURL + taskcontract.AlertmanagerRoutePrefix
 			}
 		} else {
-			host, err := taskAddress(ctx, t)
+			host, err := taskAddress(ctx, t, false)
 			if err != nil {
 				t.Unreachable = err.Error()
 				return
@@ -75,7 +96,7 @@ func Reach(ctx context.Context, t *Target, o ReachOptions) {
 	probe, cancel := context.WithTimeout(ctx, 8*time.Second)
 	defer cancel()
 	if err := p.Ready(probe); err != nil {
-		t.Unreachable = fmt.Sprintf("Prometheus at %s (%s) does not answer: %v. %s", promURL, how, err, reachHint)
+		t.Unreachable = fmt.Sprintf("Prometheus at %s (%s) does not answer: %v. %s", promURL, how, err, hint)
 		return
 	}
 	t.Prometheus = p
@@ -87,6 +108,18 @@ func Reach(ctx context.Context, t *Target, o ReachOptions) {
 const reachHint = "Run verify from an address in adminCidrs (PROMAWS_ADMIN_CIDRS), through the HTTPS load balancer " +
 	"(tlsCertificateArn or tlsDomain), or give --prometheus-url and --alertmanager-url of a tunnel (Session Manager " +
 	"port forwarding through a node, docs/operations.md)"
+
+// machinePathHint says how verify reaches the API behind sso: from a
+// member of machineSecurityGroupIds (by security group reference, to the
+// task's private address), or through a tunnel given by URL.
+func machinePathHint(s *config.Settings) string {
+	groups := "none configured: set machineSecurityGroupIds (PROMAWS_MACHINE_SECURITY_GROUP_IDS) to the security group of the host verify runs on"
+	if len(s.MachineSecurityGroupIDs) > 0 {
+		groups = strings.Join(s.MachineSecurityGroupIDs, ", ")
+	}
+	return "Behind sso, run verify on a host in one of machineSecurityGroupIds (" + groups + "), which reaches the task's private address directly, " +
+		"or give --prometheus-url and --alertmanager-url of a tunnel (Session Manager port forwarding, docs/operations.md)"
+}
 
 // credentials are the basic auth user and password from the stack's
 // secret ("" without basic auth).
@@ -110,8 +143,10 @@ func credentials(ctx context.Context, t *Target) (user, password string, err err
 	return v.Username, v.Password, nil
 }
 
-// taskAddress is a running task's public address, else its private one.
-func taskAddress(ctx context.Context, t *Target) (string, error) {
+// taskAddress is a running task's public address, else its private one;
+// the private one only with privateOnly (the machine path: security group
+// references admit traffic to private addresses only).
+func taskAddress(ctx context.Context, t *Target, privateOnly bool) (string, error) {
 	tasks, err := serviceTasks(ctx, t, "RUNNING")
 	if err != nil {
 		return "", err
@@ -127,7 +162,7 @@ func taskAddress(ctx context.Context, t *Target) (string, error) {
 					private = aws.ToString(d.Value)
 				}
 			}
-			if eni != "" {
+			if eni != "" && !privateOnly {
 				out, err := ec2.NewFromConfig(t.AWS).DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
 				if err == nil && len(out.NetworkInterfaces) == 1 && out.NetworkInterfaces[0].Association != nil {
 					if ip := aws.ToString(out.NetworkInterfaces[0].Association.PublicIp); ip != "" {
