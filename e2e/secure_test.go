@@ -42,27 +42,7 @@ const fixtureTF = `{
 func TestSecureAccess(t *testing.T) {
 	h := newHarness(t)
 
-	fixtureDir := filepath.Join(h.dir, "fixture")
-	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(fixtureDir, "main.tf.json"), []byte(fixtureTF), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fixture, err := tfenv.New(h.ctx, fixtureDir, h.emu.Env("eu-central-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fixture.Init(h.ctx); err != nil {
-		t.Fatalf("fixture init: %v", err)
-	}
-	if err := fixture.Apply(h.ctx); err != nil {
-		t.Fatalf("fixture apply (KMS key, hosted zone): %v", err)
-	}
-	outs, err := fixture.Output(h.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture, outs := applyFixture(t, h, "KMS key, hosted zone")
 	// An empty key ARN would deploy without the customer key, and every
 	// kms_key_id below would then equal it: the key must be there.
 	keyArn, zoneID := outputString(t, outs, "key_arn"), outputString(t, outs, "zone_id")
@@ -147,27 +127,10 @@ func TestSecureAccess(t *testing.T) {
 
 	step(t, "the task runs as Fargate runs it behind the load balancer, its secret under the customer key", func(t *testing.T) {
 		assertOnlyLoadBalancerIngress(t, h, dep)
-		prom := h.startPrometheus(t, dep.Settings)
-		defer prom.Stop()
-		prom.waitHealthy(t)
-		if _, err := prom.api.Targets(h.ctx, "prometheus"); err != nil {
-			t.Errorf("Prometheus behind basic auth: %v", err)
-		}
+		assertTaskServes(t, h, dep, "Prometheus behind basic auth")
 	})
 
-	step(t, "destroy leaves nothing", func(t *testing.T) {
-		dep.destroy(t)
-		state, err := dep.TF.Show(h.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if state.Values != nil && len(state.Values.RootModule.Resources) != 0 {
-			t.Errorf("resources left after destroy: %d", len(state.Values.RootModule.Resources))
-		}
-		if err := fixture.Destroy(h.ctx); err != nil {
-			t.Errorf("fixture destroy: %v", err)
-		}
-	})
+	step(t, "destroy leaves nothing", func(t *testing.T) { destroyAll(t, h, dep, fixture) })
 }
 
 // outputString is a string output of a Terraform configuration; a missing,
@@ -269,4 +232,44 @@ func attrs(rs []*tfjson.StateResource) []map[string]any {
 		out = append(out, r.AttributeValues)
 	}
 	return out
+}
+
+// applyFixture applies fixtureTF (what a user brings: a KMS key, a Route 53
+// zone) in the emulator and returns it and its outputs.
+func applyFixture(t *testing.T, h *harness, what string) (*tfexec.Terraform, map[string]tfexec.OutputMeta) {
+	t.Helper()
+	fixtureDir := filepath.Join(h.dir, "fixture")
+	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fixtureDir, "main.tf.json"), []byte(fixtureTF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fixture, err := tfenv.New(h.ctx, fixtureDir, h.emu.Env("eu-central-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fixture.Init(h.ctx); err != nil {
+		t.Fatalf("fixture init: %v", err)
+	}
+	if err := fixture.Apply(h.ctx); err != nil {
+		t.Fatalf("fixture apply (%s): %v", what, err)
+	}
+	outs, err := fixture.Output(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture, outs
+}
+
+// assertTaskServes runs the deployment's task as Fargate runs it and
+// reads Prometheus's targets API from it (how: what).
+func assertTaskServes(t *testing.T, h *harness, dep *deployment, what string) {
+	t.Helper()
+	prom := h.startPrometheus(t, dep.Settings)
+	defer prom.Stop()
+	prom.waitHealthy(t)
+	if _, err := prom.api.Targets(h.ctx, "prometheus"); err != nil {
+		t.Errorf("%s: %v", what, err)
+	}
 }

@@ -12,8 +12,6 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
-
-	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 )
 
 // TestSingleSignOnCognito applies sso=cognito against the emulator (issue
@@ -50,19 +48,7 @@ func TestSingleSignOnCognito(t *testing.T) {
 			t.Logf("app client callback URLs: %s", cb)
 		}
 		check := func(what string, actions []any) { assertSignInFirst(t, what, "authenticate-cognito", actions) }
-		for _, l := range byType["aws_lb_listener"] {
-			if l.AttributeValues["protocol"] == "HTTPS" {
-				a, _ := l.AttributeValues["default_action"].([]any)
-				check("HTTPS listener default action", a)
-			}
-		}
-		if len(byType["aws_lb_listener_rule"]) != 1 {
-			t.Errorf("want the Alertmanager's path rule, have %d rules", len(byType["aws_lb_listener_rule"]))
-		}
-		for _, r := range byType["aws_lb_listener_rule"] {
-			a, _ := r.AttributeValues["action"].([]any)
-			check("rule "+r.Address, a)
-		}
+		eachForwardingAction(t, byType, check)
 	})
 
 	step(t, "the HTTP listener still only redirects", func(t *testing.T) {
@@ -71,12 +57,7 @@ func TestSingleSignOnCognito(t *testing.T) {
 
 	step(t, "the targets admit the load balancer alone; the machine path serves the API", func(t *testing.T) {
 		assertOnlyLoadBalancerIngress(t, h, dep)
-		prom := h.startPrometheus(t, dep.Settings)
-		defer prom.Stop()
-		prom.waitHealthy(t)
-		if _, err := prom.api.Targets(h.ctx, "prometheus"); err != nil {
-			t.Errorf("Prometheus on the machine path: %v", err)
-		}
+		assertTaskServes(t, h, dep, "Prometheus on the machine path")
 	})
 
 	step(t, "destroy leaves nothing", func(t *testing.T) { destroyAll(t, h, dep, fixture) })
@@ -155,19 +136,7 @@ func TestSingleSignOnOIDC(t *testing.T) {
 				t.Errorf("%s: the client secret was not read from %s (have %d characters)", what, aws.ToString(secret.ARN), len(got))
 			}
 		}
-		for _, l := range byType["aws_lb_listener"] {
-			if l.AttributeValues["protocol"] == "HTTPS" {
-				a, _ := l.AttributeValues["default_action"].([]any)
-				check("HTTPS listener default action", a)
-			}
-		}
-		if len(byType["aws_lb_listener_rule"]) != 1 {
-			t.Errorf("want the Alertmanager's path rule, have %d rules", len(byType["aws_lb_listener_rule"]))
-		}
-		for _, r := range byType["aws_lb_listener_rule"] {
-			a, _ := r.AttributeValues["action"].([]any)
-			check("rule "+r.Address, a)
-		}
+		eachForwardingAction(t, byType, check)
 	})
 
 	step(t, "the HTTP listener still only redirects; the targets admit the load balancer alone", func(t *testing.T) {
@@ -187,27 +156,7 @@ func TestSingleSignOnOIDC(t *testing.T) {
 // load balancer's name (the certificate is created and validated in it).
 func ssoFixture(t *testing.T, h *harness) (*tfexec.Terraform, string) {
 	t.Helper()
-	fixtureDir := filepath.Join(h.dir, "fixture")
-	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(fixtureDir, "main.tf.json"), []byte(fixtureTF), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fixture, err := tfenv.New(h.ctx, fixtureDir, h.emu.Env("eu-central-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fixture.Init(h.ctx); err != nil {
-		t.Fatalf("fixture init: %v", err)
-	}
-	if err := fixture.Apply(h.ctx); err != nil {
-		t.Fatalf("fixture apply (hosted zone): %v", err)
-	}
-	outs, err := fixture.Output(h.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture, outs := applyFixture(t, h, "hosted zone")
 	return fixture, outputString(t, outs, "zone_id")
 }
 
@@ -253,5 +202,24 @@ func destroyAll(t *testing.T, h *harness, dep *deployment, fixture *tfexec.Terra
 	}
 	if err := fixture.Destroy(h.ctx); err != nil {
 		t.Errorf("fixture destroy: %v", err)
+	}
+}
+
+// eachForwardingAction calls check with the HTTPS listener's default
+// actions and those of its one rule (the Alertmanager's path).
+func eachForwardingAction(t *testing.T, byType map[string][]*tfjson.StateResource, check func(what string, actions []any)) {
+	t.Helper()
+	for _, l := range byType["aws_lb_listener"] {
+		if l.AttributeValues["protocol"] == "HTTPS" {
+			a, _ := l.AttributeValues["default_action"].([]any)
+			check("HTTPS listener default action", a)
+		}
+	}
+	if len(byType["aws_lb_listener_rule"]) != 1 {
+		t.Errorf("want the Alertmanager's path rule, have %d rules", len(byType["aws_lb_listener_rule"]))
+	}
+	for _, r := range byType["aws_lb_listener_rule"] {
+		a, _ := r.AttributeValues["action"].([]any)
+		check("rule "+r.Address, a)
 	}
 }
