@@ -58,6 +58,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/*:ref_type:branch:ref:main"}}`, "plan"), Options{}},
 		{"ci-trust-pinned", ciRole(`{"StringEquals":{"gitlab.com:aud":"sts.amazonaws.com"},"StringLike":{"gitlab.com:sub":"project_path:ops/prom:ref_type:branch:ref:*"}}`, "deploy"), Options{}},
 	}
+	cases = append(cases, ecsCases()...)
 	cases = append(cases, taskCases()...)
 	cases = append(cases, hardeningCases()...)
 	for _, c := range cases {
@@ -377,5 +378,50 @@ func hardeningCases() []struct {
 		// A tag alone, or a malformed digest, with requireImageDigests.
 		{"images-pinned-by-digest", digestTask("prom/prometheus:v3.16.0"), Options{RequireImageDigests: true}},
 		{"images-pinned-by-digest", digestTask("prom/prometheus:v3.16.0@sha256:abc"), Options{RequireImageDigests: true}},
+	}
+}
+
+// taskRoleDoc is a role ECS tasks assume with statements.
+func taskRoleDoc(statements string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return `{"resource":{
+	  "aws_iam_role":{"task":{"name":"task","assume_role_policy":` + q(`{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`) + `,"tags":{"Name":"x"}}},
+	  "aws_iam_role_policy":{"p":{"role":"${aws_iam_role.task.id}","policy":` + q(`{"Statement":[`+statements+`]}`) + `}}}}`
+}
+
+func ecsCases() []struct {
+	rule, doc string
+	opts      Options
+} {
+	return []struct {
+		rule, doc string
+		opts      Options
+	}{
+		// A write call beside the discovery's.
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":["ecs:ListTasks","ecs:UpdateService"],"Resource":["*"],"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}}`), Options{}},
+		// RunTask, scoped or not, is no discovery.
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":"ecs:RunTask","Resource":["arn:aws:ecs:eu-central-1:123456789012:task-definition/x:1"]}`), Options{}},
+		// The discovery's calls on every resource of every region.
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":["ecs:ListTasks","ecs:DescribeTasks"],"Resource":"*"}`), Options{}},
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces"],"Resource":["*"]}`), Options{}},
+	}
+}
+
+// The shipped shapes pass: every cluster of the regions, and listed
+// clusters (DescribeClusters by ARN, the rest under ecs:cluster).
+func TestECSDiscoveryShippedShapesPass(t *testing.T) {
+	for name, sts := range map[string]string{
+		"every cluster": `{"Sid":"ECSDiscovery","Effect":"Allow","Action":["ecs:ListClusters","ecs:DescribeClusters","ecs:ListServices","ecs:DescribeServices","ecs:ListTasks","ecs:DescribeTasks","ecs:DescribeContainerInstances"],"Resource":["*"],"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}},
+		  {"Sid":"ECSDiscoveryNetworkInterfaces","Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces"],"Resource":["*"],"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}}`,
+		"listed": `{"Sid":"ECSDiscoveryClusters","Effect":"Allow","Action":["ecs:DescribeClusters"],"Resource":["arn:aws:ecs:eu-central-1:123456789012:cluster/orders","arn:aws:ecs:eu-central-1:123456789012:cluster/default"]},
+		  {"Sid":"ECSDiscoveryInClusters","Effect":"Allow","Action":["ecs:ListServices","ecs:DescribeServices","ecs:ListTasks","ecs:DescribeTasks","ecs:DescribeContainerInstances"],"Resource":["*"],"Condition":{"ArnEquals":{"ecs:cluster":["arn:aws:ecs:eu-central-1:123456789012:cluster/orders"]}}}`,
+	} {
+		d, err := Parse([]byte(taskRoleDoc(sts)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := Check(d, Options{}); len(v) != 0 {
+			t.Errorf("%s: the shipped ECS discovery grants are flagged: %v", name, v)
+		}
 	}
 }

@@ -231,6 +231,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Alertmanagers:    alertmanagerEndpoints(s),
 		Alertmanager:     m.alertmanagerProps(s, topicArn),
 		Grafana:          grafanaProps(s),
+		ECSDiscovery:     ecsDiscoveryProps(s),
 		ImageCache:       m.ImageCache,
 		// The local profile's, for the local runner's AWS CLI.
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
@@ -518,4 +519,19 @@ func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) 
 
 func output(stack cdktf.TerraformStack, name string, value any) {
 	cdktf.NewTerraformOutput(stack, jsii.String(name), &cdktf.TerraformOutputConfig{Value: value})
+}
+
+// ecsDiscoveryProps are the ECS discovery of the settings (ecsDiscovery),
+// nil when off: the listed clusters' ARNs in region order, the scrape
+// ports, the VPC's range.
+func ecsDiscoveryProps(s *config.Settings) *pconstructs.ECSDiscoveryProps {
+	if !s.ECSDiscovery {
+		return nil
+	}
+	var arns []string
+	byRegion := s.ECSClusterARNs()
+	for _, r := range s.DiscoveredRegions() {
+		arns = append(arns, byRegion[r]...)
+	}
+	return &pconstructs.ECSDiscoveryProps{ClusterArns: arns, ScrapePorts: s.ECSScrapePortNumbers(), ScrapeCidr: s.VpcCidr}
 }
