@@ -134,6 +134,9 @@ func rules(s *config.Settings) (string, error) {
 		return "", nil
 	}
 	r, err := alerting.ForTask(s.Local())
+	if err == nil && s.ECSDiscovery {
+		r = alerting.WithECS(r)
+	}
 	if err == nil && s.Grafana && s.TLS() {
 		// Grafana has a URL people reach (the load balancer's, filled in
 		// at apply): every alert links to the dashboard that shows it.
@@ -237,7 +240,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
 	if s.AlertDelivery() == config.AlertDeliveryAMP {
-		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(alerting.Rules()), ampDefinition(amYAML), topicArn, m.prometheusURL())
+		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(ampRules(s)), ampDefinition(amYAML), topicArn, m.prometheusURL())
 	}
 	if s.Alarms {
 		m.Alarms = newAlarms(stack, s, m)
@@ -534,4 +537,13 @@ func ecsDiscoveryProps(s *config.Settings) *pconstructs.ECSDiscoveryProps {
 		arns = append(arns, byRegion[r]...)
 	}
 	return &pconstructs.ECSDiscoveryProps{ClusterArns: arns, ScrapePorts: s.ECSScrapePortNumbers(), ScrapeCidr: s.VpcCidr}
+}
+
+// ampRules are the rules the workspace's ruler evaluates: rules.yml, with
+// ECS discovery's group when it is on.
+func ampRules(s *config.Settings) []byte {
+	if s.ECSDiscovery {
+		return alerting.WithECS(alerting.Rules())
+	}
+	return alerting.Rules()
 }

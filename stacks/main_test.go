@@ -1034,6 +1034,16 @@ func TestECSDiscoveryGrants(t *testing.T) {
 			t.Errorf("%s: the ecs discovery's cluster ARNs lack the account: %s", n, v)
 		}
 	}
+	// The ECS discovery alert ships with it, and only with it.
+	for variant, want := range map[string]bool{"default": false, "ecs": true, "ecs-clusters-local": true} {
+		found := false
+		for _, n := range synthed[variant].Names("aws_ssm_parameter") {
+			found = found || strings.Contains(policy.Str(synthed[variant].Of("aws_ssm_parameter")[n]["insecure_value"]), "alert: PrometheusECSDiscoveryFailing")
+		}
+		if found != want {
+			t.Errorf("%s: PrometheusECSDiscoveryFailing in the rules: %v, want %v", variant, found, want)
+		}
+	}
 	// Egress: the scrape ports, to the VPC's range only.
 	// (ecs: 9100 is open to every address already, for the nodes of the
 	// other region, so no narrower rule is added.)
