@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -67,6 +68,21 @@ func TestECSDiscovery(t *testing.T) {
 		t.Fatalf("subnet %s: %v", subnet, err)
 	}
 	zone := aws.ToString(subnets.Subnets[0].AvailabilityZone)
+	// The service's security group lets Prometheus's in on the port, as the
+	// README's rule does (the runner does not enforce groups: the
+	// Prometheus task's egress below is what reaches the port).
+	e := ec2.NewFromConfig(cfg)
+	sg, err := e.CreateSecurityGroup(h.ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(appService), Description: aws.String("shop-api tasks"),
+		VpcId: subnets.Subnets[0].VpcId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	promSG := dep.outputs(t)["prometheus_security_group_id"]
+	if _, err := e.AuthorizeSecurityGroupIngress(h.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId,
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(appPort), ToPort: aws.Int32(appPort),
+			UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String(promSG)}}}}}); err != nil {
+		t.Fatalf("ingress from Prometheus's group %q: %v", promSG, err)
+	}
 	if _, err := c.CreateCluster(h.ctx, &ecs.CreateClusterInput{ClusterName: aws.String(appCluster)}); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +91,10 @@ func TestECSDiscovery(t *testing.T) {
 		NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String(appContainer), Image: aws.String(rig.NodeExporterImage), Essential: aws.Bool(true),
-			Command:      []string{"--web.listen-address=:" + strconv.Itoa(appPort)},
+			// Its own metrics only (node_exporter_build_info, go_*,
+			// process_*): the host collectors read what a sandbox without
+			// /sys's CPU files lacks (the cpu collector panics there).
+			Command:      []string{"--web.listen-address=:" + strconv.Itoa(appPort), "--collector.disable-defaults"},
 			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(appPort), Protocol: ecstypes.TransportProtocolTcp}},
 		}},
 	})
@@ -86,7 +105,7 @@ func TestECSDiscovery(t *testing.T) {
 	service := func(name string, tags map[string]string) {
 		in := &ecs.CreateServiceInput{Cluster: aws.String(appCluster), ServiceName: aws.String(name),
 			TaskDefinition: def.TaskDefinitionArn, DesiredCount: aws.Int32(1), LaunchType: ecstypes.LaunchTypeFargate,
-			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}}
+			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}, SecurityGroups: []string{aws.ToString(sg.GroupId)}}}}
 		for k, v := range tags {
 			in.Tags = append(in.Tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 		}
@@ -118,6 +137,14 @@ func TestECSDiscovery(t *testing.T) {
 	prom := h.startPrometheusWith(t, s, rig.TaskOptions{Egress: map[int]string{appPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(hostPort))}})
 
 	step(t, "the opted-in task is discovered and scraped up with its labels; the other is not", func(t *testing.T) {
+		prom.diagnose = func() string {
+			var b strings.Builder
+			for _, task := range []*fargate.Task{app, other} {
+				code, reason := task.StoppedReason()
+				fmt.Fprintf(&b, "\ntask %s of %s: %s %s %s; %s's log:\n%s", task.ID, task.Group(), task.LastStatus(), code, reason, appContainer, task.Container(appContainer).LogTail(10))
+			}
+			return b.String()
+		}
 		targets := prom.waitForECS(t, func(ts []promapi.Target) bool {
 			return slices.ContainsFunc(ts, func(tg promapi.Target) bool { return tg.Labels["task_id"] == app.ID && tg.Health == "up" })
 		})
@@ -187,7 +214,7 @@ func (p *prometheus) waitForECS(t *testing.T, done func([]promapi.Target) bool) 
 			for _, tg := range last {
 				seen = append(seen, fmt.Sprintf("%v=%s(%s)", tg.Labels, tg.Health, tg.LastError))
 			}
-			t.Fatalf("ecs targets never as wanted; last: [%s] (error %v)\nprometheus log:\n%s", strings.Join(seen, " "), lastErr, p.logTail())
+			t.Fatalf("ecs targets never as wanted; last: [%s] (error %v)\n%s\nprometheus log:\n%s", strings.Join(seen, " "), lastErr, p.ecsDiagnosis(), p.logTail())
 		case <-time.After(2 * time.Second):
 		}
 	}
@@ -209,4 +236,30 @@ func (p *prometheus) waitForSeries(t *testing.T, query string, n int) {
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// ecsDiagnosis says what the ecs job discovered and dropped, and Prometheus's
+// own count of its discovery's failures.
+func (p *prometheus) ecsDiagnosis() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var dropped struct {
+		DroppedTargets []struct {
+			DiscoveredLabels map[string]string `json:"discoveredLabels"`
+		} `json:"droppedTargets"`
+	}
+	err := p.api.Get(ctx, "/api/v1/targets?state=dropped&scrapePool="+promconfig.ECSJob, &dropped)
+	var b strings.Builder
+	fmt.Fprintf(&b, "dropped ecs targets (error %v):", err)
+	for _, d := range dropped.DroppedTargets {
+		fmt.Fprintf(&b, "\n  %v", d.DiscoveredLabels)
+	}
+	for _, q := range []string{`prometheus_sd_discovered_targets{config="ecs"}`, `prometheus_sd_refresh_failures_total{mechanism="ecs"}`} {
+		got, err := p.api.Query(ctx, q)
+		fmt.Fprintf(&b, "\n%s: %v (error %v)", q, got, err)
+	}
+	if p.diagnose != nil {
+		b.WriteString(p.diagnose())
+	}
+	return b.String()
 }

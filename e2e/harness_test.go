@@ -254,6 +254,8 @@ type prometheus struct {
 	// service it belongs to).
 	h *harness
 	s *config.Settings
+	// diagnose, when set, adds to a failure's message.
+	diagnose func() string
 	// Stop stops the task (SIGTERM, then SIGKILL after its stopTimeout) and
 	// its node_exporter (also done at cleanup).
 	Stop func()
