@@ -98,3 +98,20 @@ func WithDashboards(rules []byte, base string, uidByGroup map[string]string) ([]
 	}
 	return []byte(strings.Join(out, "")), nil
 }
+
+// ECSFileName is the ECS discovery rules' file (ecsDiscovery=true).
+const ECSFileName = "ecs.yml"
+
+//go:embed ecs.yml
+var ecsRules []byte
+
+// WithECS adds ecs.yml's groups after those of rules (a rules file that
+// ends with its groups list, as rules.yml does), for ecsDiscovery=true.
+func WithECS(rules []byte) []byte {
+	_, groups, _ := strings.Cut(string(ecsRules), "\ngroups:\n")
+	out := append([]byte(nil), rules...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(append(out, '\n'), groups...)
+}

@@ -328,14 +328,25 @@ func TestReadmeListsEveryAlert(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Za-z0-9]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
 		listed[m[1]] = true
 	}
-	for _, r := range alerts(t) {
+	// Every alert of rules.yml, and of ecs.yml (shipped with ecsDiscovery).
+	dec := yaml.NewDecoder(bytes.NewReader(ecsRules))
+	dec.KnownFields(true)
+	var ecs ruleFile
+	if err := dec.Decode(&ecs); err != nil {
+		t.Fatalf("%s: %v", ECSFileName, err)
+	}
+	all := alerts(t)
+	for _, g := range ecs.Groups {
+		all = append(all, g.Rules...)
+	}
+	for _, r := range all {
 		if !listed[r.Alert] {
 			t.Errorf("README.md: the alert table has no row for %s", r.Alert)
 		}
 		delete(listed, r.Alert)
 	}
 	for name := range listed {
-		t.Errorf("README.md lists alert %s, which %s does not define", name, FileName)
+		t.Errorf("README.md lists alert %s, which neither %s nor %s defines", name, FileName, ECSFileName)
 	}
 }
 
@@ -412,5 +423,34 @@ func TestWithDashboards(t *testing.T) {
 	}
 	if _, err := WithDashboards(Rules(), "x", map[string]string{"no-such-group": "u"}); err == nil {
 		t.Error("a group not in the rules must be refused")
+	}
+}
+
+// The ECS discovery group: valid, unit-tested (fires, and stays quiet after
+// one failure), and, added to rules.yml, still a valid rules file whose
+// groups are rules.yml's and its own.
+func TestECSRules(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("tests", "ecs", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures in tests/ecs (%v)", err)
+	}
+	merged := filepath.Join(t.TempDir(), "merged.yml")
+	if err := os.WriteFile(merged, WithECS(Rules()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Groups []struct {
+			Name string `yaml:"name"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(WithECS(Rules()), &doc); err != nil || len(doc.Groups) < 2 || doc.Groups[len(doc.Groups)-1].Name != "prometheus-aws-ecs-discovery" {
+		t.Fatalf("WithECS does not append the ECS group: %v %+v", err, doc.Groups)
+	}
+	for _, bin := range promtools(t) {
+		for _, args := range [][]string{{"check", "rules", ECSFileName}, {"check", "rules", merged}, append([]string{"test", "rules"}, files...)} {
+			if out, err := promtool(t, bin, args...); err != nil {
+				t.Errorf("%s %v: %v\n%s", bin, args, err, out)
+			}
+		}
 	}
 }

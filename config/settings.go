@@ -71,6 +71,14 @@ type Settings struct {
 	// ScrapeAddress is ScrapePrivate or ScrapePublic: which IP of the nodes
 	// in the other discovery regions Prometheus scrapes.
 	ScrapeAddress string
+	// ECSDiscovery adds the ecs job: ECS tasks that opt in by tag.
+	ECSDiscovery bool
+	// ECSClusters are the clusters discovered, names (in Region) or ARNs;
+	// empty means every cluster of the discovered regions.
+	ECSClusters []string
+	// ECSScrapePorts are the ports the task may connect out to (within
+	// VpcCidr) to scrape ECS tasks.
+	ECSScrapePorts []string
 	// SSHKeyName enables SSH with this EC2 key pair; empty disables SSH.
 	SSHKeyName string
 	// SSHCidrs may reach port 22 when SSH is enabled.

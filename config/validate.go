@@ -129,6 +129,7 @@ func (s *Settings) Validate() error {
 	}
 	v.tag(s.DiscoveryTagKey, s.DiscoveryTagValue)
 	v.discovery(s)
+	v.ecs(s)
 
 	switch {
 	case s.SSHKeyName != "" && len(s.SSHCidrs) == 0:

@@ -41,7 +41,7 @@ type egressRule struct {
 // VPC, and each Alertmanager's port. An Alertmanager given by IP gets that
 // address alone; a DNS name may resolve anywhere, so its port is open to
 // every address. Rules are unique by port and range, in a stable order.
-func prometheusEgress(remoteScrapePort int, alertmanagers []Endpoint) []egressRule {
+func prometheusEgress(remoteScrapePort int, alertmanagers []Endpoint, ecsPorts []int, ecsCidr string) []egressRule {
 	const anywhere = "0.0.0.0/0"
 	var wanted []egressRule
 	if remoteScrapePort != 0 {
@@ -53,6 +53,10 @@ func prometheusEgress(remoteScrapePort int, alertmanagers []Endpoint) []egressRu
 			cidr = anywhere
 		}
 		wanted = append(wanted, egressRule{am.Port, cidr, "Alertmanager (alertmanagerUrls)"})
+	}
+	for _, port := range ecsPorts {
+		// ECS tasks' metrics, in the VPC: their own groups decide.
+		wanted = append(wanted, egressRule{port, ecsCidr, "ECS tasks' metrics (ecsScrapePorts)"})
 	}
 	open := map[int]bool{} // ports open to anywhere need no narrower rule
 	for _, r := range wanted {

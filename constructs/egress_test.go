@@ -22,7 +22,7 @@ func TestPrometheusEgress(t *testing.T) {
 		"an IPv6 literal gets its /128": {0, []Endpoint{am("2001:db8::1", 9093)}, []egressRule{{9093, "2001:db8::1/128", "Alertmanager (alertmanagerUrls)"}}},
 		"alertmanager on the node port": {9100, []Endpoint{am("10.1.2.3", 9100)}, []egressRule{{9100, "0.0.0.0/0", "node_exporter on nodes in other discovery regions"}}},
 	} {
-		if got := prometheusEgress(c.port, c.ams); !reflect.DeepEqual(got, c.want) {
+		if got := prometheusEgress(c.port, c.ams, nil, ""); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: %+v, want %+v", name, got, c.want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecscluster"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecsservice"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ecstaskdefinition"
@@ -127,6 +128,11 @@ type PrometheusFargateServiceProps struct {
 	// point of its own with EFS, to task storage otherwise. Only one task
 	// may run it (DesiredCount 1: replicas would each notify). Default: nil.
 	Alertmanager *AlertmanagerProps
+	// ECSDiscovery, when set, lets Prometheus discover ECS tasks: the task
+	// role reads ECS (ECSDiscoveryActions, in DiscoveryRegions, limited to
+	// ClusterArns when given) and the task may connect out to ScrapePorts
+	// within ScrapeCidr. Default: nil (nodes only).
+	ECSDiscovery *ECSDiscoveryProps
 	// Grafana, when set, runs Grafana OSS as a container of the task
 	// (GrafanaProps): its data source (this Prometheus, or the workspace
 	// through SigV4) and dashboards provisioned and kept current by
@@ -179,6 +185,7 @@ type PrometheusFargateService struct {
 	auth    *basicAuth
 	rules   []syncedFile
 	grafana []syncedFile
+	account dataawscalleridentity.DataAwsCallerIdentity
 }
 
 // NewPrometheusFargateService creates the service's network access, its
@@ -204,7 +211,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 		KmsKeyId:        optional(p.KmsKeyArn),
 		Tags:            nameTag(p.Name + "-prometheus-logs"),
 	})
-	s.Config = newConfigParameter(scope, id, &p)
+	s.Config = newConfigParameter(scope, id, &p, s.accountID(scope, configValue(p)))
 	s.rules = newRuleParameters(scope, id, &p)
 	for _, r := range s.rules {
 		s.RuleParameters = append(s.RuleParameters, r.Parameter)
@@ -256,6 +263,7 @@ func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 	if len(p.DiscoveryRegions) == 0 {
 		p.DiscoveryRegions = []string{p.Region}
 	}
+	checkECSDiscovery(id, p.ECSDiscovery)
 	if p.EFS != nil && p.Workspace != nil {
 		panic(fmt.Sprintf("PrometheusFargateService %s: EFS and Workspace are mutually exclusive storage modes; pick one", id))
 	}
@@ -344,7 +352,12 @@ func (s *PrometheusFargateService) networkAccess(scope constructs.Construct) {
 	}
 	// HTTPS out: EC2 discovery API, CloudWatch Logs, SSM and the image pull.
 	httpsEgress(scope, s.SecurityGroup, "HTTPS to AWS APIs and the image registry")
-	s.Egress = newEgressRules(scope, s.SecurityGroup, prometheusEgress(p.RemoteScrapePort, p.Alertmanagers))
+	var ecsPorts []int
+	var ecsCidr string
+	if e := p.ECSDiscovery; e != nil {
+		ecsPorts, ecsCidr = e.ScrapePorts, e.ScrapeCidr
+	}
+	s.Egress = newEgressRules(scope, s.SecurityGroup, prometheusEgress(p.RemoteScrapePort, p.Alertmanagers, ecsPorts, ecsCidr))
 }
 
 // executionRole is what ECS starts the task with: write its logs, read
@@ -406,6 +419,13 @@ func (s *PrometheusFargateService) taskRole(scope constructs.Construct) (*ecstas
 		Resource:  []string{"*"},
 		Condition: map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": p.DiscoveryRegions}},
 	}, s.configSyncStatement())
+	if e := p.ECSDiscovery; e != nil {
+		var arns []string
+		for _, arn := range e.ClusterArns {
+			arns = append(arns, s.accountID(scope, arn))
+		}
+		s.TaskRolePolicy.Statement = append(s.TaskRolePolicy.Statement, ecsDiscoveryStatements(p.DiscoveryRegions, arns)...)
+	}
 	dataVolume := &ecstaskdefinition.EcsTaskDefinitionVolume{Name: jsii.String(taskcontract.DataVolume)}
 	var dependsOn []cdktf.ITerraformDependable
 	if p.Alertmanager != nil {

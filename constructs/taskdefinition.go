@@ -116,8 +116,8 @@ func containerEnvironment(p PrometheusFargateServiceProps, auth *basicAuth) (env
 // newConfigParameter holds the configuration. It travels as a plain SSM
 // parameter so that a change shows up in `terraform plan` as readable YAML
 // lines, and reaches the running task through the config-sync sidecar.
-func newConfigParameter(scope constructs.Construct, id string, p *PrometheusFargateServiceProps) ssmparameter.SsmParameter {
-	return newGeneratedParameter(scope, "config", p.Name, "prometheus", "prometheus.yml", mustSSMTier(id, *p), configValue(*p))
+func newConfigParameter(scope constructs.Construct, id string, p *PrometheusFargateServiceProps, value string) ssmparameter.SsmParameter {
+	return newGeneratedParameter(scope, "config", p.Name, "prometheus", "prometheus.yml", mustSSMTier(id, *p), value)
 }
 
 // newGeneratedParameter is /<name>/<component>/<file>, a plain String

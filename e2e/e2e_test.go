@@ -41,6 +41,14 @@
 //     dropped; basic auth off.
 //   - TestPrometheusIsWatched: the running-task alarm, the health check rule
 //     and its event pattern, the topic's publishers, the email subscription.
+//   - TestECSDiscovery (ecsDiscovery, ecsScrapePorts=8080): a user's cluster
+//     with a service that opts in (prometheus:scrape-port on the service) and
+//     one that does not, their tasks (node_exporter's image) run by the local
+//     runner and reported by the emulator's ECS API; the opted-in task
+//     scraped up with ecs_cluster, service, task_definition_family and
+//     revision, container, availability_zone, launch_type, region; the
+//     other's and Prometheus's own task not scraped; the service scaled to
+//     zero, its target gone.
 //   - TestUnavailableZoneFailsAtPlan: a zone the region lacks refused at
 //     plan, nothing created.
 //   - TestCdktfDeployDiffDestroy: cdktf deploy (the first one, behind the

@@ -254,6 +254,8 @@ type prometheus struct {
 	// service it belongs to).
 	h *harness
 	s *config.Settings
+	// diagnose, when set, adds to a failure's message.
+	diagnose func() string
 	// Stop stops the task (SIGTERM, then SIGKILL after its stopTimeout) and
 	// its node_exporter (also done at cleanup).
 	Stop func()
@@ -274,14 +276,7 @@ func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o rig.Ta
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
-	if h.runner == nil {
-		r, err := rig.NewFargate(h.ctx, h.emu, filepath.Join(h.dir, "fargate"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.runner = r
-	}
-	task, err := h.runner.RunPrometheus(h.ctx, s, o)
+	task, err := h.fargate(t).RunPrometheus(h.ctx, s, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +284,19 @@ func (h *harness) startPrometheusWith(t *testing.T, s *config.Settings, o rig.Ta
 	stop := func() { once.Do(task.Stop) }
 	t.Cleanup(stop)
 	return &prometheus{ctx: h.ctx, api: task.API, task: task, h: h, s: s, Stop: stop}
+}
+
+// fargate is the harness's local Fargate runner, made at first use.
+func (h *harness) fargate(t *testing.T) *rig.Fargate {
+	t.Helper()
+	if h.runner == nil {
+		r, err := rig.NewFargate(h.ctx, h.emu, filepath.Join(h.dir, "fargate"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.runner = r
+	}
+	return h.runner
 }
 
 // waitHealthy waits until ECS would report the task HEALTHY: its container

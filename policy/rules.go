@@ -93,6 +93,7 @@ var Rules = []Rule{
 	{"kms-via-service", "IAM grants to use a KMS key (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*) hold only through named services: StringEquals kms:ViaService <service>.<region>.amazonaws.com.", kmsViaService},
 	{"images-pinned-by-digest", "With requireImageDigests: every container image of a task definition is pinned by digest (@sha256:<64 hex>).", imagesPinnedByDigest},
 	{"least-capability", "Every container of a task definition drops every Linux capability (linuxParameters.capabilities.drop [\"ALL\"]) and adds none.", leastCapability},
+	{"ecs-discovery-read-only", "A role ECS tasks assume calls ECS only to discover (ListClusters, DescribeClusters, ListServices, DescribeServices, ListTasks, DescribeTasks, DescribeContainerInstances), and an ECS grant or ec2:DescribeNetworkInterfaces on \"*\" is conditioned on aws:RequestedRegion or ecs:cluster.", ecsDiscoveryReadOnly},
 	{"sns-key-usable", "No SNS topic is encrypted with the AWS-managed key alias/aws/sns, which CloudWatch alarms and EventBridge cannot use (their notifications would be dropped).", snsKeyUsable},
 }
 

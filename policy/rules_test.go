@@ -68,6 +68,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"sso-authenticates", `{"resource":{"aws_lb":{"lb":{"security_groups":["${aws_security_group.lb.id}"],"tags":{"Name":"x"}}},"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_vpc_security_group_ingress_rule":{"lb":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"${aws_security_group.lb.id}","from_port":3000,"to_port":3000,"ip_protocol":"tcp"},"machine":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"sg-0123456789abcdef0","from_port":3000,"to_port":3000,"ip_protocol":"tcp"}}}}`, Options{SSO: true, GrafanaPort: 3000}},
 		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"redirect","redirect":{"port":"443","protocol":"HTTPS","status_code":"HTTP_301"}}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
 	}
+	cases = append(cases, ecsCases()...)
 	cases = append(cases, taskCases()...)
 	cases = append(cases, hardeningCases()...)
 	for _, c := range cases {
@@ -410,5 +411,50 @@ func TestGrafanaFromLoadBalancerOnly(t *testing.T) {
 	v := grafanaFromLoadBalancerOnly(doc(lb+","+prom+","+graf), o)
 	if len(v) != 1 || v[0].Resource != "aws_vpc_security_group_ingress_rule.mg" || !strings.Contains(v[0].Message, "X-Amzn-Oidc-Identity") {
 		t.Errorf("the machine path on Grafana's port must be the one violation: %v", v)
+	}
+}
+
+// taskRoleDoc is a role ECS tasks assume with statements.
+func taskRoleDoc(statements string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return `{"resource":{
+	  "aws_iam_role":{"task":{"name":"task","assume_role_policy":` + q(`{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`) + `,"tags":{"Name":"x"}}},
+	  "aws_iam_role_policy":{"p":{"role":"${aws_iam_role.task.id}","policy":` + q(`{"Statement":[`+statements+`]}`) + `}}}}`
+}
+
+func ecsCases() []struct {
+	rule, doc string
+	opts      Options
+} {
+	return []struct {
+		rule, doc string
+		opts      Options
+	}{
+		// A write call beside the discovery's.
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":["ecs:ListTasks","ecs:UpdateService"],"Resource":["*"],"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}}`), Options{}},
+		// RunTask, scoped or not, is no discovery.
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":"ecs:RunTask","Resource":["arn:aws:ecs:eu-central-1:123456789012:task-definition/x:1"]}`), Options{}},
+		// The discovery's calls on every resource of every region.
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":["ecs:ListTasks","ecs:DescribeTasks"],"Resource":"*"}`), Options{}},
+		{"ecs-discovery-read-only", taskRoleDoc(`{"Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces"],"Resource":["*"]}`), Options{}},
+	}
+}
+
+// The shipped shapes pass: every cluster of the regions, and listed
+// clusters (DescribeClusters by ARN, the rest under ecs:cluster).
+func TestECSDiscoveryShippedShapesPass(t *testing.T) {
+	for name, sts := range map[string]string{
+		"every cluster": `{"Sid":"ECSDiscovery","Effect":"Allow","Action":["ecs:ListClusters","ecs:DescribeClusters","ecs:ListServices","ecs:DescribeServices","ecs:ListTasks","ecs:DescribeTasks","ecs:DescribeContainerInstances"],"Resource":["*"],"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}},
+		  {"Sid":"ECSDiscoveryNetworkInterfaces","Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces"],"Resource":["*"],"Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}}`,
+		"listed": `{"Sid":"ECSDiscoveryClusters","Effect":"Allow","Action":["ecs:DescribeClusters"],"Resource":["arn:aws:ecs:eu-central-1:123456789012:cluster/orders","arn:aws:ecs:eu-central-1:123456789012:cluster/default"]},
+		  {"Sid":"ECSDiscoveryInClusters","Effect":"Allow","Action":["ecs:ListServices","ecs:DescribeServices","ecs:ListTasks","ecs:DescribeTasks","ecs:DescribeContainerInstances"],"Resource":["*"],"Condition":{"ArnEquals":{"ecs:cluster":["arn:aws:ecs:eu-central-1:123456789012:cluster/orders"]}}}`,
+	} {
+		d, err := Parse([]byte(taskRoleDoc(sts)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := Check(d, Options{}); len(v) != 0 {
+			t.Errorf("%s: the shipped ECS discovery grants are flagged: %v", name, v)
+		}
 	}
 }

@@ -94,6 +94,7 @@ type ScrapeConfig struct {
 	BasicAuth      *BasicAuth      `yaml:"basic_auth,omitempty"`
 	StaticConfigs  []StaticConfig  `yaml:"static_configs,omitempty"`
 	EC2SDConfigs   []EC2SDConfig   `yaml:"ec2_sd_configs,omitempty"`
+	AWSSDConfigs   []AWSSDConfig   `yaml:"aws_sd_configs,omitempty"`
 	RelabelConfigs []RelabelConfig `yaml:"relabel_configs,omitempty"`
 }
 
@@ -115,6 +116,17 @@ type EC2SDConfig struct {
 	Port            int      `yaml:"port"`
 	RefreshInterval string   `yaml:"refresh_interval"`
 	Filters         []Filter `yaml:"filters"`
+}
+
+// AWSSDConfig is one aws_sd_configs entry (Prometheus 3.8+); the product
+// writes role ecs only.
+type AWSSDConfig struct {
+	Role            string   `yaml:"role"`
+	Region          string   `yaml:"region"`
+	Endpoint        string   `yaml:"endpoint,omitempty"`
+	Port            int      `yaml:"port"`
+	RefreshInterval string   `yaml:"refresh_interval"`
+	Clusters        []string `yaml:"clusters,flow,omitempty"`
 }
 
 // Filter is a server-side EC2 DescribeInstances filter.
@@ -139,7 +151,7 @@ const NodeJob = "node"
 // SourceSettings are the settings (context keys) the generated configuration
 // is built from; the YAML header names them for reviewers.
 var SourceSettings = []string{"project", "environment", "region", "discoveryRegions", "scrapeAddress", "scrapeInterval", "refreshInterval",
-	"nodeExporterPort", "prometheusPort", "discoveryTagKey", "discoveryTagValue", "basicAuth", "basicAuthUser", "alertmanagerUrls", "alertmanagerPort", "storageMode"}
+	"nodeExporterPort", "prometheusPort", "discoveryTagKey", "discoveryTagValue", "ecsDiscovery", "ecsClusters", "basicAuth", "basicAuthUser", "alertmanagerUrls", "alertmanagerPort", "storageMode"}
 
 // Generate builds the configuration for s (validated settings).
 func Generate(s *config.Settings) *Config {
@@ -169,6 +181,9 @@ func Generate(s *config.Settings) *Config {
 			},
 			nodeScrapeConfig(s),
 		},
+	}
+	if s.ECSDiscovery {
+		c.ScrapeConfigs = append(c.ScrapeConfigs, ecsScrapeConfig(s))
 	}
 	if s.AlertDelivery() == config.AlertDeliveryBundled {
 		c.ScrapeConfigs = append(c.ScrapeConfigs, alertmanagerScrapeConfig(s, selfAuth))
@@ -402,6 +417,11 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 				return fmt.Errorf("local profile: job %s already has an endpoint; the overlay applies once", sc.JobName)
 			}
 		}
+		for _, sd := range sc.AWSSDConfigs {
+			if sd.Endpoint != "" {
+				return fmt.Errorf("local profile: job %s already has an endpoint; the overlay applies once", sc.JobName)
+			}
+		}
 	}
 	if o.RemoteWriteBase != "" {
 		u, err := url.Parse(o.RemoteWriteBase)
@@ -413,6 +433,12 @@ func (c *Config) ApplyLocal(o LocalOptions) error {
 	c.localRemoteWrite(o)
 	for i := range c.ScrapeConfigs {
 		sc := &c.ScrapeConfigs[i]
+		// ECS discovery asks the emulator too; its targets keep their
+		// discovered address (the harness reports the runner's tasks on
+		// loopback, where the task's egress reaches them).
+		for j := range sc.AWSSDConfigs {
+			sc.AWSSDConfigs[j].Endpoint = o.Endpoint
+		}
 		if len(sc.EC2SDConfigs) == 0 {
 			continue
 		}

@@ -301,6 +301,14 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 	variants["regions local"] = regionsLocal
+	variants["ecs"] = Generate(settings(t, map[string]string{"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "8080,9100", "PROMAWS_DISCOVERY_REGIONS": "eu-west-1"}))
+	variants["ecs clusters"] = Generate(settings(t, map[string]string{"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "8080",
+		"PROMAWS_DISCOVERY_REGIONS": "eu-west-1", "PROMAWS_ECS_CLUSTERS": "orders,arn:aws:ecs:eu-west-1:123456789012:cluster/batch"}))
+	ecsLocal := Generate(settings(t, map[string]string{"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "9101"}))
+	if err := ecsLocal.ApplyLocal(local); err != nil {
+		t.Fatal(err)
+	}
+	variants["ecs local"] = ecsLocal
 	variants["amp"] = Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2"}))
 	ampLocal := Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp"}))
 	if err := ampLocal.ApplyLocal(withRemoteWrite(local, "http://127.0.0.1:9095")); err != nil {
@@ -640,4 +648,99 @@ func TestLocalOverlayRemoteWrite(t *testing.T) {
 	if err := amp().ApplyLocal(withRemoteWrite(local, "https://aps-workspaces.eu-central-1.amazonaws.com")); err == nil || !strings.Contains(err.Error(), "not a loopback") {
 		t.Errorf("a non-loopback receiver must be refused: %v", err)
 	}
+}
+
+func ecsJob(c *Config) (ScrapeConfig, bool) {
+	for _, sc := range c.ScrapeConfigs {
+		if sc.JobName == ECSJob {
+			return sc, true
+		}
+	}
+	return ScrapeConfig{}, false
+}
+
+// The ecs job exists only on request; it discovers every region (or the
+// regions of the listed clusters, by ARN), keeps opted-in tasks only and
+// labels them.
+func TestECSJob(t *testing.T) {
+	if _, ok := ecsJob(Generate(config.Defaults())); ok {
+		t.Fatal("the ecs job is there without ecsDiscovery")
+	}
+	all := Generate(settings(t, map[string]string{"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "9100", "PROMAWS_DISCOVERY_REGIONS": "eu-west-1"}))
+	job, ok := ecsJob(all)
+	if !ok {
+		t.Fatal("no ecs job with ecsDiscovery=true")
+	}
+	if len(job.AWSSDConfigs) != 2 || job.AWSSDConfigs[0].Region != "eu-central-1" || job.AWSSDConfigs[1].Region != "eu-west-1" {
+		t.Fatalf("want one ecs discovery per region: %+v", job.AWSSDConfigs)
+	}
+	for _, sd := range job.AWSSDConfigs {
+		if sd.Role != "ecs" || len(sd.Clusters) != 0 || sd.Endpoint != "" || sd.RefreshInterval != "60s" {
+			t.Errorf("discovery %+v: want role ecs, every cluster, the region's endpoint, refreshInterval", sd)
+		}
+	}
+	listed := Generate(settings(t, map[string]string{"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "9100", "PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1",
+		"PROMAWS_ECS_CLUSTERS": "orders,arn:aws:ecs:eu-west-1:123456789012:cluster/batch"}))
+	job, _ = ecsJob(listed)
+	want := []AWSSDConfig{
+		{Role: "ecs", Region: "eu-central-1", Port: 80, RefreshInterval: "60s", Clusters: []string{"arn:aws:ecs:eu-central-1:" + taskcontract.AccountIDPlaceholder + ":cluster/orders"}},
+		{Role: "ecs", Region: "eu-west-1", Port: 80, RefreshInterval: "60s", Clusters: []string{"arn:aws:ecs:eu-west-1:123456789012:cluster/batch"}},
+	}
+	if !reflect.DeepEqual(job.AWSSDConfigs, want) {
+		t.Fatalf("listed clusters: got %+v, want %+v (ARNs only: Prometheus 3.16 panics on names; no discovery in a region without a listed cluster)", job.AWSSDConfigs, want)
+	}
+	// The opt-in is kept client-side: a keep on the port tag, fed from
+	// the service's and the task's tag.
+	var keepPort, address bool
+	targets := map[string]bool{}
+	for _, r := range job.RelabelConfigs {
+		if r.Action == "keep" && slices.Equal(r.SourceLabels, []string{ecsPortLabel}) {
+			keepPort = true
+		}
+		if r.TargetLabel == "__address__" && slices.Equal(r.SourceLabels, []string{"__meta_ecs_ip_address", ecsPortLabel}) && r.Separator == ":" {
+			address = true
+		}
+		targets[r.TargetLabel] = true
+	}
+	if !keepPort || !address {
+		t.Errorf("the ecs job must keep only tasks with a port tag and scrape them on their address at it: %+v", job.RelabelConfigs)
+	}
+	for _, l := range []string{"ecs_cluster", "service", "task_definition_family", "task_definition_revision", "container", "availability_zone", "launch_type", "region", "instance", "__metrics_path__"} {
+		if !targets[l] {
+			t.Errorf("the ecs job sets no %s label", l)
+		}
+	}
+	if targets["cluster"] {
+		t.Error("the ecs job must not set cluster: it is AMP's de-duplication external label")
+	}
+	for _, kind := range []string{"service", "task"} {
+		if l := ecsTagLabel(kind, config.ECSPortTag); !strings.Contains(mustYAML(t, listed), l) {
+			t.Errorf("the configuration never reads %s", l)
+		}
+	}
+	// The local overlay points the discovery at the emulator and leaves
+	// the address alone.
+	if err := listed.ApplyLocal(local); err != nil {
+		t.Fatal(err)
+	}
+	job, _ = ecsJob(listed)
+	for _, sd := range job.AWSSDConfigs {
+		if sd.Endpoint != local.Endpoint {
+			t.Errorf("local overlay: ecs discovery endpoint %q, want %q", sd.Endpoint, local.Endpoint)
+		}
+	}
+	for _, r := range job.RelabelConfigs {
+		if r.TargetLabel == "__address__" && len(r.SourceLabels) == 0 {
+			t.Errorf("local overlay rewrote the ecs job's address: %+v", r)
+		}
+	}
+}
+
+func mustYAML(t *testing.T, c *Config) string {
+	t.Helper()
+	data, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -165,6 +165,22 @@ static_go_tool() { # binary module@version ldflags
   echo "$want" >"$stamp"
 }
 
+# node_exporter_tool builds node_exporter as a release does (promu: CGO off,
+# netgo): static, so the demo and the tests run it on the host and the
+# local Fargate runner's replica of its official image (busybox, no libc;
+# the ECS discovery test's workload) runs the same binary.
+node_exporter_tool() {
+  local module="github.com/prometheus/node_exporter@$NODE_EXPORTER_VERSION"
+  local stamp="$TOOLS_BIN/.node_exporter.version" want="$module static netgo"
+  if [[ -x $TOOLS_BIN/node_exporter && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    return 0
+  fi
+  echo "install-tools: building $module, static (once per machine)"
+  GOBIN=$TOOLS_BIN CGO_ENABLED=0 go install -tags netgo \
+    -ldflags "-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION#v}" "$module"
+  echo "$want" >"$stamp"
+}
+
 # prometheus_tool builds the prometheus binary the image replica runs, as a
 # release does: static, the product's discovery tags, and its web UI
 # embedded (builtinassets). The module zip carries the UI's sources, not its
@@ -291,8 +307,7 @@ demo() {
   fi
   prometheus_tool 3>&1
   alertmanager_tools
-  go_tool node_exporter "github.com/prometheus/node_exporter@$NODE_EXPORTER_VERSION" \
-    "-X github.com/prometheus/common/version.Version=${NODE_EXPORTER_VERSION#v}"
+  node_exporter_tool
 
   # The AWS provider: a local filesystem mirror when the machine has one
   # (recorded for the tests), else Terraform's registry.

@@ -134,6 +134,9 @@ func rules(s *config.Settings) (string, error) {
 		return "", nil
 	}
 	r, err := alerting.ForTask(s.Local())
+	if err == nil && s.ECSDiscovery {
+		r = alerting.WithECS(r)
+	}
 	if err == nil && s.Grafana && s.TLS() {
 		// Grafana has a URL people reach (the load balancer's, filled in
 		// at apply): every alert links to the dashboard that shows it.
@@ -233,12 +236,13 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		Alertmanagers:           alertmanagerEndpoints(s),
 		Alertmanager:            m.alertmanagerProps(s, topicArn),
 		Grafana:                 grafanaProps(s),
+		ECSDiscovery:            ecsDiscoveryProps(s),
 		ImageCache:              m.ImageCache,
 		// The local profile's, for the local runner's AWS CLI.
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
 	if s.AlertDelivery() == config.AlertDeliveryAMP {
-		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(alerting.Rules()), ampDefinition(amYAML), topicArn, m.prometheusURL())
+		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(ampRules(s)), ampDefinition(amYAML), topicArn, m.prometheusURL())
 	}
 	if s.Alarms {
 		m.Alarms = newAlarms(stack, s, m)
@@ -535,4 +539,28 @@ func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) 
 
 func output(stack cdktf.TerraformStack, name string, value any) {
 	cdktf.NewTerraformOutput(stack, jsii.String(name), &cdktf.TerraformOutputConfig{Value: value})
+}
+
+// ecsDiscoveryProps are the ECS discovery of the settings (ecsDiscovery),
+// nil when off: the listed clusters' ARNs in region order, the scrape
+// ports, the VPC's range.
+func ecsDiscoveryProps(s *config.Settings) *pconstructs.ECSDiscoveryProps {
+	if !s.ECSDiscovery {
+		return nil
+	}
+	var arns []string
+	byRegion := s.ECSClusterARNs()
+	for _, r := range s.DiscoveredRegions() {
+		arns = append(arns, byRegion[r]...)
+	}
+	return &pconstructs.ECSDiscoveryProps{ClusterArns: arns, ScrapePorts: s.ECSScrapePortNumbers(), ScrapeCidr: s.VpcCidr}
+}
+
+// ampRules are the rules the workspace's ruler evaluates: rules.yml, with
+// ECS discovery's group when it is on.
+func ampRules(s *config.Settings) []byte {
+	if s.ECSDiscovery {
+		return alerting.WithECS(alerting.Rules())
+	}
+	return alerting.Rules()
 }

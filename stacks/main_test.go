@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -103,6 +104,11 @@ var variants = map[string]map[string]string{
 		"PROMAWS_OIDC_TOKEN_ENDPOINT": "https://login.example.com/token", "PROMAWS_OIDC_USER_INFO_ENDPOINT": "https://login.example.com/userinfo",
 		"PROMAWS_OIDC_CLIENT_ID": "prometheus", "PROMAWS_OIDC_CLIENT_SECRET_ARN": testOIDCSecret},
 	// The image in a private ECR repository (built from docker/Dockerfile).
+	// ECS discovery (issue 31): every cluster of two regions; and listed
+	// clusters (a name in region, an ARN in another) against the emulator.
+	"ecs": {"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "8080,9100", "PROMAWS_DISCOVERY_REGIONS": "eu-west-1"},
+	"ecs-clusters-local": {"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "9101", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000",
+		"PROMAWS_DISCOVERY_REGIONS": "eu-west-1", "PROMAWS_ECS_CLUSTERS": "orders,arn:aws:ecs:eu-west-1:123456789012:cluster/batch"},
 	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
 }
 
@@ -979,5 +985,97 @@ func TestAlertingRulesShipWithTheTask(t *testing.T) {
 	_, param := configParam(t, d)
 	if !strings.Contains(policy.Str(param["insecure_value"]), "rule_files:\n  - "+taskcontract.RuleFilesGlob) {
 		t.Error("the generated config must load the rule files")
+	}
+}
+
+// TestECSDiscoveryGrants: with ecsDiscovery the task role gains exactly
+// the ECS discovery calls (and EC2's DescribeNetworkInterfaces), limited
+// to the discovered regions, or to the listed clusters by ARN (and the
+// default cluster Prometheus probes its credentials on); the task may
+// connect out to the scrape ports within the VPC only.
+func TestECSDiscoveryGrants(t *testing.T) {
+	type grant struct {
+		actions, resources, condition string
+	}
+	ecsStatements := func(variant string) map[string]grant {
+		d := synthed[variant]
+		name, _ := findRole(t, d, "prometheus-task")
+		out := map[string]grant{}
+		for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
+			sid := policy.Str(policy.Path(st, "Sid"))
+			if !strings.HasPrefix(sid, "ECS") {
+				continue
+			}
+			out[sid] = grant{strings.Join(policy.Strings(policy.Path(st, "Action")), ","), strings.Join(policy.Strings(policy.Path(st, "Resource")), ","), mustJSON(t, policy.Path(st, "Condition"))}
+		}
+		return out
+	}
+	if got := ecsStatements("default"); len(got) != 0 {
+		t.Errorf("default: ECS grants without ecsDiscovery: %v", got)
+	}
+	regions := `{"StringEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1"]}}`
+	want := map[string]grant{
+		"ECSDiscovery":                  {"ecs:ListClusters,ecs:DescribeClusters,ecs:ListServices,ecs:DescribeServices,ecs:ListTasks,ecs:DescribeTasks,ecs:DescribeContainerInstances", "*", regions},
+		"ECSDiscoveryNetworkInterfaces": {"ec2:DescribeNetworkInterfaces", "*", regions},
+	}
+	if got := ecsStatements("ecs"); !reflect.DeepEqual(got, want) {
+		t.Errorf("ecs: task role ECS grants\n got %v\nwant %v", got, want)
+	}
+	account := "${data.aws_caller_identity.prometheus_account_"
+	got := ecsStatements("ecs-clusters-local")
+	orders := got["ECSDiscoveryClusters"].resources
+	if !strings.HasPrefix(orders, "arn:aws:ecs:eu-central-1:"+account) || !strings.Contains(orders, ":cluster/orders,arn:aws:ecs:eu-west-1:123456789012:cluster/batch,arn:aws:ecs:eu-central-1:") ||
+		!strings.HasSuffix(orders, ":cluster/default,arn:aws:ecs:eu-west-1:123456789012:cluster/default") {
+		t.Errorf("ecs-clusters-local: DescribeClusters on %s; want the two clusters and each region's default cluster, the account from the caller identity", orders)
+	}
+	in := got["ECSDiscoveryInClusters"]
+	if in.actions != "ecs:ListServices,ecs:DescribeServices,ecs:ListTasks,ecs:DescribeTasks,ecs:DescribeContainerInstances" || in.resources != "*" ||
+		!strings.HasPrefix(in.condition, `{"ArnEquals":{"ecs:cluster":["arn:aws:ecs:eu-central-1:`) || strings.Count(in.condition, "cluster/") != 2 {
+		t.Errorf("ecs-clusters-local: in-cluster grants %+v; want the five calls under ecs:cluster = the two ARNs", in)
+	}
+	if len(got) != 3 || got["ECSDiscoveryNetworkInterfaces"].actions != "ec2:DescribeNetworkInterfaces" {
+		t.Errorf("ecs-clusters-local: want exactly three ECS statements: %v", got)
+	}
+	// The account placeholder never reaches AWS: the configuration carries
+	// the caller identity's reference.
+	d := synthed["ecs-clusters-local"]
+	for _, n := range d.Names("aws_ssm_parameter") {
+		v := policy.Str(d.Of("aws_ssm_parameter")[n]["insecure_value"])
+		if strings.Contains(v, taskcontract.AccountIDPlaceholder) {
+			t.Errorf("%s keeps the account placeholder", n)
+		}
+		if strings.Contains(v, "role: ecs") && !strings.Contains(v, account) {
+			t.Errorf("%s: the ecs discovery's cluster ARNs lack the account: %s", n, v)
+		}
+	}
+	// The ECS discovery alert ships with it, and only with it.
+	for variant, want := range map[string]bool{"default": false, "ecs": true, "ecs-clusters-local": true} {
+		found := false
+		for _, n := range synthed[variant].Names("aws_ssm_parameter") {
+			found = found || strings.Contains(policy.Str(synthed[variant].Of("aws_ssm_parameter")[n]["insecure_value"]), "alert: PrometheusECSDiscoveryFailing")
+		}
+		if found != want {
+			t.Errorf("%s: PrometheusECSDiscoveryFailing in the rules: %v, want %v", variant, found, want)
+		}
+	}
+	// Egress: the scrape ports, to the VPC's range only.
+	// (ecs: 9100 is open to every address already, for the nodes of the
+	// other region, so no narrower rule is added.)
+	for variant, ports := range map[string][]string{"ecs": {"8080"}, "ecs-clusters-local": {"9101"}} {
+		d := synthed[variant]
+		var found []string
+		for _, n := range d.Names("aws_vpc_security_group_egress_rule") {
+			r := d.Of("aws_vpc_security_group_egress_rule")[n]
+			if strings.Contains(policy.Str(r["description"]), "ECS") {
+				if policy.Str(r["cidr_ipv4"]) != "10.0.0.0/16" {
+					t.Errorf("%s: %s opens the ECS scrape port to %v, want the VPC's range", variant, n, r["cidr_ipv4"])
+				}
+				found = append(found, fmt.Sprint(policy.Num(r["from_port"])))
+			}
+		}
+		sort.Strings(found)
+		if !reflect.DeepEqual(found, ports) {
+			t.Errorf("%s: ECS egress ports %v, want %v", variant, found, ports)
+		}
 	}
 }

@@ -155,6 +155,12 @@ const MachineUser = "prometheus-machine"
 // workspace's Terraform reference in its place in the parameter value.
 const WorkspaceIDPlaceholder = "AMP_WORKSPACE_ID"
 
+// AccountIDPlaceholder stands for the deployment's AWS account id in the
+// ECS cluster ARNs of the generated configuration (Prometheus's ECS
+// discovery needs ARNs, and the settings name clusters): the construct puts
+// the caller identity's Terraform reference in its place.
+const AccountIDPlaceholder = "AWS_ACCOUNT_ID"
+
 // AlertmanagerEntrypoint is alertmanager-entrypoint.sh, which the bundled
 // Alertmanager container runs inline on the unmodified official image
 // (entryPoint Shell -c, command [script, AlertmanagerScriptName, flags...]).

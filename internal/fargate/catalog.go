@@ -1,6 +1,7 @@
 package fargate
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,6 +43,15 @@ type CatalogOptions struct {
 	// AWSCLIDebs holds Debian's awscli package and its dependencies, as make
 	// tools downloads them; default ToolsBin/../debs/awscli.
 	AWSCLIDebs string
+	// NodeExporterImage is node_exporter's official image
+	// (prom/node-exporter:vX.Y.Z or quay.io/prometheus/node-exporter:...),
+	// built from its own Dockerfile in the Go module cache with
+	// NodeExporterBin: a stand-in for a user's workload on ECS (the ECS
+	// discovery test). Empty leaves it out.
+	NodeExporterImage string
+	// NodeExporterBin is a static node_exporter of the image's version;
+	// default ToolsBin/node_exporter (make tools builds it static).
+	NodeExporterBin string
 	// DockerDir is this repository's docker/ folder (LocalImage's context);
 	// empty leaves LocalImage out.
 	DockerDir string
@@ -103,6 +113,13 @@ func Catalog(o CatalogOptions) (*Images, error) {
 		}
 		imgs.Sources[o.ConfigSyncImage] = src
 	}
+	if o.NodeExporterImage != "" {
+		src, err := nodeExporter(o)
+		if err != nil {
+			return nil, err
+		}
+		imgs.Sources[o.NodeExporterImage] = src
+	}
 	if o.DockerDir != "" {
 		imgs.Sources[LocalImage] = Dockerfile{Path: filepath.Join(o.DockerDir, "Dockerfile"), Context: o.DockerDir}
 	}
@@ -158,6 +175,42 @@ func AlertmanagerModuleVersion(image string) (string, error) {
 		return "", fmt.Errorf("image %q is not an official Alertmanager tag (prom/alertmanager:v0.X.Y)", image)
 	}
 	return m[1], nil
+}
+
+var nodeExporterTag = regexp.MustCompile(`^(?:.*/)?node-exporter:(v1\.\d+\.\d+)(?:@sha256:[0-9a-f]{64})?$`)
+
+// nodeExporter is the replica of node_exporter's official image: its
+// Dockerfile (busybox base, /bin/node_exporter, USER nobody) with the
+// binary make tools built, which must be static as a release's is (the
+// base has no libc).
+func nodeExporter(o CatalogOptions) (Dockerfile, error) {
+	m := nodeExporterTag.FindStringSubmatch(o.NodeExporterImage)
+	if m == nil {
+		return Dockerfile{}, fmt.Errorf("image %q is not an official node_exporter tag (prom/node-exporter:v1.X.Y)", o.NodeExporterImage)
+	}
+	dir, err := moduleDir("github.com/prometheus/node_exporter", m[1])
+	if err != nil {
+		return Dockerfile{}, err
+	}
+	bin := o.NodeExporterBin
+	if bin == "" {
+		bin = filepath.Join(o.ToolsBin, "node_exporter")
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		return Dockerfile{}, fmt.Errorf("node_exporter for the replica of %s: %w (run make tools)", o.NodeExporterImage, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return Dockerfile{}, fmt.Errorf("%s is dynamically linked: the replica of %s (busybox, no libc) cannot run it; run make tools, which builds it static as a release is", bin, o.NodeExporterImage)
+		}
+	}
+	return Dockerfile{
+		Path: filepath.Join(dir, "Dockerfile"), Context: dir,
+		Files: map[string]string{".build/linux-amd64/node_exporter": bin},
+		Args:  map[string]string{"ARCH": "amd64", "OS": "linux"},
+	}, nil
 }
 
 var awsCLITag = regexp.MustCompile(`^(?:.*/)?aws-cli(?::2\.\d+\.\d+(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$`)

@@ -3,6 +3,8 @@ package fargate
 import (
 	"strings"
 	"testing"
+
+	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 )
 
 // A tag pinned by digest (Renovate's pinDigests) still names the release
@@ -33,5 +35,26 @@ func TestModuleVersionsOfPinnedTags(t *testing.T) {
 		if _, err := AlertmanagerModuleVersion(image); err == nil {
 			t.Errorf("AlertmanagerModuleVersion(%s): want a refusal", image)
 		}
+	}
+}
+
+// node_exporter's replica is its official image's recipe with the binary
+// make tools built, which must be static: the base has no libc, so a
+// dynamic one would fail only when a task starts, with a puzzling "not
+// found".
+func TestNodeExporterReplicaNeedsAStaticBinary(t *testing.T) {
+	image := "prom/node-exporter:v" + userdata.Version()
+	if _, err := nodeExporter(CatalogOptions{NodeExporterImage: image, NodeExporterBin: "/bin/ls"}); err == nil || !strings.Contains(err.Error(), "dynamically linked") {
+		t.Errorf("a dynamic node_exporter (/bin/ls stands in): %v, want a refusal naming it dynamically linked", err)
+	}
+	src, err := nodeExporter(CatalogOptions{NodeExporterImage: image, NodeExporterBin: busyboxBinary})
+	if err != nil {
+		t.Fatalf("a static binary (busybox stands in): %v", err)
+	}
+	if src.Files[".build/linux-amd64/node_exporter"] != busyboxBinary || !strings.HasSuffix(src.Path, "node_exporter@v"+userdata.Version()+"/Dockerfile") {
+		t.Errorf("replica recipe %+v: want node_exporter's own Dockerfile with the given binary", src)
+	}
+	if _, err := nodeExporter(CatalogOptions{NodeExporterImage: "prom/node-exporter:latest", NodeExporterBin: busyboxBinary}); err == nil {
+		t.Error("an unversioned tag: want a refusal")
 	}
 }

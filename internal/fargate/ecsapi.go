@@ -2,6 +2,7 @@ package fargate
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -25,7 +26,42 @@ type APITask struct {
 	Cpu               string         `json:"cpu,omitempty"`
 	Memory            string         `json:"memory,omitempty"`
 	Containers        []APIContainer `json:"containers"`
+	AvailabilityZone  string         `json:"availabilityZone,omitempty"`
+	// Attachments hold the task's ENI (awsvpc, as every Fargate task):
+	// its private address is ENIAddress, where the runner's tasks are
+	// reached (their published ports, through the egress a task is given).
+	Attachments []APIAttachment `json:"attachments"`
+	// Tags are set only for DescribeTasks with include TAGS (WithTags).
+	Tags []APITag `json:"tags,omitempty"`
 }
+
+// APIAttachment is an attachment of an APITask.
+type APIAttachment struct {
+	ID      string      `json:"id"`
+	Type    string      `json:"type"`
+	Status  string      `json:"status"`
+	Details []APIDetail `json:"details"`
+}
+
+// APIDetail is a name and value of an attachment.
+type APIDetail struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// APITag is an ECS tag.
+type APITag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ENIAddress is the private IPv4 address DescribeTasks gives every task
+// of the runner: each task has only loopback, and what reaches a task's
+// port mapping from another task is that task's egress to 127.0.0.1:<port>
+// (RunOptions.Egress, HostPorts). The ENI has no id: on AWS a client may
+// look it up in EC2 (DescribeNetworkInterfaces, for its public IP), and no
+// such interface exists in the emulator.
+const ENIAddress = "127.0.0.1"
 
 // APIContainer is one container of an APITask.
 type APIContainer struct {
@@ -53,8 +89,17 @@ func (t *Task) API() APITask {
 		TaskArn: t.ARN, ClusterArn: fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", t.region, accountOf(t.def), t.Cluster),
 		TaskDefinitionArn: aws.ToString(t.def.TaskDefinitionArn), Group: t.opts.Group, LaunchType: "FARGATE",
 		LastStatus: last, DesiredStatus: desired, HealthStatus: t.HealthStatus(), StopCode: code, StoppedReason: reason,
-		Cpu: aws.ToString(t.def.Cpu), Memory: aws.ToString(t.def.Memory),
+		Cpu: aws.ToString(t.def.Cpu), Memory: aws.ToString(t.def.Memory), AvailabilityZone: t.opts.AvailabilityZone,
 	}
+	eni := APIAttachment{ID: "eni-attachment-" + t.ID[:8], Type: "ElasticNetworkInterface", Status: "ATTACHED",
+		Details: []APIDetail{{Name: "privateIPv4Address", Value: ENIAddress}}}
+	if code != "" {
+		eni.Status = "DELETED"
+	}
+	if t.opts.Subnet != "" {
+		eni.Details = append(eni.Details, APIDetail{Name: "subnetId", Value: t.opts.Subnet})
+	}
+	a.Attachments = []APIAttachment{eni}
 	for _, c := range t.Containers {
 		health := c.Health()
 		if health == "" {
@@ -66,6 +111,21 @@ func (t *Task) API() APITask {
 			ac.ExitCode = &code
 		}
 		a.Containers = append(a.Containers, ac)
+	}
+	return a
+}
+
+// WithTags is a with its tags, sorted by key, as DescribeTasks returns it
+// with include TAGS.
+func (t *Task) WithTags(a APITask) APITask {
+	keys := make([]string, 0, len(t.opts.Tags))
+	for k := range t.opts.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	a.Tags = []APITag{}
+	for _, k := range keys {
+		a.Tags = append(a.Tags, APITag{Key: k, Value: t.opts.Tags[k]})
 	}
 	return a
 }

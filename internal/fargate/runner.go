@@ -130,6 +130,12 @@ type RunOptions struct {
 	// Group is the task's ECS group: "service:<name>" for a task of a
 	// service (what ListTasks' serviceName filter matches).
 	Group string
+	// AvailabilityZone and Subnet are where ECS placed the task's ENI, as
+	// DescribeTasks reports them (empty: not reported).
+	AvailabilityZone, Subnet string
+	// Tags are the task's ECS tags (RunTask's tags, or its service's with
+	// propagateTags), as DescribeTasks reports them with include TAGS.
+	Tags map[string]string
 	// PrivateRegistryOnly places the task in subnets with no route to the
 	// internet (no NAT gateway, no public IP): it reaches only the
 	// account's private ECR registry in its region, through the VPC

@@ -13,7 +13,9 @@ import (
 // IN_PROGRESS with runningCount 0 forever, and RunTask of a Fargate task
 // fails. The tasks the local runner runs are the ones Fargate would run,
 // so the emulator's ECS API answers for them here (the emulator's front,
-// internal/emulator/front.go): ListTasks and DescribeTasks list them, and
+// internal/emulator/front.go): ListTasks and DescribeTasks list them (with
+// their zone, tags and an ENI whose address is fargate.ENIAddress, without
+// an ENI id: what ECS discovery reads), and
 // DescribeServices counts them and completes the primary deployment once
 // every desired task runs and is healthy, as ECS does. Everything else is
 // moto's. Named in docs/DESIGN.md (the local profile and its emulator).
@@ -84,6 +86,7 @@ func describeTasks(req *emulator.Request, tasks []*fargate.Task) (emulator.Answe
 	var in struct {
 		Cluster string
 		Tasks   []string
+		Include []string
 	}
 	if json.Unmarshal(req.Body, &in) != nil {
 		return emulator.Answer{}, false
@@ -98,7 +101,11 @@ func describeTasks(req *emulator.Request, tasks []*fargate.Task) (emulator.Answe
 			rest = append(rest, want)
 			continue
 		}
-		found = append(found, tasks[i].API())
+		a := tasks[i].API()
+		if slices.Contains(in.Include, "TAGS") {
+			a = tasks[i].WithTags(a)
+		}
+		found = append(found, a)
 	}
 	if len(found) == 0 {
 		return emulator.Answer{}, false

@@ -27,6 +27,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	"github.com/prometheus-aws/prometheus-aws/constructs/userdata"
 	"github.com/prometheus-aws/prometheus-aws/internal/emulator"
 	"github.com/prometheus-aws/prometheus-aws/internal/fargate"
 	"github.com/prometheus-aws/prometheus-aws/internal/proc"
@@ -48,10 +49,16 @@ func NewFargate(ctx context.Context, emu *emulator.Emulator, dir string) (*Farga
 	if err != nil {
 		return nil, err
 	}
+	nodeExporter, err := tools.Find("node_exporter")
+	if err != nil {
+		return nil, err
+	}
 	imgs, err := fargate.Catalog(fargate.CatalogOptions{
 		PrometheusImage:   config.DefaultPrometheusImage,
 		AlertmanagerImage: config.DefaultAlertmanagerImage,
 		ConfigSyncImage:   config.DefaultConfigSyncImage,
+		NodeExporterImage: NodeExporterImage,
+		NodeExporterBin:   nodeExporter,
 		ToolsBin:          tools.Bin(),
 		DockerDir:         filepath.Join(root, "docker"),
 		CacheDir:          filepath.Join(tools.Bin(), "..", "images"),
@@ -66,6 +73,10 @@ func NewFargate(ctx context.Context, emu *emulator.Emulator, dir string) (*Farga
 	emu.Override(ecsView(r))
 	return &Fargate{Runner: r, emu: emu}, nil
 }
+
+// NodeExporterImage is node_exporter's official image at the version the
+// nodes install: the runner's stand-in for a user's own task on ECS.
+var NodeExporterImage = "prom/node-exporter:v" + userdata.Version()
 
 // moduleRoot is the folder of this module's go.mod, above the working
 // directory (tests run in their package's folder, the demo at the root).
@@ -104,6 +115,11 @@ type TaskOptions struct {
 	// before the task starts (ECS reads secrets at start): make bench runs
 	// variants of the intervals this way. Default: the applied value.
 	ConfigYAML string
+	// Egress adds what the task reaches besides the emulator, the nodes and
+	// the remote-write receiver: port inside the task -> loopback host:port
+	// (fargate.RunOptions.Egress), e.g. the published port of another task
+	// the runner runs, which ECS discovery finds at fargate.ENIAddress.
+	Egress map[int]string
 	// PrivateRegistryOnly runs the task as in subnets without a route to
 	// the internet (fargate.RunOptions.PrivateRegistryOnly): every image
 	// must come from the account's private ECR registry, e.g. through the
@@ -197,6 +213,13 @@ func (f *Fargate) RunPrometheus(ctx context.Context, s *config.Settings, o TaskO
 	if err != nil {
 		p.stopNodeExporter()
 		return nil, err
+	}
+	for port, addr := range o.Egress {
+		if _, taken := egress[port]; taken {
+			p.stopNodeExporter()
+			return nil, fmt.Errorf("TaskOptions.Egress: port %d is already the emulator's, the nodes' or the remote-write receiver's", port)
+		}
+		egress[port] = addr
 	}
 	task, err := f.Runner.Run(ctx, def, fargate.RunOptions{
 		Region: s.Region, Cluster: s.StackName(), Egress: egress,
