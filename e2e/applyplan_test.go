@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
-	"github.com/prometheus-aws/prometheus-aws/internal/tools"
 )
 
 // applyPlanStack is the stack the repository copy's default settings make.
@@ -28,27 +25,7 @@ const applyPlanStack = "prometheus-aws-dev"
 func TestApplyPlanRefusesADestroyingPlan(t *testing.T) {
 	h := newHarness(t)
 	repo := copyRepository(t)
-	env := append(h.emu.Env("eu-central-1"),
-		"HOME="+os.Getenv("HOME"), "GOFLAGS=-mod=readonly", "GOPROXY=off", "GOTOOLCHAIN=local",
-		"TOOLS_BIN="+tools.Bin(), "PROMAWS_ENDPOINT="+h.emu.Endpoint(), "PROMAWS_NODE_COUNT=0")
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "PROMAWS_TOOLS_BIN"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	runMake := func(t *testing.T, extra []string, args ...string) (string, int) {
-		t.Helper()
-		cmd := exec.CommandContext(h.ctx, "make", append([]string{"--no-print-directory"}, args...)...)
-		cmd.Dir = repo
-		cmd.Env = append(env, extra...)
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(out), ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("make %s: %v", strings.Join(args, " "), err)
-		}
-		return string(out), 0
-	}
+	runMake, _ := makeInRepo(h, repo, "PROMAWS_NODE_COUNT=0")
 	mustMake := func(t *testing.T, extra []string, args ...string) string {
 		t.Helper()
 		out, code := runMake(t, extra, args...)

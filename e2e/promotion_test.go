@@ -27,29 +27,12 @@ func TestPromotion(t *testing.T) {
 	h := newHarness(t)
 	root := t // the tasks run until the whole test ends, not one step
 	repo := copyRepository(t)
-	env := append(h.emu.Env("eu-central-1"),
-		"HOME="+os.Getenv("HOME"), "GOFLAGS=-mod=readonly", "GOPROXY=off", "GOTOOLCHAIN=local",
-		"TOOLS_BIN="+tools.Bin(), "AUTO_APPROVE=1",
-		"PROMAWS_ENDPOINT="+h.emu.Endpoint(), "PROMAWS_STATE_BUCKET=promotion-tfstate",
+	inRepo, env := makeInRepo(h, repo, "AUTO_APPROVE=1", "PROMAWS_STATE_BUCKET=promotion-tfstate",
 		"PROMAWS_CI_PLATFORM=gitlab", "PROMAWS_CI_PROJECT=ops/prometheus-aws",
 		"PROMAWS_REFRESH_INTERVAL=5s", "PROMAWS_SCRAPE_INTERVAL=5s", "PROMAWS_NODE_COUNT=1")
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "PROMAWS_TOOLS_BIN"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
 	runMake := func(t *testing.T, environment string, args ...string) (string, int) {
 		t.Helper()
-		cmd := exec.CommandContext(h.ctx, "make", append([]string{"--no-print-directory"}, args...)...)
-		cmd.Dir = repo
-		cmd.Env = append(env, "PROMAWS_ENVIRONMENT="+environment)
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(out), ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("make %s: %v", strings.Join(args, " "), err)
-		}
-		return string(out), 0
+		return inRepo(t, []string{"PROMAWS_ENVIRONMENT=" + environment}, args...)
 	}
 	mustMake := func(t *testing.T, environment string, args ...string) string {
 		t.Helper()
@@ -208,4 +191,35 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// makeInRepo runs make in a copy of the repository (copyRepository)
+// against the emulator, as a person or a pipeline would: the emulator's
+// credentials and endpoint, make tools' binaries, the Go caches, and
+// settings. The function returns make's output and exit code, and fails
+// the test only when make cannot run; env is the environment it gives make.
+func makeInRepo(h *harness, repo string, settings ...string) (run func(t *testing.T, extra []string, args ...string) (string, int), env []string) {
+	env = append(h.emu.Env("eu-central-1"),
+		"HOME="+os.Getenv("HOME"), "GOFLAGS=-mod=readonly", "GOPROXY=off", "GOTOOLCHAIN=local",
+		"TOOLS_BIN="+tools.Bin(), "PROMAWS_ENDPOINT="+h.emu.Endpoint())
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "PROMAWS_TOOLS_BIN"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, settings...)
+	run = func(t *testing.T, extra []string, args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.CommandContext(h.ctx, "make", append([]string{"--no-print-directory"}, args...)...)
+		cmd.Dir = repo
+		cmd.Env = append(append([]string{}, env...), extra...)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("make %s: %v", strings.Join(args, " "), err)
+		}
+		return string(out), 0
+	}
+	return run, env
 }

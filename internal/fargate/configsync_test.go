@@ -40,13 +40,7 @@ func configSyncContainer(endpoint, script string) ecstypes.ContainerDefinition {
 // with the CLI's error and exit status.
 func TestConfigSyncOnTheAWSCLIImage(t *testing.T) {
 	ctx := setup(t)
-	cat, err := Catalog(CatalogOptions{PrometheusImage: config.DefaultPrometheusImage, ConfigSyncImage: config.DefaultConfigSyncImage,
-		ToolsBin: tools.Bin(), CacheDir: images.CacheDir})
-	if err != nil {
-		t.Fatalf("catalog: %v", err)
-	}
-	// Top-level tests run one at a time: no Get runs while this is added.
-	images.Sources[config.DefaultConfigSyncImage] = cat.Sources[config.DefaultConfigSyncImage]
+	withConfigSyncImage(t)
 
 	cfg, err := emu.AWSConfig(ctx, region)
 	if err != nil {
@@ -105,12 +99,7 @@ echo synced`)
 // there runs, and the CLI still answers.
 func TestConfigSyncHomeIsExecutable(t *testing.T) {
 	ctx := setup(t)
-	cat, err := Catalog(CatalogOptions{PrometheusImage: config.DefaultPrometheusImage, ConfigSyncImage: config.DefaultConfigSyncImage,
-		ToolsBin: tools.Bin(), CacheDir: images.CacheDir})
-	if err != nil {
-		t.Fatalf("catalog: %v", err)
-	}
-	images.Sources[config.DefaultConfigSyncImage] = cat.Sources[config.DefaultConfigSyncImage]
+	withConfigSyncImage(t)
 	c := configSyncContainer("http://unused", `while read -r m; do case "$m" in *" $HOME "*) echo "$m" ;; esac; done </proc/self/mounts
 cp /bin/true "$HOME/probe" && "$HOME/probe" && echo "exec from HOME: ok"
 aws --version`)
@@ -144,4 +133,17 @@ func TestConfigSyncImageCatalog(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "run make tools") || !strings.Contains(err.Error(), empty) {
 		t.Errorf("without the packages: %v", err)
 	}
+}
+
+// withConfigSyncImage adds the AWS CLI image replica (make tools'
+// packages) to the shared image sources.
+func withConfigSyncImage(t *testing.T) {
+	t.Helper()
+	cat, err := Catalog(CatalogOptions{PrometheusImage: config.DefaultPrometheusImage, ConfigSyncImage: config.DefaultConfigSyncImage,
+		ToolsBin: tools.Bin(), CacheDir: images.CacheDir})
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
+	// Top-level tests run one at a time: no Get runs while this is added.
+	images.Sources[config.DefaultConfigSyncImage] = cat.Sources[config.DefaultConfigSyncImage]
 }
