@@ -16,21 +16,37 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
 
-// The two passwords of the test's basic-auth secret, people's (user
-// admin) and the machine user's, and their bcrypt hashes (cost 4), as the
-// stack's secret holds them (keys password, machine_password, web_config).
-const (
-	humanPassword   = "Human-issue34-marker-7f3a9c"
-	humanHash       = "$2a$04$WQkLfAc3OS2//64W6zNuv.gWHjY/OLr7tX.Ir0jz6Yp/NCpw6ggxK"
-	machinePassword = "Machine-issue34-marker-2b8e51"
-	machineHash     = "$2a$04$ieoEbBv6HVjuyXDTxZpw8./gm8ntbcTY9HiFrQeOrmw//fR4qz8dq"
-)
+// passwords are the two passwords of one run's basic-auth secret,
+// people's (user admin) and the machine user's, and their bcrypt hashes,
+// as the stack's secret holds them (keys password, machine_password,
+// web_config). Each run makes its own: the sampler reads every process on
+// the machine, and another run of this test at the same time (CI's
+// pipeline test runs the unit job while the outer suite runs this package)
+// must not be taken for this task's processes.
+type passwords struct{ human, machine, humanHash, machineHash string }
+
+func newPasswords(t *testing.T) passwords {
+	t.Helper()
+	p := passwords{human: "Human-issue34-" + newID()[:12], machine: "Machine-issue34-" + newID()[:12]}
+	for _, h := range []struct {
+		pw   string
+		hash *string
+	}{{p.human, &p.humanHash}, {p.machine, &p.machineHash}} {
+		b, err := bcrypt.GenerateFromPassword([]byte(h.pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*h.hash = string(b)
+	}
+	return p
+}
 
 // sighting is a process seen carrying a secret in its arguments or
 // environment, from its first sample to its last.
@@ -48,7 +64,7 @@ type sighting struct {
 // for d, and returns each process seen carrying one of the two passwords.
 // Health checks live a few milliseconds: a sampler can miss one, never a
 // process that lives.
-func sampleProcesses(d time.Duration) []*sighting {
+func sampleProcesses(d time.Duration, pw passwords) []*sighting {
 	self := strconv.Itoa(os.Getpid())
 	seen := map[string]*sighting{}
 	var out []*sighting
@@ -63,7 +79,7 @@ func sampleProcesses(d time.Duration) []*sighting {
 				if err != nil {
 					continue
 				}
-				for name, secret := range map[string]string{"human": humanPassword, "machine": machinePassword} {
+				for name, secret := range map[string]string{"human": pw.human, "machine": pw.machine} {
 					if !bytes.Contains(b, []byte(secret)) {
 						continue
 					}
@@ -107,11 +123,13 @@ type leakyTask bool
 // Alertmanager), then samples every process for the passwords for 20 s.
 func runTheTask(t *testing.T, ctx context.Context, leaky leakyTask) (*Task, []*sighting) {
 	t.Helper()
+	pw := newPasswords(t)
+	humanPassword, machinePassword := pw.human, pw.machine
 	cfg, err := emu.AWSConfig(ctx, region)
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := "basic_auth_users:\n  admin: '" + humanHash + "'\n  " + taskcontract.MachineUser + ": '" + machineHash + "'\n"
+	web := "basic_auth_users:\n  admin: '" + pw.humanHash + "'\n  " + taskcontract.MachineUser + ": '" + pw.machineHash + "'\n"
 	value := fmt.Sprintf(`{%q:"admin",%q:%q,%q:%q,%q:%q}`, taskcontract.SecretUsernameKey, taskcontract.SecretPasswordKey, humanPassword,
 		taskcontract.SecretMachinePasswordKey, machinePassword, taskcontract.SecretWebConfigKey, web)
 	sec, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("runner-test-" + newID()[:6]), SecretString: aws.String(value)})
@@ -252,7 +270,7 @@ func runTheTask(t *testing.T, ctx context.Context, leaky leakyTask) (*Task, []*s
 			time.Sleep(time.Second)
 		}
 	}
-	return task, sampleProcesses(20 * time.Second)
+	return task, sampleProcesses(20*time.Second, pw)
 }
 
 // longLived are the sightings of processes that live: the containers'
