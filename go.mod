@@ -34,6 +34,7 @@ require github.com/grafana/grafana-foundation-sdk/go v0.0.22
 
 require (
 	github.com/aws/aws-sdk-go-v2/service/amp v1.55.5
+	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/prometheus/common v0.72.1
 	golang.org/x/crypto v0.56.0
 	google.golang.org/protobuf v1.36.12

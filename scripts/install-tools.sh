@@ -290,8 +290,10 @@ demo() {
   apt_install iproute2 ip
   apt_install util-linux unshare
   apt_install curl curl
-  # The local Fargate runner (internal/fargate): containers without a
-  # Docker engine, and the busybox of the image replicas.
+  # The local Fargate runner (internal/fargate): runc, the OCI runtime,
+  # runs the containers with the task's cpu and memory as cgroup limits;
+  # bubblewrap runs the RUN steps of the image replicas' Dockerfiles.
+  apt_install runc runc
   apt_install bubblewrap bwrap
   # A static busybox (Debian's busybox package is dynamic: no use in a
   # replica without libc).
@@ -360,6 +362,7 @@ core() {
   say shellcheck "$(shellcheck --version | sed -n 2p)"
   say gitlab-ci-local "$("$TOOLS_BIN/../gitlab-ci-local/node_modules/.bin/node" "$TOOLS_BIN/../gitlab-ci-local/node_modules/gitlab-ci-local/dist/index.js" --version 2>/dev/null | head -1)"
   say bwrap "$(bwrap --version)"
+  say runc "$(runc --version | head -1)"
   say busybox "$(busybox | head -1)"
   say awscli "$(cd "$AWSCLI_DEBS" && ls awscli_*.deb) and $(($(wc -l <"$AWSCLI_DEBS/.complete") - 2)) more packages (the AWS CLI image's replica)"
 }

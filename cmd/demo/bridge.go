@@ -2,22 +2,15 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"strconv"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/relay"
 )
 
 // serveBridge relays every connection on the unix socket to addr (Prometheus
 // inside the namespace).
-func serveBridge(l net.Listener, addr string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go relay(c, func() (net.Conn, error) { return net.Dial("tcp", addr) })
-	}
-}
+func serveBridge(l net.Listener, addr string) { relay.Serve(l, relay.To("tcp", addr)) }
 
 // forward is the host side of the bridges: for each pair of arguments
 // (listen address, socket) it listens on the loopback address and relays
@@ -38,30 +31,11 @@ func forward(pairs []string) error {
 			return err
 		}
 		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					errs <- err
-					return
-				}
-				go relay(c, func() (net.Conn, error) { return net.Dial("unix", socket) })
-			}
+			relay.Serve(l, relay.To("unix", socket))
+			errs <- fmt.Errorf("forward: %s stopped accepting", listen)
 		}()
 	}
 	return <-errs
-}
-
-func relay(in net.Conn, dial func() (net.Conn, error)) {
-	defer in.Close()
-	out, err := dial()
-	if err != nil {
-		return
-	}
-	defer out.Close()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(out, in); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(in, out); done <- struct{}{} }()
-	<-done
 }
 
 func listenLoopback(port int) (net.Listener, error) {

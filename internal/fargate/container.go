@@ -1,18 +1,13 @@
 package fargate
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +35,8 @@ type Container struct {
 	groups []int // primary first
 	wd     string
 	argv   []string
-	tmpfs  []string // staging folder:options, mounted by the helper
+	// bundleDir is the container's OCI bundle (config.json, rootfs).
+	bundleDir string
 
 	logDriver  string
 	logOptions map[string]string
@@ -49,6 +45,7 @@ type Container struct {
 	status       string // PENDING, RUNNING, STOPPED
 	exited       bool
 	exitCode     int
+	reason       string // ECS's container reason, e.g. OutOfMemoryError
 	health       string // "" without a health check; UNKNOWN, HEALTHY, UNHEALTHY
 	healthOutput string
 	startedAt    time.Time
@@ -259,97 +256,10 @@ func readColon(file string) [][]string {
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
-// runtimeDir is where the helper appears inside every container.
-const runtimeDir = "/.runner"
-
-// bwrapArgs assembles the container: the image's root (read-only when the
-// definition says so), /proc, a minimal /dev, the mounts, then the helper
-// that drops to the container's user and runs the command.
-func (c *Container) bwrapArgs() ([]string, error) {
-	ro := aws.ToBool(c.def.ReadonlyRootFilesystem)
-	args := []string{"--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-		"--hostname", c.t.hostname(), "--as-pid-1", "--info-fd", "3", "--cap-drop", "ALL"}
-	// bwrap gives the helper Docker's default set (it needs CAP_SETUID,
-	// CAP_SETGID and CAP_SETPCAP to change the user and drop the rest);
-	// the helper then keeps only the container's (capabilities).
-	for _, cap := range dockerDefaultCaps {
-		args = append(args, "--cap-add", cap)
-	}
-	if ro {
-		// The root is bwrap's own tmpfs holding the image's top-level
-		// entries read-only; it is made read-only itself at the end.
-		entries, err := os.ReadDir(c.img.Root)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			src := filepath.Join(c.img.Root, e.Name())
-			if e.Type()&os.ModeSymlink != 0 {
-				target, err := os.Readlink(src)
-				if err != nil {
-					return nil, err
-				}
-				args = append(args, "--symlink", target, "/"+e.Name())
-				continue
-			}
-			args = append(args, "--ro-bind", src, "/"+e.Name())
-		}
-	} else {
-		// A writable root is the container's own copy of the image.
-		layer := filepath.Join(c.t.dir, c.Name+".rootfs")
-		if err := os.MkdirAll(layer, 0o755); err != nil {
-			return nil, err
-		}
-		if err := copyTree(context.Background(), c.img.Root, layer); err != nil {
-			return nil, err
-		}
-		args = append(args, "--bind", layer, "/")
-	}
-	args = append(args, "--proc", "/proc", "--dev", "/dev")
-	mounts, err := c.mounts()
-	if err != nil {
-		return nil, err
-	}
-	args = append(args, mounts...)
-	// What the runtime writes per container: the task's hosts file (its
-	// hostname and localhost), hostname, and a resolver file (no DNS server
-	// is reachable from the loopback-only namespace).
-	files, err := c.t.runtimeFiles()
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range runtimeFiles {
-		if _, err := os.Stat(filepath.Join(c.img.Root, f)); err == nil {
-			args = append(args, "--ro-bind", files[f], "/"+f)
-		}
-	}
-	if ca := c.t.opts.TrustedCA; ca != "" {
-		if _, err := os.Stat(filepath.Join(c.img.Root, CABundle)); err == nil {
-			args = append(args, "--ro-bind", ca, CABundle)
-		}
-	}
-	args = append(args, "--ro-bind", c.t.r.helper, runtimeDir+"/fargate-helper")
-	if ro {
-		args = append(args, "--remount-ro", "/")
-	}
-	args = append(args, "--chdir", c.wd)
-	args = append(args, c.asUser(envFD)...)
-	return append(args, c.argv...), nil
-}
-
 // dockerDefaultCaps are the capabilities Docker (and Fargate) give a
 // container; a non-root user loses them when the helper changes uid.
 var dockerDefaultCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"}
-
-// capNumbers are the Linux capability numbers (linux/capability.h) of the
-// names a task definition may use.
-var capNumbers = map[string]int{"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_DAC_READ_SEARCH": 2, "CAP_FOWNER": 3, "CAP_FSETID": 4,
-	"CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_LINUX_IMMUTABLE": 9, "CAP_NET_BIND_SERVICE": 10,
-	"CAP_NET_BROADCAST": 11, "CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_IPC_LOCK": 14, "CAP_IPC_OWNER": 15, "CAP_SYS_MODULE": 16,
-	"CAP_SYS_RAWIO": 17, "CAP_SYS_CHROOT": 18, "CAP_SYS_PTRACE": 19, "CAP_SYS_PACCT": 20, "CAP_SYS_ADMIN": 21, "CAP_SYS_BOOT": 22,
-	"CAP_SYS_NICE": 23, "CAP_SYS_RESOURCE": 24, "CAP_SYS_TIME": 25, "CAP_SYS_TTY_CONFIG": 26, "CAP_MKNOD": 27, "CAP_LEASE": 28,
-	"CAP_AUDIT_WRITE": 29, "CAP_AUDIT_CONTROL": 30, "CAP_SETFCAP": 31}
 
 // capabilities are the container's set as Docker (and Fargate) compute it:
 // the default set without linuxParameters.capabilities.drop ("ALL" drops
@@ -378,143 +288,33 @@ func (c *Container) capabilities() []string {
 	return caps
 }
 
-// envFD is the descriptor the helper reads the container's environment
-// from in the container's process chain (fd 3 is bwrap's info fd); a
-// health check's chain has no info fd, so its environment is fd 3.
-const (
-	envFD      = 4
-	probeEnvFD = 3
-)
-
-// envPipe is a pipe whose read end a child inherits (ExtraFiles) and
-// reads the container's environment from (the helper's as-user ENV-FD):
-// the entries are written from a goroutine, then the write end is closed.
-// The runner passes the environment this way, not as the environment of
-// the processes it starts, because those around the container (nsenter,
-// unshare, the helper, bwrap, which waits as long as the container runs)
-// would keep it in /proc/<pid>/environ: on ECS the agent's and the
-// runtime's environment is not the container's, and a secret is only in
-// the container's processes. Once read, the pipe holds nothing; a child
-// that never reads it closes its end on exit, which ends the write. The
-// caller closes the read end once the child has started.
-func (c *Container) envPipe() (*os.File, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	var buf strings.Builder
-	for _, kv := range c.env {
-		buf.WriteString(kv)
-		buf.WriteByte(0)
-	}
-	go func() {
-		_, _ = io.WriteString(w, buf.String())
-		w.Close()
-	}()
-	return r, nil
-}
-
 // runnerEnv is the environment of the processes the runner starts around
-// a container or a health check: its own PATH, nothing of the container's.
+// a container or a health check (runc): its own PATH, nothing of the
+// container's, whose environment, secrets included, reaches the
+// container's processes only (through config.json), as on ECS the agent's
+// and the runtime's environment is not the container's.
 func runnerEnv() []string { return []string{"PATH=" + os.Getenv("PATH")} }
 
-func (c *Container) asUser(fd int) []string {
-	gids := make([]string, len(c.groups))
-	for i, g := range c.groups {
-		gids[i] = strconv.Itoa(g)
-	}
-	var caps []string
-	for _, name := range c.capabilities() {
-		n, ok := capNumbers[name]
-		if !ok {
-			continue // refused by validation before a container starts
-		}
-		caps = append(caps, strconv.Itoa(n))
-	}
-	keep := strings.Join(caps, ",")
-	if keep == "" {
-		keep = "-"
-	}
-	return []string{runtimeDir + "/fargate-helper", "as-user", strconv.Itoa(c.uid), strings.Join(gids, ","), keep, strconv.Itoa(fd), "--"}
-}
-
-// mounts are the bind arguments for the container's mount points and
-// tmpfs mounts, shallow paths first so nested ones stack on top.
-func (c *Container) mounts() ([]string, error) {
-	type m struct {
-		src, dst string
-		ro       bool
-	}
-	var list []m
-	for _, mp := range c.def.MountPoints {
-		v := c.t.volumes[aws.ToString(mp.SourceVolume)]
-		if v == nil {
-			return nil, fmt.Errorf("container %s mounts unknown volume %q", c.Name, aws.ToString(mp.SourceVolume))
-		}
-		list = append(list, m{v.dir, path.Clean(aws.ToString(mp.ContainerPath)), aws.ToBool(mp.ReadOnly)})
-	}
-	if lp := c.def.LinuxParameters; lp != nil {
-		for i, tf := range lp.Tmpfs {
-			dir := filepath.Join(c.t.dir, fmt.Sprintf("%s.tmpfs-%d", c.Name, i))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, err
-			}
-			opts := append([]string{fmt.Sprintf("size=%dm", tf.Size)}, tf.MountOptions...)
-			c.tmpfs = append(c.tmpfs, dir+":"+strings.Join(opts, ","))
-			list = append(list, m{dir, path.Clean(aws.ToString(tf.ContainerPath)), false})
-		}
-	}
-	sort.SliceStable(list, func(i, j int) bool { return strings.Count(list[i].dst, "/") < strings.Count(list[j].dst, "/") })
-	var args []string
-	for _, x := range list {
-		flag := "--bind"
-		if x.ro {
-			flag = "--ro-bind"
-		}
-		args = append(args, flag, x.src, x.dst)
-	}
-	return args, nil
-}
-
-// start runs the container: in the task's network namespace, in a mount
-// namespace of its own where the helper mounts its tmpfs folders, bwrap
-// builds the container and the helper runs the command as its user.
+// start runs the container with runc in the foreground (runc run --keep:
+// it waits for the container and keeps its cgroup until the runner has
+// read the out-of-memory kills in it); the container's output goes to its
+// log file.
 func (c *Container) start(ctx context.Context) error {
-	bw, err := c.bwrapArgs()
-	if err != nil {
+	c.bundleDir = filepath.Join(c.t.dir, c.Name+".bundle")
+	if err := c.bundle(c.bundleDir); err != nil {
 		return fmt.Errorf("CannotStartContainerError: container %s: %w", c.Name, err)
 	}
-	r := c.t.r
-	argv := []string{r.nsenter, "--net=" + c.t.net.nsPath(), "--", r.unshare, "--mount", "--propagation", "private", "--", r.helper, "mount"}
-	for _, tf := range c.tmpfs {
-		argv = append(argv, "-tmpfs", tf)
-	}
-	argv = append(append(argv, "--", r.bwrap), bw...)
 	logFile, err := os.OpenFile(c.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
-	infoR, infoW, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer infoR.Close()
-	envR, err := c.envPipe()
-	if err != nil {
-		infoW.Close()
-		return err
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = runnerEnv() // the container's reaches it through envR
+	pidFile := filepath.Join(c.bundleDir, "pid")
+	cmd := c.t.r.runc.command("run", "--bundle", c.bundleDir, "--pid-file", pidFile, "--keep", c.ID)
 	cmd.Dir = c.t.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.ExtraFiles = []*os.File{infoW, envR} // fds 3 (bwrap's info) and envFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err = cmd.Start()
-	infoW.Close()
-	envR.Close()
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("CannotStartContainerError: container %s: %w", c.Name, err)
 	}
 	c.mu.Lock()
@@ -522,7 +322,7 @@ func (c *Container) start(ctx context.Context) error {
 	c.mu.Unlock()
 	go c.wait()
 
-	pid, err := readChildPID(infoR, c.done)
+	pid, err := waitPIDFile(ctx, pidFile, c.done)
 	if err != nil {
 		<-c.done
 		return fmt.Errorf("CannotStartContainerError: container %s: %v\n%s", c.Name, err, c.LogTail(20))
@@ -540,30 +340,39 @@ func (c *Container) start(ctx context.Context) error {
 	return nil
 }
 
-// readChildPID reads bwrap's {"child-pid": N} from its info fd.
-func readChildPID(r *os.File, died <-chan struct{}) (int, error) {
-	type info struct {
-		ChildPID int `json:"child-pid"`
-	}
-	got := make(chan info, 1)
-	go func() {
-		var i info
-		if json.NewDecoder(bufio.NewReader(r)).Decode(&i) == nil {
-			got <- i
+// waitPIDFile waits for runc's --pid-file (written once the container's
+// process runs) and returns the PID in it.
+func waitPIDFile(ctx context.Context, file string, died <-chan struct{}) (int, error) {
+	deadline := time.After(30 * time.Second)
+	for {
+		if pid, err := proc.ReadPIDFile(file); err == nil {
+			return pid, nil
 		}
-		close(got)
-	}()
-	select {
-	case i, ok := <-got:
-		if !ok || i.ChildPID == 0 {
-			return 0, errors.New("the sandbox did not start")
+		select {
+		case <-died:
+			// A container that ran and exited at once did start.
+			if pid, err := proc.ReadPIDFile(file); err == nil {
+				return pid, nil
+			}
+			return 0, errors.New("the container did not start")
+		case <-deadline:
+			return 0, errors.New("the container did not report its process within 30 s")
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
 		}
-		return i.ChildPID, nil
-	case <-time.After(30 * time.Second):
-		return 0, errors.New("the sandbox did not report its process within 30 s")
 	}
 }
 
+// oomReason is what ECS reports for a container the kernel killed for
+// memory (its own limit or the task's): exit code 137 and this reason.
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/out-of-memory.html
+const oomReason = "OutOfMemoryError: Container killed due to memory usage"
+
+// wait records how the container ended: runc run's status is the
+// container's (128+signal when a signal killed it). A container killed
+// (137) while its cgroup counts an out-of-memory kill was killed for
+// memory. Then runc deletes the container and its cgroup.
 func (c *Container) wait() {
 	err := c.cmd.Wait()
 	code := 0
@@ -576,10 +385,25 @@ func (c *Container) wait() {
 	} else if err != nil {
 		code = -1
 	}
+	reason := ""
+	if code == 137 && c.t.cgroup.OOMKills(c.Name) > 0 {
+		reason = oomReason
+	}
+	if out, err := c.t.r.runc.command("delete", "--force", c.ID).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "fargate: runc delete %s (%s): %v: %s\n", c.ID, c.Name, err, out)
+	}
 	c.mu.Lock()
-	c.status, c.exited, c.exitCode = "STOPPED", true, code
+	c.status, c.exited, c.exitCode, c.reason = "STOPPED", true, code, reason
 	c.mu.Unlock()
 	close(c.done)
+}
+
+// Reason is why the container stopped, as ECS reports it ("" when it
+// exited by itself or was stopped).
+func (c *Container) Reason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reason
 }
 
 // stopTimeout is the container's stopTimeout (Fargate's default: 30 s).
@@ -610,18 +434,14 @@ func (c *Container) stop() {
 	select {
 	case <-c.done:
 	case <-time.After(c.stopTimeout()):
-		if pid != 0 {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		c.kill()
 		<-c.done
 	}
 }
 
 // kill sends SIGKILL, without waiting: to the container's first process,
 // PID 1 of its PID namespace, whose death makes the kernel kill every
-// other process in it, and to the process group the runner started it in
-// (nsenter, unshare, the helper and bwrap).
+// other process in it, and to runc's process group.
 func (c *Container) kill() {
 	c.mu.Lock()
 	cmd, pid := c.cmd, c.pid

@@ -4,9 +4,13 @@
 // runs no container, so without this nothing would ever start the task
 // the stack synthesizes. The runner takes the task definition as the
 // emulator holds it after terraform apply (DescribeTaskDefinition: the
-// JSON ECS would receive) and runs every container with bubblewrap, as
-// real root (no user namespace, so file owners behave as on Fargate),
-// inside the loopback-only namespace of scripts/netns.sh.
+// JSON ECS would receive) and runs every container with runc, the OCI
+// runtime (oci.go writes each container's bundle with the runtime-spec Go
+// types), as real root (no user namespace, so file owners behave as on
+// Fargate), inside the loopback-only namespace of scripts/netns.sh. What
+// ECS means by a task definition (validation, dependsOn, essential,
+// secrets, the endpoints, health checks, how a stop is reported) is this
+// package's; what any container runtime does is runc's.
 //
 // What it reproduces, from the ECS developer guide:
 //
@@ -28,7 +32,13 @@
 //     readonlyRootFilesystem, workingDirectory, entryPoint and command with
 //     Docker's merge rule, environment, Docker's default capabilities,
 //     PID 1 semantics (a shell without a trap ignores SIGTERM), a hostname
-//     of Fargate's form.
+//     of Fargate's form, Fargate's open-files limit (65535).
+//   - The task size as Fargate enforces it (cgroup package): the task's
+//     memory a hard limit on all its containers together, its cpu a CFS
+//     quota, each container's memory, memoryReservation and cpu below
+//     them; a container the kernel kills for memory is reported as ECS
+//     reports it (exit 137, reason OutOfMemoryError: Container killed due
+//     to memory usage) and, essential, stops the task.
 //   - secrets read with the execution role's credentials from the
 //     emulator's SSM and Secrets Manager, JSON keys, version stages and ids
 //     included; a missing one stops the task before any container starts,
@@ -88,8 +98,13 @@
 //     linked to the runner's bundle (the image's CLI keeps its own public
 //     roots); the rest of the file system is Debian's (nobody is 65534
 //     there, 99 on Amazon Linux 2).
-//   - No cgroup limits: the task's cpu and memory are reported in the
-//     metadata, not enforced. No seccomp or AppArmor profile.
+//   - Limits need the cgroup v1 memory and cpu controllers (Debian 12's
+//     hybrid layout); the runner refuses to start without them. Where this
+//     machine's hard open-files limit is below 65535 and root may not
+//     raise it, containers get the machine's. No seccomp or AppArmor
+//     profile. A runner's containers outlive a killed runc: a reaper
+//     (fargate-helper reap) empties the runner's cgroup when the runner's
+//     process ends, however it ends.
 //   - EFS identity: files are created as the container's user, where EFS
 //     would create them as the access point's POSIX user (the runner warns
 //     when the two differ); TLS is not negotiated.

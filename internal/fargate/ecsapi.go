@@ -72,6 +72,8 @@ type APIContainer struct {
 	LastStatus   string `json:"lastStatus"`
 	HealthStatus string `json:"healthStatus"`
 	ExitCode     *int   `json:"exitCode,omitempty"`
+	// Reason is why the container stopped, e.g. OutOfMemoryError.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Group is the task's ECS group ("service:<name>" for a service's task).
@@ -106,7 +108,7 @@ func (t *Task) API() APITask {
 			health = "UNKNOWN"
 		}
 		ac := APIContainer{ContainerArn: t.ARN + "/" + c.ID, TaskArn: t.ARN, Name: c.Name, Image: c.Image,
-			LastStatus: c.Status(), HealthStatus: health}
+			LastStatus: c.Status(), HealthStatus: health, Reason: c.Reason()}
 		if code, exited := c.ExitCode(); exited {
 			ac.ExitCode = &code
 		}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/proc"
 )
 
 // healthParams are a container health check's timings with ECS's defaults
@@ -82,25 +83,18 @@ func (c *Container) probe(timeout time.Duration) (bool, string) {
 	default:
 		return false, "unsupported health check command " + strings.Join(test, " ")
 	}
-	pid := c.PID()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	args := append([]string{"--target", strconv.Itoa(pid), "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd", "--"}, c.asUser(probeEnvFD)...)
-	// The check itself gets the container's environment, as ECS runs it
-	// (docker exec); nsenter, which waits for it, does not (c.envPipe).
-	envR, err := c.envPipe()
-	if err != nil {
-		return false, err.Error()
-	}
-	cmd := exec.Command(c.t.r.nsenter, append(args, argv...)...)
-	cmd.Env = runnerEnv()
-	cmd.ExtraFiles = []*os.File{envR}
+	// runc exec runs it as config.json's process (the container's user,
+	// working directory and environment, as docker exec does for ECS);
+	// runc itself has the runner's environment.
+	pidFile := filepath.Join(c.bundleDir, "probe-"+newID()[:8]+".pid")
+	defer os.Remove(pidFile)
+	cmd := c.t.r.runc.command(append([]string{"exec", "--pid-file", pidFile, c.ID}, argv...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
-	envR.Close()
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		return false, err.Error()
 	}
 	done := make(chan error, 1)
@@ -109,6 +103,11 @@ func (c *Container) probe(timeout time.Duration) (bool, string) {
 	case err := <-done:
 		return err == nil, lastBytes(out.String(), 4096)
 	case <-ctx.Done():
+		// Killing runc exec leaves the check running in the container:
+		// kill the check itself too.
+		if pid, err := proc.ReadPIDFile(pidFile); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 		return false, "health check timed out after " + timeout.String()

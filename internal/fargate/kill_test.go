@@ -18,8 +18,7 @@ func TestKill(t *testing.T) {
 	ctx := setup(t)
 	// A marker no other process on the machine carries: the background
 	// sleep's argument, on the command line of every process of the task
-	// (the runner's nsenter, unshare, helper and bwrap, the shell, the
-	// sleep), found in /proc if anything survives.
+	// (the shell, the sleep), found in /proc if anything survives.
 	marker := fmt.Sprintf("%d", 900000+time.Now().UnixNano()%99999)
 	script := `trap 'echo got TERM; exit 0' TERM; sleep ` + marker + ` & echo up; while :; do sleep 1; done`
 	first, second := busybox("first", script), busybox("second", script)

@@ -3,7 +3,6 @@ package fargate
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
+	"github.com/prometheus-aws/prometheus-aws/internal/relay"
 )
 
 // MetadataPort is where, inside the task, the runner serves the task
@@ -65,7 +65,7 @@ func startNetwork(ctx context.Context, helper string, egress map[int]string, met
 			return nil, fmt.Errorf("egress %d -> %s: only loopback addresses may be reached", port, addr)
 		}
 		name := fmt.Sprintf("out-%d.sock", port)
-		if err := serveUnix(name, func(l net.Listener) { relay(l, "tcp", addr) }); err != nil {
+		if err := serveUnix(name, func(l net.Listener) { relay.Serve(l, relay.To("tcp", addr)) }); err != nil {
 			n.close()
 			return nil, err
 		}
@@ -104,7 +104,7 @@ func startNetwork(ctx context.Context, helper string, egress map[int]string, met
 		n.hostPorts[port] = l.Addr().(*net.TCPAddr).Port
 		sock := filepath.Join(dir, fmt.Sprintf("in-%d.sock", port))
 		n.wg.Add(1)
-		go func() { defer n.wg.Done(); relay(l, "unix", sock) }()
+		go func() { defer n.wg.Done(); relay.Serve(l, relay.To("unix", sock)) }()
 	}
 	return n, nil
 }
@@ -142,60 +142,4 @@ func (n *taskNetwork) close() {
 	}
 	n.wg.Wait()
 	os.RemoveAll(n.sockDir)
-}
-
-// relay copies every connection accepted on l to a new one to network/addr.
-// When l is closed, the connections it accepted are closed too, so closing
-// a task never waits on a client's idle keep-alive connection.
-func relay(l net.Listener, network, addr string) {
-	var mu sync.Mutex
-	open := map[net.Conn]bool{}
-	track := func(c net.Conn, add bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if add {
-			open[c] = true
-		} else {
-			delete(open, c)
-		}
-	}
-	var wg sync.WaitGroup
-	defer func() {
-		mu.Lock()
-		for c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}()
-	for {
-		in, err := l.Accept()
-		if err != nil {
-			return
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			track(in, true)
-			defer func() { track(in, false); in.Close() }()
-			out, err := net.Dial(network, addr)
-			if err != nil {
-				return
-			}
-			track(out, true)
-			defer func() { track(out, false); out.Close() }()
-			done := make(chan struct{})
-			go func() { _, _ = io.Copy(out, in); closeWrite(out); close(done) }()
-			// The server's side ending ends the connection.
-			_, _ = io.Copy(in, out)
-			in.Close()
-			<-done
-		}()
-	}
-}
-
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
-	}
 }

@@ -12,10 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/prometheus-aws/prometheus-aws/internal/fargate/cgroup"
 )
 
 // Runner runs ECS task definitions the way Fargate runs them, without a
@@ -24,8 +27,15 @@ type Runner struct {
 	images *Images
 	cloud  cloud
 	dir    string
-	// Programs, resolved once.
-	helper, bwrap, nsenter, unshare string
+	// helper is fargate-helper (the task network's pause process, the
+	// reaper); runc runs the containers.
+	helper string
+	runc   runc
+	// cgroup is this runner's cgroup (below each controller's root): every
+	// task's cgroup is inside, and the reaper empties and removes it when
+	// the runner's process ends, however it ends.
+	cgroup string
+	reaper *os.File // the write end of the reaper's stdin, never written
 
 	mu    sync.Mutex
 	tasks []*Task // every task Run started (Tasks)
@@ -54,31 +64,57 @@ func New(ctx context.Context, o Options) (*Runner, error) {
 	if err := CheckRealRoot(); err != nil {
 		return nil, err
 	}
-	r := &Runner{images: o.Images, cloud: cloud{base: o.AWS}, dir: o.Dir, helper: o.Helper}
-	for _, p := range []struct {
-		dst        *string
-		name, hint string
-	}{
-		{&r.bwrap, "bwrap", "apt-get install bubblewrap (make tools)"},
-		{&r.nsenter, "nsenter", "apt-get install util-linux"},
-		{&r.unshare, "unshare", "apt-get install util-linux"},
-	} {
-		path, err := exec.LookPath(p.name)
-		if err != nil {
-			return nil, fmt.Errorf("the local Fargate runner needs %s: %s", p.name, p.hint)
-		}
-		*p.dst = path
+	if err := cgroup.Check(); err != nil {
+		return nil, err
 	}
+	bin, err := exec.LookPath("runc")
+	if err != nil {
+		return nil, errors.New("the local Fargate runner runs containers with runc, the OCI runtime: apt-get install runc (make tools installs it)")
+	}
+	id := newID()[:12]
+	r := &Runner{images: o.Images, cloud: cloud{base: o.AWS}, dir: o.Dir, helper: o.Helper,
+		runc: runc{bin: bin, root: filepath.Join(o.Dir, "runc-"+id)}, cgroup: "/promaws-" + id}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
 	if r.helper == "" {
-		var err error
 		if r.helper, err = BuildHelper(ctx, o.Dir); err != nil {
 			return nil, err
 		}
 	}
+	if err := r.startReaper(); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// startReaper starts fargate-helper reap in a session of its own, reading
+// a pipe whose write end only this process holds: when this process ends,
+// even killed, the pipe closes and the reaper kills what is left in the
+// runner's cgroup (runc's containers outlive a killed runc) and removes
+// it and runc's state. Without it a test killed by its timeout would leave
+// its containers running.
+func (r *Runner) startReaper() error {
+	rd, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	args := []string{"reap", "-state", r.runc.root}
+	for _, h := range cgroup.Hierarchies() {
+		args = append(args, filepath.Join(h, r.cgroup))
+	}
+	cmd := exec.Command(r.helper, args...)
+	cmd.Stdin, cmd.Env = rd, runnerEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	rd.Close()
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("start the runner's reaper: %w", err)
+	}
+	go func() { _ = cmd.Wait() }()
+	r.reaper = w
+	return nil
 }
 
 // CheckRealRoot returns an error unless this process is root outside any
@@ -157,6 +193,7 @@ type Task struct {
 	cpu, memory float64
 	dir         string
 	net         *taskNetwork
+	cgroup      *cgroup.Task // the task size's limits, holding the containers'
 	volumes     map[string]*volume
 	// order is the order the containers started in; they stop in reverse.
 	order []*Container
@@ -261,7 +298,10 @@ func (t *Task) provision(ctx context.Context) error {
 			ports[port] = t.opts.HostPorts[port]
 		}
 	}
-	t.net, err = startNetwork(ctx, t.r.helper, t.opts.Egress, t.serveMetadata, ports)
+	if t.net, err = startNetwork(ctx, t.r.helper, t.opts.Egress, t.serveMetadata, ports); err != nil {
+		return err
+	}
+	t.cgroup, err = cgroup.NewTask(t.r.cgroup+"/"+t.ID[:12], t.cpu, t.memory)
 	return err
 }
 
@@ -398,6 +438,9 @@ func (t *Task) end(code, reason string, kill bool) {
 		}
 		if t.net != nil {
 			t.net.close()
+		}
+		if t.cgroup != nil {
+			t.cgroup.Remove()
 		}
 		t.removeBindVolumes()
 		t.mu.Lock()

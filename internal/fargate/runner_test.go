@@ -41,6 +41,10 @@ var (
 const region = "eu-central-1"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(reapChildEnv) != "" {
+		reapChild() // TestReaperEndsWhatAKilledRunnerLeaves's runner
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	dir, err := os.MkdirTemp("", "fargate-test-")
 	if err != nil {

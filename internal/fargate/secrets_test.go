@@ -275,7 +275,7 @@ func runTheTask(t *testing.T, ctx context.Context, leaky leakyTask) (*Task, []*s
 
 // longLived are the sightings of processes that live: the containers'
 // first processes (Prometheus, the Alertmanager's watcher shell) and any
-// process seen for 3 s or more (the Alertmanager, the runner's bwrap);
+// process seen for 3 s or more (the Alertmanager, the runner's runc);
 // a health check lives a few milliseconds.
 func longLived(task *Task, seen []*sighting) []*sighting {
 	first := map[int]bool{}
@@ -299,10 +299,10 @@ func longLived(task *Task, seen []*sighting) []*sighting {
 // that lives (the entrypoints remove it before they exec); the health
 // checks' environment may hold it, since ECS runs a health check with the
 // container's environment (docker exec), secrets included. The runner's
-// own processes (nsenter, unshare, the helper, bwrap, which lives as long
-// as the container) hold neither: the runner passes the environment
-// through a pipe (Container.envPipe), as the ECS agent's environment is not
-// the container's.
+// own processes (runc run, which lives as long as the container, runc
+// exec) hold neither: the container's environment reaches runc in the
+// bundle's config.json, as the ECS agent's environment is not the
+// container's.
 // Must-fail: the task as it was, Prometheus given people's password and
 // its health check sending it in wget's URL, is caught.
 func TestNoProcessCarriesThePassword(t *testing.T) {
