@@ -136,6 +136,11 @@ func TestValidationErrors(t *testing.T) {
 		{"image latest", map[string]string{"PROMAWS_PROMETHEUS_IMAGE": "prom/prometheus:latest"}, "prometheusImage", "pin a version"},
 		{"cpu invalid", map[string]string{"PROMAWS_TASK_CPU": "300"}, "taskCpu", "256, 512"},
 		{"memory mismatch", map[string]string{"PROMAWS_TASK_MEMORY": "512"}, "taskMemory", "does not fit taskCpu=512"},
+		{"cpu beyond 16 vCPU", map[string]string{"PROMAWS_TASK_CPU": "32768", "PROMAWS_TASK_MEMORY": "122880"}, "taskCpu", "8192, 16384"},
+		{"8 vCPU below 16 GiB", map[string]string{"PROMAWS_TASK_CPU": "8192", "PROMAWS_TASK_MEMORY": "8192"}, "taskMemory", "does not fit taskCpu=8192"},
+		{"8 vCPU between 4 GiB steps", map[string]string{"PROMAWS_TASK_CPU": "8192", "PROMAWS_TASK_MEMORY": "18432"}, "taskMemory", "16384 20480"},
+		{"16 vCPU above 120 GiB", map[string]string{"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "131072"}, "taskMemory", "does not fit taskCpu=16384"},
+		{"16 vCPU between 8 GiB steps", map[string]string{"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "36864"}, "taskMemory", "32768 40960"},
 		{"log retention", map[string]string{"PROMAWS_LOG_RETENTION_DAYS": "31"}, "logRetentionDays", "CloudWatch retention"},
 		{"scrape interval", map[string]string{"PROMAWS_SCRAPE_INTERVAL": "30 seconds"}, "scrapeInterval", "30s"},
 		{"refresh interval empty", map[string]string{"PROMAWS_REFRESH_INTERVAL": ""}, "refreshInterval", "Prometheus duration"},
@@ -409,6 +414,23 @@ func TestTLSAndKmsAccepted(t *testing.T) {
 		if got := s.TLS(); got != (name != "kms") {
 			t.Errorf("%s: TLS() = %v", name, got)
 		}
+	}
+}
+
+// TestLargeFargateSizes: Fargate's 8 and 16 vCPU sizes, at both ends of
+// their memory ranges (ECS developer guide, task definition parameters,
+// Task size: 16-60 GiB in 4 GiB steps, 32-120 GiB in 8 GiB steps).
+func TestLargeFargateSizes(t *testing.T) {
+	for _, size := range [][2]string{{"8192", "16384"}, {"8192", "61440"}, {"16384", "32768"}, {"16384", "122880"}, {"4096", "30720"}} {
+		if _, err := Load(nil, map[string]string{"PROMAWS_TASK_CPU": size[0], "PROMAWS_TASK_MEMORY": size[1]}); err != nil {
+			t.Errorf("taskCpu=%s taskMemory=%s rejected: %v", size[0], size[1], err)
+		}
+	}
+	if got := len(FargateMemory(8192)); got != 12 {
+		t.Errorf("8 vCPU: %d memory sizes, want 12 (16 to 60 GiB by 4)", got)
+	}
+	if got := len(FargateMemory(16384)); got != 12 {
+		t.Errorf("16 vCPU: %d memory sizes, want 12 (32 to 120 GiB by 8)", got)
 	}
 }
 

@@ -50,13 +50,32 @@ var logRetentionDays = map[int]bool{0: true, 1: true, 3: true, 5: true, 7: true,
 	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true, 2192: true,
 	2557: true, 2922: true, 3288: true, 3653: true}
 
-// fargateMemory lists, per CPU size, the memory sizes Fargate accepts (MiB).
+// fargateMemory lists, per CPU size, the memory sizes Fargate accepts (MiB):
+// "Amazon ECS task definition parameters for Fargate", Task size
+// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html),
+// and the ECS API's TaskDefinition memory. 8 and 16 vCPU need Linux platform
+// version 1.4.0 or later: the service sets none, so it runs LATEST, which is
+// 1.4.0 on Linux ("Fargate Linux platform versions for Amazon ECS"), as EFS
+// volumes need as well.
 var fargateMemory = map[int][]int{
-	256:  {512, 1024, 2048},
-	512:  steps(1024, 4096, 1024),
-	1024: steps(2048, 8192, 1024),
-	2048: steps(4096, 16384, 1024),
-	4096: steps(8192, 30720, 1024),
+	256:   {512, 1024, 2048},
+	512:   steps(1024, 4096, 1024),
+	1024:  steps(2048, 8192, 1024),
+	2048:  steps(4096, 16384, 1024),
+	4096:  steps(8192, 30720, 1024),
+	8192:  steps(16384, 61440, 4096),
+	16384: steps(32768, 122880, 8192),
+}
+
+// FargateCPUs are the task CPU sizes, smallest first.
+func FargateCPUs() []int {
+	return slices.Sorted(maps.Keys(fargateMemory))
+}
+
+// FargateMemory are the memory sizes (MiB) Fargate accepts with cpu, smallest
+// first; none for a size Fargate does not offer.
+func FargateMemory(cpu int) []int {
+	return slices.Clone(fargateMemory[cpu])
 }
 
 func steps(from, to, by int) []int {
@@ -173,7 +192,7 @@ func (s *Settings) Validate() error {
 		v.fail("basicAuth", "Prometheus would be open to the whole internet without a password; keep basicAuth=true when adminCidrs is world-open")
 	}
 	if mem, ok := fargateMemory[s.TaskCPU]; !ok {
-		v.fail("taskCpu", "%d is not a Fargate CPU size; use 256, 512, 1024, 2048 or 4096", s.TaskCPU)
+		v.fail("taskCpu", "%d is not a Fargate CPU size; use one of %s (1024 = 1 vCPU)", s.TaskCPU, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(FargateCPUs())), ", "), "[]"))
 	} else if !contains(mem, s.TaskMemory) {
 		v.fail("taskMemory", "%d MiB does not fit taskCpu=%d; use one of %v", s.TaskMemory, s.TaskCPU, mem)
 	}
