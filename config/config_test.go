@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus-aws/prometheus-aws/sizing"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -426,10 +428,10 @@ func TestLargeFargateSizes(t *testing.T) {
 			t.Errorf("taskCpu=%s taskMemory=%s rejected: %v", size[0], size[1], err)
 		}
 	}
-	if got := len(FargateMemory(8192)); got != 12 {
+	if got := len(sizing.FargateMemory(8192)); got != 12 {
 		t.Errorf("8 vCPU: %d memory sizes, want 12 (16 to 60 GiB by 4)", got)
 	}
-	if got := len(FargateMemory(16384)); got != 12 {
+	if got := len(sizing.FargateMemory(16384)); got != 12 {
 		t.Errorf("16 vCPU: %d memory sizes, want 12 (32 to 120 GiB by 8)", got)
 	}
 }
@@ -748,5 +750,52 @@ func TestSingleSignOnSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: want an error containing %q, got %v", c.name, c.want, err)
 		}
+	}
+}
+
+// TestTaskSizeWarnings: a fleet larger than the task holds synthesizes (a
+// warning, not an error) and the warning names the size to use; the
+// defaults, and a task big enough, warn of nothing.
+func TestTaskSizeWarnings(t *testing.T) {
+	for name, c := range map[string]struct {
+		env  map[string]string
+		want []string // empty: no warning
+	}{
+		"defaults":                 {env: nil},
+		"a fleet of 2,000":         {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "2000"}, want: []string{"taskMemory=1024 (PROMAWS_TASK_MEMORY)", "2000 targets (expectedTargets)", "use taskCpu=512 taskMemory=4096"}},
+		"keeps a larger CPU":       {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "2000", "PROMAWS_TASK_CPU": "2048", "PROMAWS_TASK_MEMORY": "4096"}, want: nil},
+		"grows the CPU for memory": {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "20000"}, want: []string{"~9,600,000 series", "use taskCpu=8192 taskMemory=32768", "PROMAWS_TASK_CPU=8192"}},
+		"the largest size":         {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "60000", "PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "122880"}, want: nil},
+		"beyond the largest size":  {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "100000"}, want: []string{"no Fargate size holds that", "discoveryTagValue"}},
+		// The stack's own nodes (at most 100) fit the smallest task.
+		"from nodeCount": {env: map[string]string{"PROMAWS_NODE_COUNT": "100", "PROMAWS_TASK_CPU": "256", "PROMAWS_TASK_MEMORY": "512"}, want: nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := Load(nil, c.env)
+			if err != nil {
+				t.Fatalf("a size warning must not refuse the settings: %v", err)
+			}
+			w := s.Warnings()
+			if len(c.want) == 0 {
+				if len(w) != 0 {
+					t.Fatalf("want no warning, got %q", w)
+				}
+				return
+			}
+			if len(w) != 1 {
+				t.Fatalf("want one warning, got %q", w)
+			}
+			for _, part := range c.want {
+				if !strings.Contains(w[0], part) {
+					t.Errorf("warning lacks %q:\n%s", part, w[0])
+				}
+			}
+		})
+	}
+	if s, _ := Load(nil, map[string]string{"PROMAWS_NODE_COUNT": "7"}); s.Targets() != 7 {
+		t.Errorf("expectedTargets=0 must size for nodeCount, got %d", s.Targets())
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_EXPECTED_TARGETS": "-1"}); err == nil || !strings.Contains(err.Error(), "expectedTargets (PROMAWS_EXPECTED_TARGETS)") {
+		t.Errorf("a negative fleet must be refused by name, got %v", err)
 	}
 }
