@@ -57,6 +57,9 @@ func settingsOrExplain(dir string, env map[string]string, w io.Writer) (*config.
 	for _, n := range settings.Notes() {
 		fmt.Fprintln(w, "prometheus-aws: note:", n)
 	}
+	for _, n := range settings.Warnings() {
+		fmt.Fprintln(w, "prometheus-aws: warning:", n)
+	}
 	return settings, nil
 }
 

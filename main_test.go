@@ -109,3 +109,19 @@ func TestMistakesExitTwo(t *testing.T) {
 		})
 	}
 }
+
+// TestSmallTaskWarnsButSynthesizes: a fleet larger than the task holds is a
+// warning on the entry path, naming the size to use; the settings stand.
+func TestSmallTaskWarnsButSynthesizes(t *testing.T) {
+	t.Setenv("CDKTF_CONTEXT_JSON", "")
+	var stderr bytes.Buffer
+	s, err := settingsOrExplain(t.TempDir(), map[string]string{"PROMAWS_EXPECTED_TARGETS": "5000"}, &stderr)
+	if err != nil || s == nil {
+		t.Fatalf("a size warning must not refuse the settings: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"prometheus-aws: warning: taskMemory=1024 (PROMAWS_TASK_MEMORY)", "5000 targets (expectedTargets)", "use taskCpu=2048 taskMemory=9216"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus-aws/prometheus-aws/sizing"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -136,6 +138,11 @@ func TestValidationErrors(t *testing.T) {
 		{"image latest", map[string]string{"PROMAWS_PROMETHEUS_IMAGE": "prom/prometheus:latest"}, "prometheusImage", "pin a version"},
 		{"cpu invalid", map[string]string{"PROMAWS_TASK_CPU": "300"}, "taskCpu", "256, 512"},
 		{"memory mismatch", map[string]string{"PROMAWS_TASK_MEMORY": "512"}, "taskMemory", "does not fit taskCpu=512"},
+		{"cpu beyond 16 vCPU", map[string]string{"PROMAWS_TASK_CPU": "32768", "PROMAWS_TASK_MEMORY": "122880"}, "taskCpu", "8192, 16384"},
+		{"8 vCPU below 16 GiB", map[string]string{"PROMAWS_TASK_CPU": "8192", "PROMAWS_TASK_MEMORY": "8192"}, "taskMemory", "does not fit taskCpu=8192"},
+		{"8 vCPU between 4 GiB steps", map[string]string{"PROMAWS_TASK_CPU": "8192", "PROMAWS_TASK_MEMORY": "18432"}, "taskMemory", "16384 20480"},
+		{"16 vCPU above 120 GiB", map[string]string{"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "131072"}, "taskMemory", "does not fit taskCpu=16384"},
+		{"16 vCPU between 8 GiB steps", map[string]string{"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "36864"}, "taskMemory", "32768 40960"},
 		{"log retention", map[string]string{"PROMAWS_LOG_RETENTION_DAYS": "31"}, "logRetentionDays", "CloudWatch retention"},
 		{"scrape interval", map[string]string{"PROMAWS_SCRAPE_INTERVAL": "30 seconds"}, "scrapeInterval", "30s"},
 		{"refresh interval empty", map[string]string{"PROMAWS_REFRESH_INTERVAL": ""}, "refreshInterval", "Prometheus duration"},
@@ -409,6 +416,23 @@ func TestTLSAndKmsAccepted(t *testing.T) {
 		if got := s.TLS(); got != (name != "kms") {
 			t.Errorf("%s: TLS() = %v", name, got)
 		}
+	}
+}
+
+// TestLargeFargateSizes: Fargate's 8 and 16 vCPU sizes, at both ends of
+// their memory ranges (ECS developer guide, task definition parameters,
+// Task size: 16-60 GiB in 4 GiB steps, 32-120 GiB in 8 GiB steps).
+func TestLargeFargateSizes(t *testing.T) {
+	for _, size := range [][2]string{{"8192", "16384"}, {"8192", "61440"}, {"16384", "32768"}, {"16384", "122880"}, {"4096", "30720"}} {
+		if _, err := Load(nil, map[string]string{"PROMAWS_TASK_CPU": size[0], "PROMAWS_TASK_MEMORY": size[1]}); err != nil {
+			t.Errorf("taskCpu=%s taskMemory=%s rejected: %v", size[0], size[1], err)
+		}
+	}
+	if got := len(sizing.FargateMemory(8192)); got != 12 {
+		t.Errorf("8 vCPU: %d memory sizes, want 12 (16 to 60 GiB by 4)", got)
+	}
+	if got := len(sizing.FargateMemory(16384)); got != 12 {
+		t.Errorf("16 vCPU: %d memory sizes, want 12 (32 to 120 GiB by 8)", got)
 	}
 }
 
@@ -726,5 +750,52 @@ func TestSingleSignOnSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: want an error containing %q, got %v", c.name, c.want, err)
 		}
+	}
+}
+
+// TestTaskSizeWarnings: a fleet larger than the task holds synthesizes (a
+// warning, not an error) and the warning names the size to use; the
+// defaults, and a task big enough, warn of nothing.
+func TestTaskSizeWarnings(t *testing.T) {
+	for name, c := range map[string]struct {
+		env  map[string]string
+		want []string // empty: no warning
+	}{
+		"defaults":                 {env: nil},
+		"a fleet of 2,000":         {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "2000"}, want: []string{"taskMemory=1024 (PROMAWS_TASK_MEMORY)", "2000 targets (expectedTargets)", "use taskCpu=512 taskMemory=4096"}},
+		"keeps a larger CPU":       {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "2000", "PROMAWS_TASK_CPU": "2048", "PROMAWS_TASK_MEMORY": "4096"}, want: nil},
+		"grows the CPU for memory": {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "20000"}, want: []string{"~9,600,000 series", "use taskCpu=8192 taskMemory=32768", "PROMAWS_TASK_CPU=8192"}},
+		"the largest size":         {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "60000", "PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "122880"}, want: nil},
+		"beyond the largest size":  {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "100000"}, want: []string{"no Fargate size holds that", "discoveryTagValue"}},
+		// The stack's own nodes (at most 100) fit the smallest task.
+		"from nodeCount": {env: map[string]string{"PROMAWS_NODE_COUNT": "100", "PROMAWS_TASK_CPU": "256", "PROMAWS_TASK_MEMORY": "512"}, want: nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := Load(nil, c.env)
+			if err != nil {
+				t.Fatalf("a size warning must not refuse the settings: %v", err)
+			}
+			w := s.Warnings()
+			if len(c.want) == 0 {
+				if len(w) != 0 {
+					t.Fatalf("want no warning, got %q", w)
+				}
+				return
+			}
+			if len(w) != 1 {
+				t.Fatalf("want one warning, got %q", w)
+			}
+			for _, part := range c.want {
+				if !strings.Contains(w[0], part) {
+					t.Errorf("warning lacks %q:\n%s", part, w[0])
+				}
+			}
+		})
+	}
+	if s, _ := Load(nil, map[string]string{"PROMAWS_NODE_COUNT": "7"}); s.Targets() != 7 {
+		t.Errorf("expectedTargets=0 must size for nodeCount, got %d", s.Targets())
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_EXPECTED_TARGETS": "-1"}); err == nil || !strings.Contains(err.Error(), "expectedTargets (PROMAWS_EXPECTED_TARGETS)") {
+		t.Errorf("a negative fleet must be refused by name, got %v", err)
 	}
 }

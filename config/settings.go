@@ -7,10 +7,12 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
+	"github.com/prometheus-aws/prometheus-aws/sizing"
 )
 
 // Settings is the whole user-facing configuration of one deployment.
@@ -161,6 +163,9 @@ type Settings struct {
 	// TaskCPU and TaskMemory size the Fargate task, as Fargate spells them.
 	TaskCPU    int
 	TaskMemory int
+	// ExpectedTargets is how many node_exporter targets the task is sized
+	// for (the synth-time check); 0 means NodeCount.
+	ExpectedTargets int
 	// LogRetentionDays keeps the task's CloudWatch logs this long.
 	LogRetentionDays int
 	// ScrapeInterval and RefreshInterval are Prometheus durations: how often
@@ -428,6 +433,54 @@ func (s *Settings) TaskImages() map[string]string {
 // (nothing else can reach a registry).
 func (s *Settings) ImageCache() bool {
 	return s.PullThroughCache || s.Private() && s.NatGateways == NatNone
+}
+
+// Targets is the fleet the task is sized for: ExpectedTargets, or the
+// stack's own nodes when it is 0.
+func (s *Settings) Targets() int {
+	if s.ExpectedTargets > 0 {
+		return s.ExpectedTargets
+	}
+	return s.NodeCount
+}
+
+// Warnings are settings that synthesize but will likely fail in use: a task
+// too small for the fleet it is to scrape (sizing.NeedMiB, a lower bound
+// until it is measured after hours of scraping).
+func (s *Settings) Warnings() []string {
+	var out []string
+	targets := s.Targets()
+	series := targets * sizing.SeriesPerTarget
+	need := sizing.NeedMiB(series)
+	if s.TaskMemory >= need {
+		return nil
+	}
+	why := fmt.Sprintf("taskMemory=%d (PROMAWS_TASK_MEMORY) is likely too small for %d targets (%s): their ~%s series need about %d MiB "+
+		"(%d series a node_exporter target and %.2f KiB a series, measured after one scrape, a lower bound; ×%.0f headroom; docs/cost.md, Sizing)",
+		s.TaskMemory, targets, s.targetsSource(), thousands(series), need, sizing.SeriesPerTarget, sizing.MiBPerSeries*1024, sizing.Headroom)
+	if size, ok := sizing.Smallest(need, s.TaskCPU); ok {
+		out = append(out, fmt.Sprintf("%s; use %s (PROMAWS_TASK_CPU=%d PROMAWS_TASK_MEMORY=%d).", why, size, size.CPU, size.MemoryMiB))
+	} else {
+		out = append(out, fmt.Sprintf("%s; no Fargate size holds that (the largest is 16384 CPU and 122880 MiB): split the fleet by tag across deployments, each with its own discoveryTagValue.", why))
+	}
+	return out
+}
+
+// thousands writes n with comma separators (9,600,000).
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// targetsSource says where Targets comes from, for messages.
+func (s *Settings) targetsSource() string {
+	if s.ExpectedTargets > 0 {
+		return "expectedTargets"
+	}
+	return "nodeCount; set expectedTargets for a fleet of your own"
 }
 
 // Notes are what a user should know about valid settings that work but

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
+	"github.com/prometheus-aws/prometheus-aws/sizing"
 )
 
 // Limits that validation enforces, exported so docs and tests quote them.
@@ -49,23 +50,6 @@ var (
 var logRetentionDays = map[int]bool{0: true, 1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true,
 	120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true, 2192: true,
 	2557: true, 2922: true, 3288: true, 3653: true}
-
-// fargateMemory lists, per CPU size, the memory sizes Fargate accepts (MiB).
-var fargateMemory = map[int][]int{
-	256:  {512, 1024, 2048},
-	512:  steps(1024, 4096, 1024),
-	1024: steps(2048, 8192, 1024),
-	2048: steps(4096, 16384, 1024),
-	4096: steps(8192, 30720, 1024),
-}
-
-func steps(from, to, by int) []int {
-	var out []int
-	for v := from; v <= to; v += by {
-		out = append(out, v)
-	}
-	return out
-}
 
 // Validate checks every field and returns all problems at once, each naming
 // the setting (context key and environment variable) and how to fix it.
@@ -172,10 +156,13 @@ func (s *Settings) Validate() error {
 	if !s.BasicAuth && len(s.AdminCidrs) > 0 && hasWorld(s.AdminCidrs) {
 		v.fail("basicAuth", "Prometheus would be open to the whole internet without a password; keep basicAuth=true when adminCidrs is world-open")
 	}
-	if mem, ok := fargateMemory[s.TaskCPU]; !ok {
-		v.fail("taskCpu", "%d is not a Fargate CPU size; use 256, 512, 1024, 2048 or 4096", s.TaskCPU)
+	if mem := sizing.FargateMemory(s.TaskCPU); len(mem) == 0 {
+		v.fail("taskCpu", "%d is not a Fargate CPU size; use one of %s (1024 = 1 vCPU)", s.TaskCPU, strings.Trim(strings.Join(strings.Fields(fmt.Sprint(sizing.FargateCPUs())), ", "), "[]"))
 	} else if !contains(mem, s.TaskMemory) {
 		v.fail("taskMemory", "%d MiB does not fit taskCpu=%d; use one of %v", s.TaskMemory, s.TaskCPU, mem)
+	}
+	if s.ExpectedTargets < 0 {
+		v.fail("expectedTargets", "%d is negative; give the number of targets to size the task for, or 0 to use nodeCount", s.ExpectedTargets)
 	}
 	if !logRetentionDays[s.LogRetentionDays] {
 		v.fail("logRetentionDays", "%d is not a CloudWatch retention; use e.g. 7, 14, 30, 90, 365 (0 = never expire)", s.LogRetentionDays)

@@ -81,6 +81,9 @@ var variants = map[string]map[string]string{
 	// A configuration change (reload_test.go): the scrape interval, and the
 	// Alertmanager's grouping.
 	"scrape-15s": {"PROMAWS_SCRAPE_INTERVAL": "15s", "PROMAWS_ALERT_GROUP_WAIT": "1m"},
+	// Fargate's largest size, 16 vCPU and 120 GiB (issue 32): for a fleet
+	// of tens of thousands of targets in one task.
+	"task-16vcpu": {"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "122880", "PROMAWS_NODE_COUNT": "0"},
 	// make bootstrap with the pipelines' OIDC roles: GitLab (the provider
 	// created, a customer key), GitHub (an existing provider).
 	"ci-gitlab": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "gitlab",

@@ -59,6 +59,24 @@ func TestRuntimeFolderIsATmpfs(t *testing.T) {
 	}
 }
 
+// TestLargestFargateSize: 16 vCPU and 120 GiB reach the task definition as
+// given, and the service pins no platform version: 8 and 16 vCPU need Linux
+// platform version 1.4.0 or later, and an unset version is LATEST, which is
+// 1.4.0 on Linux (ECS developer guide, "Fargate Linux platform versions for
+// Amazon ECS"; task definition parameters, Task size).
+func TestLargestFargateSize(t *testing.T) {
+	_, task := one(t, synthed["task-16vcpu"], "aws_ecs_task_definition")
+	if task["cpu"] != "16384" || task["memory"] != "122880" {
+		t.Errorf("task size cpu=%v memory=%v, want 16384 / 122880", task["cpu"], task["memory"])
+	}
+	for _, variant := range []string{"default", "task-16vcpu"} {
+		_, svc := one(t, synthed[variant], "aws_ecs_service")
+		if v, ok := svc["platform_version"]; ok && v != "LATEST" && v != "1.4.0" {
+			t.Errorf("%s: platform_version %v; 8 and 16 vCPU need LATEST (1.4.0) or 1.4.0", variant, v)
+		}
+	}
+}
+
 // executionStatements are the execution role's policy statements.
 // The config-sync sidecar's HOME is its own exec-able tmpfs (AWS CLI v2
 // fails on a noexec one: taskcontract.ConfigSyncHomeOptions), the mount

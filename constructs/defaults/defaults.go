@@ -31,8 +31,8 @@ const (
 	AlertmanagerPort = 9093
 	// GrafanaPort is Grafana's web port (grafana=true).
 	GrafanaPort = 3000
-	// TaskCpu and TaskMemory size the task: 0.5 vCPU, 1 GiB (about 300
-	// nodes; docs/cost.md, Sizing).
+	// TaskCpu and TaskMemory size the task: 0.5 vCPU, 1 GiB (how many
+	// targets it holds: sizing, docs/cost.md, Sizing).
 	TaskCpu    = 512
 	TaskMemory = 1024
 	// LogRetentionDays of the task's log group.
