@@ -27,7 +27,7 @@ func alarmsByMetric(d *policy.Doc) map[string]map[string]any {
 }
 
 func TestRunningTaskAlarm(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	alarms := alarmsByMetric(d)
 	if len(alarms) != 3 || alarms[pconstructs.DeliveryFailuresMetric] == nil || alarms[pconstructs.ConfigSyncFailuresMetric] == nil {
 		t.Fatalf("without a load balancer the running-task, the delivery and the config-sync alarm are expected, have %v", d.Names("aws_cloudwatch_metric_alarm"))
@@ -59,7 +59,7 @@ func TestRunningTaskAlarm(t *testing.T) {
 }
 
 func TestHealthCheckRule(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	rule, r := named(t, d, "aws_cloudwatch_event_rule", "-unhealthy")
 	cluster, _ := one(t, d, "aws_ecs_cluster")
 	service, _ := one(t, d, "aws_ecs_service")
@@ -97,12 +97,12 @@ func TestHealthCheckRule(t *testing.T) {
 // TestAlarmTopicPublishers: only CloudWatch (for these alarms) and
 // EventBridge (for this rule) may publish, each pinned to its sources.
 func TestAlarmTopicPublishers(t *testing.T) {
-	for _, variant := range []string{"default", "tls-cert"} {
-		d := synthed[variant]
+	for _, v := range []*variant{byDefault, tlsCert} {
+		d := v.doc(t)
 		topic, _ := one(t, d, "aws_sns_topic")
 		_, pol := one(t, d, "aws_sns_topic_policy")
 		if pol["arn"] != policy.Ref("aws_sns_topic", topic, "arn") {
-			t.Errorf("%s: the policy must be the topic's: %v", variant, pol["arn"])
+			t.Errorf("%s: the policy must be the topic's: %v", v, pol["arn"])
 		}
 		var doc struct {
 			Statement []struct {
@@ -125,14 +125,14 @@ func TestAlarmTopicPublishers(t *testing.T) {
 			rules = append(rules, policy.Ref("aws_cloudwatch_event_rule", name, "arn"))
 		}
 		if len(rules) != 2 {
-			t.Fatalf("%s: want the health check and the parameter rule, have %v", variant, rules)
+			t.Fatalf("%s: want the health check and the parameter rule, have %v", v, rules)
 		}
 		want := map[string][]string{
 			"cloudwatch.amazonaws.com": alarms,
 			"events.amazonaws.com":     rules,
 		}
 		if len(doc.Statement) != len(want) {
-			t.Fatalf("%s: want one statement per publisher, have %d", variant, len(doc.Statement))
+			t.Fatalf("%s: want one statement per publisher, have %d", v, len(doc.Statement))
 		}
 		for _, st := range doc.Statement {
 			service := st.Principal["Service"]
@@ -140,13 +140,13 @@ func TestAlarmTopicPublishers(t *testing.T) {
 			slices.Sort(sources)
 			slices.Sort(want[service])
 			if st.Effect != "Allow" || !slices.Equal(st.Action, []string{"sns:Publish"}) || !slices.Equal(st.Resource, []string{policy.Ref("aws_sns_topic", topic, "arn")}) {
-				t.Errorf("%s: %s may only publish to the topic: %+v", variant, service, st)
+				t.Errorf("%s: %s may only publish to the topic: %+v", v, service, st)
 			}
 			if want[service] == nil || !slices.Equal(sources, want[service]) {
-				t.Errorf("%s: %s must be pinned to %v, is pinned to %v", variant, service, want[service], sources)
+				t.Errorf("%s: %s must be pinned to %v, is pinned to %v", v, service, want[service], sources)
 			}
 			if st.Condition["StringEquals"]["aws:SourceAccount"] != policy.Ref("aws_sns_topic", topic, "owner") {
-				t.Errorf("%s: %s must be pinned to this account: %v", variant, service, st.Condition)
+				t.Errorf("%s: %s must be pinned to this account: %v", v, service, st.Condition)
 			}
 		}
 	}
@@ -162,19 +162,26 @@ func anyList(v any) any {
 func TestAlarmTopicEncryption(t *testing.T) {
 	// Never alias/aws/sns: CloudWatch and EventBridge cannot use that key,
 	// so their notifications would be dropped (policy rule sns-key-usable).
-	for variant, want := range map[string]any{"default": nil, "tls-cert": nil, "tls-domain-local": testKey} {
-		_, topic := one(t, synthed[variant], "aws_sns_topic")
+	for v, want := range map[*variant]any{byDefault: nil, tlsCert: nil, tlsDomainLocal: testKey} {
+		_, topic := one(t, v.doc(t), "aws_sns_topic")
 		if topic["kms_master_key_id"] != want {
-			t.Errorf("%s: topic kms_master_key_id = %v, want %v", variant, topic["kms_master_key_id"], want)
+			t.Errorf("%s: topic kms_master_key_id = %v, want %v", v, topic["kms_master_key_id"], want)
 		}
 	}
 }
 
+// Alarm notifications: an email on the created topic; an existing topic
+// (the customer key then encrypts nothing of ours).
+var (
+	alarmEmail = declare("alarm-email", env{"PROMAWS_ALARM_EMAIL": "ops@example.com"})
+	alarmTopic = declare("alarm-topic", env{"PROMAWS_ALARM_TOPIC_ARN": testTopic, "PROMAWS_KMS_KEY_ARN": testKey})
+)
+
 func TestAlarmEmailOnlyWhenSet(t *testing.T) {
-	if n := len(synthed["default"].Of("aws_sns_topic_subscription")); n != 0 {
+	if n := len(byDefault.doc(t).Of("aws_sns_topic_subscription")); n != 0 {
 		t.Errorf("no subscription without alarmEmail, have %d", n)
 	}
-	d := synthed["alarm-email"]
+	d := alarmEmail.doc(t)
 	_, sub := one(t, d, "aws_sns_topic_subscription")
 	topic, _ := one(t, d, "aws_sns_topic")
 	if sub["protocol"] != "email" || sub["endpoint"] != "ops@example.com" || sub["topic_arn"] != policy.Ref("aws_sns_topic", topic, "arn") {
@@ -183,28 +190,28 @@ func TestAlarmEmailOnlyWhenSet(t *testing.T) {
 }
 
 func TestLoadBalancerAlarmOnlyWithTLS(t *testing.T) {
-	if _, ok := alarmsByMetric(synthed["default"])["HealthyHostCount"]; ok {
+	if _, ok := alarmsByMetric(byDefault.doc(t))["HealthyHostCount"]; ok {
 		t.Error("no load balancer alarm without a load balancer")
 	}
-	for _, variant := range []string{"tls-cert", "tls-domain-local"} {
-		d := synthed[variant]
+	for _, v := range []*variant{tlsCert, tlsDomainLocal} {
+		d := v.doc(t)
 		a, ok := alarmsByMetric(d)["HealthyHostCount"]
 		if !ok {
-			t.Fatalf("%s: no HealthyHostCount alarm", variant)
+			t.Fatalf("%s: no HealthyHostCount alarm", v)
 		}
 		lb, _ := one(t, d, "aws_lb")
 		tg, _ := named(t, d, "aws_lb_target_group", "-prometheus")
 		dims, _ := a["dimensions"].(map[string]any)
 		if a["namespace"] != "AWS/ApplicationELB" || a["comparison_operator"] != "LessThanThreshold" || a["threshold"] != 1.0 || a["treat_missing_data"] != "breaching" ||
 			len(dims) != 2 || dims["LoadBalancer"] != policy.Ref("aws_lb", lb, "arn_suffix") || dims["TargetGroup"] != policy.Ref("aws_lb_target_group", tg, "arn_suffix") {
-			t.Errorf("%s: the alarm must fire when this target group has no healthy target: %v", variant, a)
+			t.Errorf("%s: the alarm must fire when this target group has no healthy target: %v", v, a)
 		}
 		// docs/operations.md: "no healthy target for 10 minutes" (a new
 		// target also passes the target group's checks before it counts),
 		// every period of them, where the running-task alarm waits 5.
 		if window := policy.Num(a["period"]) * policy.Num(a["evaluation_periods"]); window != 600 || a["datapoints_to_alarm"] != a["evaluation_periods"] {
 			t.Errorf("%s: the alarm must fire after 10 minutes in a row (600 s, every period breaching); it has period %v x %v evaluation periods = %v s, %v datapoints to alarm",
-				variant, a["period"], a["evaluation_periods"], window, a["datapoints_to_alarm"])
+				v, a["period"], a["evaluation_periods"], window, a["datapoints_to_alarm"])
 		}
 	}
 }
@@ -214,20 +221,20 @@ func TestLoadBalancerAlarmOnlyWithTLS(t *testing.T) {
 // alarm, and with a load balancer the healthy-target alarm, fire below N.
 // The amp variant runs 2.
 func TestAlarmThresholdsAreTheReplicas(t *testing.T) {
-	if settings["amp"].Replicas != 2 {
-		t.Fatalf("the amp variant must run 2 replicas for this test, runs %d", settings["amp"].Replicas)
+	if amp.settings(t).Replicas != 2 {
+		t.Fatalf("the amp variant must run 2 replicas for this test, runs %d", amp.settings(t).Replicas)
 	}
-	if got := alarmsByMetric(synthed["amp"])["RunningTaskCount"]["threshold"]; got != 2.0 {
+	if got := alarmsByMetric(amp.doc(t))["RunningTaskCount"]["threshold"]; got != 2.0 {
 		t.Errorf("amp (2 replicas): the running-task alarm's threshold is %v, want 2: one task of two down must alarm", got)
 	}
 	checked := 0
-	for variant, d := range synthed {
-		for metric, a := range alarmsByMetric(d) {
+	for _, v := range everyVariant() {
+		for metric, a := range alarmsByMetric(v.doc(t)) {
 			if metric != "RunningTaskCount" && metric != "HealthyHostCount" {
 				continue // a count of failures, not of tasks
 			}
-			if want := float64(settings[variant].Replicas); a["threshold"] != want {
-				t.Errorf("%s: %s alarm threshold %v, want the replicas, %v", variant, metric, a["threshold"], want)
+			if want := float64(v.settings(t).Replicas); a["threshold"] != want {
+				t.Errorf("%s: %s alarm threshold %v, want the replicas, %v", v, metric, a["threshold"], want)
 			}
 			checked++
 		}
@@ -238,7 +245,7 @@ func TestAlarmThresholdsAreTheReplicas(t *testing.T) {
 }
 
 func TestExistingAlarmTopic(t *testing.T) {
-	d := synthed["alarm-topic"]
+	d := alarmTopic.doc(t)
 	for _, typ := range []string{"aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription"} {
 		if n := len(d.Of(typ)); n != 0 {
 			t.Errorf("alarmTopicArn uses the given topic: %d %s created", n, typ)
@@ -260,7 +267,7 @@ func TestExistingAlarmTopic(t *testing.T) {
 }
 
 func TestAlarmsOff(t *testing.T) {
-	d := synthed["remote"]
+	d := remote.doc(t)
 	for _, typ := range []string{"aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"} {
 		if n := len(d.Of(typ)); n != 0 {
 			t.Errorf("alarms=false: %d %s", n, typ)
@@ -302,11 +309,15 @@ func TestServiceAlarmsRejectsContradictions(t *testing.T) {
 	}
 }
 
+// amp with a customer key: the key's owner says its policy admits
+// aps.amazonaws.com (policy rule amp-alerts-key-usable).
+var ampKMS = declare("amp-kms", env{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_KMS_KEY_ALLOWS_APS": "true"})
+
 // amp with a customer key: the synthesized alert manager publishes to the
 // encrypted topic, so without the owner's word that the key admits
 // aps.amazonaws.com the policy refuses it (config refuses it earlier).
 func TestAMPAlertsOnAnEncryptedTopicNeedTheKeyOwnersWord(t *testing.T) {
-	d := synthed["amp-kms"]
+	d := ampKMS.doc(t)
 	if v := policy.Check(d, policy.Options{KmsKeyAllowsAps: true}); len(v) != 0 {
 		t.Fatalf("with kmsKeyAllowsAps the stack passes: %v", v)
 	}
@@ -324,7 +335,7 @@ func TestAMPAlertsOnAnEncryptedTopicNeedTheKeyOwnersWord(t *testing.T) {
 // does not depend on the Alertmanager's own delivery; without the bundled
 // Alertmanager (AMP's, your own) there is no such alarm.
 func TestDeliveryFailureAlarm(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	filter := filterCounting(t, d, taskcontract.DeliveryFailedLog)
 	logGroup, _ := one(t, d, "aws_cloudwatch_log_group")
 	if filter["log_group_name"] != policy.Ref("aws_cloudwatch_log_group", logGroup, "name") {
@@ -346,9 +357,9 @@ func TestDeliveryFailureAlarm(t *testing.T) {
 	if !strings.Contains(policy.Str(tp["policy"]), "delivery-failing") {
 		t.Error("the topic policy must let CloudWatch publish for the delivery alarm")
 	}
-	for _, variant := range []string{"amp", "remote"} {
-		if f := filtersCounting(synthed[variant], taskcontract.DeliveryFailedLog); len(f) != 0 {
-			t.Errorf("%s: no bundled Alertmanager, so no delivery filter; have %v", variant, f)
+	for _, v := range []*variant{amp, remote} {
+		if f := filtersCounting(v.doc(t), taskcontract.DeliveryFailedLog); len(f) != 0 {
+			t.Errorf("%s: no bundled Alertmanager, so no delivery filter; have %v", v, f)
 		}
 	}
 }
@@ -357,9 +368,9 @@ func TestDeliveryFailureAlarm(t *testing.T) {
 // storage mode (alarms=true), and an alarm notifies the topic when they go
 // on for minutes (one throttled call, retried 15 s later, does not).
 func TestConfigSyncFailureAlarm(t *testing.T) {
-	for _, variant := range []string{"default", "amp"} {
-		t.Run(variant, func(t *testing.T) {
-			d := synthed[variant]
+	for _, v := range []*variant{byDefault, amp} {
+		t.Run(v.name, func(t *testing.T) {
+			d := v.doc(t)
 			filter := filterCounting(t, d, taskcontract.ConfigSyncRoundFailedLog)
 			logGroup, _ := one(t, d, "aws_cloudwatch_log_group")
 			if filter["log_group_name"] != policy.Ref("aws_cloudwatch_log_group", logGroup, "name") {
@@ -372,9 +383,9 @@ func TestConfigSyncFailureAlarm(t *testing.T) {
 			want := map[string]any{"namespace": policy.Path(filter, "metric_transformation", "namespace"), "statistic": "Sum", "period": 60.0,
 				"evaluation_periods": 5.0, "datapoints_to_alarm": float64(pconstructs.ConfigSyncFailingMinutes), "threshold": 1.0,
 				"comparison_operator": "GreaterThanOrEqualToThreshold", "treat_missing_data": "notBreaching"}
-			for k, v := range want {
-				if a[k] != v {
-					t.Errorf("config-sync alarm %s = %v, want %v", k, a[k], v)
+			for k, w := range want {
+				if a[k] != w {
+					t.Errorf("config-sync alarm %s = %v, want %v", k, a[k], w)
 				}
 			}
 			if len(policy.Strings(a["alarm_actions"])) != 1 {
@@ -415,8 +426,8 @@ func filterCounting(t *testing.T, d *policy.Doc, line string) map[string]any {
 // writes), so every change to one of them is told to the alarm topic.
 func TestParameterChangesNotify(t *testing.T) {
 	// Given the default stack, whose parameters all live under /<stack>/
-	d := synthed["default"]
-	prefix := "/" + settings["default"].StackName() + "/"
+	d := byDefault.doc(t)
+	prefix := "/" + byDefault.settings(t).StackName() + "/"
 	for _, p := range d.Of("aws_ssm_parameter") {
 		if !strings.HasPrefix(policy.Str(p["name"]), prefix) {
 			t.Errorf("parameter %s is outside %s, so the rule would not see its changes", p["name"], prefix)

@@ -19,9 +19,9 @@ func alertmanagerParam(t *testing.T, d *policy.Doc) map[string]any {
 	return p
 }
 
-func taskContainers(t *testing.T, variant string) []string {
+func taskContainers(t *testing.T, v *variant) []string {
 	t.Helper()
-	_, task := one(t, synthed[variant], "aws_ecs_task_definition")
+	_, task := one(t, v.doc(t), "aws_ecs_task_definition")
 	var defs []struct{ Name string }
 	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil {
 		t.Fatal(err)
@@ -39,8 +39,8 @@ func taskContainers(t *testing.T, variant string) []string {
 // ARN filled in at apply, its state on an access point of its own, and the
 // topic moved, not replaced, from where the alarms created it before.
 func TestBundledAlertmanager(t *testing.T) {
-	d := synthed["default"]
-	am, task := containerNamed(t, "default", taskcontract.AlertmanagerContainerName)
+	d := byDefault.doc(t)
+	am, task := containerNamed(t, byDefault, taskcontract.AlertmanagerContainerName)
 	if am["image"] != config.DefaultAlertmanagerImage || am["essential"] != true || am["user"] != taskcontract.User || am["readonlyRootFilesystem"] != true {
 		t.Errorf("the Alertmanager container: official pinned image, essential, the task user, read-only root: %v %v %v %v", am["image"], am["essential"], am["user"], am["readonlyRootFilesystem"])
 	}
@@ -74,7 +74,7 @@ func TestBundledAlertmanager(t *testing.T) {
 	if !strings.Contains(moved, "aws_sns_topic.alarms_topic_CB6504A9") || !strings.Contains(moved, "aws_sns_topic."+topic) {
 		t.Errorf("the topic must be moved from the alarms' address, not replaced: %s", moved)
 	}
-	if names := taskContainers(t, "ephemeral"); strings.Join(names, ",") != "prometheus,config-sync,alertmanager" {
+	if names := taskContainers(t, ephemeral); strings.Join(names, ",") != "prometheus,config-sync,alertmanager" {
 		t.Errorf("ephemeral: want Prometheus, config-sync and the Alertmanager, have %v", names)
 	}
 }
@@ -82,7 +82,7 @@ func TestBundledAlertmanager(t *testing.T) {
 // The local profile changes the delivery in its overlays only: SNS at the
 // emulator, NodeDown's for: shortened.
 func TestLocalAlertDelivery(t *testing.T) {
-	value := policy.Str(alertmanagerParam(t, synthed["local"])["insecure_value"])
+	value := policy.Str(alertmanagerParam(t, localProfile.doc(t))["insecure_value"])
 	if !strings.Contains(value, "api_url: http://127.0.0.1:5000") {
 		t.Errorf("local: SNS must be asked at the emulator:\n%s", value)
 	}
@@ -92,7 +92,7 @@ func TestLocalAlertDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, g := range groups {
-		_, p := named(t, synthed["local"], "aws_ssm_parameter", "/prometheus/"+g.File)
+		_, p := named(t, localProfile.doc(t), "aws_ssm_parameter", "/prometheus/"+g.File)
 		if unescape(policy.Str(p["insecure_value"])) != g.YAML {
 			t.Errorf("local: the task must receive the overlay's rules (group %s)", g.Group)
 		}
@@ -103,7 +103,7 @@ func TestLocalAlertDelivery(t *testing.T) {
 // nothing is created for it; a created topic under a customer key lets the
 // task use the key.
 func TestAlertTopicChoices(t *testing.T) {
-	d := synthed["alarm-topic"]
+	d := alarmTopic.doc(t)
 	if len(d.Of("aws_sns_topic")) != 0 || !strings.Contains(policy.Str(alertmanagerParam(t, d)["insecure_value"]), "topic_arn: "+testTopic) {
 		t.Errorf("alarmTopicArn: no topic created, alerts to %s", testTopic)
 	}
@@ -112,7 +112,7 @@ func TestAlertTopicChoices(t *testing.T) {
 	if !strings.Contains(doc, `"Resource":["`+testTopic+`"],"Sid":"PublishAlerts"`) || strings.Contains(doc, "kms:GenerateDataKey") {
 		t.Errorf("alarmTopicArn: publish to that topic alone, no key rights: %s", doc)
 	}
-	d = synthed["tls-domain-local"]
+	d = tlsDomainLocal.doc(t)
 	name, _ = findRole(t, d, "prometheus-task")
 	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `"kms:GenerateDataKey*","kms:Decrypt"],"Condition":{"StringEquals":{"kms:ViaService":["sns.eu-central-1.amazonaws.com"]}},"Effect":"Allow","Resource":["`+testKey+`"],"Sid":"PublishAlertsEncrypted"`) {
 		t.Errorf("a topic under the customer key: the task must be able to use the key, through SNS only (kms:ViaService): %s", doc)
@@ -122,19 +122,19 @@ func TestAlertTopicChoices(t *testing.T) {
 // alertmanagerUrls replaces the bundled delivery: no second container, no
 // parameter, no publishing right.
 func TestOwnAlertmanagersReplaceTheBundledOne(t *testing.T) {
-	for _, variant := range []string{"regions", "remote"} {
-		d := synthed[variant]
-		if names := taskContainers(t, variant); strings.Join(names, ",") != "prometheus,config-sync" {
-			t.Errorf("%s: alertmanagerUrls set, yet the task runs %v", variant, names)
+	for _, v := range []*variant{moreRegions, remote} {
+		d := v.doc(t)
+		if names := taskContainers(t, v); strings.Join(names, ",") != "prometheus,config-sync" {
+			t.Errorf("%s: alertmanagerUrls set, yet the task runs %v", v, names)
 		}
 		for _, p := range d.Of("aws_ssm_parameter") {
 			if strings.Contains(policy.Str(p["name"]), "alertmanager") {
-				t.Errorf("%s: an Alertmanager parameter beside alertmanagerUrls", variant)
+				t.Errorf("%s: an Alertmanager parameter beside alertmanagerUrls", v)
 			}
 		}
 		name, _ := findRole(t, d, "prometheus-task")
 		if strings.Contains(mustJSON(t, rolePolicy(t, d, name)), "sns:Publish") {
-			t.Errorf("%s: the task may publish although it delivers nothing itself", variant)
+			t.Errorf("%s: the task may publish although it delivers nothing itself", v)
 		}
 	}
 }
@@ -143,7 +143,7 @@ func TestOwnAlertmanagersReplaceTheBundledOne(t *testing.T) {
 // same listener, TLS and admin ranges, under its route prefix; the task
 // admits the load balancer on its port, and no range directly.
 func TestAlertmanagerBehindTheLoadBalancer(t *testing.T) {
-	d := synthed["tls-cert"]
+	d := tlsCert.doc(t)
 	_, rule := one(t, d, "aws_lb_listener_rule")
 	if got := mustJSON(t, policy.Path(rule, "condition", "path_pattern", "values")); got != `["/alertmanager","/alertmanager/*"]` {
 		t.Errorf("listener rule paths %s", got)
@@ -168,10 +168,10 @@ func TestAlertmanagerBehindTheLoadBalancer(t *testing.T) {
 		strings.Contains(v, taskcontract.PrometheusURLPlaceholder) {
 		t.Errorf("tls-cert: the messages must link to https://<load balancer>/alerts:\n%s", v)
 	}
-	if v := policy.Str(alertmanagerParam(t, synthed["tls-domain-local"])["insecure_value"]); !strings.Contains(v, "Prometheus: https://prometheus.example.com/alerts") {
+	if v := policy.Str(alertmanagerParam(t, tlsDomainLocal.doc(t))["insecure_value"]); !strings.Contains(v, "Prometheus: https://prometheus.example.com/alerts") {
 		t.Errorf("tls-domain-local: the messages must link to the domain:\n%s", v)
 	}
-	am2, _ := containerNamed(t, "tls-cert", taskcontract.AlertmanagerContainerName)
+	am2, _ := containerNamed(t, tlsCert, taskcontract.AlertmanagerContainerName)
 	if !strings.Contains(mustJSON(t, am2["command"]), taskcontract.FlagExternalURL+"https://") {
 		t.Errorf("behind the load balancer the Alertmanager must know its URL: %v", am2["command"])
 	}
@@ -182,7 +182,7 @@ func TestAlertmanagerBehindTheLoadBalancer(t *testing.T) {
 	}
 	// Direct access: the admin ranges, as Prometheus's.
 	n := 0
-	for _, r := range synthed["opened"].Of("aws_vpc_security_group_ingress_rule") {
+	for _, r := range opened.doc(t).Of("aws_vpc_security_group_ingress_rule") {
 		if policy.Num(r["from_port"]) == 9093 {
 			n++
 		}
@@ -192,11 +192,15 @@ func TestAlertmanagerBehindTheLoadBalancer(t *testing.T) {
 	}
 }
 
+// AMP's alert delivery against the emulator (no alert manager definition
+// there).
+var ampLocal = declare("amp-local", env{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"})
+
 // AMP's delivery: the rules in the workspace's ruler, the same routing as
 // its alert manager (sending to the topic, which admits aps.amazonaws.com
 // for this workspace), and tasks that neither evaluate nor send.
 func TestAMPAlertDelivery(t *testing.T) {
-	d := synthed["amp"]
+	d := amp.doc(t)
 	_, ns := one(t, d, "aws_prometheus_rule_group_namespace")
 	if unescape(policy.Str(ns["data"])) != string(alerting.Rules()) {
 		t.Error("the ruler must hold rules.yml as shipped")
@@ -215,7 +219,7 @@ func TestAMPAlertDelivery(t *testing.T) {
 	if p := policy.Str(tp["policy"]); !strings.Contains(p, "aps.amazonaws.com") || !strings.Contains(p, policy.Ref("aws_prometheus_workspace", ws, "arn")) {
 		t.Errorf("the topic must admit this workspace's alert manager:\n%s", p)
 	}
-	if names := taskContainers(t, "amp"); strings.Join(names, ",") != "prometheus,config-sync" {
+	if names := taskContainers(t, amp); strings.Join(names, ",") != "prometheus,config-sync" {
 		t.Errorf("amp: replicas run no Alertmanager, have %v", names)
 	}
 	for name, p := range d.Of("aws_ssm_parameter") {
@@ -223,7 +227,7 @@ func TestAMPAlertDelivery(t *testing.T) {
 			t.Errorf("amp: the tasks must not evaluate the rules (the ruler does, once); have %s", name)
 		}
 	}
-	_, local := one(t, synthed["amp-local"], "aws_prometheus_alert_manager_definition")
+	_, local := one(t, ampLocal.doc(t), "aws_prometheus_alert_manager_definition")
 	if policy.Num(local["count"]) != 0 {
 		t.Error("amp-local: moto has no alert manager definitions; the resource must be left out there only")
 	}

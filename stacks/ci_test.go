@@ -39,11 +39,20 @@ func roleNamed(t *testing.T, d *policy.Doc, name string) map[string]any {
 	return nil
 }
 
+// make bootstrap with the pipelines' OIDC roles: GitLab (the provider
+// created, a customer key), GitHub (an existing provider).
+var (
+	ciGitLab = declare("ci-gitlab", env{"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "gitlab",
+		"PROMAWS_CI_PROJECT": "ops/monitoring/prometheus-aws", "PROMAWS_KMS_KEY_ARN": testKey})
+	ciGitHub = declare("ci-github", env{"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "github", "PROMAWS_CI_PROJECT": "acme/prometheus-aws",
+		"PROMAWS_CI_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"})
+)
+
 // TestCIRolesGitLab: make bootstrap with ciPlatform=gitlab creates the
 // provider and, per environment, a read-only plan role any branch of the
 // project may assume and a deploy role only the protected branch may.
 func TestCIRolesGitLab(t *testing.T) {
-	b := bootstraps["ci-gitlab"]
+	b := ciGitLab.bootstrap(t)
 	_, provider := one(t, b, "aws_iam_openid_connect_provider")
 	if provider["url"] != "https://gitlab.com" || strings.Join(policy.Strings(provider["client_id_list"]), ",") != "sts.amazonaws.com" {
 		t.Errorf("provider: %v", provider)
@@ -107,7 +116,7 @@ func TestCIRolesGitLab(t *testing.T) {
 // admits the environment of its name, the plan role pull requests and the
 // prod plan before approval.
 func TestCIRolesGitHub(t *testing.T) {
-	b := bootstraps["ci-github"]
+	b := ciGitHub.bootstrap(t)
 	if n := len(b.Of("aws_iam_openid_connect_provider")); n != 0 {
 		t.Errorf("ciOidcProviderArn given: no provider may be created, got %d", n)
 	}
@@ -120,7 +129,7 @@ func TestCIRolesGitHub(t *testing.T) {
 	if got := policy.Strings(plan["StringEquals"][key]); strings.Join(got, ",") != "repo:acme/prometheus-aws:pull_request,repo:acme/prometheus-aws:environment:prod-plan" {
 		t.Errorf("prod plan role: sub %v", got)
 	}
-	if _, none := synthed["default"], bootstraps["default"]; none != nil {
+	if byDefault.synth(t).bootstrap != nil {
 		t.Error("no bootstrap stack without stateBucket")
 	}
 }

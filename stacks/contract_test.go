@@ -18,32 +18,32 @@ import (
 // the script in docker's.
 func TestContainerDefinitionsKeepTheContract(t *testing.T) {
 	known := append(slices.Clone(taskcontract.ScriptEnv), taskcontract.DefinitionOnlyEnv...)
-	for _, variant := range []string{"default", "amp", "remote-ddb", "tls-cert", "ecr"} {
-		c, task := container(t, variant)
-		s := settings[variant]
-		for key, v := range map[string]string{"name": taskcontract.ContainerName, "user": taskcontract.User} {
-			if got := policy.Str(c[key]); got != v {
-				t.Errorf("%s: container %s %q, the contract says %q", variant, key, got, v)
+	for _, v := range []*variant{byDefault, amp, remoteDDB, tlsCert, ecrImage} {
+		c, task := container(t, v)
+		s := v.settings(t)
+		for key, want := range map[string]string{"name": taskcontract.ContainerName, "user": taskcontract.User} {
+			if got := policy.Str(c[key]); got != want {
+				t.Errorf("%s: container %s %q, the contract says %q", v, key, got, want)
 			}
 		}
 		if got, want := mustJSON(t, c["entryPoint"]), mustJSON(t, []string{taskcontract.Shell, "-c"}); got != want {
-			t.Errorf("%s: entryPoint %s, want %s", variant, got, want)
+			t.Errorf("%s: entryPoint %s, want %s", v, got, want)
 		}
 		command, _ := c["command"].([]any)
 		if len(command) != 3 || unescape(policy.Str(command[0])) != taskcontract.Entrypoint || command[1] != taskcontract.ScriptName ||
 			command[2] != taskcontract.FlagRetention+s.TSDBRetention() {
-			t.Errorf("%s: command must be [script, %s, %s...], got %d parts", variant, taskcontract.ScriptName, taskcontract.FlagRetention, len(command))
+			t.Errorf("%s: command must be [script, %s, %s...], got %d parts", v, taskcontract.ScriptName, taskcontract.FlagRetention, len(command))
 		}
 		mounts := mustJSON(t, c["mountPoints"])
 		if mounts != mustJSON(t, []map[string]any{{"containerPath": taskcontract.StoragePath, "readOnly": false, "sourceVolume": taskcontract.DataVolume},
 			{"containerPath": taskcontract.ConfigDir, "readOnly": true, "sourceVolume": taskcontract.ConfigVolume}}) {
-			t.Errorf("%s: mount points %s: the data volume at %s, config-sync's at %s read-only", variant, mounts, taskcontract.StoragePath, taskcontract.ConfigDir)
+			t.Errorf("%s: mount points %s: the data volume at %s, config-sync's at %s read-only", v, mounts, taskcontract.StoragePath, taskcontract.ConfigDir)
 		}
 		if vols := mustJSON(t, task["volume"]); !strings.Contains(vols, `"name":"`+taskcontract.DataVolume+`"`) {
-			t.Errorf("%s: the task has no %q volume: %s", variant, taskcontract.DataVolume, vols)
+			t.Errorf("%s: the task has no %q volume: %s", v, taskcontract.DataVolume, vols)
 		}
 		if tmpfs := policy.Str(policy.Path(c, "linuxParameters", "tmpfs", "containerPath")); tmpfs != path.Dir(taskcontract.RuntimeDir) {
-			t.Errorf("%s: tmpfs at %q, the runtime folder is %s", variant, tmpfs, taskcontract.RuntimeDir)
+			t.Errorf("%s: tmpfs at %q, the runtime folder is %s", v, tmpfs, taskcontract.RuntimeDir)
 		}
 		names := map[string]string{}
 		for _, kind := range []string{"environment", "secrets"} {
@@ -52,7 +52,7 @@ func TestContainerDefinitionsKeepTheContract(t *testing.T) {
 				name := policy.Str(policy.Path(e, "name"))
 				names[name] = kind
 				if !slices.Contains(known, name) {
-					t.Errorf("%s: the definition sets %s, which no script reads and the contract does not state", variant, name)
+					t.Errorf("%s: the definition sets %s, which no script reads and the contract does not state", v, name)
 				}
 				if from := policy.Str(policy.Path(e, "valueFrom")); strings.Contains(from, "secret") && strings.HasSuffix(from, "::") {
 					// <secret arn>:<json key>:: (ECS "secrets" JSON key syntax).
@@ -61,19 +61,19 @@ func TestContainerDefinitionsKeepTheContract(t *testing.T) {
 					// Never SecretPasswordKey: the people's password stays out
 					// of the task (issue 34).
 					if !slices.Contains([]string{taskcontract.SecretWebConfigKey, taskcontract.SecretMachinePasswordKey}, key) {
-						t.Errorf("%s: %s reads secret key %q, not the web config or the machine password", variant, name, key)
+						t.Errorf("%s: %s reads secret key %q, not the web config or the machine password", v, name, key)
 					}
 				}
 			}
 		}
 		if names[taskcontract.EnvConfigDir] != "environment" || names[taskcontract.EnvPort] != "environment" || names[taskcontract.EnvConfigYAML] != "" {
-			t.Errorf("%s: the configuration's folder (config-sync's, not a value) and the port must be delivered: %v", variant, names)
+			t.Errorf("%s: the configuration's folder (config-sync's, not a value) and the port must be delivered: %v", v, names)
 		}
 		if s.BasicAuth != (names[taskcontract.EnvBasicAuthPassword] == "secrets" && names[taskcontract.EnvWebConfigYAML] == "secrets") {
-			t.Errorf("%s: basic auth %v, but the password and web config delivered as %v", variant, s.BasicAuth, names)
+			t.Errorf("%s: basic auth %v, but the password and web config delivered as %v", v, s.BasicAuth, names)
 		}
 		if policy.Str(policy.Path(c, "logConfiguration", "options", "awslogs-stream-prefix")) != taskcontract.LogStreamPrefix {
-			t.Errorf("%s: log stream prefix must be %s (the execution role may write only there)", variant, taskcontract.LogStreamPrefix)
+			t.Errorf("%s: log stream prefix must be %s (the execution role may write only there)", v, taskcontract.LogStreamPrefix)
 		}
 	}
 }

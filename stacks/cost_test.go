@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"sort"
 	"testing"
 
 	"github.com/prometheus-aws/prometheus-aws/cost"
@@ -15,18 +14,13 @@ import (
 // the load balancer and its addresses. A resource the stack gains or loses
 // fails here until cost.InventoryOf (and so the page) follows.
 func TestCostModelSeesWhatIsDeployed(t *testing.T) {
-	names := make([]string, 0, len(synthed))
-	for name := range synthed {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			inv, err := cost.InventoryOf(settings[name])
+	for _, v := range everyVariant() {
+		t.Run(v.name, func(t *testing.T) {
+			inv, err := cost.InventoryOf(v.settings(t))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := inventory(synthed[name])
+			got := inventory(v.doc(t))
 			if got != inv {
 				t.Errorf("synthesized %+v\n    model says %+v", got, inv)
 			}

@@ -83,13 +83,20 @@ func containersOf(t *testing.T, d *policy.Doc) []containerdef.Container {
 	return cs
 }
 
+// Grafana in the task: behind the load balancer (efs, basic auth), and
+// reading the workspace through SigV4 (amp).
+var (
+	withGrafana = declare("grafana", env{"PROMAWS_GRAFANA": "true", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"})
+	grafanaAMP  = declare("grafana-amp", env{"PROMAWS_GRAFANA": "true", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"})
+)
+
 // TestGrafanaInTheTask: grafana=true runs the official image as a
 // container that never stops the task, after config-sync has delivered its
 // provisioning, with a read-only root, its database on a tmpfs, its admin
 // password from a generated secret (not in the JSON), the dashboards of
 // dashboards/ delivered compressed, and reached like Prometheus.
 func TestGrafanaInTheTask(t *testing.T) {
-	d := synthed["grafana"]
+	d := withGrafana.doc(t)
 	var g *containerdef.Container
 	for _, c := range containersOf(t, d) {
 		if c.Name == "grafana" {
@@ -178,7 +185,7 @@ func TestGrafanaInTheTask(t *testing.T) {
 // workspace through SigV4 and the task role may query that workspace and
 // nothing else; Grafana's port admits the admin ranges only.
 func TestGrafanaReadsTheWorkspace(t *testing.T) {
-	d := synthed["grafana-amp"]
+	d := grafanaAMP.doc(t)
 	var ds grafanaDataSources
 	strictYAML(t, grafanaParameter(t, d, "prometheus.yml"), &ds)
 	src := ds.Datasources[0]
@@ -218,8 +225,8 @@ func filterByName(d *policy.Doc, typ, part string) *policy.Doc {
 // Grafana's URL there (filled in at apply), the node alerts to the fleet
 // dashboard and Prometheus's to its own; without Grafana none.
 func TestAlertsLinkTheirDashboards(t *testing.T) {
-	links := func(variant string) (fleet, prom int, other string) {
-		for _, p := range synthed[variant].Of("aws_ssm_parameter") {
+	links := func(v *variant) (fleet, prom int, other string) {
+		for _, p := range v.doc(t).Of("aws_ssm_parameter") {
 			v := policy.Str(p["insecure_value"])
 			if !strings.Contains(policy.Str(p["name"]), "/prometheus/rules/") {
 				continue
@@ -239,10 +246,10 @@ func TestAlertsLinkTheirDashboards(t *testing.T) {
 		}
 		return
 	}
-	if fleet, prom, other := links("grafana"); fleet < 5 || prom < 2 || other != "" {
+	if fleet, prom, other := links(withGrafana); fleet < 5 || prom < 2 || other != "" {
 		t.Errorf("grafana behind the load balancer: %d fleet and %d Prometheus dashboard links (other: %q)", fleet, prom, other)
 	}
-	if fleet, prom, _ := links("tls-cert"); fleet+prom != 0 {
+	if fleet, prom, _ := links(tlsCert); fleet+prom != 0 {
 		t.Errorf("without Grafana no alert links to a dashboard: %d", fleet+prom)
 	}
 }

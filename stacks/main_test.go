@@ -4,16 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/alerting"
 	"github.com/prometheus-aws/prometheus-aws/config"
@@ -23,181 +17,11 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
-// Synthesized variants, built once per test process: jsii loads the AWS
-// provider assembly in ~8 s per process, later synths are cheap.
-var variants = map[string]map[string]string{
-	"default": {},
-	"local":   {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
-	"opened": {
-		"PROMAWS_SSH_KEY_NAME": "ops", "PROMAWS_SSH_CIDRS": "192.0.2.0/24",
-		// Plain HTTP admin access from a VPN's private ranges (IPv4 and a
-		// unique local IPv6 range): the explicit opt-in (issue 34).
-		"PROMAWS_ADMIN_CIDRS": "10.8.0.0/16,fd00:8::/32", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true", "PROMAWS_NODE_EXPORTER_PORT": "9200",
-		"PROMAWS_DISCOVERY_TAG_KEY": "team:monitoring", "PROMAWS_DISCOVERY_TAG_VALUE": "yes",
-		"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
-	},
-	"zero-nodes": {"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0", "PROMAWS_FLOW_LOGS": "true"},
-	// Alarms off: alerts then go to your own Alertmanagers (the bundled
-	// delivery needs the alarm topic).
-	"remote": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_ENVIRONMENT": "prod", "PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"},
-	// Behind the HTTPS load balancer: a given certificate (AWS profile), and
-	// a created one with a customer KMS key against the emulator.
-	"tls-cert": {"PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
-	"tls-domain-local": {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ",
-		"PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_FLOW_LOGS": "true"},
-	// The other storage modes (the default is efs).
-	"ephemeral": {"PROMAWS_STORAGE_MODE": "ephemeral"},
-	"amp":       {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"},
-	// amp with a customer key: the key's owner says its policy admits
-	// aps.amazonaws.com (policy rule amp-alerts-key-usable).
-	"amp-kms": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
-	// Nodes in two more regions, scraped on public IPs, and Alertmanagers by
-	// IP and by name.
-	"regions": {"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
-		"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093,http://198.51.100.9:9094"},
-	"remote-ddb": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_STATE_LOCK_TABLE": "tf-locks", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_BASIC_AUTH": "false"},
-	// Alarm notifications: an email on the created topic; an existing
-	// topic (the customer key then encrypts nothing of ours).
-	"alarm-email": {"PROMAWS_ALARM_EMAIL": "ops@example.com"},
-	"alarm-topic": {"PROMAWS_ALARM_TOPIC_ARN": testTopic, "PROMAWS_KMS_KEY_ARN": testKey},
-	// networkMode=private: behind the load balancer with one NAT gateway,
-	// and against the emulator reached from a VPN range, a gateway per
-	// zone, amp (so the aps endpoint), some endpoints left out.
-	"private": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
-	"private-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true",
-		"PROMAWS_NAT_GATEWAYS": "perZone", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_VPC_ENDPOINTS": "ec2,logs,aps,s3,ecr",
-		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter/"},
-	// natGateways=none: no route out of the private subnets, images
-	// through the pull-through cache, node_exporter from S3; on AWS and
-	// against the emulator (e2e/nointernet_test.go). And the cache alone,
-	// in the public network.
-	"no-internet": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter"},
-	"no-internet-local": {"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter",
-		"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
-	"pull-through": {"PROMAWS_PULL_THROUGH_CACHE": "true"},
-	// AMP's alert delivery against the emulator (no alert manager
-	// definition there).
-	"amp-local": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000"},
-	// A configuration change (reload_test.go): the scrape interval, and the
-	// Alertmanager's grouping.
-	"scrape-15s": {"PROMAWS_SCRAPE_INTERVAL": "15s", "PROMAWS_ALERT_GROUP_WAIT": "1m"},
-	// Fargate's largest size, 16 vCPU and 120 GiB (issue 32): for a fleet
-	// of tens of thousands of targets in one task.
-	"task-16vcpu": {"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "122880", "PROMAWS_NODE_COUNT": "0"},
-	// make bootstrap with the pipelines' OIDC roles: GitLab (the provider
-	// created, a customer key), GitHub (an existing provider).
-	"ci-gitlab": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "gitlab",
-		"PROMAWS_CI_PROJECT": "ops/monitoring/prometheus-aws", "PROMAWS_KMS_KEY_ARN": testKey},
-	"ci-github": {"PROMAWS_STATE_BUCKET": "acme-prometheus-tfstate", "PROMAWS_CI_PLATFORM": "github", "PROMAWS_CI_PROJECT": "acme/prometheus-aws",
-		"PROMAWS_CI_OIDC_PROVIDER_ARN": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
-	// Grafana in the task: behind the load balancer (efs, basic auth), and
-	// reading the workspace through SigV4 (amp).
-	"grafana":     {"PROMAWS_GRAFANA": "true", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"},
-	"grafana-amp": {"PROMAWS_GRAFANA": "true", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"},
-	// Single sign-on at the load balancer (issue 28): a created Cognito
-	// pool with Grafana and a machine path; a given pool behind a domain
-	// against the emulator; your OIDC provider with its secret's ARN.
-	"sso-cognito": {"PROMAWS_SSO": "cognito", "PROMAWS_BASIC_AUTH": "false", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24",
-		"PROMAWS_GRAFANA": "true", "PROMAWS_MACHINE_SECURITY_GROUP_IDS": "sg-0123456789abcdef0", "PROMAWS_SSO_SESSION_TIMEOUT": "3600"},
-	"sso-cognito-pool-local": {"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_SSO": "cognito", "PROMAWS_BASIC_AUTH": "false",
-		"PROMAWS_TLS_DOMAIN": "prometheus.example.com", "PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24",
-		"PROMAWS_COGNITO_USER_POOL_ID": "eu-central-1_AbCdEfGhI", "PROMAWS_COGNITO_DOMAIN": "acme-login"},
-	"sso-oidc": {"PROMAWS_SSO": "oidc", "PROMAWS_BASIC_AUTH": "false", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24",
-		"PROMAWS_OIDC_ISSUER": "https://login.example.com", "PROMAWS_OIDC_AUTHORIZATION_ENDPOINT": "https://login.example.com/authorize",
-		"PROMAWS_OIDC_TOKEN_ENDPOINT": "https://login.example.com/token", "PROMAWS_OIDC_USER_INFO_ENDPOINT": "https://login.example.com/userinfo",
-		"PROMAWS_OIDC_CLIENT_ID": "prometheus", "PROMAWS_OIDC_CLIENT_SECRET_ARN": testOIDCSecret},
-	// The image in a private ECR repository (built from docker/Dockerfile).
-	// ECS discovery (issue 31): every cluster of two regions; and listed
-	// clusters (a name in region, an ARN in another) against the emulator.
-	"ecs": {"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "8080,9100", "PROMAWS_DISCOVERY_REGIONS": "eu-west-1"},
-	"ecs-clusters-local": {"PROMAWS_ECS_DISCOVERY": "true", "PROMAWS_ECS_SCRAPE_PORTS": "9101", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000",
-		"PROMAWS_DISCOVERY_REGIONS": "eu-west-1", "PROMAWS_ECS_CLUSTERS": "orders,arn:aws:ecs:eu-west-1:123456789012:cluster/batch"},
-	"ecr": {"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"},
-}
-
-var (
-	// bootstraps holds the state stacks of the variants with a bucket.
-	bootstraps    = map[string]*policy.Doc{}
-	bootstrapDirs = map[string]string{}
-	synthed       = map[string]*policy.Doc{}
-	settings      = map[string]*config.Settings{}
-	outDirs       = map[string]string{}
-)
-
-func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "stacks-test-")
-	if err != nil {
-		panic(err)
-	}
-	code := func() int {
-		defer jsii.Close()
-		for name, env := range variants {
-			s, err := config.Load(nil, env)
-			if err != nil {
-				panic(name + ": " + err.Error())
-			}
-			out := filepath.Join(tmp, name)
-			app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(out)})
-			if _, _, err := NewApp(app, s); err != nil {
-				panic(err)
-			}
-			app.Synth()
-			if s.RemoteState() {
-				bdir := filepath.Join(out, "stacks", s.BootstrapStackName())
-				b, err := policy.ParseFile(filepath.Join(bdir, "cdk.tf.json"))
-				if err != nil {
-					panic(err)
-				}
-				bootstraps[name], bootstrapDirs[name] = b, bdir
-			}
-			dir := filepath.Join(out, "stacks", s.StackName())
-			d, err := policy.ParseFile(filepath.Join(dir, "cdk.tf.json"))
-			if err != nil {
-				panic(err)
-			}
-			synthed[name], settings[name], outDirs[name] = d, s, dir
-		}
-		return m.Run()
-	}()
-	os.RemoveAll(tmp)
-	os.Exit(code)
-}
-
-// withAttr returns the one resource of typ whose attribute at key (dotted
-// path) ends with suffix.
-func withAttr(t *testing.T, d *policy.Doc, typ, key, suffix string) (string, map[string]any) {
-	t.Helper()
-	var found []string
-	var attrs map[string]any
-	for name, a := range d.Of(typ) {
-		if strings.HasSuffix(policy.Str(policy.Path(a, strings.Split(key, ".")...)), suffix) {
-			found, attrs = append(found, name), a
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("want exactly one %s with %s ending in %s, have %v of %v", typ, key, suffix, found, d.Names(typ))
-	}
-	return found[0], attrs
-}
-
-// configParam is the parameter holding prometheus.yml.
-func configParam(t *testing.T, d *policy.Doc) (string, map[string]any) {
-	t.Helper()
-	return named(t, d, "aws_ssm_parameter", "/prometheus/prometheus.yml")
-}
-
-// one returns the single resource of typ, failing the test otherwise.
-func one(t *testing.T, d *policy.Doc, typ string) (string, map[string]any) {
-	t.Helper()
-	name, a, ok := d.Only(typ)
-	if !ok {
-		t.Fatalf("want exactly one %s, have %v", typ, d.Names(typ))
-	}
-	return name, a
-}
+// byDefault is the stack with no setting at all, the one most tests read.
+var byDefault = declare("default", env{})
 
 func TestEveryConceptIsDeployed(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	want := map[string]int{
 		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
 		"aws_route_table_association": 2, "aws_ecs_cluster": 1, "aws_ecs_task_definition": 1, "aws_ecs_service": 1,
@@ -220,7 +44,7 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 }
 
 func TestProviderConstraintAcceptsMirror(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	got := policy.Str(policy.Path(d.Raw, "terraform", "required_providers", "aws", "version"))
 	if got != "~> 5.88" {
 		t.Fatalf("aws provider constraint %q must be ~> 5.88 (write-only secrets; 5.100.0 mirror and registry both resolve)", got)
@@ -232,25 +56,21 @@ func TestProviderConstraintAcceptsMirror(t *testing.T) {
 }
 
 func TestPoliciesHoldForEveryVariant(t *testing.T) {
-	all := map[string]*policy.Doc{}
-	for name, d := range synthed {
-		all[name] = d
-	}
-	for name, d := range bootstraps {
-		all[name+"/bootstrap"] = d
-	}
-	for name, d := range all {
-		name, _, _ = strings.Cut(name, "/")
-		s := settings[name]
-		v := policy.Check(d, policy.OptionsFor(s))
-		for _, x := range v {
-			t.Errorf("%s: %s", name, x)
+	for _, v := range everyVariant() {
+		s := v.synth(t)
+		for _, d := range []*policy.Doc{s.doc, s.bootstrap} {
+			if d == nil {
+				continue // no state bucket
+			}
+			for _, x := range policy.Check(d, policy.OptionsFor(s.settings)) {
+				t.Errorf("%s: %s", v, x)
+			}
 		}
 	}
 }
 
 func TestSubnetsArePublicWithoutNAT(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	var cidrs []string
 	for _, a := range d.Of("aws_subnet") {
 		if a["map_public_ip_on_launch"] != true {
@@ -280,8 +100,8 @@ func nodePortRules(d *policy.Doc, port float64) []map[string]any {
 }
 
 func TestNodePortOnlyFromPrometheus(t *testing.T) {
-	for _, name := range []string{"default", "opened"} {
-		d, s := synthed[name], settings[name]
+	for _, v := range []*variant{byDefault, opened} {
+		d, s := v.doc(t), v.settings(t)
 		promSG := ""
 		for n, a := range d.Of("aws_security_group") {
 			if strings.HasSuffix(policy.Str(a["name"]), "-prometheus-sg") {
@@ -290,17 +110,17 @@ func TestNodePortOnlyFromPrometheus(t *testing.T) {
 		}
 		rules := nodePortRules(d, float64(s.NodeExporterPort))
 		if len(rules) != 1 {
-			t.Fatalf("%s: want one rule opening %d, have %d", name, s.NodeExporterPort, len(rules))
+			t.Fatalf("%s: want one rule opening %d, have %d", v, s.NodeExporterPort, len(rules))
 		}
 		r := rules[0]
 		if r["referenced_security_group_id"] != promSG || r["cidr_ipv4"] != nil || r["cidr_ipv6"] != nil {
-			t.Errorf("%s: port %d must be open to the Prometheus SG %s only: %v", name, s.NodeExporterPort, promSG, r)
+			t.Errorf("%s: port %d must be open to the Prometheus SG %s only: %v", v, s.NodeExporterPort, promSG, r)
 		}
 	}
 }
 
 func TestNoWorldOpenIngressByDefault(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	// node_exporter and NFS (EFS storage), each from the Prometheus group.
 	rules := d.Of("aws_vpc_security_group_ingress_rule")
 	if len(rules) != 2 {
@@ -320,8 +140,18 @@ func TestNoWorldOpenIngressByDefault(t *testing.T) {
 	}
 }
 
+// opened: SSH, plain HTTP admin access from a VPN's private ranges (IPv4
+// and a unique local IPv6 range, the explicit opt-in of issue 34), another
+// node_exporter port, discovery tag, zones and instance type.
+var opened = declare("opened", env{
+	"PROMAWS_SSH_KEY_NAME": "ops", "PROMAWS_SSH_CIDRS": "192.0.2.0/24",
+	"PROMAWS_ADMIN_CIDRS": "10.8.0.0/16,fd00:8::/32", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true", "PROMAWS_NODE_EXPORTER_PORT": "9200",
+	"PROMAWS_DISCOVERY_TAG_KEY": "team:monitoring", "PROMAWS_DISCOVERY_TAG_VALUE": "yes",
+	"PROMAWS_AVAILABILITY_ZONES": "eu-central-1a,eu-central-1b", "PROMAWS_NODE_INSTANCE_TYPE": "t4g.small",
+})
+
 func TestOptInAccessRules(t *testing.T) {
-	d := synthed["opened"]
+	d := opened.doc(t)
 	ssh := nodePortRules(d, 22)
 	if len(ssh) != 1 || ssh[0]["cidr_ipv4"] != "192.0.2.0/24" {
 		t.Errorf("SSH opt-in must open 22 to sshCidrs only: %v", ssh)
@@ -338,18 +168,21 @@ func TestOptInAccessRules(t *testing.T) {
 	if lt["key_name"] != "ops" {
 		t.Errorf("SSH opt-in must set the key pair: %v", lt["key_name"])
 	}
-	if len(nodePortRules(synthed["default"], 22)) != 0 || synthedLT(t, "default")["key_name"] != nil {
+	if len(nodePortRules(byDefault.doc(t), 22)) != 0 || synthedLT(t, byDefault)["key_name"] != nil {
 		t.Error("SSH must be off by default")
 	}
 }
 
-func synthedLT(t *testing.T, variant string) map[string]any {
-	_, lt := one(t, synthed[variant], "aws_launch_template")
+func synthedLT(t *testing.T, v *variant) map[string]any {
+	_, lt := one(t, v.doc(t), "aws_launch_template")
 	return lt
 }
 
+// zeroNodes: no node group, a pinned AMI, flow logs on.
+var zeroNodes = declare("zero-nodes", env{"PROMAWS_NODE_COUNT": "0", "PROMAWS_NODE_AMI_ID": "ami-0123456789abcdef0", "PROMAWS_FLOW_LOGS": "true"})
+
 func TestNodesHardened(t *testing.T) {
-	lt := synthedLT(t, "default")
+	lt := synthedLT(t, byDefault)
 	if policy.Path(lt, "metadata_options", "http_tokens") != "required" || policy.Num(policy.Path(lt, "metadata_options", "http_put_response_hop_limit")) != 1 {
 		t.Errorf("IMDSv2 with hop limit 1 required: %v", lt["metadata_options"])
 	}
@@ -359,24 +192,24 @@ func TestNodesHardened(t *testing.T) {
 	if lt["instance_type"] != "t3.micro" {
 		t.Errorf("default instance type %v", lt["instance_type"])
 	}
-	ami := synthed["default"].Of("data")
+	ami := byDefault.doc(t).Of("data")
 	_ = ami
-	data := policy.Path(synthed["default"].Raw, "data", "aws_ssm_parameter")
+	data := policy.Path(byDefault.doc(t).Raw, "data", "aws_ssm_parameter")
 	if !strings.Contains(mustJSON(t, data), "al2023-ami-kernel-default-x86_64") {
 		t.Errorf("AMI must come from the AL2023 SSM parameter: %s", mustJSON(t, data))
 	}
-	if !strings.Contains(mustJSON(t, policy.Path(synthed["opened"].Raw, "data", "aws_ssm_parameter")), "al2023-ami-kernel-default-arm64") {
+	if !strings.Contains(mustJSON(t, policy.Path(opened.doc(t).Raw, "data", "aws_ssm_parameter")), "al2023-ami-kernel-default-arm64") {
 		t.Error("a Graviton instance type must get the arm64 AMI")
 	}
-	if synthedLT(t, "zero-nodes")["image_id"] != "ami-0123456789abcdef0" || policy.Path(synthed["zero-nodes"].Raw, "data", "aws_ssm_parameter") != nil {
+	if synthedLT(t, zeroNodes)["image_id"] != "ami-0123456789abcdef0" || policy.Path(zeroNodes.doc(t).Raw, "data", "aws_ssm_parameter") != nil {
 		t.Error("nodeAmiId must replace the SSM lookup")
 	}
-	_, role := findRole(t, synthed["default"], "node-role")
+	_, role := findRole(t, byDefault.doc(t), "node-role")
 	if !strings.Contains(policy.Str(role["assume_role_policy"]), "ec2.amazonaws.com") {
 		t.Errorf("node role must be assumable by EC2 only: %v", role["assume_role_policy"])
 	}
 	found := false
-	for _, a := range synthed["default"].Of("aws_iam_role_policy_attachment") {
+	for _, a := range byDefault.doc(t).Of("aws_iam_role_policy_attachment") {
 		found = found || a["policy_arn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 	}
 	if !found {
@@ -385,14 +218,14 @@ func TestNodesHardened(t *testing.T) {
 }
 
 func TestNodeGroupSizeAndTags(t *testing.T) {
-	for variant, want := range map[string]float64{"default": 2, "zero-nodes": 0} {
-		_, asg := one(t, synthed[variant], "aws_autoscaling_group")
+	for v, want := range map[*variant]float64{byDefault: 2, zeroNodes: 0} {
+		_, asg := one(t, v.doc(t), "aws_autoscaling_group")
 		if policy.Num(asg["desired_capacity"]) != want || policy.Num(asg["min_size"]) != want || policy.Num(asg["max_size"]) != want {
-			t.Errorf("%s: group size %v/%v/%v, want %v", variant, asg["min_size"], asg["desired_capacity"], asg["max_size"], want)
+			t.Errorf("%s: group size %v/%v/%v, want %v", v, asg["min_size"], asg["desired_capacity"], asg["max_size"], want)
 		}
 	}
-	for variant, want := range map[string]string{"default": "prometheus:scrape=true", "opened": "team:monitoring=yes"} {
-		_, asg := one(t, synthed[variant], "aws_autoscaling_group")
+	for v, want := range map[*variant]string{byDefault: "prometheus:scrape=true", opened: "team:monitoring=yes"} {
+		_, asg := one(t, v.doc(t), "aws_autoscaling_group")
 		tags := map[string]bool{}
 		for _, tag := range asg["tag"].([]any) {
 			if policy.Path(tag, "propagate_at_launch") == true {
@@ -400,57 +233,31 @@ func TestNodeGroupSizeAndTags(t *testing.T) {
 			}
 		}
 		if !tags[want] {
-			t.Errorf("%s: nodes must carry the discovery tag %s at launch: %v", variant, want, tags)
+			t.Errorf("%s: nodes must carry the discovery tag %s at launch: %v", v, want, tags)
 		}
 	}
 }
 
 func TestUserDataInstallsPinnedNodeExporter(t *testing.T) {
-	for variant, port := range map[string]string{"default": ":9100", "opened": ":9200"} {
-		raw, err := base64.StdEncoding.DecodeString(policy.Str(synthedLT(t, variant)["user_data"]))
+	for v, port := range map[*variant]string{byDefault: ":9100", opened: ":9200"} {
+		raw, err := base64.StdEncoding.DecodeString(policy.Str(synthedLT(t, v)["user_data"]))
 		if err != nil {
 			t.Fatalf("user_data must be base64: %v", err)
 		}
 		script := string(raw)
 		for _, want := range []string{"#!/bin/bash", userdata.Version(), "sha256sum", port} {
 			if !strings.Contains(script, want) {
-				t.Errorf("%s: user data lacks %q", variant, want)
+				t.Errorf("%s: user data lacks %q", v, want)
 			}
 		}
 	}
-}
-
-func findRole(t *testing.T, d *policy.Doc, suffix string) (string, map[string]any) {
-	t.Helper()
-	return named(t, d, "aws_iam_role", suffix)
-}
-
-// named finds the resource of type typ whose name attribute ends in suffix.
-func named(t *testing.T, d *policy.Doc, typ, suffix string) (string, map[string]any) {
-	t.Helper()
-	return withAttr(t, d, typ, "name", suffix)
-}
-
-func rolePolicy(t *testing.T, d *policy.Doc, roleName string) map[string]any {
-	t.Helper()
-	for _, a := range d.Of("aws_iam_role_policy") {
-		if a["role"] == policy.Ref("aws_iam_role", roleName, "id") {
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(policy.Str(a["policy"])), &doc); err != nil {
-				t.Fatal(err)
-			}
-			return doc
-		}
-	}
-	t.Fatalf("no inline policy on role %s", roleName)
-	return nil
 }
 
 // The task role of the task-storage mode grants discovery and, for the
 // bundled Alertmanager, publishing to the alarm topic, nothing else; the
 // other modes add one statement each (TestStorageModes).
 func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
-	d := synthed["ephemeral"]
+	d := ephemeral.doc(t)
 	name, role := findRole(t, d, "prometheus-task")
 	if !strings.Contains(policy.Str(role["assume_role_policy"]), "ecs-tasks.amazonaws.com") {
 		t.Errorf("task role must be assumable by ECS tasks: %v", role["assume_role_policy"])
@@ -476,15 +283,20 @@ func TestTaskRoleGrantsExactlyDiscovery(t *testing.T) {
 	}
 }
 
+// moreRegions: nodes in two more regions, scraped on public IPs, and
+// Alertmanagers by IP and by name.
+var moreRegions = declare("regions", env{"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
+	"PROMAWS_ALERTMANAGER_URLS": "https://ops.example.com/alertmanager,http://10.1.2.3:9093,http://198.51.100.9:9094"})
+
 // TestDiscoveryOnlyInItsRegions: the discovery actions take no resource
 // restriction, so the region condition is what keeps the task role to the
 // discovered regions.
 func TestDiscoveryOnlyInItsRegions(t *testing.T) {
-	for variant, want := range map[string][]string{
-		"default": {"eu-central-1"},
-		"regions": {"eu-central-1", "eu-west-1", "us-east-1"},
+	for v, want := range map[*variant][]string{
+		byDefault:   {"eu-central-1"},
+		moreRegions: {"eu-central-1", "eu-west-1", "us-east-1"},
 	} {
-		d := synthed[variant]
+		d := v.doc(t)
 		name, _ := findRole(t, d, "prometheus-task")
 		var found bool
 		for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
@@ -494,14 +306,14 @@ func TestDiscoveryOnlyInItsRegions(t *testing.T) {
 			found = true
 			got := policy.Strings(policy.Path(st, "Condition", "StringEquals", "aws:RequestedRegion"))
 			if strings.Join(got, ",") != strings.Join(want, ",") {
-				t.Errorf("%s: discovery allowed in regions %v, want exactly %v", variant, got, want)
+				t.Errorf("%s: discovery allowed in regions %v, want exactly %v", v, got, want)
 			}
 			if policy.Path(st, "Effect") != "Allow" || len(policy.Path(st, "Condition").(map[string]any)) != 1 {
-				t.Errorf("%s: discovery statement: %v", variant, st)
+				t.Errorf("%s: discovery statement: %v", v, st)
 			}
 		}
 		if !found {
-			t.Errorf("%s: no EC2Discovery statement on the task role", variant)
+			t.Errorf("%s: no EC2Discovery statement on the task role", v)
 		}
 	}
 }
@@ -511,13 +323,13 @@ func TestDiscoveryOnlyInItsRegions(t *testing.T) {
 // Alertmanager's port, to its address when it is an IP; NFS to the EFS
 // mount targets with storageMode efs (the default).
 func TestPrometheusEgressFollowsTheSettings(t *testing.T) {
-	for variant, want := range map[string][]string{
-		"default":   {"2049 EFS SG", "443 0.0.0.0/0", "9100 node SG"},
-		"ephemeral": {"443 0.0.0.0/0", "9100 node SG"},
-		"opened":    {"2049 EFS SG", "443 0.0.0.0/0", "9200 node SG"},
-		"regions":   {"2049 EFS SG", "443 0.0.0.0/0", "9093 10.1.2.3/32", "9094 198.51.100.9/32", "9100 0.0.0.0/0", "9100 node SG"},
+	for v, want := range map[*variant][]string{
+		byDefault:   {"2049 EFS SG", "443 0.0.0.0/0", "9100 node SG"},
+		ephemeral:   {"443 0.0.0.0/0", "9100 node SG"},
+		opened:      {"2049 EFS SG", "443 0.0.0.0/0", "9200 node SG"},
+		moreRegions: {"2049 EFS SG", "443 0.0.0.0/0", "9093 10.1.2.3/32", "9094 198.51.100.9/32", "9100 0.0.0.0/0", "9100 node SG"},
 	} {
-		d := synthed[variant]
+		d := v.doc(t)
 		promSG, _ := named(t, d, "aws_security_group", "-prometheus-sg")
 		nodeSG, _ := named(t, d, "aws_security_group", "-node-sg")
 		var got []string
@@ -526,7 +338,7 @@ func TestPrometheusEgressFollowsTheSettings(t *testing.T) {
 				continue
 			}
 			if r["from_port"] != r["to_port"] || r["ip_protocol"] != "tcp" {
-				t.Errorf("%s: egress must be one TCP port: %v", variant, r)
+				t.Errorf("%s: egress must be one TCP port: %v", v, r)
 			}
 			to := policy.Str(r["cidr_ipv4"]) + policy.Str(r["cidr_ipv6"])
 			if r["referenced_security_group_id"] == policy.Ref("aws_security_group", nodeSG, "id") {
@@ -541,13 +353,13 @@ func TestPrometheusEgressFollowsTheSettings(t *testing.T) {
 		}
 		sort.Strings(got)
 		if strings.Join(got, ", ") != strings.Join(want, ", ") {
-			t.Errorf("%s: Prometheus egress %v, want %v", variant, got, want)
+			t.Errorf("%s: Prometheus egress %v, want %v", v, got, want)
 		}
 	}
 }
 
 func TestAlertmanagersAndRegionsInTheConfig(t *testing.T) {
-	_, param := configParam(t, synthed["regions"])
+	_, param := configParam(t, moreRegions.doc(t))
 	yaml := policy.Str(param["insecure_value"])
 	for _, w := range []string{"region: eu-central-1", "region: eu-west-1", "region: us-east-1", "__meta_ec2_public_ip",
 		"alerting:", "path_prefix: /alertmanager", "ops.example.com:443", "10.1.2.3:9093"} {
@@ -555,7 +367,7 @@ func TestAlertmanagersAndRegionsInTheConfig(t *testing.T) {
 			t.Errorf("generated config lacks %q:\n%s", w, yaml)
 		}
 	}
-	_, param = configParam(t, synthed["default"])
+	_, param = configParam(t, byDefault.doc(t))
 	if yaml := policy.Str(param["insecure_value"]); !strings.Contains(yaml, "alerting:\n  alertmanagers:\n    - scheme: http\n      path_prefix: /alertmanager\n      basic_auth:") ||
 		!strings.Contains(yaml, "- 127.0.0.1:9093\n") || strings.Count(yaml, "- region:") != 1 {
 		t.Errorf("default config: one region, alerts to the bundled Alertmanager on the task's loopback:\n%s", yaml)
@@ -563,7 +375,7 @@ func TestAlertmanagersAndRegionsInTheConfig(t *testing.T) {
 }
 
 func TestFargateServiceShape(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	_, svc := one(t, d, "aws_ecs_service")
 	if svc["launch_type"] != "FARGATE" || policy.Num(svc["desired_count"]) != 1 {
 		t.Errorf("service must run one FARGATE task: %v %v", svc["launch_type"], svc["desired_count"])
@@ -608,40 +420,43 @@ func TestFargateServiceShape(t *testing.T) {
 }
 
 func TestPrometheusConfigIsReadableAndExplicit(t *testing.T) {
-	for variant, want := range map[string][]string{
-		"default": {"region: eu-central-1", "tag:prometheus:scrape", "instance-state-name", "port: 9100"},
-		"opened":  {"tag:team:monitoring", "port: 9200"},
+	for v, want := range map[*variant][]string{
+		byDefault: {"region: eu-central-1", "tag:prometheus:scrape", "instance-state-name", "port: 9100"},
+		opened:    {"tag:team:monitoring", "port: 9200"},
 	} {
-		_, param := configParam(t, synthed[variant])
+		_, param := configParam(t, v.doc(t))
 		yaml := policy.Str(param["insecure_value"])
 		if param["type"] != "String" || !strings.Contains(yaml, "\n") {
-			t.Fatalf("%s: config must be a plain multi-line String parameter (readable in plan): %v", variant, param["type"])
+			t.Fatalf("%s: config must be a plain multi-line String parameter (readable in plan): %v", v, param["type"])
 		}
 		for _, w := range want {
 			if !strings.Contains(yaml, w) {
-				t.Errorf("%s: generated config lacks %q", variant, w)
+				t.Errorf("%s: generated config lacks %q", v, w)
 			}
 		}
 	}
 }
 
+// localProfile is the default stack against the emulator.
+var localProfile = declare("local", env{"PROMAWS_ENDPOINT": "http://127.0.0.1:5000"})
+
 func TestLocalProfileOnlyWhenAsked(t *testing.T) {
-	local := mustJSON(t, policy.Path(synthed["local"].Raw, "provider", "aws"))
+	local := mustJSON(t, policy.Path(localProfile.doc(t).Raw, "provider", "aws"))
 	for _, want := range []string{"http://127.0.0.1:5000", `"skip_metadata_api_check":"true"`, `"access_key":"test"`} {
 		if !strings.Contains(local, want) {
 			t.Errorf("local profile provider lacks %s: %s", want, local)
 		}
 	}
-	real := mustJSON(t, policy.Path(synthed["default"].Raw, "provider", "aws"))
+	real := mustJSON(t, policy.Path(byDefault.doc(t).Raw, "provider", "aws"))
 	for _, banned := range []string{"endpoints", "access_key", "secret_key", "127.0.0.1"} {
 		if strings.Contains(real, banned) {
 			t.Errorf("the AWS profile must not carry %s: %s", banned, real)
 		}
 	}
-	for variant, want := range map[string]bool{"local": true, "default": false} {
-		_, svc := one(t, synthed[variant], "aws_ecs_service")
+	for v, want := range map[*variant]bool{localProfile: true, byDefault: false} {
+		_, svc := one(t, v.doc(t), "aws_ecs_service")
 		if got := policy.Path(svc, "lifecycle", "ignore_changes") != nil; got != want {
-			t.Errorf("%s: emulator-gap ignore_changes present=%v, want %v (local profile only)", variant, got, want)
+			t.Errorf("%s: emulator-gap ignore_changes present=%v, want %v (local profile only)", v, got, want)
 		}
 	}
 	if !strings.Contains(real, `"managed-by":"prometheus-aws"`) {
@@ -649,92 +464,8 @@ func TestLocalProfileOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func TestLocalBackendByDefault(t *testing.T) {
-	path := policy.Str(policy.Path(synthed["default"].Raw, "terraform", "backend", "local", "path"))
-	if path != "../../../terraform.prometheus-aws-dev.tfstate" {
-		t.Errorf("local state must live in the project root, relative to the stack folder, got %q", path)
-	}
-	if _, ok := bootstraps["default"]; ok {
-		t.Error("no bootstrap stack without a state bucket")
-	}
-}
-
-func TestS3BackendWithNativeLocking(t *testing.T) {
-	s3 := policy.Path(synthed["remote"].Raw, "terraform", "backend", "s3")
-	want := map[string]any{"bucket": "acme-prometheus-tfstate", "key": "prometheus-aws/prod/terraform.tfstate", "encrypt": true, "use_lockfile": true, "region": "eu-central-1"}
-	for k, v := range want {
-		if got := policy.Path(s3, k); got != v {
-			t.Errorf("backend.s3.%s = %v, want %v", k, got, v)
-		}
-	}
-	if policy.Path(s3, "dynamodb_table") != nil || policy.Path(s3, "endpoints") != nil {
-		t.Errorf("no DynamoDB table or endpoints unless asked: %v", s3)
-	}
-	if policy.Path(synthed["remote"].Raw, "terraform", "backend", "local") != nil {
-		t.Error("remote state must replace the local backend")
-	}
-	ddb := policy.Path(synthed["remote-ddb"].Raw, "terraform", "backend", "s3")
-	if policy.Path(ddb, "use_lockfile") != nil || policy.Path(synthed["remote-ddb"].Raw, "terraform", "required_version") != ">= 1.5" {
-		t.Errorf("the DynamoDB opt-in is for Terraform < 1.10, which rejects use_lockfile: %v", ddb)
-	}
-	if policy.Path(synthed["remote"].Raw, "terraform", "required_version") != ">= 1.11" {
-		t.Error("write-only secrets need Terraform >= 1.11 (S3-native locking >= 1.10)")
-	}
-	if policy.Path(ddb, "dynamodb_table") != "tf-locks" || policy.Path(ddb, "use_path_style") != true || policy.Path(ddb, "endpoints", "s3") != "http://127.0.0.1:5000" {
-		t.Errorf("opt-in lock table and local-profile endpoints: %v", ddb)
-	}
-}
-
-func TestStateBucketIsProtected(t *testing.T) {
-	b := bootstraps["remote"]
-	_, bucket := one(t, b, "aws_s3_bucket")
-	if bucket["bucket"] != "acme-prometheus-tfstate" || policy.Path(bucket, "lifecycle", "prevent_destroy") != true {
-		t.Errorf("bucket must be named as configured and protected from destroy: %v", bucket)
-	}
-	if policy.Path(b.Raw, "terraform", "backend", "local", "path") != "../../../terraform.prometheus-aws-state.tfstate" {
-		t.Errorf("bootstrap state stays local: %v", policy.Path(b.Raw, "terraform", "backend"))
-	}
-	_, v := one(t, b, "aws_s3_bucket_versioning")
-	if policy.Path(v, "versioning_configuration", "status") != "Enabled" {
-		t.Errorf("versioning: %v", v)
-	}
-	_, enc := one(t, b, "aws_s3_bucket_server_side_encryption_configuration")
-	if policy.Path(enc, "rule", "apply_server_side_encryption_by_default", "sse_algorithm") == nil {
-		t.Errorf("default encryption: %v", enc)
-	}
-	_, pab := one(t, b, "aws_s3_bucket_public_access_block")
-	for _, k := range []string{"block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"} {
-		if pab[k] != true {
-			t.Errorf("public access block %s = %v", k, pab[k])
-		}
-	}
-	_, pol := one(t, b, "aws_s3_bucket_policy")
-	if !strings.Contains(policy.Str(pol["policy"]), `"aws:SecureTransport":"false"`) || !strings.Contains(policy.Str(pol["policy"]), `"Effect":"Deny"`) {
-		t.Errorf("bucket policy must deny non-TLS access: %v", pol["policy"])
-	}
-	_, lc := one(t, b, "aws_s3_bucket_lifecycle_configuration")
-	if policy.Num(policy.Path(lc, "rule", "noncurrent_version_expiration", "noncurrent_days")) != 90 {
-		t.Errorf("old versions expire after 90 days by default: %v", lc)
-	}
-	if _, p := one(t, bootstraps["remote-ddb"], "aws_s3_bucket_policy"); policy.Num(p["count"]) != 0 || pol["count"] != nil {
-		t.Error("only the local profile drops the bucket policy (moto gap)")
-	}
-	if len(b.Of("aws_dynamodb_table")) != 0 || len(bootstraps["remote-ddb"].Of("aws_dynamodb_table")) != 1 {
-		t.Error("a DynamoDB lock table exists only when opted in")
-	}
-}
-
 func TestBasicAuthSecretNeverInJSON(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	_, secret := one(t, d, "aws_secretsmanager_secret")
 	if policy.Num(secret["recovery_window_in_days"]) != 0 || secret["recovery_window_in_days"] == nil {
 		t.Errorf("recovery_window_in_days must be 0 so destroy-then-apply works: %v", secret["recovery_window_in_days"])
@@ -768,10 +499,10 @@ func TestBasicAuthSecretNeverInJSON(t *testing.T) {
 	}
 	// No container of any variant reads people's password (Grafana's own
 	// admin secret, a secret of its own, has a password key too).
-	for variant, v := range synthed {
-		for _, task := range v.Of("aws_ecs_task_definition") {
+	for _, v := range everyVariant() {
+		for _, task := range v.doc(t).Of("aws_ecs_task_definition") {
 			if defs := policy.Str(task["container_definitions"]); regexp.MustCompile(`basic-auth[^"]*\.arn\}:` + taskcontract.SecretPasswordKey + `::`).MatchString(defs) {
-				t.Errorf("%s: a container reads people's basic-auth password: %s", variant, defs)
+				t.Errorf("%s: a container reads people's basic-auth password: %s", v, defs)
 			}
 		}
 	}
@@ -779,16 +510,16 @@ func TestBasicAuthSecretNeverInJSON(t *testing.T) {
 	if !strings.Contains(mustJSON(t, rolePolicy(t, d, name)), "secretsmanager:GetSecretValue") {
 		t.Error("the execution role must read the basic auth secret")
 	}
-	if len(synthed["remote-ddb"].Of("aws_secretsmanager_secret")) != 0 {
+	if len(remoteDDB.doc(t).Of("aws_secretsmanager_secret")) != 0 {
 		t.Error("basicAuth=false creates no secret")
 	}
 }
 
 func TestFlowLogsOptIn(t *testing.T) {
-	if len(synthed["default"].Of("aws_flow_log")) != 0 {
+	if len(byDefault.doc(t).Of("aws_flow_log")) != 0 {
 		t.Error("flow logs are opt-in")
 	}
-	d := synthed["zero-nodes"]
+	d := zeroNodes.doc(t)
 	_, fl := one(t, d, "aws_flow_log")
 	if fl["traffic_type"] != "ALL" || !strings.Contains(policy.Str(fl["vpc_id"]), "aws_vpc.") || !strings.Contains(policy.Str(fl["log_destination"]), "aws_cloudwatch_log_group.") {
 		t.Errorf("flow log must record all VPC traffic into its log group: %v", fl)
@@ -823,15 +554,15 @@ var endpointOf = map[string]string{
 // TestLocalProfileCoversEveryService: a service without an emulator
 // endpoint would send its calls to AWS itself.
 func TestLocalProfileCoversEveryService(t *testing.T) {
-	for _, variant := range []string{"local", "tls-domain-local"} {
-		d := synthed[variant]
+	for _, v := range []*variant{localProfile, tlsDomainLocal} {
+		d := v.doc(t)
 		endpoints, _ := policy.Path(d.Raw, "provider", "aws").([]any)
 		if len(endpoints) != 1 {
-			t.Fatalf("%s: one aws provider expected", variant)
+			t.Fatalf("%s: one aws provider expected", v)
 		}
 		set, _ := policy.Path(endpoints[0], "endpoints").([]any)
 		if len(set) != 1 {
-			t.Fatalf("%s: local profile has no endpoints block", variant)
+			t.Fatalf("%s: local profile has no endpoints block", v)
 		}
 		have, _ := set[0].(map[string]any)
 		var types []string
@@ -851,25 +582,33 @@ func TestLocalProfileCoversEveryService(t *testing.T) {
 				}
 			}
 			if best == "" {
-				t.Errorf("%s: resource type %s has no known service: add it to endpointOf and to the local profile's endpoints", variant, typ)
+				t.Errorf("%s: resource type %s has no known service: add it to endpointOf and to the local profile's endpoints", v, typ)
 				continue
 			}
 			if have[endpointOf[best]] != "http://127.0.0.1:5000" {
-				t.Errorf("%s: %s needs the %s endpoint in the local profile (newProvider)", variant, typ, endpointOf[best])
+				t.Errorf("%s: %s needs the %s endpoint in the local profile (newProvider)", v, typ, endpointOf[best])
 			}
 		}
 	}
 }
 
+// Behind the HTTPS load balancer: a given certificate (AWS profile), and a
+// created one with a customer KMS key against the emulator.
+var (
+	tlsCert        = declare("tls-cert", env{"PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"})
+	tlsDomainLocal = declare("tls-domain-local", env{"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_TLS_DOMAIN": "prometheus.example.com",
+		"PROMAWS_TLS_ZONE_ID": "Z0123456789ABCDEFGHIJ", "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_FLOW_LOGS": "true"})
+)
+
 func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
-	if len(synthed["default"].Of("aws_lb")) != 0 {
+	if len(byDefault.doc(t).Of("aws_lb")) != 0 {
 		t.Error("the load balancer is opt-in")
 	}
-	for _, variant := range []string{"tls-cert", "tls-domain-local"} {
-		d := synthed[variant]
+	for _, v := range []*variant{tlsCert, tlsDomainLocal} {
+		d := v.doc(t)
 		_, alb := one(t, d, "aws_lb")
 		if alb["internal"] != false || alb["drop_invalid_header_fields"] != true || alb["load_balancer_type"] != "application" {
-			t.Errorf("%s: load balancer shape: %v", variant, alb)
+			t.Errorf("%s: load balancer shape: %v", v, alb)
 		}
 		listeners := map[float64]map[string]any{}
 		for _, l := range d.Of("aws_lb_listener") {
@@ -877,11 +616,11 @@ func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
 		}
 		https, http := listeners[443], listeners[80]
 		if https == nil || https["protocol"] != "HTTPS" || !strings.HasPrefix(policy.Str(https["ssl_policy"]), "ELBSecurityPolicy-TLS13-") {
-			t.Errorf("%s: want an HTTPS listener on 443 with a TLS 1.3 policy: %v", variant, https)
+			t.Errorf("%s: want an HTTPS listener on 443 with a TLS 1.3 policy: %v", v, https)
 		}
 		if http == nil || policy.Str(policy.Path(http, "default_action", "type")) != "redirect" ||
 			policy.Str(policy.Path(http, "default_action", "redirect", "protocol")) != "HTTPS" {
-			t.Errorf("%s: port 80 must only redirect to HTTPS: %v", variant, http)
+			t.Errorf("%s: port 80 must only redirect to HTTPS: %v", v, http)
 		}
 		// Ingress: the admin range on 443/80 of the balancer; Prometheus's
 		// port only from the balancer's group, never from a range.
@@ -893,31 +632,31 @@ func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
 			switch sg {
 			case policy.Ref("aws_security_group", promSG, "id"):
 				if r["cidr_ipv4"] != nil || r["cidr_ipv6"] != nil || r["referenced_security_group_id"] != policy.Ref("aws_security_group", albSG, "id") {
-					t.Errorf("%s: Prometheus must admit only the load balancer: %v", variant, r)
+					t.Errorf("%s: Prometheus must admit only the load balancer: %v", v, r)
 				}
 			case policy.Ref("aws_security_group", albSG, "id"):
 				if r["cidr_ipv4"] != "198.51.100.0/24" {
-					t.Errorf("%s: the balancer must admit only the admin range: %v", variant, r)
+					t.Errorf("%s: the balancer must admit only the admin range: %v", v, r)
 				}
 				ports[policy.Num(r["from_port"])] = true
 			}
 		}
 		if !ports[443] || !ports[80] || len(ports) != 2 {
-			t.Errorf("%s: balancer ingress ports %v, want 443 and 80", variant, ports)
+			t.Errorf("%s: balancer ingress ports %v, want 443 and 80", v, ports)
 		}
 		_, svc := one(t, d, "aws_ecs_service")
 		if !strings.Contains(mustJSON(t, svc["load_balancer"]), `"container_name":"prometheus"`) || !strings.Contains(mustJSON(t, svc["depends_on"]), "aws_lb_listener.") {
-			t.Errorf("%s: the service must register in the target group after the listener exists: %v", variant, svc)
+			t.Errorf("%s: the service must register in the target group after the listener exists: %v", v, svc)
 		}
 		_, tg := named(t, d, "aws_lb_target_group", "-prometheus")
 		if tg["target_type"] != "ip" || policy.Str(policy.Path(tg, "health_check", "matcher")) != "200,401" {
-			t.Errorf("%s: target group (ip targets, basic auth answers 401 to the check): %v", variant, tg)
+			t.Errorf("%s: target group (ip targets, basic auth answers 401 to the check): %v", v, tg)
 		}
 	}
-	if _, https := listenerOn(synthed["tls-cert"], 443); https["certificate_arn"] != testCert || len(synthed["tls-cert"].Of("aws_acm_certificate")) != 0 {
+	if _, https := listenerOn(tlsCert.doc(t), 443); https["certificate_arn"] != testCert || len(tlsCert.doc(t).Of("aws_acm_certificate")) != 0 {
 		t.Errorf("a given certificate is used as is: %v", https)
 	}
-	d := synthed["tls-domain-local"]
+	d := tlsDomainLocal.doc(t)
 	_, cert := one(t, d, "aws_acm_certificate")
 	if cert["domain_name"] != "prometheus.example.com" || cert["validation_method"] != "DNS" {
 		t.Errorf("certificate: %v", cert)
@@ -934,8 +673,8 @@ func TestHTTPSLoadBalancerIsTheOnlyWayIn(t *testing.T) {
 }
 
 func TestCustomerKmsKey(t *testing.T) {
-	for variant, want := range map[string]string{"default": "", "tls-domain-local": testKey} {
-		d := synthed[variant]
+	for v, want := range map[*variant]string{byDefault: "", tlsDomainLocal: testKey} {
+		d := v.doc(t)
 		for typ, path := range map[string][]string{
 			"aws_cloudwatch_log_group":  {"kms_key_id"},
 			"aws_secretsmanager_secret": {"kms_key_id"},
@@ -943,12 +682,12 @@ func TestCustomerKmsKey(t *testing.T) {
 		} {
 			for name, r := range d.Of(typ) {
 				if got := policy.Str(policy.Path(r, path...)); got != want {
-					t.Errorf("%s: %s.%s %s = %q, want %q", variant, typ, name, strings.Join(path, "."), got, want)
+					t.Errorf("%s: %s.%s %s = %q, want %q", v, typ, name, strings.Join(path, "."), got, want)
 				}
 			}
 		}
 	}
-	d := synthed["tls-domain-local"]
+	d := tlsDomainLocal.doc(t)
 	name, _ := findRole(t, d, "-prometheus-exec")
 	if doc := mustJSON(t, rolePolicy(t, d, name)); !strings.Contains(doc, `{"Action":["kms:Decrypt"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.eu-central-1.amazonaws.com"]}},"Effect":"Allow","Resource":["`+testKey+`"]`) {
 		t.Errorf("the execution role must decrypt the secret with the customer key, only it and only through Secrets Manager: %s", doc)
@@ -965,7 +704,7 @@ func listenerOn(d *policy.Doc, port float64) (string, map[string]any) {
 }
 
 func TestAlertingRulesShipWithTheTask(t *testing.T) {
-	d := synthed["default"]
+	d := byDefault.doc(t)
 	groups, err := pconstructs.RuleFiles(string(alerting.Rules()))
 	if err != nil || len(groups) < 2 {
 		t.Fatalf("rules.yml must split into its groups: %v %v", groups, err)
@@ -988,97 +727,5 @@ func TestAlertingRulesShipWithTheTask(t *testing.T) {
 	_, param := configParam(t, d)
 	if !strings.Contains(policy.Str(param["insecure_value"]), "rule_files:\n  - "+taskcontract.RuleFilesGlob) {
 		t.Error("the generated config must load the rule files")
-	}
-}
-
-// TestECSDiscoveryGrants: with ecsDiscovery the task role gains exactly
-// the ECS discovery calls (and EC2's DescribeNetworkInterfaces), limited
-// to the discovered regions, or to the listed clusters by ARN (and the
-// default cluster Prometheus probes its credentials on); the task may
-// connect out to the scrape ports within the VPC only.
-func TestECSDiscoveryGrants(t *testing.T) {
-	type grant struct {
-		actions, resources, condition string
-	}
-	ecsStatements := func(variant string) map[string]grant {
-		d := synthed[variant]
-		name, _ := findRole(t, d, "prometheus-task")
-		out := map[string]grant{}
-		for _, st := range rolePolicy(t, d, name)["Statement"].([]any) {
-			sid := policy.Str(policy.Path(st, "Sid"))
-			if !strings.HasPrefix(sid, "ECS") {
-				continue
-			}
-			out[sid] = grant{strings.Join(policy.Strings(policy.Path(st, "Action")), ","), strings.Join(policy.Strings(policy.Path(st, "Resource")), ","), mustJSON(t, policy.Path(st, "Condition"))}
-		}
-		return out
-	}
-	if got := ecsStatements("default"); len(got) != 0 {
-		t.Errorf("default: ECS grants without ecsDiscovery: %v", got)
-	}
-	regions := `{"StringEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1"]}}`
-	want := map[string]grant{
-		"ECSDiscovery":                  {"ecs:ListClusters,ecs:DescribeClusters,ecs:ListServices,ecs:DescribeServices,ecs:ListTasks,ecs:DescribeTasks,ecs:DescribeContainerInstances", "*", regions},
-		"ECSDiscoveryNetworkInterfaces": {"ec2:DescribeNetworkInterfaces", "*", regions},
-	}
-	if got := ecsStatements("ecs"); !reflect.DeepEqual(got, want) {
-		t.Errorf("ecs: task role ECS grants\n got %v\nwant %v", got, want)
-	}
-	account := "${data.aws_caller_identity.prometheus_account_"
-	got := ecsStatements("ecs-clusters-local")
-	orders := got["ECSDiscoveryClusters"].resources
-	if !strings.HasPrefix(orders, "arn:aws:ecs:eu-central-1:"+account) || !strings.Contains(orders, ":cluster/orders,arn:aws:ecs:eu-west-1:123456789012:cluster/batch,arn:aws:ecs:eu-central-1:") ||
-		!strings.HasSuffix(orders, ":cluster/default,arn:aws:ecs:eu-west-1:123456789012:cluster/default") {
-		t.Errorf("ecs-clusters-local: DescribeClusters on %s; want the two clusters and each region's default cluster, the account from the caller identity", orders)
-	}
-	in := got["ECSDiscoveryInClusters"]
-	if in.actions != "ecs:ListServices,ecs:DescribeServices,ecs:ListTasks,ecs:DescribeTasks,ecs:DescribeContainerInstances" || in.resources != "*" ||
-		!strings.HasPrefix(in.condition, `{"ArnEquals":{"ecs:cluster":["arn:aws:ecs:eu-central-1:`) || strings.Count(in.condition, "cluster/") != 2 {
-		t.Errorf("ecs-clusters-local: in-cluster grants %+v; want the five calls under ecs:cluster = the two ARNs", in)
-	}
-	if len(got) != 3 || got["ECSDiscoveryNetworkInterfaces"].actions != "ec2:DescribeNetworkInterfaces" {
-		t.Errorf("ecs-clusters-local: want exactly three ECS statements: %v", got)
-	}
-	// The account placeholder never reaches AWS: the configuration carries
-	// the caller identity's reference.
-	d := synthed["ecs-clusters-local"]
-	for _, n := range d.Names("aws_ssm_parameter") {
-		v := policy.Str(d.Of("aws_ssm_parameter")[n]["insecure_value"])
-		if strings.Contains(v, taskcontract.AccountIDPlaceholder) {
-			t.Errorf("%s keeps the account placeholder", n)
-		}
-		if strings.Contains(v, "role: ecs") && !strings.Contains(v, account) {
-			t.Errorf("%s: the ecs discovery's cluster ARNs lack the account: %s", n, v)
-		}
-	}
-	// The ECS discovery alert ships with it, and only with it.
-	for variant, want := range map[string]bool{"default": false, "ecs": true, "ecs-clusters-local": true} {
-		found := false
-		for _, n := range synthed[variant].Names("aws_ssm_parameter") {
-			found = found || strings.Contains(policy.Str(synthed[variant].Of("aws_ssm_parameter")[n]["insecure_value"]), "alert: PrometheusECSDiscoveryFailing")
-		}
-		if found != want {
-			t.Errorf("%s: PrometheusECSDiscoveryFailing in the rules: %v, want %v", variant, found, want)
-		}
-	}
-	// Egress: the scrape ports, to the VPC's range only.
-	// (ecs: 9100 is open to every address already, for the nodes of the
-	// other region, so no narrower rule is added.)
-	for variant, ports := range map[string][]string{"ecs": {"8080"}, "ecs-clusters-local": {"9101"}} {
-		d := synthed[variant]
-		var found []string
-		for _, n := range d.Names("aws_vpc_security_group_egress_rule") {
-			r := d.Of("aws_vpc_security_group_egress_rule")[n]
-			if strings.Contains(policy.Str(r["description"]), "ECS") {
-				if policy.Str(r["cidr_ipv4"]) != "10.0.0.0/16" {
-					t.Errorf("%s: %s opens the ECS scrape port to %v, want the VPC's range", variant, n, r["cidr_ipv4"])
-				}
-				found = append(found, fmt.Sprint(policy.Num(r["from_port"])))
-			}
-		}
-		sort.Strings(found)
-		if !reflect.DeepEqual(found, ports) {
-			t.Errorf("%s: ECS egress ports %v, want %v", variant, found, ports)
-		}
 	}
 }

@@ -9,11 +9,21 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
+// networkMode=private: behind the load balancer with one NAT gateway, and
+// against the emulator reached from a VPN range, a gateway per zone, amp
+// (so the aps endpoint), some endpoints left out.
+var (
+	privateNet   = declare("private", env{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_TLS_CERTIFICATE_ARN": testCert, "PROMAWS_ADMIN_CIDRS": "198.51.100.0/24"})
+	privateLocal = declare("private-local", env{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16",
+		"PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true", "PROMAWS_NAT_GATEWAYS": "perZone", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_VPC_ENDPOINTS": "ec2,logs,aps,s3,ecr",
+		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter/"})
+)
+
 // networkMode=private: the task and the nodes in private subnets without
 // public IPs, the internet through NAT, the AWS APIs through endpoints
 // that admit only the VPC, the load balancer in the public subnets.
 func TestPrivateNetwork(t *testing.T) {
-	d := synthed["private"]
+	d := privateNet.doc(t)
 	private, public := map[string]bool{}, map[string]bool{}
 	for name, sn := range d.Of("aws_subnet") {
 		if sn["map_public_ip_on_launch"] == true {
@@ -58,13 +68,13 @@ func TestPrivateNetwork(t *testing.T) {
 	if n := len(d.Of("aws_nat_gateway")); n != 1 || len(d.Of("aws_eip")) != 1 {
 		t.Errorf("private, natGateways=single: want one NAT gateway with its address, have %d", n)
 	}
-	if n := len(synthed["private-local"].Of("aws_nat_gateway")); n != 2 {
+	if n := len(privateLocal.doc(t).Of("aws_nat_gateway")); n != 2 {
 		t.Errorf("natGateways=perZone: want a NAT gateway per zone, have %d", n)
 	}
 	if got, want := endpoints(d), "ec2,logs,s3,secretsmanager,sns,ssm"; got != want {
 		t.Errorf("private (efs): endpoints %s, want %s (aps only with amp)", got, want)
 	}
-	if got, want := endpoints(synthed["private-local"]), "aps-workspaces,ec2,ecr.api,ecr.dkr,logs,s3"; got != want {
+	if got, want := endpoints(privateLocal.doc(t)), "aps-workspaces,ec2,ecr.api,ecr.dkr,logs,s3"; got != want {
 		t.Errorf("private-local: endpoints %s, want the ones listed, aps as aps-workspaces: %s", got, want)
 	}
 	for name, e := range d.Of("aws_vpc_endpoint") {
@@ -80,7 +90,7 @@ func TestPrivateNetwork(t *testing.T) {
 	}
 	// A mirror in S3 (a VPC without internet): the nodes' role may read
 	// its objects and nothing else of S3; the user data names it.
-	local := synthed["private-local"]
+	local := privateLocal.doc(t)
 	nodeRole, _ := findRole(t, local, "node-role")
 	var grants []string
 	for _, p := range local.Of("aws_iam_role_policy") {
@@ -93,14 +103,14 @@ func TestPrivateNetwork(t *testing.T) {
 	}
 	// The public layout has none of it.
 	for _, typ := range []string{"aws_nat_gateway", "aws_eip", "aws_vpc_endpoint"} {
-		if len(synthed["default"].Of(typ)) != 0 {
+		if len(byDefault.doc(t).Of(typ)) != 0 {
 			t.Errorf("default (public): no %s", typ)
 		}
 	}
 	if v := policy.Check(d, policy.Options{PrivateNetwork: true}); len(v) != 0 {
 		t.Errorf("private: %v", v)
 	}
-	if v := policy.Check(synthed["default"], policy.Options{PrivateNetwork: true}); len(v) == 0 {
+	if v := policy.Check(byDefault.doc(t), policy.Options{PrivateNetwork: true}); len(v) == 0 {
 		t.Error("the public layout must fail the private-network rule (the rule must be able to fail)")
 	}
 }

@@ -10,12 +10,23 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
+// natGateways=none: no route out of the private subnets, images through
+// the pull-through cache, node_exporter from S3; on AWS and against the
+// emulator (as e2e/nointernet_test.go deploys it: read here by the checks
+// of every variant only).
+var (
+	noInternet = declare("no-internet", env{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none",
+		"PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter"})
+	_ = declare("no-internet-local", env{"PROMAWS_NETWORK_MODE": "private", "PROMAWS_NAT_GATEWAYS": "none", "PROMAWS_NODE_EXPORTER_DOWNLOAD_BASE": "s3://acme-mirror/node_exporter",
+		"PROMAWS_ENDPOINT": "http://127.0.0.1:5000", "PROMAWS_ADMIN_CIDRS": "10.8.0.0/16", "PROMAWS_ALLOW_PLAIN_HTTP_ADMIN": "true"})
+)
+
 // natGateways=none: no NAT gateway and no route out of the private route
 // tables; ECR's two endpoints and S3's added; every image of the task
 // pulled through the stack's cache repositories, which the execution role
 // may pull from and import into, and nothing else.
 func TestNoInternet(t *testing.T) {
-	d := synthed["no-internet"]
+	d := noInternet.doc(t)
 	if n := len(d.Names("aws_nat_gateway")) + len(d.Names("aws_eip")); n != 0 {
 		t.Errorf("no-internet: %d NAT gateways and addresses, want none", n)
 	}
@@ -57,10 +68,13 @@ func TestNoInternet(t *testing.T) {
 	}
 }
 
+// The pull-through cache alone, in the public network.
+var pullThrough = declare("pull-through", env{"PROMAWS_PULL_THROUGH_CACHE": "true"})
+
 // The execution role fills the cache: without ecr:BatchImportUpstreamImage
 // the first pull is refused, and policy rule ecr-pull-exactly says so.
 func TestCachedImagesNeedTheImportRight(t *testing.T) {
-	raw := mustJSON(t, synthed["pull-through"].Raw)
+	raw := mustJSON(t, pullThrough.doc(t).Raw)
 	if !strings.Contains(raw, `\"ecr:BatchImportUpstreamImage\"`) {
 		t.Fatal("pull-through: the execution role may not import upstream images")
 	}

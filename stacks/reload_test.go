@@ -10,13 +10,17 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
+// scrape15s is the default stack with another scrape interval and
+// Alertmanager grouping.
+var scrape15s = declare("scrape-15s", env{"PROMAWS_SCRAPE_INTERVAL": "15s", "PROMAWS_ALERT_GROUP_WAIT": "1m"})
+
 // A configuration change is a change of parameters alone: two synths that
 // differ in scrapeInterval and alertGroupWait differ in the parameters
 // holding prometheus.yml and alertmanager.yml, and in nothing else (the
 // task definition and the service stay, so no task is replaced; the
 // config-sync sidecar carries the change).
 func TestConfigurationChangesOnlyParameters(t *testing.T) {
-	before, after := synthed["default"].Raw["resource"].(map[string]any), synthed["scrape-15s"].Raw["resource"].(map[string]any)
+	before, after := byDefault.doc(t).Raw["resource"].(map[string]any), scrape15s.doc(t).Raw["resource"].(map[string]any)
 	var changed []string
 	for typ, rs := range after {
 		for name, r := range rs.(map[string]any) {
@@ -46,7 +50,7 @@ func TestConfigurationChangesOnlyParameters(t *testing.T) {
 		t.Errorf("want prometheus.yml's and alertmanager.yml's parameters changed, have %v", params)
 	}
 	for _, p := range params {
-		v := policy.Str(synthed["scrape-15s"].Of("aws_ssm_parameter")[strings.TrimPrefix(p, "aws_ssm_parameter.")]["insecure_value"])
+		v := policy.Str(scrape15s.doc(t).Of("aws_ssm_parameter")[strings.TrimPrefix(p, "aws_ssm_parameter.")]["insecure_value"])
 		if !strings.Contains(v, "scrape_interval: 15s") && !strings.Contains(v, "group_wait: 1m") {
 			t.Errorf("%s changed, but not to the new setting:\n%s", p, v)
 		}
@@ -59,14 +63,14 @@ func TestConfigurationChangesOnlyParameters(t *testing.T) {
 // may read and nothing else of SSM; Prometheus and the Alertmanager start
 // after it and read its volume read-only.
 func TestConfigSyncSidecar(t *testing.T) {
-	for _, variant := range []string{"default", "local", "amp", "remote"} {
-		c, task := containerNamed(t, variant, taskcontract.ConfigSyncContainerName)
-		if c["image"] != settings[variant].ConfigSyncImage || c["user"] != "0" || c["readonlyRootFilesystem"] != true || c["essential"] != true {
-			t.Errorf("%s: config-sync: image %v, user %v, read-only root %v, essential %v", variant, c["image"], c["user"], c["readonlyRootFilesystem"], c["essential"])
+	for _, v := range []*variant{byDefault, localProfile, amp, remote} {
+		c, task := containerNamed(t, v, taskcontract.ConfigSyncContainerName)
+		if c["image"] != v.settings(t).ConfigSyncImage || c["user"] != "0" || c["readonlyRootFilesystem"] != true || c["essential"] != true {
+			t.Errorf("%s: config-sync: image %v, user %v, read-only root %v, essential %v", v, c["image"], c["user"], c["readonlyRootFilesystem"], c["essential"])
 		}
 		command, _ := c["command"].([]any)
 		if len(command) != 2 || unescape(policy.Str(command[0])) != taskcontract.ConfigSyncScript || command[1] != taskcontract.ConfigSyncScriptName {
-			t.Errorf("%s: command must be [config-sync.sh, %s]", variant, taskcontract.ConfigSyncScriptName)
+			t.Errorf("%s: command must be [config-sync.sh, %s]", v, taskcontract.ConfigSyncScriptName)
 		}
 		env := map[string]string{}
 		for _, e := range c["environment"].([]any) {
@@ -77,20 +81,20 @@ func TestConfigSyncSidecar(t *testing.T) {
 			file, param, _ := strings.Cut(line, " ")
 			files = append(files, file)
 			if !strings.HasPrefix(param, "${aws_ssm_parameter.") {
-				t.Errorf("%s: %s must come from a parameter of the stack, not %q", variant, file, param)
+				t.Errorf("%s: %s must come from a parameter of the stack, not %q", v, file, param)
 			}
 		}
-		want := map[string]string{"default": "prometheus.yml,rules/prometheus-aws-nodes.yml,rules/prometheus-aws-prometheus.yml,alertmanager.yml",
-			"local": "prometheus.yml,rules/prometheus-aws-nodes.yml,rules/prometheus-aws-prometheus.yml,alertmanager.yml",
-			"amp":   "prometheus.yml", "remote": "prometheus.yml,rules/prometheus-aws-nodes.yml,rules/prometheus-aws-prometheus.yml"}[variant]
+		want := map[*variant]string{byDefault: "prometheus.yml,rules/prometheus-aws-nodes.yml,rules/prometheus-aws-prometheus.yml,alertmanager.yml",
+			localProfile: "prometheus.yml,rules/prometheus-aws-nodes.yml,rules/prometheus-aws-prometheus.yml,alertmanager.yml",
+			amp:          "prometheus.yml", remote: "prometheus.yml,rules/prometheus-aws-nodes.yml,rules/prometheus-aws-prometheus.yml"}[v]
 		if strings.Join(files, ",") != want {
-			t.Errorf("%s: config-sync keeps %v, want %s", variant, files, want)
+			t.Errorf("%s: config-sync keeps %v, want %s", v, files, want)
 		}
-		if (env[taskcontract.EnvConfigSyncEndpointURL] != "") != settings[variant].Local() {
-			t.Errorf("%s: only the local profile points the sidecar at an endpoint: %q", variant, env[taskcontract.EnvConfigSyncEndpointURL])
+		if (env[taskcontract.EnvConfigSyncEndpointURL] != "") != v.settings(t).Local() {
+			t.Errorf("%s: only the local profile points the sidecar at an endpoint: %q", v, env[taskcontract.EnvConfigSyncEndpointURL])
 		}
 		if !strings.Contains(mustJSON(t, task["volume"]), `"name":"`+taskcontract.ConfigVolume+`"`) {
-			t.Errorf("%s: no %s volume", variant, taskcontract.ConfigVolume)
+			t.Errorf("%s: no %s volume", v, taskcontract.ConfigVolume)
 		}
 		var defs []map[string]any
 		if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil {
@@ -102,7 +106,7 @@ func TestConfigSyncSidecar(t *testing.T) {
 			}
 			if !strings.Contains(mustJSON(t, d["dependsOn"]), `"containerName":"config-sync"`) ||
 				!strings.Contains(mustJSON(t, d["mountPoints"]), `{"containerPath":"/config","readOnly":true,"sourceVolume":"config"}`) {
-				t.Errorf("%s: %v must start after config-sync and read its volume read-only", variant, d["name"])
+				t.Errorf("%s: %v must start after config-sync and read its volume read-only", v, d["name"])
 			}
 		}
 	}

@@ -35,9 +35,15 @@ func dataVolume(t *testing.T, d *policy.Doc) map[string]any {
 	return nil
 }
 
+// The other storage modes (the default is efs).
+var (
+	ephemeral = declare("ephemeral", env{"PROMAWS_STORAGE_MODE": "ephemeral"})
+	amp       = declare("amp", env{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"})
+)
+
 func TestStorageModes(t *testing.T) {
 	t.Run("efs (default): encrypted, one writer through the access point", func(t *testing.T) {
-		d := synthed["default"]
+		d := byDefault.doc(t)
 		fsName, fs := one(t, d, "aws_efs_file_system")
 		if fs["encrypted"] != true {
 			t.Error("file system must be encrypted at rest")
@@ -46,8 +52,8 @@ func TestStorageModes(t *testing.T) {
 		if policy.Num(policy.Path(ap, "posix_user", "uid")) != 65534 || policy.Str(policy.Path(ap, "root_directory", "creation_info", "permissions")) != "0750" {
 			t.Errorf("access point must pin the image's user (65534) and a private folder: %v", ap)
 		}
-		if n := len(d.Of("aws_efs_mount_target")); n != settings["default"].AzCount {
-			t.Errorf("%d mount targets, want one per subnet (%d)", n, settings["default"].AzCount)
+		if n := len(d.Of("aws_efs_mount_target")); n != byDefault.settings(t).AzCount {
+			t.Errorf("%d mount targets, want one per subnet (%d)", n, byDefault.settings(t).AzCount)
 		}
 		efs := policy.Path(dataVolume(t, d), "efs_volume_configuration")
 		if policy.Str(policy.Path(efs, "file_system_id")) != policy.Ref("aws_efs_file_system", fsName, "id") ||
@@ -93,7 +99,7 @@ func TestStorageModes(t *testing.T) {
 	})
 
 	t.Run("efs with a customer key, against the emulator", func(t *testing.T) {
-		d := synthed["tls-domain-local"]
+		d := tlsDomainLocal.doc(t)
 		_, fs := one(t, d, "aws_efs_file_system")
 		if fs["kms_key_id"] != testKey {
 			t.Errorf("file system key %v, want %s", fs["kms_key_id"], testKey)
@@ -106,7 +112,7 @@ func TestStorageModes(t *testing.T) {
 	})
 
 	t.Run("amp: workspace, signed remote write, scoped IAM, replicas", func(t *testing.T) {
-		d := synthed["amp"]
+		d := amp.doc(t)
 		wsName, _ := one(t, d, "aws_prometheus_workspace")
 		cfg := configValue(t, d)
 		wantURL := promconfig.AMPRemoteWriteURL("eu-central-1", policy.Ref("aws_prometheus_workspace", wsName, "id"))
@@ -134,7 +140,7 @@ func TestStorageModes(t *testing.T) {
 	})
 
 	t.Run("ephemeral: task storage only", func(t *testing.T) {
-		d := synthed["ephemeral"]
+		d := ephemeral.doc(t)
 		if len(d.Of("aws_efs_file_system")) != 0 || len(d.Of("aws_prometheus_workspace")) != 0 {
 			t.Error("ephemeral mode creates no storage resources")
 		}

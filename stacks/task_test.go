@@ -16,25 +16,25 @@ import (
 const testECRImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/prometheus-aws:3.16.0-1"
 
 // container is the Prometheus container definition of a variant.
-func container(t *testing.T, variant string) (map[string]any, map[string]any) {
+func container(t *testing.T, v *variant) (map[string]any, map[string]any) {
 	t.Helper()
-	return containerNamed(t, variant, taskcontract.ContainerName)
+	return containerNamed(t, v, taskcontract.ContainerName)
 }
 
 // containerNamed is one container of the variant's task, and the task.
-func containerNamed(t *testing.T, variant, name string) (map[string]any, map[string]any) {
+func containerNamed(t *testing.T, v *variant, name string) (map[string]any, map[string]any) {
 	t.Helper()
-	_, task := one(t, synthed[variant], "aws_ecs_task_definition")
+	_, task := one(t, v.doc(t), "aws_ecs_task_definition")
 	var defs []map[string]any
 	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil {
-		t.Fatalf("%s: container_definitions: %v", variant, err)
+		t.Fatalf("%s: container_definitions: %v", v, err)
 	}
 	for _, d := range defs {
 		if d["name"] == name {
 			return d, task
 		}
 	}
-	t.Fatalf("%s: no container %s in the task", variant, name)
+	t.Fatalf("%s: no container %s in the task", v, name)
 	return nil, nil
 }
 
@@ -42,22 +42,26 @@ func containerNamed(t *testing.T, variant, name string) (map[string]any, map[str
 // declares VOLUME /prometheus only), so the task user could not write
 // /tmp on one: the runtime folder is a tmpfs, in every storage mode.
 func TestRuntimeFolderIsATmpfs(t *testing.T) {
-	for _, variant := range []string{"default", "ephemeral", "amp", "remote-ddb"} {
-		c, task := container(t, variant)
+	for _, v := range []*variant{byDefault, ephemeral, amp, remoteDDB} {
+		c, task := container(t, v)
 		tmpfs := mustJSON(t, policy.Path(c, "linuxParameters", "tmpfs"))
 		if tmpfs != `[{"containerPath":"/tmp","mountOptions":["noexec","nosuid","nodev"],"size":16}]` {
-			t.Errorf("%s: /tmp must be a 16 MiB noexec tmpfs, got %s", variant, tmpfs)
+			t.Errorf("%s: /tmp must be a 16 MiB noexec tmpfs, got %s", v, tmpfs)
 		}
 		for _, mp := range c["mountPoints"].([]any) {
 			if p := policy.Str(policy.Path(mp, "containerPath")); p != "/prometheus" && (p != taskcontract.ConfigDir || policy.Path(mp, "readOnly") != true) {
-				t.Errorf("%s: only the TSDB is a writable volume mount (config-sync's is read-only), got %s", variant, p)
+				t.Errorf("%s: only the TSDB is a writable volume mount (config-sync's is read-only), got %s", v, p)
 			}
 		}
 		if vols := mustJSON(t, task["volume"]); strings.Contains(vols, `"runtime"`) {
-			t.Errorf("%s: the runtime bind volume is gone: %s", variant, vols)
+			t.Errorf("%s: the runtime bind volume is gone: %s", v, vols)
 		}
 	}
 }
+
+// Fargate's largest size, 16 vCPU and 120 GiB (issue 32): for a fleet of
+// tens of thousands of targets in one task.
+var task16vCPU = declare("task-16vcpu", env{"PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "122880", "PROMAWS_NODE_COUNT": "0"})
 
 // TestLargestFargateSize: 16 vCPU and 120 GiB reach the task definition as
 // given, and the service pins no platform version: 8 and 16 vCPU need Linux
@@ -65,14 +69,14 @@ func TestRuntimeFolderIsATmpfs(t *testing.T) {
 // 1.4.0 on Linux (ECS developer guide, "Fargate Linux platform versions for
 // Amazon ECS"; task definition parameters, Task size).
 func TestLargestFargateSize(t *testing.T) {
-	_, task := one(t, synthed["task-16vcpu"], "aws_ecs_task_definition")
+	_, task := one(t, task16vCPU.doc(t), "aws_ecs_task_definition")
 	if task["cpu"] != "16384" || task["memory"] != "122880" {
 		t.Errorf("task size cpu=%v memory=%v, want 16384 / 122880", task["cpu"], task["memory"])
 	}
-	for _, variant := range []string{"default", "task-16vcpu"} {
-		_, svc := one(t, synthed[variant], "aws_ecs_service")
-		if v, ok := svc["platform_version"]; ok && v != "LATEST" && v != "1.4.0" {
-			t.Errorf("%s: platform_version %v; 8 and 16 vCPU need LATEST (1.4.0) or 1.4.0", variant, v)
+	for _, v := range []*variant{byDefault, task16vCPU} {
+		_, svc := one(t, v.doc(t), "aws_ecs_service")
+		if pv, ok := svc["platform_version"]; ok && pv != "LATEST" && pv != "1.4.0" {
+			t.Errorf("%s: platform_version %v; 8 and 16 vCPU need LATEST (1.4.0) or 1.4.0", v, pv)
 		}
 	}
 }
@@ -82,7 +86,7 @@ func TestLargestFargateSize(t *testing.T) {
 // fails on a noexec one: taskcontract.ConfigSyncHomeOptions), the mount
 // internal/fargate's TestConfigSyncHomeIsExecutable runs the CLI on.
 func TestConfigSyncHomeIsAnExecutableTmpfs(t *testing.T) {
-	c, _ := containerNamed(t, "default", taskcontract.ConfigSyncContainerName)
+	c, _ := containerNamed(t, byDefault, taskcontract.ConfigSyncContainerName)
 	want := mustJSON(t, []map[string]any{{"containerPath": taskcontract.ConfigSyncHome,
 		"mountOptions": taskcontract.ConfigSyncHomeOptions(), "size": taskcontract.RuntimeTmpfsMiB}})
 	if got := mustJSON(t, policy.Path(c, "linuxParameters", "tmpfs")); got != want {
@@ -99,10 +103,11 @@ func TestConfigSyncHomeIsAnExecutableTmpfs(t *testing.T) {
 	}
 }
 
-func executionStatements(t *testing.T, variant string) []map[string]any {
+func executionStatements(t *testing.T, v *variant) []map[string]any {
 	t.Helper()
-	for _, name := range synthed[variant].Names("aws_iam_role_policy") {
-		p := synthed[variant].Of("aws_iam_role_policy")[name]
+	d := v.doc(t)
+	for _, name := range d.Names("aws_iam_role_policy") {
+		p := d.Of("aws_iam_role_policy")[name]
 		if policy.Str(p["name"]) != "start-prometheus" {
 			continue
 		}
@@ -112,13 +117,16 @@ func executionStatements(t *testing.T, variant string) []map[string]any {
 		}
 		return doc.Statement
 	}
-	t.Fatalf("%s: no execution role policy", variant)
+	t.Fatalf("%s: no execution role policy", v)
 	return nil
 }
 
+// The images in private ECR repositories (built from docker/Dockerfile).
+var ecrImage = declare("ecr", env{"PROMAWS_PROMETHEUS_IMAGE": testECRImage, "PROMAWS_ALERTMANAGER_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/alertmanager:v0.35.0"})
+
 func TestECRPullOnlyForAnECRImage(t *testing.T) {
 	var pull []string
-	for _, st := range executionStatements(t, "ecr") {
+	for _, st := range executionStatements(t, ecrImage) {
 		for _, a := range policy.Strings(st["Action"]) {
 			if strings.HasPrefix(a, "ecr:") {
 				pull = append(pull, a+" on "+strings.Join(policy.Strings(st["Resource"]), ","))
@@ -132,11 +140,11 @@ func TestECRPullOnlyForAnECRImage(t *testing.T) {
 	if strings.Join(pull, "; ") != strings.Join(want, "; ") {
 		t.Errorf("ECR image: execution role ECR grants\n%v\nwant\n%v", pull, want)
 	}
-	for _, variant := range []string{"default", "amp", "regions"} {
-		for _, st := range executionStatements(t, variant) {
+	for _, v := range []*variant{byDefault, amp, moreRegions} {
+		for _, st := range executionStatements(t, v) {
 			for _, a := range policy.Strings(st["Action"]) {
 				if strings.HasPrefix(a, "ecr:") {
-					t.Errorf("%s (image %s): no ECR permission without an ECR image, got %s", variant, config.DefaultPrometheusImage, a)
+					t.Errorf("%s (image %s): no ECR permission without an ECR image, got %s", v, config.DefaultPrometheusImage, a)
 				}
 			}
 		}
@@ -156,10 +164,10 @@ func TestConfigParameterFitsSSM(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "discoveryRegions (PROMAWS_DISCOVERY_REGIONS)") || !strings.Contains(err.Error(), "8192") {
 		t.Fatalf("26 discovery regions overflow the Advanced tier and must be refused by name: %v", err)
 	}
-	for variant, tier := range map[string]string{"default": "Standard", "regions": "Standard"} {
-		_, param := configParam(t, synthed[variant])
+	for v, tier := range map[*variant]string{byDefault: "Standard", moreRegions: "Standard"} {
+		_, param := configParam(t, v.doc(t))
 		if param["tier"] != tier {
-			t.Errorf("%s: tier %v, want %s", variant, param["tier"], tier)
+			t.Errorf("%s: tier %v, want %s", v, param["tier"], tier)
 		}
 	}
 	big, err := config.Load(nil, map[string]string{"PROMAWS_DISCOVERY_REGIONS": strings.Join(strings.Split(regions, ",")[:12], ",")})
@@ -175,7 +183,7 @@ func TestConfigParameterFitsSSM(t *testing.T) {
 // as anything would on AWS: the emulator endpoint and the loopback scrape
 // address; no keys (the task role's credentials are served to the task).
 func TestLocalProfileReachesTheTaskThroughItsParameter(t *testing.T) {
-	_, local := configParam(t, synthed["local"])
+	_, local := configParam(t, localProfile.doc(t))
 	yaml := policy.Str(local["insecure_value"])
 	for _, want := range []string{"endpoint: http://127.0.0.1:5000", "replacement: 127.0.0.1:9100", "# Local profile overlay"} {
 		if !strings.Contains(yaml, want) {
@@ -187,18 +195,18 @@ func TestLocalProfileReachesTheTaskThroughItsParameter(t *testing.T) {
 			t.Errorf("local config parameter must hold no %s", banned)
 		}
 	}
-	_, aws := configParam(t, synthed["default"])
+	_, aws := configParam(t, byDefault.doc(t))
 	if v := policy.Str(aws["insecure_value"]); strings.Contains(v, "127.0.0.1:9100") || strings.Contains(v, "endpoint:") {
 		t.Errorf("the AWS profile's parameter must carry nothing local:\n%s", v)
 	}
 	// The whole task definition, every container, is the AWS profile's
 	// but for the differences the local profile is documented to make
 	// (stacks/local.go), each named and checked to be there.
-	localTask, awsTask := taskDefinition(t, "local"), taskDefinition(t, "default")
+	localTask, awsTask := taskDefinition(t, localProfile), taskDefinition(t, byDefault)
 	localOnlyEnv := map[string]map[string]string{
 		// configSyncEndpoint: the local runner's AWS CLI predates
 		// AWS_ENDPOINT_URL, so config-sync is given the emulator's.
-		taskcontract.ConfigSyncContainerName: {taskcontract.EnvConfigSyncEndpointURL: settings["local"].Endpoint},
+		taskcontract.ConfigSyncContainerName: {taskcontract.EnvConfigSyncEndpointURL: localProfile.settings(t).Endpoint},
 	}
 	for name, env := range localOnlyEnv {
 		for key, value := range env {
@@ -288,12 +296,12 @@ func jsonString(v any) string {
 
 // taskDefinition is the variant's one task definition with its container
 // definitions decoded.
-func taskDefinition(t *testing.T, variant string) map[string]any {
+func taskDefinition(t *testing.T, v *variant) map[string]any {
 	t.Helper()
-	_, task := one(t, synthed[variant], "aws_ecs_task_definition")
+	_, task := one(t, v.doc(t), "aws_ecs_task_definition")
 	var defs []any
 	if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil {
-		t.Fatalf("%s: container_definitions: %v", variant, err)
+		t.Fatalf("%s: container_definitions: %v", v, err)
 	}
 	out := map[string]any{}
 	for k, v := range task {
@@ -325,7 +333,7 @@ func takeEnv(task map[string]any, name, key string) (string, bool) {
 // Zones given by name are checked at plan against the region's zone list
 // (the settings can check their shape only); derived zones come from it.
 func TestGivenZonesAreCheckedAtPlan(t *testing.T) {
-	d := synthed["opened"]
+	d := opened.doc(t)
 	if policy.Path(d.Raw, "data", "aws_availability_zones", "network_zones_2241F3F0") == nil {
 		t.Fatal("the zone list must be read when zones are given")
 	}
@@ -337,8 +345,8 @@ func TestGivenZonesAreCheckedAtPlan(t *testing.T) {
 			t.Errorf("subnet %s in %s: precondition %q", name, az, cond)
 		}
 	}
-	for _, name := range synthed["default"].Names("aws_subnet") {
-		if policy.Path(synthed["default"].Of("aws_subnet")[name], "lifecycle") != nil {
+	for _, name := range byDefault.doc(t).Names("aws_subnet") {
+		if policy.Path(byDefault.doc(t).Of("aws_subnet")[name], "lifecycle") != nil {
 			t.Errorf("derived zones need no precondition: %s", name)
 		}
 	}

@@ -16,11 +16,12 @@ func TestTerraformValidate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	dirs := map[string]string{}
-	for name, dir := range outDirs {
-		dirs[name] = dir
-	}
-	for name, dir := range bootstrapDirs {
-		dirs[name+"/bootstrap"] = dir
+	for _, v := range everyVariant() {
+		s := v.synth(t)
+		dirs[v.name] = s.dir
+		if s.bootstrap != nil {
+			dirs[v.name+"/bootstrap"] = s.bootstrapDir
+		}
 	}
 	results, err := tfenv.ValidateTogether(ctx, dirs)
 	if err != nil {
