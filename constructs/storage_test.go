@@ -85,9 +85,12 @@ func TestStateBucket(t *testing.T) {
 			t.Errorf("public access block %s = %v", k, pab[k])
 		}
 	}
-	only(t, d, "aws_s3_bucket_server_side_encryption_configuration")
-	if p := policy.Str(only(t, d, "aws_s3_bucket_policy")["policy"]); !strings.Contains(p, "DenyInsecureTransport") {
-		t.Errorf("bucket policy %s", p)
+	if enc := only(t, d, "aws_s3_bucket_server_side_encryption_configuration"); policy.Path(enc, "rule", "apply_server_side_encryption_by_default", "sse_algorithm") == nil {
+		t.Errorf("default encryption %v", enc)
+	}
+	if p := policy.Str(only(t, d, "aws_s3_bucket_policy")["policy"]); !strings.Contains(p, "DenyInsecureTransport") ||
+		!strings.Contains(p, `"Effect":"Deny"`) || !strings.Contains(p, `"aws:SecureTransport":"false"`) {
+		t.Errorf("bucket policy must deny access without TLS: %s", p)
 	}
 	if days := policy.Path(only(t, d, "aws_s3_bucket_lifecycle_configuration"), "rule", "noncurrent_version_expiration", "noncurrent_days"); days != 90.0 {
 		t.Errorf("old versions kept %v days, want 90", days)

@@ -53,7 +53,8 @@ func (b *Bootstrap) emulatorGaps() {
 	// Condition, so the TLS-only deny (aws:SecureTransport = false) denies
 	// every request, TLS or not, and Terraform could not read its state. The
 	// policy is not created against the emulator; the AWS profile keeps it
-	// (stacks/TestStateBucketIsProtected).
+	// (stacks/TestStateBucketIsProtected; its content:
+	// constructs/TestStateBucket).
 	b.State.Policy.AddOverride(jsii.String("count"), jsii.Number(0))
 }
 
