@@ -45,8 +45,8 @@ func TestNodesDefaults(t *testing.T) {
 	if asJSON(t, root) != `[{"device_name":"/dev/xvda","ebs":{"delete_on_termination":"true","encrypted":"true","volume_size":8,"volume_type":"gp3"}}]` {
 		t.Errorf("root volume %s", asJSON(t, root))
 	}
-	if n := len(dataSources(d, "aws_ssm_parameter")); n != 1 {
-		t.Errorf("%d image lookups; the image comes from the public SSM parameter", n)
+	if amis := dataSources(d, "aws_ssm_parameter"); len(amis) != 1 || !strings.Contains(asJSON(t, amis), `"name":"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"`) {
+		t.Errorf("image lookups %s; the image comes from AL2023's public SSM parameter, x86_64 for t3", asJSON(t, amis))
 	}
 	ingress := d.Of("aws_vpc_security_group_ingress_rule")
 	for _, r := range ingress {

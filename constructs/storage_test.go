@@ -27,11 +27,12 @@ func TestEFSStorageDefaults(t *testing.T) {
 	}
 	ap := only(t, d, "aws_efs_access_point")
 	if policy.Path(ap, "posix_user", "uid") != float64(taskcontract.UID) || policy.Path(ap, "posix_user", "gid") != float64(taskcontract.GID) ||
-		policy.Path(ap, "root_directory", "path") != taskcontract.StoragePath {
-		t.Errorf("access point %v: the task user in %s", ap, taskcontract.StoragePath)
+		policy.Path(ap, "root_directory", "path") != taskcontract.StoragePath || policy.Path(ap, "root_directory", "creation_info", "permissions") != "0750" {
+		t.Errorf("access point %v: the task user in %s, a private folder (0750)", ap, taskcontract.StoragePath)
 	}
-	if p := policy.Str(only(t, d, "aws_efs_file_system_policy")["policy"]); !strings.Contains(p, "DenyUnencryptedTransport") {
-		t.Errorf("file system policy %s", p)
+	if p := policy.Str(only(t, d, "aws_efs_file_system_policy")["policy"]); !strings.Contains(p, "DenyUnencryptedTransport") ||
+		!strings.Contains(p, `"Effect":"Deny"`) || !strings.Contains(p, `"aws:SecureTransport":"false"`) {
+		t.Errorf("file system policy must deny access without TLS: %s", p)
 	}
 	if b := only(t, d, "aws_efs_backup_policy"); policy.Path(b, "backup_policy", "status") != "ENABLED" {
 		t.Errorf("backup %v", b)
