@@ -33,6 +33,8 @@ const (
 		"interval setting; no warm-up instance (the warm-up is Prometheus's first refresh)"
 	noteScalePlan = fewer + "section 3's plans are the precise figure; no warm-up run (the make plan runs just before " +
 		"warmed Terraform, the provider and the emulator)"
+	noteSizing = fewer + "each run grows fleets of thousands of instances until Prometheus is killed; \"killed at\" 0 means the " +
+		"last step still held"
 	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
 		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
 )
@@ -185,6 +187,29 @@ var Sections = []Section{
 			{"synth 100 nodes / 1 node", "scale.synth.n100", "scale.synth.n1"},
 			{"plan 100 nodes / 1 node", "scale.plan.n100", "scale.plan.n1"},
 			{"Prometheus VmRSS with 1,000 targets / before", "scale.disc1000.rss", "scale.disc1000.rss_before"},
+		},
+	},
+	{
+		Title: "5b. Sizing under the task's memory limit",
+		Method: "The largest fleet each Fargate task size holds, measured under the limit the local runner enforces as Fargate " +
+			"does (internal/fargate: the task's memory a hard cgroup limit, its cpu a CFS quota; a container the kernel kills " +
+			"for memory is reported as ECS's OutOfMemoryError). One Prometheus task per size, the stack's own task definition " +
+			"at that size (cmd/bench/sizing.go); its targets are tagged instances scraped from the replay of section 5 (a real " +
+			"node_exporter page), refresh 10s, scrape 10s. The fleet grows by a quarter of the task's memory in MiB per step " +
+			"(256 targets for 1 GiB), each step held for 3 scrapes once every target is up, until the kernel kills Prometheus " +
+			"for memory (\"killed at\") or 8 steps have held; the largest fleet held then runs on a fresh task for a 3-minute " +
+			"soak, which it must survive, and \"peak\" is the task cgroup's `memory.max_usage_in_bytes` over it (page cache " +
+			"included, as the limit counts it). Prometheus 3 sets its Go memory limit to 90% of the cgroup's, so it collects " +
+			"harder before it is killed. The soak is bounded: the head grows for about two hours until its first compaction, " +
+			"so a fleet near \"held\" needs headroom over longer runs (README: sizing).",
+		Rows: []Row{
+			{"series per target (node_exporter page)", "sizing.series_per_target", noteSizing},
+			{"0.5 vCPU, 1 GiB: largest fleet held (targets)", "sizing.1024.held", noteSizing},
+			{"0.5 vCPU, 1 GiB: killed for memory at (targets)", "sizing.1024.killed_at", noteSizing},
+			{"0.5 vCPU, 1 GiB: peak memory, soak of the fleet held", "sizing.1024.peak", noteSizing},
+			{"1 vCPU, 2 GiB: largest fleet held (targets)", "sizing.2048.held", noteSizing},
+			{"1 vCPU, 2 GiB: killed for memory at (targets)", "sizing.2048.killed_at", noteSizing},
+			{"1 vCPU, 2 GiB: peak memory, soak of the fleet held", "sizing.2048.peak", noteSizing},
 		},
 	},
 	{

@@ -37,7 +37,14 @@ func TestGitLabJobsRunLocally(t *testing.T) {
 		"AWS_PLAN_ROLE_ARN_DEV=arn:aws:iam::123456789012:role/prometheus-aws-dev-ci-plan",
 		"PROMAWS_ENDPOINT=" + h.emu.Endpoint(), "AWS_CA_BUNDLE=" + h.emu.CAFile,
 		// Filled caches: nothing in the namespace can download.
-		"TOOLS_BIN=" + tools.Bin(), "GOFLAGS=-mod=readonly", "GOPROXY=off", "GOTOOLCHAIN=local",
+		"TOOLS_BIN=" + tools.Bin(), "GOPROXY=off", "GOTOOLCHAIN=local",
+		// The unit job's command runs whole (make tools, make unit: every
+		// package's tests built, in the loopback-only namespace) with one
+		// test selected: make test runs every unit test itself, in its own
+		// go test ./..., and running them all a second time here doubled
+		// their share of the suite (issue 29). go vet and go build ignore
+		// -run, so the lint and synth jobs are unchanged.
+		"GOFLAGS=-mod=readonly -run=^TestDefaultsAreValid$",
 	}
 	for _, k := range []string{"GOCACHE", "GOMODCACHE"} {
 		out, err := exec.Command("go", "env", k).Output()
@@ -65,6 +72,11 @@ func TestGitLabJobsRunLocally(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^\s*PASS\s+` + regexp.QuoteMeta(job) + `\s*$`).Match(out) {
 			t.Errorf("job %s did not pass:\n%s", job, tail(string(out), 60))
 		}
+	}
+	// The unit job ran make unit with the one test selected: it passed in
+	// the config package, and no package failed to build.
+	if !regexp.MustCompile(`(?m)unit\s+>\s+ok\s+github.com/prometheus-aws/prometheus-aws/config\s`).Match(out) {
+		t.Errorf("the unit job must run make unit's go test (the config package's test passing):\n%s", tail(string(out), 60))
 	}
 	// The artifact the apply job would download: the saved plan.
 	plans, _ := filepath.Glob(filepath.Join(repo, ".gitlab-ci-local", "artifacts", "*", "cdktf.out", "stacks", "prometheus-aws-dev", "tfplan"))

@@ -46,6 +46,7 @@ type deployment struct {
 // In this order: the many instances last, as moto keeps them terminated.
 var emulatorSubparts = []struct{ part, prefix string }{
 	{"plan", "plan."}, {"scale-plan", "scale.plan."}, {"discovery", "discovery."}, {"reload", "reload."}, {"disc1000", "scale.disc1000."},
+	{"sizing", "sizing."},
 }
 
 // emulatorParts runs everything that needs the emulator: make plan,
@@ -116,6 +117,7 @@ func (b *bencher) emulatorParts() error {
 		"reload":     {"configuration change: live in place, and the restart it replaces", d.reload},
 		"disc1000":   {fmt.Sprintf("discovery of %d instances", b.many), d.discoverMany},
 		"scale-plan": {"scale: plan 1, 10, 100 nodes", d.scalePlans},
+		"sizing":     {"sizing: the largest fleet each task size holds under its memory limit", d.sizing},
 	}
 	var errs []error
 	for _, sub := range emulatorSubparts {

@@ -34,7 +34,7 @@ import (
 )
 
 // Parts that -skip accepts.
-var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "reload", "disc1000", "scale-plan"}
+var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "reload", "disc1000", "scale-plan", "sizing"}
 
 type bencher struct {
 	ctx    context.Context

@@ -355,6 +355,15 @@ func (t *Task) StoppedReason() (code, reason string) {
 	return t.stopCode, t.stoppedReason
 }
 
+// MemoryPeakMiB is the most memory the task's containers used together
+// (what its memory limit is checked against), in MiB.
+func (t *Task) MemoryPeakMiB() float64 {
+	if t.cgroup == nil {
+		return 0
+	}
+	return t.cgroup.PeakMiB()
+}
+
 // Done is closed once the task has stopped.
 func (t *Task) Done() <-chan struct{} { return t.stopped }
 

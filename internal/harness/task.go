@@ -126,6 +126,10 @@ type TaskOptions struct {
 	// stack's pull through cache; Task.Pulled says what was pulled. Always
 	// on when the stack's private subnets have none (natGateways=none).
 	PrivateRegistryOnly bool
+	// CPU and Memory, when set, replace the task definition's size (cpu
+	// units, MiB), as if the stack were synthesized with taskCpu and
+	// taskMemory: make bench's sizing runs each size this way.
+	CPU, Memory string
 }
 
 // PrometheusTask is the stack's Prometheus task under the runner.
@@ -191,6 +195,12 @@ func (f *Fargate) RunPrometheus(ctx context.Context, s *config.Settings, o TaskO
 	def, err := f.ServiceTaskDefinition(ctx, s)
 	if err != nil {
 		return nil, err
+	}
+	if o.CPU != "" {
+		def.Cpu = aws.String(o.CPU)
+	}
+	if o.Memory != "" {
+		def.Memory = aws.String(o.Memory)
 	}
 	if o.ConfigYAML != "" {
 		if err := f.putConfig(ctx, s, o.ConfigYAML); err != nil {

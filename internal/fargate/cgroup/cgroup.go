@@ -109,6 +109,18 @@ func (g *Task) OOMKills(name string) int {
 	return 0
 }
 
+// PeakMiB is the most memory the task's processes used together since it
+// started (memory.max_usage_in_bytes of its cgroup, page cache included,
+// as the limit counts it), in MiB; 0 when unreadable.
+func (g *Task) PeakMiB() float64 {
+	data, err := os.ReadFile(filepath.Join(g.Dir("memory"), "memory.max_usage_in_bytes"))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	return float64(n) / (1 << 20)
+}
+
 // Remove deletes the task's cgroup folders once no process is left in
 // them (the runtime deletes the containers' own), in every hierarchy: the
 // OCI runtime creates a container's path in each one mounted, so the

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/prometheus-aws/prometheus-aws/bench"
+	"github.com/prometheus-aws/prometheus-aws/internal/harness"
+	"github.com/prometheus-aws/prometheus-aws/sizing"
+	"github.com/prometheus-aws/prometheus-aws/stacks"
+)
+
+// The sizing runs (BENCHMARKS.md section 5b): task sizes, the fleet's step
+// and its cap, the intervals and the soak.
+var sizingSizes = []sizing.Size{{CPU: 512, MemoryMiB: 1024}, {CPU: 1024, MemoryMiB: 2048}}
+
+const (
+	sizingRefresh = "10s"
+	sizingScrape  = "10s"
+	// Each step holds the fleet for this many scrapes once all are up.
+	sizingDwellScrapes = 3
+	// The fleet grows by a quarter of the task's memory in MiB per step
+	// (256 targets for 1 GiB), up to 8 steps.
+	sizingMaxSteps = 8
+	// The held fleet runs again on a fresh task for the soak.
+	sizingSoak = 3 * time.Minute
+)
+
+// sizingKey names a size's metrics: sizing.<memory MiB>.<what>.
+func sizingKey(s sizing.Size, what string) string {
+	return "sizing." + strconv.Itoa(s.MemoryMiB) + "." + what
+}
+
+// sizing finds, for each task size, the largest fleet of node_exporter
+// targets (a replay of a real node_exporter page, as section 5) the stack's
+// Prometheus task holds under the memory limit the runner enforces as
+// Fargate does. One task per size; the fleet grows by a step of tagged
+// instances at a time, each step held for a few scrapes once every target
+// is up, until the kernel kills Prometheus for memory (ECS's
+// OutOfMemoryError) or the steps run out. The largest fleet held then runs
+// on a fresh task for the soak: it must not be killed, and the task's peak
+// memory is recorded.
+func (d *deployment) sizing(ctx context.Context) error {
+	subnet, err := d.sizingSubnet(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := nodeExporterPage(ctx, d.b.work)
+	if err != nil {
+		return fmt.Errorf("node_exporter page: %w", err)
+	}
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	target, err := replay(rctx, page)
+	if err != nil {
+		return err
+	}
+	units := map[string]string{"sizing.series_per_target": bench.Count}
+	for _, s := range sizingSizes {
+		units[sizingKey(s, "held")], units[sizingKey(s, "killed_at")], units[sizingKey(s, "peak")] = bench.Count, bench.Count, bench.MiB
+	}
+	return d.b.repeat(0, 1, func(int) (map[string]float64, error) {
+		vals := map[string]float64{"sizing.series_per_target": float64(series(page))}
+		for _, s := range sizingSizes {
+			held, killedAt, peak, err := d.sizeOne(ctx, subnet, target, s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s, err)
+			}
+			vals[sizingKey(s, "held")], vals[sizingKey(s, "killed_at")], vals[sizingKey(s, "peak")] = float64(held), float64(killedAt), peak
+		}
+		return vals, nil
+	}, units)
+}
+
+// sizeOne grows the fleet on one task of size s until the task is killed
+// for memory, then soaks the largest fleet held on a fresh task. killedAt
+// is 0 when the last step still held.
+func (d *deployment) sizeOne(ctx context.Context, subnet, target string, s sizing.Size) (held, killedAt int, peak float64, err error) {
+	step := s.MemoryMiB / 4
+	p, err := d.startSized(ctx, target, s)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	var ids []string
+	defer func() {
+		p.Stop()
+		if terr := d.terminate(ctx, ids); terr != nil && err == nil {
+			err = terr
+		}
+	}()
+	for i := 1; i <= sizingMaxSteps; i++ {
+		more, _, err := d.launch(ctx, subnet, step)
+		ids = append(ids, more...)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		fleet := len(ids)
+		survived, err := d.hold(ctx, p, ids)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("%d targets: %w", fleet, err)
+		}
+		if !survived {
+			killedAt = fleet
+			logf("  %s: killed for memory at %d targets (peak %.0f MiB)", s, fleet, p.Task.MemoryPeakMiB())
+			break
+		}
+		held = fleet
+		logf("  %s: holds %d targets (peak %.0f MiB so far)", s, fleet, p.Task.MemoryPeakMiB())
+	}
+	p.Stop()
+	if held == 0 {
+		return 0, killedAt, 0, nil
+	}
+	// The soak: the fleet held, on a fresh task.
+	if err := d.terminate(ctx, ids[held:]); err != nil {
+		return 0, 0, 0, err
+	}
+	ids = ids[:held]
+	if p, err = d.startSized(ctx, target, s); err != nil {
+		return 0, 0, 0, err
+	}
+	if _, _, err := watch(ctx, p.API, ids, true, time.Now(), 2*time.Second, 10*time.Minute); err != nil {
+		return 0, 0, 0, fmt.Errorf("soak of %d targets: %w", held, err)
+	}
+	select {
+	case <-p.Task.Done():
+	case <-time.After(sizingSoak):
+	}
+	if reason := p.Container().Reason(); reason != "" || p.Task.LastStatus() != "RUNNING" {
+		return 0, 0, 0, fmt.Errorf("the fleet held while growing (%d targets) was killed within the %s soak: %s", held, sizingSoak, reason)
+	}
+	return held, killedAt, p.Task.MemoryPeakMiB(), nil
+}
+
+// hold waits until every target of ids is up, then for a few scrapes; it
+// reports false when the task was killed for memory meanwhile (any other
+// stop is an error).
+func (d *deployment) hold(ctx context.Context, p *harness.PrometheusTask, ids []string) (bool, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.Task.Done():
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	_, _, werr := watch(wctx, p.API, ids, true, time.Now(), 2*time.Second, 10*time.Minute)
+	if werr == nil {
+		select {
+		case <-p.Task.Done():
+		case <-time.After(sizingDwellScrapes * durationSetting(sizingScrape)):
+		}
+	}
+	select {
+	case <-p.Task.Done():
+		if reason := p.Container().Reason(); reason != "OutOfMemoryError: Container killed due to memory usage" {
+			code, why := p.Task.StoppedReason()
+			return false, fmt.Errorf("the task stopped, not for memory (%s: %s, container: %q)\n%s", code, why, reason, p.LogTail(20))
+		}
+		return false, nil
+	default:
+	}
+	if werr != nil {
+		return false, werr
+	}
+	return true, nil
+}
+
+// startSized runs the stack's Prometheus task at size s, with the sizing
+// runs' intervals, its nodes scraped at target.
+func (d *deployment) startSized(ctx context.Context, target string, s sizing.Size) (*harness.PrometheusTask, error) {
+	settings := *d.Settings
+	settings.RefreshInterval, settings.ScrapeInterval = sizingRefresh, sizingScrape
+	yaml, err := stacks.PrometheusConfig(&settings)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(d.b.work, "prometheus-")
+	if err != nil {
+		return nil, err
+	}
+	d.startMu.Lock()
+	defer d.startMu.Unlock()
+	return d.fargate.RunPrometheus(ctx, &settings, harness.TaskOptions{NodeExporter: target, Dir: dir, ConfigYAML: yaml,
+		CPU: strconv.Itoa(s.CPU), Memory: strconv.Itoa(s.MemoryMiB)})
+}
+
+// sizingSubnet is a subnet with room for every fleet (a /16: moto hands
+// out no address twice, terminated instances included).
+func (d *deployment) sizingSubnet(ctx context.Context) (string, error) {
+	vpc, err := d.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.251.0.0/16")})
+	if err != nil {
+		return "", fmt.Errorf("ec2 CreateVpc for the sizing fleet: %w", err)
+	}
+	sub, err := d.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.251.0.0/16"),
+		AvailabilityZone: aws.String(d.Settings.Region + "a")})
+	if err != nil {
+		return "", fmt.Errorf("ec2 CreateSubnet for the sizing fleet: %w", err)
+	}
+	return aws.ToString(sub.Subnet.SubnetId), nil
+}
