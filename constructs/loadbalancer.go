@@ -12,7 +12,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpool"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpoolclient"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpooldomain"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawssecretsmanagersecretversion"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawssecretsmanagersecretversions"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lb"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistenerrule"
@@ -84,11 +84,14 @@ type HTTPSLoadBalancer struct {
 	URL *string
 	// With SSO and Cognito: the pool (created only; nil when given), its
 	// domain (created with the pool) and the load balancer's app client.
-	// With OIDC: the client secret's data source.
-	UserPool       cognitouserpool.CognitoUserPool
-	UserPoolDomain cognitouserpooldomain.CognitoUserPoolDomain
-	UserPoolClient cognitouserpoolclient.CognitoUserPoolClient
-	ClientSecret   dataawssecretsmanagersecretversion.DataAwsSecretsmanagerSecretVersion
+	// With OIDC: the client secret's versions (ids, no value) and what
+	// sets the secret on the HTTPS listener at apply (its rules have their
+	// own, PathRoute.ClientSecretSetter).
+	UserPool             cognitouserpool.CognitoUserPool
+	UserPoolDomain       cognitouserpooldomain.CognitoUserPoolDomain
+	UserPoolClient       cognitouserpoolclient.CognitoUserPoolClient
+	ClientSecretVersions dataawssecretsmanagersecretversions.DataAwsSecretsmanagerSecretVersions
+	ClientSecretSetter   cdktf.TerraformResource
 
 	healthCheckMatcher string
 	auth               *ssoAuth
@@ -154,6 +157,13 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 	if p.SSO != nil {
 		l.auth = l.newSSO(scope, p.Name, p.SSO, p.Domain)
 	}
+	l.listeners(scope, &p, certificateArn)
+	return l
+}
+
+// listeners creates the HTTPS listener (with sso=oidc, and what sets its
+// client secret at apply) and the HTTP one that redirects to it.
+func (l *HTTPSLoadBalancer) listeners(scope constructs.Construct, p *HTTPSLoadBalancerProps, certificateArn *string) {
 	l.HTTPS = lblistener.NewLbListener(scope, jsii.String("https"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: l.LoadBalancer.Arn(),
 		Port:            jsii.Number(443),
@@ -163,6 +173,10 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 		DefaultAction:   l.listenerActions(l.TargetGroup.Arn()),
 		Tags:            nameTag(p.Name + "-https"),
 	})
+	if l.auth != nil && l.auth.secret != nil {
+		l.ClientSecretSetter = l.auth.secret.set(scope, "oidc-client-secret", l.HTTPS, "default_action", "modify-listener",
+			map[string]any{"ListenerArn": l.HTTPS.Arn(), "DefaultActions": l.cliActions(l.TargetGroup.Arn())})
+	}
 	l.HTTPRedirect = lblistener.NewLbListener(scope, jsii.String("http"), &lblistener.LbListenerConfig{
 		LoadBalancerArn: l.LoadBalancer.Arn(),
 		Port:            jsii.Number(80),
@@ -175,7 +189,6 @@ func NewHTTPSLoadBalancer(scope constructs.Construct, id string, props *HTTPSLoa
 		}},
 		Tags: nameTag(p.Name + "-http-redirect"),
 	})
-	return l
 }
 
 // Domain is a DNS name for the load balancer and the Route 53 hosted zone
@@ -241,6 +254,9 @@ func (l *HTTPSLoadBalancer) admit(scope constructs.Construct, target securitygro
 type PathRoute struct {
 	TargetGroup lbtargetgroup.LbTargetGroup
 	Rule        lblistenerrule.LbListenerRule
+	// ClientSecretSetter sets the OIDC client secret on Rule at apply
+	// (sso=oidc only).
+	ClientSecretSetter cdktf.TerraformResource
 }
 
 // addPath serves prefix and everything under it (prefix/*) from targets on
@@ -271,6 +287,10 @@ func (l *HTTPSLoadBalancer) addPath(scope constructs.Construct, id, name, prefix
 		}},
 		Tags: nameTag(name),
 	})
+	if l.auth != nil && l.auth.secret != nil {
+		r.ClientSecretSetter = l.auth.secret.set(scope, id+"-oidc-client-secret", r.Rule, "action", "modify-rule",
+			map[string]any{"RuleArn": r.Rule.Arn(), "Actions": l.cliActions(r.TargetGroup.Arn())})
+	}
 	return r
 }
 

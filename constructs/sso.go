@@ -7,7 +7,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpoolclient"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cognitouserpooldomain"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscognitouserpool"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawssecretsmanagersecretversion"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawssecretsmanagersecretversions"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistenerrule"
 )
@@ -38,13 +38,20 @@ type CognitoSSO struct {
 type OIDCSSO struct {
 	Issuer, AuthorizationEndpoint, TokenEndpoint, UserInfoEndpoint, ClientId string
 	// ClientSecretArn is a Secrets Manager secret whose value is the client
-	// secret. It is read at plan by a data source: AWS provider 5 has no
-	// write-only client_secret, so the value is in the Terraform state (of
-	// the data source and of every listener rule), though never in the
-	// synthesized JSON, and shown masked in plans.
+	// secret. It is never in the synthesized JSON, a plan or the state: the
+	// listener and its rules carry OIDCClientSecretPlaceholder, and the
+	// secret is read ephemerally at apply and set through the ELB API by
+	// the AWS CLI (oidcsecret.go, which says why).
 	ClientSecretArn string
 	// Scope asked for. Default: "openid email".
 	Scope string
+	// CLIEnvironment is added to the environment of the AWS CLI that sets
+	// the secret, for what the provider's configuration says and the CLI
+	// cannot read from it: an emulator's endpoint (AWS_ENDPOINT_URL) and
+	// credentials. Default: none (the CLI's default credential chain and
+	// profile, as the provider's when its configuration names none, in
+	// the listener's own region).
+	CLIEnvironment map[string]string
 }
 
 // IdentityHeader is the request header in which the load balancer passes
@@ -63,6 +70,8 @@ func (l *HTTPSLoadBalancer) SignsIn() bool { return l != nil && l.auth != nil }
 type ssoAuth struct {
 	cognito *lblistenerrule.LbListenerRuleActionAuthenticateCognito
 	oidc    *lblistenerrule.LbListenerRuleActionAuthenticateOidc
+	// secret sets the OIDC client secret at apply (nil with Cognito).
+	secret *oidcSecret
 }
 
 // newSSO creates what the sign-in needs (with Cognito: the user pool
@@ -87,25 +96,34 @@ func (l *HTTPSLoadBalancer) newSSO(scope constructs.Construct, name string, p *S
 	return l.cognito(scope, name, p.Cognito, timeout, hosts)
 }
 
-// oidc reads the client secret (by ARN, into the state: provider 5 has no
-// write-only form of client_secret) for the authenticate-oidc action.
+// oidc is the authenticate-oidc action, with OIDCClientSecretPlaceholder
+// for the client secret, and what sets the real one at apply.
 func (l *HTTPSLoadBalancer) oidc(scope constructs.Construct, name string, o *OIDCSSO, timeout *float64) *ssoAuth {
 	requireProps("HTTPSLoadBalancer.SSO.OIDC", name, need("Issuer", o.Issuer == ""), need("AuthorizationEndpoint", o.AuthorizationEndpoint == ""),
 		need("TokenEndpoint", o.TokenEndpoint == ""), need("UserInfoEndpoint", o.UserInfoEndpoint == ""), need("ClientId", o.ClientId == ""),
 		need("ClientSecretArn", o.ClientSecretArn == ""))
-	l.ClientSecret = dataawssecretsmanagersecretversion.NewDataAwsSecretsmanagerSecretVersion(scope, jsii.String("oidc-client-secret"),
-		&dataawssecretsmanagersecretversion.DataAwsSecretsmanagerSecretVersionConfig{SecretId: jsii.String(o.ClientSecretArn)})
-	return &ssoAuth{oidc: &lblistenerrule.LbListenerRuleActionAuthenticateOidc{
-		Issuer:                   jsii.String(o.Issuer),
-		AuthorizationEndpoint:    jsii.String(o.AuthorizationEndpoint),
-		TokenEndpoint:            jsii.String(o.TokenEndpoint),
-		UserInfoEndpoint:         jsii.String(o.UserInfoEndpoint),
-		ClientId:                 jsii.String(o.ClientId),
-		ClientSecret:             l.ClientSecret.SecretString(),
-		Scope:                    jsii.String(orDefault(o.Scope, "openid email")),
-		SessionTimeout:           timeout,
-		OnUnauthenticatedRequest: jsii.String("authenticate"),
-	}}
+	// The versions (ids and labels, no value) only tell a rotation: the
+	// secret is set again when they change.
+	l.ClientSecretVersions = dataawssecretsmanagersecretversions.NewDataAwsSecretsmanagerSecretVersions(scope, jsii.String("oidc-client-secret-versions"),
+		&dataawssecretsmanagersecretversions.DataAwsSecretsmanagerSecretVersionsConfig{SecretId: jsii.String(o.ClientSecretArn)})
+	return &ssoAuth{
+		oidc: &lblistenerrule.LbListenerRuleActionAuthenticateOidc{
+			Issuer:                   jsii.String(o.Issuer),
+			AuthorizationEndpoint:    jsii.String(o.AuthorizationEndpoint),
+			TokenEndpoint:            jsii.String(o.TokenEndpoint),
+			UserInfoEndpoint:         jsii.String(o.UserInfoEndpoint),
+			ClientId:                 jsii.String(o.ClientId),
+			ClientSecret:             jsii.String(OIDCClientSecretPlaceholder),
+			Scope:                    jsii.String(orDefault(o.Scope, "openid email")),
+			SessionTimeout:           timeout,
+			OnUnauthenticatedRequest: jsii.String("authenticate"),
+			// AWS's default, written out: the action the AWS CLI sets at
+			// apply must read back as Terraform wrote it (the rule's
+			// schema defaults it, the API omits it when not sent).
+			SessionCookieName: jsii.String("AWSELBAuthSessionCookie"),
+		},
+		secret: newOIDCSecret(scope, o, l.ClientSecretVersions),
+	}
 }
 
 // cognito creates the pool (unless given) with its domain, and the load
@@ -196,6 +214,7 @@ func (l *HTTPSLoadBalancer) listenerActions(targetGroupArn *string) *[]*lblisten
 		first.AuthenticateOidc = &lblistener.LbListenerDefaultActionAuthenticateOidc{
 			Issuer: o.Issuer, AuthorizationEndpoint: o.AuthorizationEndpoint, TokenEndpoint: o.TokenEndpoint, UserInfoEndpoint: o.UserInfoEndpoint,
 			ClientId: o.ClientId, ClientSecret: o.ClientSecret, Scope: o.Scope, SessionTimeout: o.SessionTimeout, OnUnauthenticatedRequest: o.OnUnauthenticatedRequest,
+			SessionCookieName: o.SessionCookieName,
 		}
 	}
 	return &[]*lblistener.LbListenerDefaultAction{first, {Order: jsii.Number(2), Type: jsii.String("forward"), TargetGroupArn: targetGroupArn}}

@@ -71,14 +71,43 @@ func (h *harness) dynamoDB(t *testing.T, op string, in, out any) {
 
 // elbListener is one listener as elbv2 DescribeListeners returns it.
 type elbListener struct {
-	Port           int    `xml:"Port"`
-	Protocol       string `xml:"Protocol"`
-	DefaultActions []struct {
-		Type           string `xml:"Type"`
-		RedirectConfig *struct {
-			Protocol, Port, Host, Path, Query, StatusCode string
-		} `xml:"RedirectConfig"`
-	} `xml:"DefaultActions>member"`
+	ListenerArn    string      `xml:"ListenerArn"`
+	Port           int         `xml:"Port"`
+	Protocol       string      `xml:"Protocol"`
+	DefaultActions []elbAction `xml:"DefaultActions>member"`
+}
+
+// elbAction is one action of a listener or rule, as elbv2 returns it.
+type elbAction struct {
+	Type           string `xml:"Type"`
+	RedirectConfig *struct {
+		Protocol, Port, Host, Path, Query, StatusCode string
+	} `xml:"RedirectConfig"`
+	AuthenticateOidcConfig *struct {
+		ClientId, ClientSecret string
+		SessionTimeout         int
+	} `xml:"AuthenticateOidcConfig"`
+}
+
+// elbRule is one listener rule as elbv2 DescribeRules returns it.
+type elbRule struct {
+	RuleArn   string      `xml:"RuleArn"`
+	IsDefault bool        `xml:"IsDefault"`
+	Actions   []elbAction `xml:"Actions>member"`
+}
+
+// elbRules is elbv2 DescribeRules of a listener.
+func (h *harness) elbRules(t *testing.T, listenerArn string) []elbRule {
+	t.Helper()
+	form := url.Values{"Action": {"DescribeRules"}, "Version": {"2015-12-01"}, "ListenerArn": {listenerArn}}
+	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}
+	var out struct {
+		Rules []elbRule `xml:"DescribeRulesResult>Rules>member"`
+	}
+	if err := xml.Unmarshal(h.awsCall(t, "elasticloadbalancing", header, []byte(form.Encode())), &out); err != nil {
+		t.Fatalf("DescribeRules of %s: %v", listenerArn, err)
+	}
+	return out.Rules
 }
 
 // elbListeners is elbv2 DescribeListeners of a load balancer (query

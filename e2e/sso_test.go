@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"archive/zip"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,9 @@ import (
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
+
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
+	"github.com/prometheus-aws/prometheus-aws/internal/tfenv"
 )
 
 // TestSingleSignOnCognito applies sso=cognito against the emulator (issue
@@ -67,16 +72,22 @@ func TestSingleSignOnCognito(t *testing.T) {
 // the client secret is put into the emulator's Secrets Manager first (a
 // user's provider registration, which the stack only reads, by ARN); the
 // HTTPS listener and the Alertmanager's path rule authenticate with the
-// configured provider before they forward; a second plan is clean (the
-// secret read back, the actions as written); destroy leaves nothing and
-// leaves the user's secret alone. No task runs: the machine path is the
-// Cognito test's.
+// configured provider before they forward; a second plan is clean; destroy
+// leaves nothing and leaves the user's secret alone. The secret is never in
+// the state or a saved plan: Terraform writes a placeholder and the
+// terraform_data setters put the secret on the listener and the rule
+// through the AWS CLI at apply, again when an action changes, when the
+// secret is rotated, and after a failed run. moto returns the client
+// secret in DescribeListeners and DescribeRules (AWS does not), which is
+// how the test sees what the load balancer holds. No task runs: the
+// machine path is the Cognito test's.
 func TestSingleSignOnOIDC(t *testing.T) {
 	h := newHarness(t)
 	fixture, zoneID := ssoFixture(t, h)
 	sm := secretsmanager.NewFromConfig(h.aws)
+	const value, rotated = "oidc-client-s3cret", "oidc-client-s3cret-rotated"
 	secret, err := sm.CreateSecret(h.ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String("prometheus-oidc-client"), SecretString: aws.String("oidc-client-s3cret"),
+		Name: aws.String("prometheus-oidc-client"), SecretString: aws.String(value),
 	})
 	if err != nil {
 		t.Fatalf("creating the client secret in the emulator: %v", err)
@@ -98,13 +109,14 @@ func TestSingleSignOnOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(raw), "oidc-client-s3cret") {
+	if strings.Contains(string(raw), value) {
 		t.Fatalf("the client secret's value is in the synthesized JSON")
 	}
 
-	step(t, "apply and re-plan clean", func(t *testing.T) {
+	step(t, "apply; the secret is on the load balancer, in neither the state nor a saved plan, which is clean", func(t *testing.T) {
 		dep.apply(t)
-		dep.assertCleanPlan(t)
+		assertLoadBalancerSecret(t, h, dep, value, 3600)
+		assertSecretNotStoredCleanPlan(t, dep, value)
 	})
 
 	step(t, "every forward signs in at the configured provider first", func(t *testing.T) {
@@ -132,11 +144,50 @@ func TestSingleSignOnOIDC(t *testing.T) {
 			if got := fmt.Sprint(cfg["session_timeout"]); got != "3600" {
 				t.Errorf("%s: session_timeout %s, want 3600", what, got)
 			}
-			if got := fmt.Sprint(cfg["client_secret"]); got != "oidc-client-s3cret" {
-				t.Errorf("%s: the client secret was not read from %s (have %d characters)", what, aws.ToString(secret.ARN), len(got))
+			if got := fmt.Sprint(cfg["client_secret"]); got != pconstructs.OIDCClientSecretPlaceholder {
+				t.Errorf("%s: the state's client_secret must be the placeholder, has %d other characters", what, len(got))
 			}
 		}
 		eachForwardingAction(t, byType, check)
+		if n, want := len(byType["terraform_data"]), len(byType["aws_lb_listener_rule"])+1; n != want {
+			t.Errorf("%d terraform_data setters, want %d (the HTTPS listener and each rule)", n, want)
+		}
+	})
+
+	// The provider sends the placeholder with any change to the actions:
+	// the setters run again after it.
+	step(t, "a changed action gets the secret again", func(t *testing.T) {
+		dep.resynth(t, map[string]string{"PROMAWS_SSO_SESSION_TIMEOUT": "7200"})
+		dep.apply(t)
+		assertLoadBalancerSecret(t, h, dep, value, 7200)
+		assertSecretNotStoredCleanPlan(t, dep, value)
+	})
+
+	// A rotation plans the setters again (the secret's versions changed);
+	// without the AWS CLI they fail the apply, naming it, and the next
+	// apply runs them again (they are tainted).
+	step(t, "a rotated secret: an apply without the AWS CLI fails saying so, the next one sets it", func(t *testing.T) {
+		if _, err := sm.PutSecretValue(h.ctx, &secretsmanager.PutSecretValueInput{SecretId: secret.ARN, SecretString: aws.String(rotated)}); err != nil {
+			t.Fatal(err)
+		}
+		noCLI, err := tfenv.New(h.ctx, dep.StackDir(), withoutOnPath(h.emu.Env(dep.Settings.Region), "aws"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		noCLI.SetStderr(&out)
+		err = noCLI.Apply(h.ctx)
+		msg := fmt.Sprint(err) + out.String()
+		if err == nil || !strings.Contains(msg, "the AWS CLI (aws) is not on PATH") {
+			t.Errorf("after a rotation, an apply whose setters cannot run must fail naming the AWS CLI (did the rotation not plan them?): %v\n%s", err, out.String())
+		}
+		if strings.Contains(msg, rotated) || strings.Contains(msg, value) {
+			t.Errorf("the failed apply's output holds the secret")
+		}
+		t.Logf("apply without the AWS CLI: %s", sentence(msg, "prometheus-aws: could not set"))
+		dep.apply(t)
+		assertLoadBalancerSecret(t, h, dep, rotated, 7200)
+		assertSecretNotStoredCleanPlan(t, dep, rotated, value)
 	})
 
 	step(t, "the HTTP listener still only redirects; the targets admit the load balancer alone", func(t *testing.T) {
@@ -150,6 +201,141 @@ func TestSingleSignOnOIDC(t *testing.T) {
 			t.Errorf("destroy touched the user's client secret: %v", err)
 		}
 	})
+}
+
+// assertSecretNotStoredCleanPlan: no value is in the state (terraform
+// state pull, and the state file) or a saved plan (each file of the plan's
+// zip, and terraform show of it), and that plan is clean.
+func assertSecretNotStoredCleanPlan(t *testing.T, dep *deployment, values ...string) {
+	t.Helper()
+	holds := func(what, text string) {
+		for i, v := range values {
+			if strings.Contains(text, v) {
+				t.Errorf("client secret #%d is in %s", i+1, what)
+			}
+		}
+	}
+	state, err := dep.TF.StatePull(dep.h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(state, pconstructs.OIDCClientSecretPlaceholder) {
+		t.Errorf("terraform state pull: no placeholder, is this the state? (%d bytes)", len(state))
+	}
+	holds("the Terraform state (terraform state pull)", state)
+	file, err := os.ReadFile(dep.StateFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	holds("the state file "+dep.StateFile(), string(file))
+	plan := filepath.Join(t.TempDir(), "plan.tfplan")
+	changed, err := dep.TF.Plan(dep.h.ctx, tfexec.Out(plan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := dep.TF.ShowPlanFileRaw(dep.h.ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed {
+		t.Errorf("plan after apply is not clean:\n%s", shown)
+	}
+	holds("terraform show of a saved plan", shown)
+	zr, err := zip.OpenReader(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		holds("the saved plan's "+f.Name, string(data))
+	}
+}
+
+// assertLoadBalancerSecret: the emulated HTTPS listener and every rule of
+// it that signs in hold value as their client secret (moto returns it;
+// AWS would not) and sessionTimeout.
+func assertLoadBalancerSecret(t *testing.T, h *harness, dep *deployment, value string, sessionTimeout int) {
+	t.Helper()
+	var lbArn string
+	for _, r := range stateByType(t, h, dep)["aws_lb"] {
+		lbArn = fmt.Sprint(r.AttributeValues["arn"])
+	}
+	n := 0
+	check := func(what string, actions []elbAction) {
+		for _, a := range actions {
+			if a.AuthenticateOidcConfig == nil {
+				continue
+			}
+			n++
+			switch c := a.AuthenticateOidcConfig; {
+			case c.ClientSecret == pconstructs.OIDCClientSecretPlaceholder:
+				t.Errorf("%s: the load balancer holds the placeholder, not the client secret", what)
+			case c.ClientSecret != value:
+				t.Errorf("%s: the load balancer holds another client secret (%d characters), not the one in Secrets Manager", what, len(c.ClientSecret))
+			case c.SessionTimeout != sessionTimeout:
+				t.Errorf("%s: session timeout %d, want %d", what, c.SessionTimeout, sessionTimeout)
+			}
+		}
+	}
+	for _, l := range h.elbListeners(t, lbArn) {
+		if l.Protocol != "HTTPS" {
+			continue
+		}
+		check("HTTPS listener", l.DefaultActions)
+		for _, r := range h.elbRules(t, l.ListenerArn) {
+			if !r.IsDefault {
+				check("rule "+r.RuleArn, r.Actions)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d authenticate-oidc actions on the load balancer, want 2 (the listener, the Alertmanager's rule)", n)
+	}
+}
+
+// withoutOnPath is env with PATH stripped of every folder holding
+// program.
+func withoutOnPath(env []string, program string) []string {
+	out := []string{}
+	for _, kv := range env {
+		if dirs, ok := strings.CutPrefix(kv, "PATH="); ok {
+			var keep []string
+			for _, d := range filepath.SplitList(dirs) {
+				if _, err := os.Stat(filepath.Join(d, program)); err != nil {
+					keep = append(keep, d)
+				}
+			}
+			kv = "PATH=" + strings.Join(keep, string(filepath.ListSeparator))
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// sentence is the text of s from its first from to the end of that
+// line of output, its wrapping undone ("" when s lacks from).
+func sentence(s, from string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = strings.Join(strings.Fields(s[i:]), " ")
+	if j := strings.Index(s, " Error: "); j > 0 {
+		s = s[:j]
+	}
+	if len(s) > 400 {
+		s = s[:400]
+	}
+	return s
 }
 
 // ssoFixture applies what a user brings to sso: a Route 53 zone for the

@@ -80,6 +80,7 @@ var Rules = []Rule{
 	{"secret-recovery-window", "Every Secrets Manager secret sets recovery_window_in_days deliberately.", secretRecoveryWindow},
 	{"name-tags", "Every tagged resource carries a Name tag.", nameTags},
 	{"sso-authenticates", "With sso: every forward on the HTTPS listener (default action and rules) comes after an authenticate-cognito or authenticate-oidc action, and the web ports of Prometheus, the Alertmanager and Grafana admit security groups only (the load balancer, the machine path), no range.", ssoAuthenticates},
+	{"oidc-secret-not-stored", "An authenticate-oidc action's client_secret is a literal placeholder in ignore_changes, set at apply by a terraform_data its listener or rule re-triggers, whose local-exec reads the secret ephemerally through its environment, never its command; no data source reads a Secrets Manager secret's value (both would be stored in the state).", oidcSecretNotStored},
 	{"http-listener-redirects", "A load balancer listener on plain HTTP only redirects to HTTPS; HTTPS listeners use a TLS 1.2+ policy.", listenerTLS},
 	{"fargate-writable-paths", "With a read-only root, a non-root container writes only to a tmpfs, an EFS volume or a bind mount at a VOLUME its image owns for it (Fargate creates other bind mounts root-owned, mode 0755).", fargateWritablePaths},
 	{"ecr-pull-exactly", "An image in private ECR is pullable by the execution role on exactly its repository; no ECR permission without such an image.", ecrPullExactly},

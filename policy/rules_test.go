@@ -68,6 +68,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"sso-authenticates", `{"resource":{"aws_lb":{"lb":{"security_groups":["${aws_security_group.lb.id}"],"tags":{"Name":"x"}}},"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06","default_action":[{"order":1,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c"}},{"order":2,"type":"forward","target_group_arn":"t"}],"tags":{"Name":"x"}}},"aws_vpc_security_group_ingress_rule":{"lb":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"${aws_security_group.lb.id}","from_port":3000,"to_port":3000,"ip_protocol":"tcp"},"machine":{"security_group_id":"${aws_security_group.task.id}","referenced_security_group_id":"sg-0123456789abcdef0","from_port":3000,"to_port":3000,"ip_protocol":"tcp"}}}}`, Options{SSO: true, GrafanaPort: 3000}},
 		{"sso-authenticates", `{"resource":{"aws_lb_listener":{"l":{"port":80,"protocol":"HTTP","default_action":[{"type":"redirect","redirect":{"port":"443","protocol":"HTTPS","status_code":"HTTP_301"}}],"tags":{"Name":"x"}}}}}`, Options{SSO: true}},
 	}
+	cases = append(cases, oidcSecretCases()...)
 	cases = append(cases, ecsCases()...)
 	cases = append(cases, taskCases()...)
 	cases = append(cases, hardeningCases()...)
@@ -456,5 +457,61 @@ func TestECSDiscoveryShippedShapesPass(t *testing.T) {
 		if v := Check(d, Options{}); len(v) != 0 {
 			t.Errorf("%s: the shipped ECS discovery grants are flagged: %v", name, v)
 		}
+	}
+}
+
+// oidcListener is an HTTPS listener signing in with OIDC, its client
+// secret clientSecret, its lifecycle block lifecycle (JSON, "" for none),
+// and more resources (e.g. the secret's setter) after it.
+func oidcListener(clientSecret, lifecycle, more string) string {
+	if lifecycle != "" {
+		lifecycle = `"lifecycle":` + lifecycle + `,`
+	}
+	return `{"resource":{"aws_lb_listener":{"l":{"port":443,"protocol":"HTTPS","ssl_policy":"ELBSecurityPolicy-TLS13-1-2-2021-06",` +
+		`"default_action":[{"order":1,"type":"authenticate-oidc","authenticate_oidc":{"client_id":"c","client_secret":"` + clientSecret + `"}},{"order":2,"type":"forward","target_group_arn":"t"}],` +
+		lifecycle + `"tags":{"Name":"x"}}}` + more + `}}`
+}
+
+// oidcSetter is a terraform_data setting the listener's secret with
+// command (JSON-escaped), the secret in its environment.
+func oidcSetter(command string) string {
+	return `,"terraform_data":{"s":{"lifecycle":{"replace_triggered_by":["aws_lb_listener.l"]},"provisioner":[{"local-exec":{"command":"` + command +
+		`","environment":{"CLIENT_SECRET":"${ephemeral.aws_secretsmanager_secret_version.s.secret_string}"}}}]}}`
+}
+
+const (
+	oidcIgnored   = `{"ignore_changes":["default_action[0].authenticate_oidc[0].client_secret"]}`
+	oidcGoodSetup = `printf '%s' \"$${CLIENT_SECRET%%x}\" | aws elbv2 modify-listener --cli-input-json file:///dev/stdin`
+)
+
+// oidcSecretCases: the client secret read by a data source into the state
+// (the shape before the fix), a placeholder the next update writes over
+// the secret (no ignore_changes), a placeholder nothing replaces (no
+// setter), the secret on the setter's command line.
+func oidcSecretCases() []struct {
+	rule, doc string
+	opts      Options
+} {
+	return []struct {
+		rule, doc string
+		opts      Options
+	}{
+		{"oidc-secret-not-stored", `{"data":{"aws_secretsmanager_secret_version":{"s":{"secret_id":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:oidc-AbCdEf"}}},` +
+			strings.TrimPrefix(oidcListener("${data.aws_secretsmanager_secret_version.s.secret_string}", "", ""), "{"), Options{}},
+		{"oidc-secret-not-stored", oidcListener("placeholder", "", oidcSetter(oidcGoodSetup)), Options{}},
+		{"oidc-secret-not-stored", oidcListener("placeholder", oidcIgnored, ""), Options{}},
+		{"oidc-secret-not-stored", oidcListener("placeholder", oidcIgnored, oidcSetter(`CLIENT_SECRET='${ephemeral.aws_secretsmanager_secret_version.s.secret_string}' aws elbv2 modify-listener`)), Options{}},
+	}
+}
+
+// The shipped shape passes: a placeholder in ignore_changes, set by a
+// terraform_data from an ephemeral read through its environment.
+func TestOIDCSecretSetAtApplyPasses(t *testing.T) {
+	d, err := Parse([]byte(oidcListener("placeholder", oidcIgnored, oidcSetter(oidcGoodSetup))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := oidcSecretNotStored(d, Options{}); len(v) != 0 {
+		t.Errorf("the secret set at apply is flagged: %v", v)
 	}
 }

@@ -105,13 +105,14 @@ func newBackend(stack cdktf.TerraformStack, s *config.Settings) {
 }
 
 // requiredTerraform is the Terraform version the stacks need: 1.11 brought
-// ephemeral resources with write-only attributes (the basic auth password),
-// 1.10 S3-native locking; the DynamoDB opt-in exists for older versions.
+// write-only attributes (the basic auth password), 1.10 ephemeral
+// resources (the OIDC client secret, read for a provisioner) and S3-native
+// locking; the DynamoDB opt-in exists for older versions.
 func requiredTerraform(s *config.Settings) string {
 	switch {
 	case s.BasicAuth:
 		return ">= 1.11"
-	case s.RemoteState() && s.StateLockTable == "":
+	case s.SSO == config.SSOOIDC, s.RemoteState() && s.StateLockTable == "":
 		return ">= 1.10"
 	}
 	return ">= 1.5"

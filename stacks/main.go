@@ -398,10 +398,16 @@ func sso(s *config.Settings) *pconstructs.SSO {
 		return &pconstructs.SSO{SessionTimeout: s.SSOSessionTimeout,
 			Cognito: &pconstructs.CognitoSSO{UserPoolId: s.CognitoUserPoolID, DomainPrefix: s.CognitoDomainPrefix()}}
 	case config.SSOOIDC:
-		return &pconstructs.SSO{SessionTimeout: s.SSOSessionTimeout, OIDC: &pconstructs.OIDCSSO{
+		o := &pconstructs.OIDCSSO{
 			Issuer: s.OIDCIssuer, AuthorizationEndpoint: s.OIDCAuthorizationEndpoint, TokenEndpoint: s.OIDCTokenEndpoint,
 			UserInfoEndpoint: s.OIDCUserInfoEndpoint, ClientId: s.OIDCClientID, ClientSecretArn: s.OIDCClientSecretArn, Scope: s.OIDCScope,
-		}}
+		}
+		if s.Local() {
+			// The AWS CLI that sets the client secret at apply goes where
+			// the provider goes (newProvider), with the same credentials.
+			o.CLIEnvironment = map[string]string{"AWS_ENDPOINT_URL": s.Endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+		}
+		return &pconstructs.SSO{SessionTimeout: s.SSOSessionTimeout, OIDC: o}
 	}
 	return nil
 }

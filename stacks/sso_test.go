@@ -3,9 +3,11 @@ package stacks
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	pconstructs "github.com/prometheus-aws/prometheus-aws/constructs"
 	"github.com/prometheus-aws/prometheus-aws/constructs/containerdef"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
@@ -114,13 +116,128 @@ func TestSingleSignOn(t *testing.T) {
 		t.Errorf("callback URLs %v, want the load balancer's name and the domain", cb)
 	}
 
-	// OIDC: the secret is referenced by ARN, never written into the JSON.
+}
+
+// TestOIDCClientSecretNeverStored (issue 28): with sso=oidc the client
+// secret is in no attribute Terraform stores. The listener and its rule
+// carry the placeholder, ignored after creation; the secret is read by an
+// ephemeral resource (no data source) and reaches only the environment of
+// the local-exec provisioners that set it, one terraform_data per listener
+// and rule, which their listener or rule re-triggers; the command
+// interpolates nothing from Terraform. (The emulator test applies it:
+// e2e TestSingleSignOnOIDC.)
+func TestOIDCClientSecretNeverStored(t *testing.T) {
+	d := ssoOIDC.doc(t)
 	raw, err := os.ReadFile(filepath.Join(ssoOIDC.synth(t).dir, "cdk.tf.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(raw), `"secret_id": "`+testOIDCSecret+`"`) || !strings.Contains(string(raw), "secret_string}") {
-		t.Errorf("the OIDC client secret must come from the secret %s through the data source", testOIDCSecret)
+	if reads := policy.Path(d.Raw, "data", "aws_secretsmanager_secret_version"); reads != nil {
+		t.Errorf("a data source reads the secret's value into the state: %v", reads)
+	}
+	eph, _ := policy.Path(d.Raw, "ephemeral", "aws_secretsmanager_secret_version").(map[string]any)
+	if len(eph) != 1 {
+		t.Fatalf("want one ephemeral aws_secretsmanager_secret_version, have %v", eph)
+	}
+	var ephName string
+	for n, e := range eph {
+		ephName = n
+		if got := policy.Str(policy.Path(e, "secret_id")); got != testOIDCSecret {
+			t.Errorf("the ephemeral read takes %q, want oidcClientSecretArn %s", got, testOIDCSecret)
+		}
+	}
+	value := "${ephemeral.aws_secretsmanager_secret_version." + ephName + ".secret_string}"
+	// The secret's value goes nowhere but the provisioners' CLIENT_SECRET.
+	if n, want := strings.Count(string(raw), "secret_string"), len(d.Of("aws_lb_listener_rule"))+1; n != want {
+		t.Errorf("secret_string appears %d times in the JSON, want %d (the listener's and each rule's provisioner)", n, want)
+	}
+	if got := policy.Str(policy.Path(d.Raw, "terraform", "required_version")); got != ">= 1.10" {
+		t.Errorf("required_version %q, want >= 1.10 (ephemeral resources)", got)
+	}
+
+	withAttr(t, d, "aws_lb_listener", "protocol", "HTTPS") // exactly one
+	targets := map[string]string{}                         // type.name -> the actions attribute
+	for name, r := range d.Of("aws_lb_listener") {
+		if policy.Str(r["protocol"]) == "HTTPS" {
+			targets["aws_lb_listener."+name] = "default_action"
+		}
+	}
+	for name := range d.Of("aws_lb_listener_rule") {
+		targets["aws_lb_listener_rule."+name] = "action"
+	}
+	setters := map[string]map[string]any{} // target -> its local-exec
+	for name, td := range d.Of("terraform_data") {
+		refs := policy.Strings(policy.Path(td, "lifecycle", "replace_triggered_by"))
+		ps, _ := td["provisioner"].([]any)
+		if len(refs) != 1 || len(ps) != 1 {
+			t.Errorf("terraform_data.%s: want one replace_triggered_by and one provisioner, have %v %v", name, refs, ps)
+			continue
+		}
+		le, _ := policy.Path(ps[0], "local-exec").(map[string]any)
+		if le == nil {
+			t.Errorf("terraform_data.%s: no local-exec provisioner: %v", name, ps[0])
+			continue
+		}
+		setters[refs[0]] = le
+		trig := policy.Str(policy.Path(td, "triggers_replace", "input"))
+		if !strings.Contains(trig, "${"+refs[0]+".arn}") || !strings.Contains(policy.Str(policy.Path(td, "triggers_replace", "secret_versions")), "data.aws_secretsmanager_secret_versions.") {
+			t.Errorf("terraform_data.%s: triggers_replace must follow %s's ARN, its actions and the secret's versions: %v", name, refs[0], td["triggers_replace"])
+		}
+	}
+	for target, attr := range targets {
+		typ, name, _ := strings.Cut(target, ".")
+		r := d.Of(typ)[name]
+		actions, _ := r[attr].([]any)
+		if got := policy.Str(policy.Path(actions[0], "authenticate_oidc", "client_secret")); got != pconstructs.OIDCClientSecretPlaceholder {
+			t.Errorf("%s: client_secret %q, want the placeholder %q", target, got, pconstructs.OIDCClientSecretPlaceholder)
+		}
+		if ig := policy.Strings(policy.Path(r, "lifecycle", "ignore_changes")); len(ig) != 1 || ig[0] != attr+"[0].authenticate_oidc[0].client_secret" {
+			t.Errorf("%s: ignore_changes %v, want %s[0].authenticate_oidc[0].client_secret", target, ig, attr)
+		}
+		le := setters[target]
+		if le == nil {
+			t.Errorf("%s: no terraform_data sets its client secret (replace_triggered_by %s)", target, target)
+			continue
+		}
+		env, _ := le["environment"].(map[string]any)
+		if got := policy.Str(env["CLIENT_SECRET"]); got != value {
+			t.Errorf("%s: the provisioner's CLIENT_SECRET is %q, want %s", target, got, value)
+		}
+		for k, v := range env {
+			if k != "CLIENT_SECRET" && strings.Contains(policy.Str(v), "ephemeral.") {
+				t.Errorf("%s: the secret reaches %s too: %v", target, k, v)
+			}
+		}
+		input := policy.Str(env["INPUT"])
+		var arnKey, op string
+		if attr == "action" {
+			arnKey, op = "RuleArn", "modify-rule"
+		} else {
+			arnKey, op = "ListenerArn", "modify-listener"
+		}
+		if strings.Count(input, `"ClientSecret":"`+pconstructs.OIDCClientSecretPlaceholder+`"`) != 1 || !strings.Contains(input, `"`+arnKey+`":"${`+target+`.arn}"`) ||
+			!strings.Contains(input, `"UseExistingClientSecret":false`) || policy.Str(env["OPERATION"]) != op || policy.Str(env["PLACEHOLDER"]) != pconstructs.OIDCClientSecretPlaceholder {
+			t.Errorf("%s: the CLI's input must be %s of %s with the placeholder once: %s %v", target, op, arnKey, input, env)
+		}
+		if _, has := env["AWS_ENDPOINT_URL"]; has {
+			t.Errorf("%s: the AWS profile's CLI must use AWS's own endpoints: %v", target, env)
+		}
+		cmd := policy.Str(le["command"])
+		if interpolated := regexp.MustCompile(`(^|[^$])\$\{`).FindString(cmd); interpolated != "" || strings.Contains(cmd, "ephemeral.") || strings.Contains(cmd, "%{") {
+			t.Errorf("%s: the command interpolates from Terraform (%q); every value must come through the environment:\n%s", target, interpolated, cmd)
+		}
+		if !strings.Contains(cmd, `--cli-input-json "file://$dir/input.json"`) || !strings.Contains(cmd, "umask 077") || !strings.Contains(cmd, `trap 'rm -rf "$dir"' EXIT`) {
+			t.Errorf("%s: the secret must reach the CLI in a private file, removed at exit, never as an argument:\n%s", target, cmd)
+		}
+		if it := policy.Strings(le["interpreter"]); strings.Join(it, " ") != "/bin/sh -c" {
+			t.Errorf("%s: interpreter %v, want /bin/sh -c", target, it)
+		}
+		if le["when"] != nil {
+			t.Errorf("%s: the provisioner must run at creation, never on destroy: when=%v", target, le["when"])
+		}
+	}
+	if len(setters) != len(targets) {
+		t.Errorf("%d terraform_data setters for %d listeners and rules: %v", len(setters), len(targets), setters)
 	}
 }
 
