@@ -195,13 +195,15 @@ var Sections = []Section{
 			"does (internal/fargate: the task's memory a hard cgroup limit, its cpu a CFS quota; a container the kernel kills " +
 			"for memory is reported as ECS's OutOfMemoryError). One Prometheus task per size, the stack's own task definition " +
 			"at that size (cmd/bench/sizing.go); its targets are tagged instances scraped from the replay of section 5 (a real " +
-			"node_exporter page), refresh 10s, scrape 10s. The fleet grows by a quarter of the task's memory in MiB per step " +
-			"(256 targets for 1 GiB), each step held for 3 scrapes once every target is up, until the kernel kills Prometheus " +
-			"for memory (\"killed at\") or 8 steps have held; the largest fleet held then runs on a fresh task for a 3-minute " +
-			"soak, which it must survive, and \"peak\" is the task cgroup's `memory.max_usage_in_bytes` over it (page cache " +
-			"included, as the limit counts it). Prometheus 3 sets its Go memory limit to 90% of the cgroup's, so it collects " +
-			"harder before it is killed. The soak is bounded: the head grows for about two hours until its first compaction, " +
-			"so a fleet near \"held\" needs headroom over longer runs (README: sizing).",
+			"node_exporter page), refresh 10s, scrape 10s. Each probe starts a fresh task with the whole fleet already there, as " +
+			"a replaced task starts on AWS (growing into a fleet needs less: a 1 GiB task that grew to 768 targets was killed " +
+			"restarting with them), and holds it for 3 scrapes once every target is up; the fleet grows by a quarter of the " +
+			"task's memory in MiB per probe (256 targets for 1 GiB) until the kernel kills Prometheus for memory (\"killed at\") " +
+			"or 8 probes have held. The largest fleet held then runs on a fresh task for a 3-minute soak, which it must survive " +
+			"(else the step below is the one held), and \"peak\" is the task cgroup's `memory.max_usage_in_bytes` over it (page " +
+			"cache included, as the limit counts it). Prometheus 3 sets its Go memory limit to 90% of the cgroup's, so it " +
+			"collects harder before it is killed. The soak is bounded: the head grows for about two hours until its first " +
+			"compaction, so a fleet near \"held\" needs headroom over longer runs (docs/cost.md, Sizing).",
 		Rows: []Row{
 			{"series per target (node_exporter page)", "sizing.series_per_target", noteSizing},
 			{"0.5 vCPU, 1 GiB: largest fleet held (targets)", "sizing.1024.held", noteSizing},

@@ -23,10 +23,10 @@ var sizingSizes = []sizing.Size{{CPU: 512, MemoryMiB: 1024}, {CPU: 1024, MemoryM
 const (
 	sizingRefresh = "10s"
 	sizingScrape  = "10s"
-	// Each step holds the fleet for this many scrapes once all are up.
+	// Each probe holds its fleet for this many scrapes once all are up.
 	sizingDwellScrapes = 3
-	// The fleet grows by a quarter of the task's memory in MiB per step
-	// (256 targets for 1 GiB), up to 8 steps.
+	// The fleet grows by a quarter of the task's memory in MiB per probe
+	// (256 targets for 1 GiB), up to 8 probes.
 	sizingMaxSteps = 8
 	// The held fleet runs again on a fresh task for the soak.
 	sizingSoak = 3 * time.Minute
@@ -40,12 +40,14 @@ func sizingKey(s sizing.Size, what string) string {
 // sizing finds, for each task size, the largest fleet of node_exporter
 // targets (a replay of a real node_exporter page, as section 5) the stack's
 // Prometheus task holds under the memory limit the runner enforces as
-// Fargate does. One task per size; the fleet grows by a step of tagged
-// instances at a time, each step held for a few scrapes once every target
-// is up, until the kernel kills Prometheus for memory (ECS's
-// OutOfMemoryError) or the steps run out. The largest fleet held then runs
-// on a fresh task for the soak: it must not be killed, and the task's peak
-// memory is recorded.
+// Fargate does. Each probe starts a fresh task with the whole fleet
+// already there, as a replaced task starts on AWS (growing into a fleet
+// needs less: measured, a 1 GiB task that grew to 768 targets was killed
+// restarting with them), and holds it for a few scrapes once every target
+// is up; the fleet grows by a step of tagged instances per probe until the
+// kernel kills Prometheus for memory (ECS's OutOfMemoryError) or the steps
+// run out. The largest fleet held then runs on a fresh task for the soak:
+// it must not be killed, and the task's peak memory is recorded.
 func (d *deployment) sizing(ctx context.Context) error {
 	subnet, err := d.sizingSubnet(ctx)
 	if err != nil {
@@ -78,70 +80,67 @@ func (d *deployment) sizing(ctx context.Context) error {
 	}, units)
 }
 
-// sizeOne grows the fleet on one task of size s until the task is killed
-// for memory, then soaks the largest fleet held on a fresh task. killedAt
-// is 0 when the last step still held.
+// sizeOne probes fleets of one step more each on fresh tasks of size s,
+// then soaks the largest held. killedAt is 0 when the last step still
+// held; a soak that kills the task makes the step below it the one held.
 func (d *deployment) sizeOne(ctx context.Context, subnet, target string, s sizing.Size) (held, killedAt int, peak float64, err error) {
 	step := s.MemoryMiB / 4
-	p, err := d.startSized(ctx, target, s)
-	if err != nil {
-		return 0, 0, 0, err
-	}
 	var ids []string
 	defer func() {
-		p.Stop()
 		if terr := d.terminate(ctx, ids); terr != nil && err == nil {
 			err = terr
 		}
 	}()
+	probe := func(soak time.Duration) (bool, float64, error) {
+		p, err := d.startSized(ctx, target, s)
+		if err != nil {
+			return false, 0, err
+		}
+		defer p.Stop()
+		ok, err := d.hold(ctx, p, ids, soak)
+		return ok, p.Task.MemoryPeakMiB(), err
+	}
 	for i := 1; i <= sizingMaxSteps; i++ {
 		more, _, err := d.launch(ctx, subnet, step)
 		ids = append(ids, more...)
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		fleet := len(ids)
-		survived, err := d.hold(ctx, p, ids)
+		ok, peak, err := probe(sizingDwellScrapes * durationSetting(sizingScrape))
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("%d targets: %w", fleet, err)
+			return 0, 0, 0, fmt.Errorf("%d targets: %w", len(ids), err)
 		}
-		if !survived {
-			killedAt = fleet
-			logf("  %s: killed for memory at %d targets (peak %.0f MiB)", s, fleet, p.Task.MemoryPeakMiB())
+		if !ok {
+			killedAt = len(ids)
+			logf("  %s: killed for memory starting with %d targets", s, killedAt)
 			break
 		}
-		held = fleet
-		logf("  %s: holds %d targets (peak %.0f MiB so far)", s, fleet, p.Task.MemoryPeakMiB())
+		held = len(ids)
+		logf("  %s: holds %d targets from a fresh start (peak %.0f MiB)", s, held, peak)
 	}
-	p.Stop()
-	if held == 0 {
-		return 0, killedAt, 0, nil
+	for held > 0 {
+		if err := d.terminate(ctx, ids[held:]); err != nil {
+			return 0, 0, 0, err
+		}
+		ids = ids[:held]
+		ok, peak, err := probe(sizingSoak)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("soak of %d targets: %w", held, err)
+		}
+		if ok {
+			logf("  %s: %d targets held over the %s soak (peak %.0f MiB)", s, held, sizingSoak, peak)
+			return held, killedAt, peak, nil
+		}
+		logf("  %s: killed for memory within the %s soak of %d targets", s, sizingSoak, held)
+		killedAt, held = held, held-step
 	}
-	// The soak: the fleet held, on a fresh task.
-	if err := d.terminate(ctx, ids[held:]); err != nil {
-		return 0, 0, 0, err
-	}
-	ids = ids[:held]
-	if p, err = d.startSized(ctx, target, s); err != nil {
-		return 0, 0, 0, err
-	}
-	if _, _, err := watch(ctx, p.API, ids, true, time.Now(), 2*time.Second, 10*time.Minute); err != nil {
-		return 0, 0, 0, fmt.Errorf("soak of %d targets: %w", held, err)
-	}
-	select {
-	case <-p.Task.Done():
-	case <-time.After(sizingSoak):
-	}
-	if reason := p.Container().Reason(); reason != "" || p.Task.LastStatus() != "RUNNING" {
-		return 0, 0, 0, fmt.Errorf("the fleet held while growing (%d targets) was killed within the %s soak: %s", held, sizingSoak, reason)
-	}
-	return held, killedAt, p.Task.MemoryPeakMiB(), nil
+	return 0, killedAt, 0, nil
 }
 
-// hold waits until every target of ids is up, then for a few scrapes; it
+// hold waits until every target of ids is up, then for the dwell; it
 // reports false when the task was killed for memory meanwhile (any other
 // stop is an error).
-func (d *deployment) hold(ctx context.Context, p *harness.PrometheusTask, ids []string) (bool, error) {
+func (d *deployment) hold(ctx context.Context, p *harness.PrometheusTask, ids []string, dwell time.Duration) (bool, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -155,7 +154,7 @@ func (d *deployment) hold(ctx context.Context, p *harness.PrometheusTask, ids []
 	if werr == nil {
 		select {
 		case <-p.Task.Done():
-		case <-time.After(sizingDwellScrapes * durationSetting(sizingScrape)):
+		case <-time.After(dwell):
 		}
 	}
 	select {

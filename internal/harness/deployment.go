@@ -108,10 +108,6 @@ type Deployment struct {
 	// initFor is the stack's terraform block (backend, providers) at the
 	// last init: Apply inits again only when it changed.
 	initFor string
-	// ctx is the deployment's life, providers the stack's AWS provider
-	// configurations when TF was made (terraform).
-	ctx       context.Context
-	providers int
 }
 
 // NewDeployment synthesizes the stack; Apply runs terraform init first.
@@ -135,18 +131,13 @@ func NewDeployment(ctx context.Context, emu *emulator.Emulator, o DeploymentOpti
 	return d, nil
 }
 
-// terraform makes d.TF for the current synth: attached to one provider
-// process for the deployment's life (ctx) when the stack configures the
-// provider once (tfenv.NewAttached), and made again when a synth adds or
-// removes provider aliases.
+// terraform makes d.TF for the stack's folder.
 func (d *Deployment) terraform(ctx context.Context) error {
-	tf, err := tfenv.NewAttached(ctx, d.StackDir(), d.Emulator.Env(d.Settings.Region))
+	tf, err := tfenv.New(ctx, d.StackDir(), d.Emulator.Env(d.Settings.Region))
 	if err != nil {
 		return fmt.Errorf("terraform: %w (run make tools)", err)
 	}
-	// A new Terraform inits again: an attached one installs no provider in
-	// the folder, which a started one needs.
-	d.TF, d.ctx, d.providers, d.initFor = tf, ctx, tfenv.ProviderConfigs(d.StackDir()), ""
+	d.TF = tf
 	return nil
 }
 
@@ -161,9 +152,6 @@ func (d *Deployment) Resynth(ctx context.Context, env map[string]string) error {
 		return err
 	}
 	d.Env, d.Settings = merged, s
-	if d.TF != nil && tfenv.ProviderConfigs(d.StackDir()) != d.providers {
-		return d.terraform(d.ctx)
-	}
 	return nil
 }
 
@@ -179,7 +167,7 @@ func (d *Deployment) SynthTo(ctx context.Context, outdir string, env map[string]
 	if err := d.synth(ctx, s, outdir, merged); err != nil {
 		return nil, err
 	}
-	tf, err := tfenv.NewAttached(ctx, filepath.Join(outdir, "stacks", s.StackName()), d.Emulator.Env(s.Region))
+	tf, err := tfenv.New(ctx, filepath.Join(outdir, "stacks", s.StackName()), d.Emulator.Env(s.Region))
 	if err != nil {
 		return nil, err
 	}
