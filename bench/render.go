@@ -197,9 +197,9 @@ var Sections = []Section{
 			"at that size (cmd/bench/sizing.go); its targets are tagged instances scraped from the replay of section 5 (a real " +
 			"node_exporter page), refresh 10s, scrape 10s. Each probe starts a fresh task with the whole fleet already there, as " +
 			"a replaced task starts on AWS (growing into a fleet needs less: a 1 GiB task that grew to 768 targets was killed " +
-			"restarting with them), and holds it for 3 scrapes once every target is up; the fleet grows by a quarter of the " +
-			"task's memory in MiB per probe (256 targets for 1 GiB) until the kernel kills Prometheus for memory (\"killed at\") " +
-			"or 8 probes have held. The largest fleet held then runs on a fresh task for a 3-minute soak, which it must survive " +
+			"restarting with them), and holds it for 3 scrapes once every target is up; the fleet grows by an eighth of the " +
+			"task's memory in MiB per probe (128 targets for 1 GiB) until the kernel kills Prometheus for memory (\"killed at\") " +
+			"or 12 probes have held. The largest fleet held then runs on a fresh task for a 3-minute soak, which it must survive " +
 			"(else the step below is the one held), and \"peak\" is the task cgroup's `memory.max_usage_in_bytes` over it (page " +
 			"cache included, as the limit counts it). Prometheus 3 sets its Go memory limit to 90% of the cgroup's, so it " +
 			"collects harder before it is killed. The soak is bounded: the head grows for about two hours until its first " +

@@ -25,9 +25,9 @@ const (
 	sizingScrape  = "10s"
 	// Each probe holds its fleet for this many scrapes once all are up.
 	sizingDwellScrapes = 3
-	// The fleet grows by a quarter of the task's memory in MiB per probe
-	// (256 targets for 1 GiB), up to 8 probes.
-	sizingMaxSteps = 8
+	// The fleet grows by an eighth of the task's memory in MiB per probe
+	// (128 targets for 1 GiB), up to 12 probes.
+	sizingMaxSteps = 12
 	// The held fleet runs again on a fresh task for the soak.
 	sizingSoak = 3 * time.Minute
 )
@@ -84,7 +84,7 @@ func (d *deployment) sizing(ctx context.Context) error {
 // then soaks the largest held. killedAt is 0 when the last step still
 // held; a soak that kills the task makes the step below it the one held.
 func (d *deployment) sizeOne(ctx context.Context, subnet, target string, s sizing.Size) (held, killedAt int, peak float64, err error) {
-	step := s.MemoryMiB / 4
+	step := s.MemoryMiB / 8
 	var ids []string
 	defer func() {
 		if terr := d.terminate(ctx, ids); terr != nil && err == nil {
