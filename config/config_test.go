@@ -492,25 +492,62 @@ func TestAlertmanagerURLs(t *testing.T) {
 
 func TestStorageModesAndRetention(t *testing.T) {
 	for _, c := range []struct {
-		env  map[string]string
-		want string
+		env       map[string]string
+		local     string // the task's TSDB retention; "" in agent mode
+		agent     bool
+		workspace int // the workspace's retention in days; 0 without one
 	}{
-		{map[string]string{}, "15d"},
-		{map[string]string{"PROMAWS_STORAGE_MODE": "ephemeral"}, "15d"},
-		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "4"}, "1d"},
-		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "6h"}, "6h"},
-		{map[string]string{"PROMAWS_RETENTION": "30d"}, "30d"},
+		{map[string]string{}, "15d", false, 0},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "ephemeral"}, "15d", false, 0},
+		{map[string]string{"PROMAWS_RETENTION": "30d"}, "30d", false, 0},
+		// amp: the workspace keeps retention (15d by default), the task
+		// runs in agent mode and keeps no TSDB.
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "4"}, "", true, 15},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "90d"}, "", true, 90},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "3y"}, "", true, 1095},
+		// amp with your own Alertmanagers: the task evaluates the rules,
+		// so it keeps a server's TSDB of 1d; the workspace keeps retention.
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "2w", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}, "1d", false, 14},
 	} {
 		s, err := Load(nil, c.env)
 		if err != nil {
 			t.Fatalf("%v: %v", c.env, err)
 		}
-		if got := s.TSDBRetention(); got != c.want {
-			t.Errorf("%v: local retention %s, want %s", c.env, got, c.want)
+		if got := s.TSDBRetention(); got != c.local {
+			t.Errorf("%v: local retention %q, want %q", c.env, got, c.local)
+		}
+		if got := s.AgentMode(); got != c.agent {
+			t.Errorf("%v: agent mode %v, want %v", c.env, got, c.agent)
+		}
+		if got := s.WorkspaceRetentionDays(); got != c.workspace {
+			t.Errorf("%v: workspace retention %d days, want %d", c.env, got, c.workspace)
 		}
 	}
 	if s := Defaults(); s.StorageMode != StorageEFS || s.Replicas != 1 {
 		t.Errorf("defaults: storageMode %s, replicas %d; want efs, 1 (docs/operations.md, Storage and high availability)", s.StorageMode, s.Replicas)
+	}
+}
+
+// TestWorkspaceRetentionIsWholeDaysInAMPsRange: with storageMode=amp,
+// retention is the workspace's, which AMP keeps in whole days from 1 to
+// 1095; anything else is refused naming the setting, its variable and
+// the fix, before anything is written.
+func TestWorkspaceRetentionIsWholeDaysInAMPsRange(t *testing.T) {
+	for _, bad := range []string{"6h", "36h", "0d", "1096d", "4y", "15 days"} {
+		_, err := Load(nil, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": bad})
+		if err == nil {
+			t.Errorf("retention=%s with storageMode=amp: accepted, want refused", bad)
+			continue
+		}
+		for _, want := range []string{"retention (PROMAWS_RETENTION)", "whole days", "15d"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("retention=%s: error lacks %q: %v", bad, want, err)
+			}
+		}
+	}
+	// The same values keep their meaning for a local TSDB.
+	if _, err := Load(nil, map[string]string{"PROMAWS_RETENTION": "6h"}); err != nil {
+		t.Errorf("retention=6h with efs: %v", err)
 	}
 }
 

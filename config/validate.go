@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
@@ -169,7 +170,7 @@ func (s *Settings) Validate() error {
 	}
 	v.boundedDuration("scrapeInterval", s.ScrapeInterval)
 	v.boundedDuration("refreshInterval", s.RefreshInterval)
-	if s.Retention != "" {
+	if s.Retention != "" && s.StorageMode != StorageAMP {
 		v.boundedDuration("retention", s.Retention)
 	}
 	v.storage(s)
@@ -654,12 +655,30 @@ func (v *validator) storage(s *Settings) {
 		v.fail("storageMode", "%q is not a storage mode; use one of %s (docs/operations.md, Storage and high availability, compares them)", s.StorageMode, strings.Join(StorageModes, ", "))
 		return
 	}
+	if s.StorageMode == StorageAMP && s.Retention != "" {
+		v.workspaceRetention(s.Retention)
+	}
 	switch {
 	case s.Replicas < 1 || s.Replicas > MaxReplicas:
 		v.fail("replicas", "%d is out of range; use 1 to %d", s.Replicas, MaxReplicas)
 	case s.Replicas > 1 && s.StorageMode != StorageAMP:
 		why := map[string]string{StorageEFS: "EFS holds one writer's TSDB", StorageEphemeral: "each task would keep its own diverging copy"}[s.StorageMode]
 		v.fail("replicas", "%d replicas need storageMode=amp, which de-duplicates them (with %s, %s); set storageMode=amp, or replicas=1", s.Replicas, s.StorageMode, why)
+	}
+}
+
+// workspaceRetention checks retention as the AMP workspace's: whole days
+// within AMP's range (MinWorkspaceRetentionDays to
+// MaxWorkspaceRetentionDays).
+func (v *validator) workspaceRetention(val string) {
+	d, ok := ParseDuration(val)
+	day := 24 * time.Hour
+	switch {
+	case !ok:
+		v.fail("retention", "%q is not a Prometheus duration; with storageMode=amp it is the workspace's retention in whole days, e.g. 15d or 90d", val)
+	case d%day != 0 || d < MinWorkspaceRetentionDays*day || d > MaxWorkspaceRetentionDays*day:
+		v.fail("retention", "%s is not a workspace retention: with storageMode=amp the AMP workspace keeps the samples, in whole days from %dd to %dd (AMP's range); use e.g. %s, 90d or %dd",
+			val, MinWorkspaceRetentionDays, MaxWorkspaceRetentionDays, DefaultRetention, MaxWorkspaceRetentionDays)
 	}
 }
 
