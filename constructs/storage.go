@@ -15,6 +15,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusrulegroupnamespace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusworkspace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
@@ -190,6 +191,11 @@ type AMPWorkspaceProps struct {
 	// KmsKeyArn encrypts the workspace with a customer key. Default: ""
 	// (AWS-owned key).
 	KmsKeyArn string
+	// RetentionDays is how many days the workspace keeps samples, 1 to
+	// 1095 (AMP's range: Amazon Managed Service for Prometheus User Guide,
+	// "Configure your workspace"). Default: 0 (no workspace configuration:
+	// AMP's default, 150 days).
+	RetentionDays int
 }
 
 // AMPWorkspace is an Amazon Managed Service for Prometheus workspace that
@@ -198,7 +204,19 @@ type AMPWorkspaceProps struct {
 type AMPWorkspace struct {
 	constructs.Construct
 	Workspace prometheusworkspace.PrometheusWorkspace
+	// Configuration is the workspace's configuration (its retention); nil
+	// without RetentionDays. A raw aws_prometheus_workspace_configuration:
+	// the bindings (cdktf-provider-aws-go v19.50.0) are generated from
+	// provider 5.84, which predates the resource (new in 5.100.0, hence
+	// AWSProviderConstraint).
+	Configuration cdktf.TerraformResource
 }
+
+// AMP's range of a workspace's retention, in days.
+const (
+	minWorkspaceRetentionDays = 1
+	maxWorkspaceRetentionDays = 1095
+)
 
 // NewAMPWorkspace creates the workspace.
 func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceProps) *AMPWorkspace {
@@ -210,6 +228,18 @@ func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceP
 		KmsKeyArn: optional(props.KmsKeyArn),
 		Tags:      nameTag(props.Name),
 	})
+	if d := props.RetentionDays; d != 0 {
+		if d < minWorkspaceRetentionDays || d > maxWorkspaceRetentionDays {
+			panic(fmt.Sprintf("AMPWorkspace %s: RetentionDays %d is outside AMP's %d to %d days", id, d, minWorkspaceRetentionDays, maxWorkspaceRetentionDays))
+		}
+		// UpdateWorkspaceConfiguration; the provider's delete leaves the
+		// setting to the workspace (deleted with it).
+		w.Configuration = cdktf.NewTerraformResource(scope, jsii.String("configuration"), &cdktf.TerraformResourceConfig{
+			TerraformResourceType: jsii.String("aws_prometheus_workspace_configuration"),
+		})
+		w.Configuration.AddOverride(jsii.String("workspace_id"), w.Workspace.Id())
+		w.Configuration.AddOverride(jsii.String("retention_period_in_days"), jsii.Number(d))
+	}
 	return w
 }
 

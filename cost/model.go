@@ -45,9 +45,6 @@ type Assumptions struct {
 	// AMPBytesPerSample: estimate; AMP bills storage for samples
 	// ("typically 1 or 2 bytes") and their series' metadata.
 	AMPBytesPerSample float64
-	// AMPRetentionDays: the workspace's retention, AMP's default (150 days)
-	// as the stack leaves it.
-	AMPRetentionDays int
 	// RuleSamplesPerTarget: estimate; query samples the alert rules
 	// (alerting/rules.yml) read per target and evaluation, which the AMP
 	// ruler bills as queries.
@@ -73,18 +70,27 @@ var Defaults = Assumptions{
 	WALHours:                 3,
 	BackupDays:               35,
 	AMPBytesPerSample:        2,
-	AMPRetentionDays:         150,
 	RuleSamplesPerTarget:     40,
 	ContainerInsightsMetrics: 37,
 	ConfigSyncSeconds:        15,
 	OTLPBytesPerDataPoint:    200,
 }
 
+// AMPDefaultRetentionDays is how long a workspace without a configured
+// retention keeps samples (Amazon Managed Service for Prometheus User
+// Guide, "Configure your workspace").
+const AMPDefaultRetentionDays = 150
+
 // Inventory is what the settings deploy that has a price.
 type Inventory struct {
 	Tasks         int
 	PublicTaskIPs int
 	EFS, AMP      bool
+	// Agent: Prometheus runs in agent mode (amp): a WAL, no TSDB.
+	Agent bool
+	// WorkspaceRetentionDays is the workspace's configured retention (0:
+	// none configured, AMPDefaultRetentionDays).
+	WorkspaceRetentionDays int
 	// AdvancedParameters are SSM parameters over the Standard tier's 4 KB
 	// (the rule groups; Grafana's two larger dashboards).
 	AdvancedParameters int
@@ -114,11 +120,13 @@ func InventoryOf(s *config.Settings) (Inventory, error) {
 		return Inventory{}, err
 	}
 	inv := Inventory{
-		Tasks:             s.Replicas,
-		EFS:               s.StorageMode == config.StorageEFS,
-		AMP:               s.StorageMode == config.StorageAMP,
-		ContainerInsights: true, // the running-task alarm reads it (constructs/alarms.go)
-		LoadBalancer:      s.TLS(),
+		Tasks:                  s.Replicas,
+		EFS:                    s.StorageMode == config.StorageEFS,
+		AMP:                    s.StorageMode == config.StorageAMP,
+		Agent:                  s.AgentMode(),
+		WorkspaceRetentionDays: s.WorkspaceRetentionDays(),
+		ContainerInsights:      true, // the running-task alarm reads it (constructs/alarms.go)
+		LoadBalancer:           s.TLS(),
 	}
 	if !s.Private() {
 		inv.PublicTaskIPs = s.Replicas
@@ -126,8 +134,8 @@ func InventoryOf(s *config.Settings) (Inventory, error) {
 	if pconstructs.SSMTier(pconstructs.ConfigParameterSize(string(yaml), inv.AMP)) == "Advanced" {
 		inv.AdvancedParameters++
 	}
-	if !inv.AMP {
-		inv.AdvancedParameters += 2 // the nodes and prometheus rule groups, 6 to 7 KB each
+	if s.AlertDelivery() != config.AlertDeliveryAMP {
+		inv.AdvancedParameters += 2 // the task evaluates the nodes and prometheus rule groups, 6 to 7 KB each
 	}
 	if s.Grafana {
 		inv.AdvancedParameters += 2 // the fleet and Prometheus dashboards
@@ -181,8 +189,11 @@ type Bill struct {
 	Targets int
 	Size    sizing.Size
 	Lines   []Line
-	// Samples ingested a month, and the local TSDB's size (GB).
+	// Samples ingested a month, and the local TSDB's size (GB; the WAL's in
+	// agent mode).
 	Samples, LocalGB float64
+	// RetentionDays is how long the workspace keeps samples (amp).
+	RetentionDays int
 }
 
 // Total is the sum of the lines.
@@ -234,10 +245,6 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 	if !ok || interval <= 0 {
 		return Bill{}, fmt.Errorf("scrapeInterval %q is not a duration", s.ScrapeInterval)
 	}
-	retention, ok := config.ParseDuration(s.TSDBRetention())
-	if !ok {
-		return Bill{}, fmt.Errorf("retention %q is not a duration", s.TSDBRetention())
-	}
 	inv, err := InventoryOf(s)
 	if err != nil {
 		return Bill{}, err
@@ -273,10 +280,21 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 			"%d parameters; config-sync reads them every %d s (%s calls)", inv.AdvancedParameters, a.ConfigSyncSeconds, count(reads))
 	}
 
-	// The local TSDB: blocks over the retention, the WAL, the head's chunks.
-	days := retention.Hours() / 24
 	perDay := perSecond * 86400
-	b.LocalGB = (perDay*days*a.BlockBytesPerSample + perSecond*3600*a.WALHours*(a.WALBytesPerSample+a.BlockBytesPerSample)) / gb
+	var retention time.Duration
+	if inv.Agent {
+		// Agent mode keeps only the WAL remote write reads from.
+		b.LocalGB = perSecond * 3600 * a.WALHours * a.WALBytesPerSample / gb
+	} else {
+		// The local TSDB: blocks over the retention, the WAL, the head's
+		// chunks.
+		var ok bool
+		if retention, ok = config.ParseDuration(s.TSDBRetention()); !ok {
+			return Bill{}, fmt.Errorf("retention %q is not a duration", s.TSDBRetention())
+		}
+		b.LocalGB = (perDay*retention.Hours()/24*a.BlockBytesPerSample + perSecond*3600*a.WALHours*(a.WALBytesPerSample+a.BlockBytesPerSample)) / gb
+	}
+	days := retention.Hours() / 24
 	if inv.EFS {
 		// Every sample is written to the WAL, to the head's chunk files, to
 		// the 2 h block and to each larger block compaction makes of it;
@@ -295,8 +313,13 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 		// labels; AMP keeps one replica's and bills ingestion and storage
 		// once (AMP User Guide, "Deduplicating high availability metrics").
 		add(ItemAMPIngest, tiered(samples, 1e7, p.AMPIngest), "%s samples, tiered; once whatever replicas (de-duplicated)", count(samples))
-		stored := perDay * float64(a.AMPRetentionDays) * a.AMPBytesPerSample / gb
-		add(ItemAMPStorage, stored*p.AMPStorage.USD, "%.0f GB: %d days (AMP's default retention) at %g B a sample", stored, a.AMPRetentionDays, a.AMPBytesPerSample)
+		kept, how := inv.WorkspaceRetentionDays, "`retention`"
+		if kept == 0 {
+			kept, how = AMPDefaultRetentionDays, "AMP's default retention"
+		}
+		b.RetentionDays = kept
+		stored := perDay * float64(kept) * a.AMPBytesPerSample / gb
+		add(ItemAMPStorage, stored*p.AMPStorage.USD, "%.1f GB: %d days (%s) at %g B a sample", stored, kept, how, a.AMPBytesPerSample)
 		qsp := float64(targets) * a.RuleSamplesPerTarget * secondsPerMonth / interval.Seconds()
 		add(ItemAMPQuery, qsp/1e9*p.AMPQuery.USD, "%s query samples (rules every %s); dashboards on top", count(qsp), s.ScrapeInterval)
 	}

@@ -147,3 +147,29 @@ func TestPricesNameTheirSource(t *testing.T) {
 		}
 	}
 }
+
+// storageMode=amp: the workspace keeps `retention` (15d by default), not
+// AMP's 150-day default, and the task runs in agent mode with only a WAL.
+func TestAMPPricesTheRetentionAndTheAgent(t *testing.T) {
+	def := mustBill(t, mode(config.StorageAMP), 1000)
+	long := mustBill(t, merge(mode(config.StorageAMP), map[string]string{"PROMAWS_RETENTION": "90d"}), 1000)
+	if def.RetentionDays != 15 || long.RetentionDays != 90 {
+		t.Errorf("the workspace keeps %d days by default and %d with retention=90d; want 15 and 90", def.RetentionDays, long.RetentionDays)
+	}
+	if r := long.Line(ItemAMPStorage).USD / def.Line(ItemAMPStorage).USD; !near(r, 6) {
+		t.Errorf("AMP storage at 90 days / 15 days = %v, want 6", r)
+	}
+	if !strings.Contains(def.Line(ItemAMPStorage).Detail, "15 days (`retention`)") {
+		t.Errorf("AMP storage must say it keeps retention's 15 days: %s", def.Line(ItemAMPStorage).Detail)
+	}
+	perSecond := float64(1000*Defaults.SeriesPerTarget+Defaults.SelfSeries) / 30
+	if wal := perSecond * 3600 * Defaults.WALHours * Defaults.WALBytesPerSample / 1e9; !near(def.LocalGB, wal) {
+		t.Errorf("agent mode keeps %v GB locally, want the WAL's %v GB alone (no TSDB blocks)", def.LocalGB, wal)
+	}
+	// With your own Alertmanagers the task is a server again: its 1d TSDB
+	// and the rule groups' Advanced parameters.
+	own := mustBill(t, merge(mode(config.StorageAMP), map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}), 1000)
+	if own.LocalGB <= def.LocalGB || own.Line(ItemSSM).USD == 0 {
+		t.Errorf("amp with alertmanagerUrls: local %v GB (agent %v), SSM %v; want a 1d TSDB and the rule parameters", own.LocalGB, def.LocalGB, own.Line(ItemSSM).USD)
+	}
+}

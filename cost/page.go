@@ -150,8 +150,11 @@ func lineItems(storage string) (string, error) {
 	b.WriteString(" |\n")
 	if storage == config.StorageAMP {
 		big := bills[len(bills)-1]
-		fmt.Fprintf(&b, "\nIn `amp` mode the task still keeps a local TSDB (`retention` 1d) on its ephemeral storage: %.0f GB at %s targets, "+
-			"against the 20 GiB a Fargate task gets by default (the stack asks for no more).\n", big.LocalGB, thousands(big.Targets))
+		fmt.Fprintf(&b, "\nIn `amp` mode the task runs Prometheus in agent mode: no TSDB, only the write-ahead log remote write reads from, "+
+			"about %.1f GB at %s targets (%g h of samples at %g B; the agent keeps up to 4 h while the workspace is unreachable) on its ephemeral storage, "+
+			"against the 20 GiB a Fargate task gets by default (the stack asks for no more). The workspace keeps the samples `retention` days (%d by default), "+
+			"not AMP's %d-day default.\n", big.LocalGB, thousands(big.Targets), Defaults.WALHours, Defaults.WALBytesPerSample,
+			big.RetentionDays, AMPDefaultRetentionDays)
 	}
 	return b.String(), nil
 }
@@ -285,15 +288,15 @@ func assumptions() (string, error) {
 	def := config.Defaults()
 	rows := [][3]string{
 		{"Series per node_exporter target", fmt.Sprint(a.SeriesPerTarget), "measured: BENCHMARKS.md, section 5 (a real node_exporter page). Real figure: `count({job=\"node\"}) / count(up{job=\"node\"})`"},
-		{"Prometheus's own series", thousands(a.SelfSeries), "estimate. Real figure: `prometheus_tsdb_head_series` with no nodes"},
+		{"Prometheus's own series", thousands(a.SelfSeries), "estimate. Real figure: `prometheus_tsdb_head_series` (`prometheus_agent_active_series` in agent mode, `amp`) with no nodes"},
 		{"Scrape and rule interval", def.ScrapeInterval, "the `scrapeInterval` default"},
-		{"Local retention", fmt.Sprintf("%s (`efs`), %s (`amp`)", config.DefaultRetention, config.AMPRetention), "the `retention` defaults"},
+		{"Retention", fmt.Sprintf("%s: the local TSDB (`efs`), the workspace (`amp`)", config.DefaultRetention), "the `retention` default; with `amp` the task runs in agent mode and keeps no TSDB"},
 		{"Memory per active series", fmt.Sprintf("%.2f KiB, ×%g headroom", sizing.MiBPerSeries*1024, sizing.Headroom), "measured after ONE scrape (BENCHMARKS.md, section 5): a lower bound until it is measured under the enforced memory limit after two hours of scraping (`sizing.MiBPerSeries`)"},
 		{"TSDB block bytes per sample", fmt.Sprintf("%g B", a.BlockBytesPerSample), "Prometheus storage docs: 1 to 2 bytes a sample on average; the upper end"},
 		{"WAL bytes per sample", fmt.Sprintf("%g B, %g h kept", a.WALBytesPerSample, a.WALHours), "estimate: a WAL sample record before compression"},
 		{"EFS bytes written and read per sample", "WAL, head chunks, the 2 h block and each compaction (2 with 15d); read: what compaction reads back", "estimate from how the TSDB writes. **Real figure**: the file system's `DataWriteIOBytes` and `DataReadIOBytes` (or `MeteredIOBytes`, what Elastic Throughput bills), Sum per day, in CloudWatch namespace `AWS/EFS`, divided by the samples a day (`rate(prometheus_tsdb_head_samples_appended_total[1d]) * 86400`)"},
 		{"EFS backup storage", fmt.Sprintf("blocks of retention + %d days × 2", a.BackupDays), fmt.Sprintf("estimate: the default plan's daily incremental backups, kept %d days (EFS User Guide, \"Backing up EFS file systems\"). Real figure: the recovery points in AWS Backup's vault", a.BackupDays)},
-		{"AMP bytes per stored sample", fmt.Sprintf("%g B, %d days", a.AMPBytesPerSample, a.AMPRetentionDays), "estimate (AMP pricing: samples typically 1 or 2 bytes, plus metadata); AMP's default retention, which the stack leaves as is"},
+		{"AMP bytes per stored sample", fmt.Sprintf("%g B", a.AMPBytesPerSample), fmt.Sprintf("estimate (AMP pricing: samples typically 1 or 2 bytes, plus metadata), kept `retention` days (the stack sets the workspace's retention; AMP's default would be %d)", AMPDefaultRetentionDays)},
 		{"Rule query samples per target", fmt.Sprint(a.RuleSamplesPerTarget), "estimate from `alerting/rules.yml` (filesystem, CPU rate over 5m, memory, up)"},
 		{"Container Insights metrics", fmt.Sprint(a.ContainerInsightsMetrics), "the documented list (table below). Real figure: `aws cloudwatch list-metrics --namespace ECS/ContainerInsights`"},
 		{"CloudWatch bytes per OTLP data point", fmt.Sprintf("%g B", a.OTLPBytesPerDataPoint), "estimate: a node_exporter series' name and labels with resource attributes. Real figure: CloudWatch's usage metrics once a collector runs"},

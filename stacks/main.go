@@ -201,9 +201,10 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		})
 	case config.StorageAMP:
 		m.Workspace = pconstructs.NewAMPWorkspace(stack, "storage", &pconstructs.AMPWorkspaceProps{
-			Name:      s.StackName(),
-			Region:    s.Region,
-			KmsKeyArn: s.KmsKeyArn,
+			Name:          s.StackName(),
+			Region:        s.Region,
+			KmsKeyArn:     s.KmsKeyArn,
+			RetentionDays: s.WorkspaceRetentionDays(),
 		})
 	}
 	topicArn := m.alertTopic(s)
@@ -223,6 +224,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		LogRetentionDays:        s.LogRetentionDays,
 		AdminCidrs:              adminCidrs,
 		Retention:               s.TSDBRetention(),
+		Agent:                   s.AgentMode(),
 		EFS:                     m.EFS,
 		Workspace:               m.Workspace,
 		DesiredCount:            s.Replicas,

@@ -51,6 +51,9 @@ var variants = map[string]map[string]string{
 	// amp with a customer key: the key's owner says its policy admits
 	// aps.amazonaws.com (policy rule amp-alerts-key-usable).
 	"amp-kms": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
+	// amp with your own Alertmanagers: the task evaluates the rules (a
+	// server with a 1d TSDB), the workspace keeps retention.
+	"amp-own-alertmanagers": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com", "PROMAWS_RETENTION": "90d"},
 	// Nodes in two more regions, scraped on public IPs, and Alertmanagers by
 	// IP and by name.
 	"regions": {"PROMAWS_DISCOVERY_REGIONS": "eu-west-1,us-east-1", "PROMAWS_SCRAPE_ADDRESS": "public",
@@ -222,8 +225,8 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 func TestProviderConstraintAcceptsMirror(t *testing.T) {
 	d := synthed["default"]
 	got := policy.Str(policy.Path(d.Raw, "terraform", "required_providers", "aws", "version"))
-	if got != "~> 5.88" {
-		t.Fatalf("aws provider constraint %q must be ~> 5.88 (write-only secrets; 5.100.0 mirror and registry both resolve)", got)
+	if got != "~> 5.100" {
+		t.Fatalf("aws provider constraint %q must be ~> 5.100 (write-only secrets from 5.88, the AMP workspace configuration from 5.100; the 5.100.0 mirror and the registry both resolve)", got)
 	}
 	region := policy.Str(policy.Path(d.Raw, "provider", "aws", "region"))
 	if region != "eu-central-1" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
@@ -125,11 +126,46 @@ func TestStorageModes(t *testing.T) {
 		if policy.Num(svc["desired_count"]) != 2 || policy.Num(svc["deployment_minimum_healthy_percent"]) != 50 {
 			t.Errorf("two replicas, replaced one at a time: %v %v", svc["desired_count"], svc["deployment_minimum_healthy_percent"])
 		}
-		if !strings.Contains(containerCommand(t, d), "--storage.tsdb.retention.time=1d") {
-			t.Error("amp mode keeps a short local retention (1d)")
-		}
 		if len(d.Of("aws_efs_file_system")) != 0 || policy.Path(dataVolume(t, d), "efs_volume_configuration") != nil {
 			t.Error("amp mode mounts no EFS")
+		}
+	})
+
+	t.Run("amp: Prometheus in agent mode, the workspace keeps retention", func(t *testing.T) {
+		d := synthed["amp"]
+		// Agent mode: the task's one extra flag is --agent (the entrypoint
+		// then keeps the agent's WAL in the data volume); no TSDB flag,
+		// which Prometheus refuses in agent mode.
+		if cmd := containerCommand(t, d); !strings.HasSuffix(cmd, " "+taskcontract.FlagAgent) || strings.Contains(cmd, " --storage.tsdb.") {
+			t.Errorf("amp: the Prometheus container's flags must be --agent and no TSDB flag: ...%s", cmd[strings.LastIndex(cmd, " "):])
+		}
+		for _, key := range []string{"rule_files:", "alerting:", "remote_read:"} {
+			if strings.Contains(configValue(t, d), "\n"+key) {
+				t.Errorf("amp: the configuration has %s, which agent mode refuses", key)
+			}
+		}
+		wsName, _ := one(t, d, "aws_prometheus_workspace")
+		_, cfg := one(t, d, "aws_prometheus_workspace_configuration")
+		if cfg["workspace_id"] != policy.Ref("aws_prometheus_workspace", wsName, "id") || policy.Num(cfg["retention_period_in_days"]) != 15 {
+			t.Errorf("amp: the workspace must keep retention (15d by default) as its configuration's retention_period_in_days: %v", cfg)
+		}
+	})
+
+	t.Run("amp with your own Alertmanagers: a server with 1d, the workspace keeps retention", func(t *testing.T) {
+		d := synthed["amp-own-alertmanagers"]
+		if cmd := containerCommand(t, d); !strings.HasSuffix(cmd, " "+taskcontract.FlagRetention+"1d") || strings.Contains(cmd, taskcontract.FlagAgent) {
+			t.Errorf("amp with alertmanagerUrls evaluates the rules in the task: a server keeping 1d, got ...%s", cmd[strings.LastIndex(cmd, " "):])
+		}
+		if _, cfg := one(t, d, "aws_prometheus_workspace_configuration"); policy.Num(cfg["retention_period_in_days"]) != 90 {
+			t.Errorf("retention=90d: the workspace must keep 90 days: %v", cfg)
+		}
+	})
+
+	t.Run("no workspace configuration without a workspace", func(t *testing.T) {
+		for _, v := range []string{"default", "ephemeral"} {
+			if n := len(synthed[v].Of("aws_prometheus_workspace_configuration")); n != 0 {
+				t.Errorf("%s: %d workspace configurations, want none", v, n)
+			}
 		}
 	})
 
