@@ -244,7 +244,11 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
 	if s.AlertDelivery() == config.AlertDeliveryAMP {
-		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(ampRules(s)), ampDefinition(amYAML), topicArn, m.prometheusURL())
+		rules, err := ampRules(s)
+		if err != nil {
+			return nil, err
+		}
+		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(rules), ampDefinition(amYAML), topicArn, m.prometheusURL())
 	}
 	if s.Alarms {
 		m.Alarms = newAlarms(stack, s, m)
@@ -559,10 +563,15 @@ func ecsDiscoveryProps(s *config.Settings) *pconstructs.ECSDiscoveryProps {
 }
 
 // ampRules are the rules the workspace's ruler evaluates: rules.yml, with
-// ECS discovery's group when it is on.
-func ampRules(s *config.Settings) []byte {
+// ECS discovery's group when it is on, without the alerts that read a
+// server's TSDB when the tasks run in agent mode (alerting.ServerOnly).
+func ampRules(s *config.Settings) ([]byte, error) {
+	r := alerting.Rules()
 	if s.ECSDiscovery {
-		return alerting.WithECS(alerting.Rules())
+		r = alerting.WithECS(r)
 	}
-	return alerting.Rules()
+	if s.AgentMode() {
+		return alerting.ForAgent(r)
+	}
+	return r, nil
 }
