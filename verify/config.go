@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,6 +229,12 @@ func sameScalar(served, generated any, at string) bool {
 	if strings.HasSuffix(at, "_file") || strings.Contains(at, "rule_files[") || strings.Contains(at, "templates[") {
 		return path.Base(s) == path.Base(g) // resolved against the configuration's folder
 	}
+	if strings.HasPrefix(at, "global.external_labels.") && strings.Contains(g, "${") {
+		// Prometheus 3 expands ${VAR} in external labels from its
+		// environment (the configuration docs, <global>'s
+		// external_labels): amp's __replica__ is the task's id.
+		return expansion(g).MatchString(s)
+	}
 	if sd, err := model.ParseDuration(s); err == nil {
 		if gd, err := model.ParseDuration(g); err == nil {
 			return sd == gd
@@ -239,6 +246,16 @@ func sameScalar(served, generated any, at string) bool {
 		}
 	}
 	return false
+}
+
+// expansion matches what a value with ${VAR} references can expand to:
+// the literal parts as they are, anything in place of each reference.
+func expansion(v string) *regexp.Regexp {
+	parts := regexp.MustCompile(`\$\{[^}]*\}`).Split(v, -1)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }
 
 func zero(v any) bool {
