@@ -836,3 +836,36 @@ func TestTaskSizeWarnings(t *testing.T) {
 		t.Errorf("a negative fleet must be refused by name, got %v", err)
 	}
 }
+
+// The EFS throughput mode: elastic by default, bursting, or provisioned
+// with a throughput in EFS's range; anything else, or a mode for a file
+// system the stack does not create, is refused naming the setting.
+func TestEFSThroughputMode(t *testing.T) {
+	if s := Defaults(); s.EFSThroughputMode != EFSElastic || s.EFSProvisionedMibps != 0 {
+		t.Errorf("default: %s, %d MiB/s; want elastic, none provisioned", s.EFSThroughputMode, s.EFSProvisionedMibps)
+	}
+	for _, good := range []map[string]string{
+		{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"},
+		{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "5"},
+		{"PROMAWS_STORAGE_MODE": "amp"},
+	} {
+		if _, err := Load(nil, good); err != nil {
+			t.Errorf("%v: %v", good, err)
+		}
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "burst"}, "efsThroughputMode (PROMAWS_EFS_THROUGHPUT_MODE): \"burst\" is not an EFS throughput mode; use one of elastic, bursting, provisioned"},
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting", "PROMAWS_STORAGE_MODE": "amp"}, "efsThroughputMode (PROMAWS_EFS_THROUGHPUT_MODE): bursting applies to storageMode=efs"},
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned"}, "efsProvisionedMibps (PROMAWS_EFS_PROVISIONED_MIBPS): 0 MiB/s cannot be provisioned"},
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "4000"}, "4000 MiB/s cannot be provisioned"},
+		{map[string]string{"PROMAWS_EFS_PROVISIONED_MIBPS": "5"}, "efsProvisionedMibps (PROMAWS_EFS_PROVISIONED_MIBPS): 5 MiB/s is provisioned only with efsThroughputMode=provisioned"},
+	} {
+		_, err := Load(nil, c.env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v; want an error with %q", c.env, err, c.want)
+		}
+	}
+}

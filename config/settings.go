@@ -182,6 +182,10 @@ type Settings struct {
 	// StorageMode is where the samples live: StorageEphemeral,
 	// StorageEFS or StorageAMP.
 	StorageMode string
+	// EFSThroughputMode is the file system's throughput mode (StorageEFS):
+	// EFSElastic, EFSBursting or EFSProvisioned, with EFSProvisionedMibps.
+	EFSThroughputMode   string
+	EFSProvisionedMibps int
 	// Replicas is how many Prometheus tasks scrape the same targets; more
 	// than one is allowed only with StorageAMP.
 	Replicas int
@@ -265,6 +269,30 @@ const (
 
 // StorageModes lists the valid StorageMode values.
 var StorageModes = []string{StorageEphemeral, StorageEFS, StorageAMP}
+
+// EFS throughput modes (EFSThroughputMode): Amazon EFS User Guide,
+// "Throughput modes" (https://docs.aws.amazon.com/efs/latest/ug/performance.html#throughput-modes).
+const (
+	// EFSElastic scales with the workload and bills every GB read and
+	// written.
+	EFSElastic = "elastic"
+	// EFSBursting bills no I/O: a baseline of 50 KiB/s per GiB stored,
+	// bursts to 100 MiB/s while credits last.
+	EFSBursting = "bursting"
+	// EFSProvisioned bills EFSProvisionedMibps every hour.
+	EFSProvisioned = "provisioned"
+)
+
+// EFSThroughputModes lists the valid EFSThroughputMode values.
+var EFSThroughputModes = []string{EFSElastic, EFSBursting, EFSProvisioned}
+
+// EFS's range of provisioned throughput, MiB/s (EFS API reference,
+// CreateFileSystem, ProvisionedThroughputInMibps: 1 to 3414, the upper
+// limit depending on the region).
+const (
+	MinEFSProvisionedMibps = 1
+	MaxEFSProvisionedMibps = 3414
+)
 
 // Default retentions (Retention empty).
 const (

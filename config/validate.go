@@ -658,12 +658,29 @@ func (v *validator) storage(s *Settings) {
 	if s.StorageMode == StorageAMP && s.Retention != "" {
 		v.workspaceRetention(s.Retention)
 	}
+	v.efsThroughput(s)
 	switch {
 	case s.Replicas < 1 || s.Replicas > MaxReplicas:
 		v.fail("replicas", "%d is out of range; use 1 to %d", s.Replicas, MaxReplicas)
 	case s.Replicas > 1 && s.StorageMode != StorageAMP:
 		why := map[string]string{StorageEFS: "EFS holds one writer's TSDB", StorageEphemeral: "each task would keep its own diverging copy"}[s.StorageMode]
 		v.fail("replicas", "%d replicas need storageMode=amp, which de-duplicates them (with %s, %s); set storageMode=amp, or replicas=1", s.Replicas, s.StorageMode, why)
+	}
+}
+
+// efsThroughput checks the file system's throughput mode: one EFS knows,
+// the provisioned throughput exactly with provisioned, and neither set
+// without EFS to apply to.
+func (v *validator) efsThroughput(s *Settings) {
+	switch {
+	case !slices.Contains(EFSThroughputModes, s.EFSThroughputMode):
+		v.fail("efsThroughputMode", "%q is not an EFS throughput mode; use one of %s (docs/cost.md, EFS throughput mode)", s.EFSThroughputMode, strings.Join(EFSThroughputModes, ", "))
+	case s.StorageMode != StorageEFS && s.EFSThroughputMode != EFSElastic:
+		v.fail("efsThroughputMode", "%s applies to storageMode=efs, but storageMode is %s and creates no file system; clear it, or set storageMode=efs", s.EFSThroughputMode, s.StorageMode)
+	case s.EFSThroughputMode == EFSProvisioned && (s.EFSProvisionedMibps < MinEFSProvisionedMibps || s.EFSProvisionedMibps > MaxEFSProvisionedMibps):
+		v.fail("efsProvisionedMibps", "%d MiB/s cannot be provisioned; with efsThroughputMode=provisioned give %d to %d MiB/s (the upper limit depends on the region)", s.EFSProvisionedMibps, MinEFSProvisionedMibps, MaxEFSProvisionedMibps)
+	case s.EFSThroughputMode != EFSProvisioned && s.EFSProvisionedMibps != 0:
+		v.fail("efsProvisionedMibps", "%d MiB/s is provisioned only with efsThroughputMode=provisioned (it is %s); set efsThroughputMode=provisioned, or clear it", s.EFSProvisionedMibps, s.EFSThroughputMode)
 	}
 }
 

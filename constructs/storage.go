@@ -42,6 +42,15 @@ type EFSStorageProps struct {
 	// BackupOff turns off AWS Backup's daily backup of the file system.
 	// Default: false (backups on).
 	BackupOff bool
+	// ThroughputMode is the file system's throughput mode: "elastic",
+	// "bursting" or "provisioned" with ProvisionedMibps (Amazon EFS User
+	// Guide, "Throughput modes"). Default: "elastic" (it follows
+	// compaction bursts without the credit budget of bursting, which a
+	// small file system runs dry; every GB read and written is billed).
+	ThroughputMode string
+	// ProvisionedMibps is the provisioned throughput (MiB/s), with
+	// ThroughputMode "provisioned" only. Default: 0.
+	ProvisionedMibps int
 }
 
 // EFSStorage is an encrypted EFS file system for one Prometheus TSDB: mount
@@ -74,18 +83,28 @@ func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps
 	p.Uid = intOr(p.Uid, taskcontract.UID)
 	p.Gid = intOr(p.Gid, taskcontract.GID)
 	p.Path = orDefault(p.Path, taskcontract.StoragePath)
+	p.ThroughputMode = orDefault(p.ThroughputMode, "elastic")
+	switch {
+	case p.ThroughputMode != "elastic" && p.ThroughputMode != "bursting" && p.ThroughputMode != "provisioned":
+		panic(fmt.Sprintf("EFSStorage %s: ThroughputMode %q is none of elastic, bursting, provisioned", id, p.ThroughputMode))
+	case (p.ThroughputMode == "provisioned") != (p.ProvisionedMibps > 0):
+		panic(fmt.Sprintf("EFSStorage %s: ProvisionedMibps %d goes with ThroughputMode provisioned, and only with it (ThroughputMode %s)", id, p.ProvisionedMibps, p.ThroughputMode))
+	}
+	var provisioned *float64
+	if p.ProvisionedMibps > 0 {
+		provisioned = jsii.Number(p.ProvisionedMibps)
+	}
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	e := &EFSStorage{Construct: scope, name: p.Name, uid: p.Uid, gid: p.Gid}
 	e.SecurityGroup = newSecurityGroup(scope, p.Name+"-efs-sg", "EFS mount targets: NFS from Prometheus only", p.VpcId)
 	e.FileSystem = efsfilesystem.NewEfsFileSystem(scope, jsii.String("file-system"), &efsfilesystem.EfsFileSystemConfig{
-		CreationToken: jsii.String(p.Name + "-tsdb"),
-		Encrypted:     jsii.Bool(true),
-		KmsKeyId:      optional(p.KmsKeyArn),
-		// Elastic throughput follows compaction bursts without the credit
-		// budget of bursting mode, which a small file system runs dry.
-		ThroughputMode: jsii.String("elastic"),
-		Tags:           nameTag(p.Name + "-tsdb"),
+		CreationToken:                jsii.String(p.Name + "-tsdb"),
+		Encrypted:                    jsii.Bool(true),
+		KmsKeyId:                     optional(p.KmsKeyArn),
+		ThroughputMode:               jsii.String(p.ThroughputMode),
+		ProvisionedThroughputInMibps: provisioned,
+		Tags:                         nameTag(p.Name + "-tsdb"),
 	})
 	for i, subnetID := range *p.SubnetIds {
 		e.MountTargets = append(e.MountTargets, efsmounttarget.NewEfsMountTarget(scope, jsii.String(fmt.Sprintf("mount-target-%d", i)), &efsmounttarget.EfsMountTargetConfig{

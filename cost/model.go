@@ -91,6 +91,10 @@ type Inventory struct {
 	// WorkspaceRetentionDays is the workspace's configured retention (0:
 	// none configured, AMPDefaultRetentionDays).
 	WorkspaceRetentionDays int
+	// EFSThroughputMode and EFSProvisionedMibps are the file system's
+	// (EFS only).
+	EFSThroughputMode   string
+	EFSProvisionedMibps int
 	// AdvancedParameters are SSM parameters over the Standard tier's 4 KB
 	// (the rule groups; Grafana's two larger dashboards).
 	AdvancedParameters int
@@ -130,6 +134,9 @@ func InventoryOf(s *config.Settings) (Inventory, error) {
 	}
 	if !s.Private() {
 		inv.PublicTaskIPs = s.Replicas
+	}
+	if inv.EFS {
+		inv.EFSThroughputMode, inv.EFSProvisionedMibps = s.EFSThroughputMode, s.EFSProvisionedMibps
 	}
 	if pconstructs.SSMTier(pconstructs.ConfigParameterSize(string(yaml), inv.AMP)) == "Advanced" {
 		inv.AdvancedParameters++
@@ -192,6 +199,10 @@ type Bill struct {
 	// Samples ingested a month, and the local TSDB's size (GB; the WAL's in
 	// agent mode).
 	Samples, LocalGB float64
+	// EFSMeteredMiBps is the file system's average metered I/O (writes
+	// and reads), EFSBaselineMiBps what Bursting Throughput allows
+	// continuously for its size (EFS only).
+	EFSMeteredMiBps, EFSBaselineMiBps float64
 	// RetentionDays is how long the workspace keeps samples (amp).
 	RetentionDays int
 }
@@ -225,6 +236,8 @@ const (
 	ItemEFSStorage        = "EFS storage"
 	ItemEFSWrites         = "EFS writes (Elastic Throughput)"
 	ItemEFSReads          = "EFS reads (Elastic Throughput)"
+	ItemEFSIO             = "EFS I/O (Bursting Throughput: none billed)"
+	ItemEFSProvisioned    = "EFS Provisioned Throughput"
 	ItemEFSBackup         = "EFS backups (AWS Backup)"
 	ItemAMPIngest         = "AMP ingestion"
 	ItemAMPStorage        = "AMP storage"
@@ -235,6 +248,11 @@ const (
 )
 
 const gb = 1e9 // AWS's data-transfer GB; storage is within 7 % of it
+
+const (
+	mib = 1 << 20
+	gib = 1 << 30
+)
 
 // Estimate prices a month of the deployment s for a fleet of targets
 // node_exporter targets (s.NodeCount, the demo nodes, is left out: a fleet
@@ -303,8 +321,28 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 		written := a.WALBytesPerSample + a.BlockBytesPerSample*float64(2+levels)
 		read := a.BlockBytesPerSample * float64(1+levels)
 		add(ItemEFSStorage, b.LocalGB*p.EFSStorage.USD, "%.1f GB: %g days of blocks at %g B a sample, and %g h of WAL", b.LocalGB, days, a.BlockBytesPerSample, a.WALHours)
-		add(ItemEFSWrites, samples*written/gb*p.EFSWrite.USD, "%s samples × %g B: WAL %g, head chunks, 2 h block and %d compactions %g each", count(samples), written, a.WALBytesPerSample, levels, a.BlockBytesPerSample)
-		add(ItemEFSReads, samples*read/gb*p.EFSRead.USD, "%s samples × %g B read back by compaction; queries on top", count(samples), read)
+		// Bursting allows 50 KiB/s per GiB stored continuously (Amazon
+		// EFS User Guide, "Throughput modes"; AWS re:Post, "Choose the
+		// correct Amazon EFS throughput mode"); reads and writes are both
+		// metered (counted in full here, which EFS may not do).
+		b.EFSMeteredMiBps = samples * (written + read) / secondsPerMonth / mib
+		b.EFSBaselineMiBps = b.LocalGB * gb / gib * 50 / 1024
+		switch inv.EFSThroughputMode {
+		case config.EFSBursting:
+			carries := "within it: burst credits refill between compactions"
+			if b.EFSMeteredMiBps > b.EFSBaselineMiBps {
+				carries = "ABOVE it: the file system runs out of burst credits and is throttled"
+			}
+			add(ItemEFSIO, 0, "%.2f MiB/s metered on average against a baseline of %.2f MiB/s (50 KiB/s per GiB stored), %s", b.EFSMeteredMiBps, b.EFSBaselineMiBps, carries)
+		case config.EFSProvisioned:
+			// Billed on what is provisioned above the Bursting baseline
+			// the storage allows.
+			billed := max(0, float64(inv.EFSProvisionedMibps)-b.EFSBaselineMiBps) * mib / 1e6
+			add(ItemEFSProvisioned, billed*p.EFSProvisioned.USD, "%d MiB/s provisioned, less the %.2f MiB/s the storage allows, × 730 h; %.2f MiB/s metered on average", inv.EFSProvisionedMibps, b.EFSBaselineMiBps, b.EFSMeteredMiBps)
+		default:
+			add(ItemEFSWrites, samples*written/gb*p.EFSWrite.USD, "%s samples × %g B: WAL %g, head chunks, 2 h block and %d compactions %g each", count(samples), written, a.WALBytesPerSample, levels, a.BlockBytesPerSample)
+			add(ItemEFSReads, samples*read/gb*p.EFSRead.USD, "%s samples × %g B read back by compaction; queries on top", count(samples), read)
+		}
 		backupGB := perDay * a.BlockBytesPerSample * (days + 2*float64(a.BackupDays)) / gb
 		add(ItemEFSBackup, backupGB*p.EFSBackup.USD, "%.1f GB: daily incremental backups kept %d days of blocks that live %g days", backupGB, a.BackupDays, days)
 	}

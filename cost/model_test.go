@@ -173,3 +173,31 @@ func TestAMPPricesTheRetentionAndTheAgent(t *testing.T) {
 		t.Errorf("amp with alertmanagerUrls: local %v GB (agent %v), SSM %v; want a 1d TSDB and the rule parameters", own.LocalGB, def.LocalGB, own.Line(ItemSSM).USD)
 	}
 }
+
+// efsThroughputMode: bursting bills no I/O and says whether its baseline
+// (50 KiB/s per GiB stored) carries the average; provisioned bills what
+// is provisioned above that baseline; elastic bills every GB.
+func TestEFSThroughputModes(t *testing.T) {
+	elastic := mustBill(t, nil, 5000)
+	bursting := mustBill(t, map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"}, 5000)
+	if elastic.Line(ItemEFSWrites).USD == 0 || bursting.Line(ItemEFSWrites).USD != 0 || bursting.Line(ItemEFSReads).USD != 0 {
+		t.Errorf("elastic bills writes (%v), bursting none (%v, reads %v)", elastic.Line(ItemEFSWrites).USD, bursting.Line(ItemEFSWrites).USD, bursting.Line(ItemEFSReads).USD)
+	}
+	if io := elastic.Line(ItemEFSWrites).USD + elastic.Line(ItemEFSReads).USD; !near(elastic.Total()-bursting.Total(), io) {
+		t.Errorf("bursting saves %v, want the I/O lines' %v", elastic.Total()-bursting.Total(), io)
+	}
+	if d := bursting.Line(ItemEFSIO).Detail; !strings.Contains(d, "within it") || bursting.EFSMeteredMiBps >= bursting.EFSBaselineMiBps {
+		t.Errorf("at the default retention the baseline carries the I/O: %s", d)
+	}
+	if want := elastic.LocalGB * 1e9 / (1 << 30) * 50 / 1024; !near(bursting.EFSBaselineMiBps, want) {
+		t.Errorf("baseline %v MiB/s, want 50 KiB/s per GiB of %v GB = %v", bursting.EFSBaselineMiBps, elastic.LocalGB, want)
+	}
+	short := mustBill(t, map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting", "PROMAWS_RETENTION": "12h"}, 5000)
+	if d := short.Line(ItemEFSIO).Detail; !strings.Contains(d, "ABOVE it") {
+		t.Errorf("12h of retention: the I/O outgrows the baseline, and the line must say so: %s", d)
+	}
+	prov := mustBill(t, map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "20"}, 5000)
+	if want := (20 - prov.EFSBaselineMiBps) * (1 << 20) / 1e6 * List.EFSProvisioned.USD; !near(prov.Line(ItemEFSProvisioned).USD, want) || prov.Line(ItemEFSWrites).USD != 0 {
+		t.Errorf("20 MiB/s provisioned: %v, want (20 - baseline %v) MiB/s × $%v = %v, and no I/O billed", prov.Line(ItemEFSProvisioned).USD, prov.EFSBaselineMiBps, List.EFSProvisioned.USD, want)
+	}
+}

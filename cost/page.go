@@ -23,6 +23,7 @@ var Sections = []Section{
 	{"summary", summary},
 	{"efs", func() (string, error) { return lineItems(config.StorageEFS) }},
 	{"amp", func() (string, error) { return lineItems(config.StorageAMP) }},
+	{"efsthroughput", efsThroughput},
 	{"addons", addons},
 	{"private", private},
 	{"sizing", sizingTable},
@@ -159,7 +160,51 @@ func lineItems(storage string) (string, error) {
 	return b.String(), nil
 }
 
-// addon is the difference an option makes to the bill of base.
+// efsThroughput compares the file system's throughput modes per fleet:
+// what elastic bills for the I/O, whether bursting's baseline carries it
+// (none billed), what provisioning the average costs.
+func efsThroughput() (string, error) {
+	var b strings.Builder
+	b.WriteString("| Targets | EFS storage | Metered I/O, average | `bursting` baseline (50 KiB/s per GiB) | `elastic` (default): I/O a month | `bursting`: I/O a month | `provisioned` at the average (rounded up): a month |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	var ratio float64
+	for _, n := range Fleets {
+		el, err := bill(mode(config.StorageEFS), n)
+		if err != nil {
+			return "", err
+		}
+		ratio = el.EFSBaselineMiBps / el.EFSMeteredMiBps
+		io := el.Line(ItemEFSWrites).USD + el.Line(ItemEFSReads).USD
+		bursting := "$0, within the baseline"
+		if el.EFSMeteredMiBps > el.EFSBaselineMiBps {
+			bursting = "throttled: above the baseline"
+		}
+		mibps := int(math.Ceil(el.EFSMeteredMiBps))
+		pr, err := bill(map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": config.EFSProvisioned, "PROMAWS_EFS_PROVISIONED_MIBPS": fmt.Sprint(mibps)}, n)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "| %s | %.1f GB | %.2f MiB/s | %.2f MiB/s | %s | %s | %s (%d MiB/s) |\n", thousands(n), el.LocalGB, el.EFSMeteredMiBps, el.EFSBaselineMiBps,
+			money(io), bursting, money(pr.Line(ItemEFSProvisioned).USD), mibps)
+	}
+	// The longest retention (whole hours) at which the I/O outgrows the
+	// baseline of the largest fleet.
+	last := Fleets[len(Fleets)-1]
+	hours := 0
+	for h := 2; h <= 15*24; h++ {
+		r, err := bill(map[string]string{"PROMAWS_RETENTION": fmt.Sprintf("%dh", h)}, last)
+		if err != nil {
+			return "", err
+		}
+		if r.EFSMeteredMiBps > r.EFSBaselineMiBps {
+			hours = h
+		}
+	}
+	fmt.Fprintf(&b, "\nWith the default `retention` (%s) the stored blocks give `bursting` a baseline about %.0f× the average I/O at every fleet size "+
+		"(both grow with the samples). A shorter `retention` shrinks the baseline more than the I/O: at %s targets the I/O outgrows it "+
+		"with `retention` of %d hours or less, where `bursting` would be throttled.\n", config.DefaultRetention, ratio, thousands(last), hours)
+	return b.String(), nil
+}
+
 func addon(base, with map[string]string, targets int) (float64, error) {
 	b0, err := bill(base, targets)
 	if err != nil {

@@ -49,6 +49,10 @@ func inventory(d *policy.Doc) cost.Inventory {
 		}
 	}
 	inv.EFS = len(d.Of("aws_efs_file_system")) > 0
+	for _, fs := range d.Of("aws_efs_file_system") {
+		inv.EFSThroughputMode = policy.Str(fs["throughput_mode"])
+		inv.EFSProvisionedMibps = int(policy.Num(fs["provisioned_throughput_in_mibps"]))
+	}
 	inv.AMP = len(d.Of("aws_prometheus_workspace")) > 0
 	for _, c := range d.Of("aws_prometheus_workspace_configuration") {
 		inv.WorkspaceRetentionDays = int(policy.Num(c["retention_period_in_days"]))

@@ -194,10 +194,12 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	switch s.StorageMode {
 	case config.StorageEFS:
 		m.EFS = pconstructs.NewEFSStorage(stack, "storage", &pconstructs.EFSStorageProps{
-			Name:      s.StackName(),
-			VpcId:     m.Network.Vpc.Id(),
-			SubnetIds: m.Network.SubnetIds(),
-			KmsKeyArn: s.KmsKeyArn,
+			Name:             s.StackName(),
+			VpcId:            m.Network.Vpc.Id(),
+			SubnetIds:        m.Network.SubnetIds(),
+			KmsKeyArn:        s.KmsKeyArn,
+			ThroughputMode:   s.EFSThroughputMode,
+			ProvisionedMibps: s.EFSProvisionedMibps,
 		})
 	case config.StorageAMP:
 		m.Workspace = pconstructs.NewAMPWorkspace(stack, "storage", &pconstructs.AMPWorkspaceProps{

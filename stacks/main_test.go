@@ -51,6 +51,9 @@ var variants = map[string]map[string]string{
 	// amp with a customer key: the key's owner says its policy admits
 	// aps.amazonaws.com (policy rule amp-alerts-key-usable).
 	"amp-kms": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
+	// The EFS throughput modes besides the default elastic.
+	"efs-bursting":    {"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"},
+	"efs-provisioned": {"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "8"},
 	// amp with your own Alertmanagers: the task evaluates the rules (a
 	// server with a 1d TSDB), the workspace keeps retention.
 	"amp-own-alertmanagers": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com", "PROMAWS_RETENTION": "90d"},

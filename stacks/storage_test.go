@@ -93,6 +93,18 @@ func TestStorageModes(t *testing.T) {
 		}
 	})
 
+	t.Run("efs throughput modes: elastic by default, bursting, provisioned", func(t *testing.T) {
+		for variant, want := range map[string]struct {
+			mode  string
+			mibps float64
+		}{"default": {"elastic", 0}, "efs-bursting": {"bursting", 0}, "efs-provisioned": {"provisioned", 8}} {
+			_, fs := one(t, synthed[variant], "aws_efs_file_system")
+			if fs["throughput_mode"] != want.mode || policy.Num(fs["provisioned_throughput_in_mibps"]) != want.mibps {
+				t.Errorf("%s: throughput_mode %v, provisioned %v MiB/s; want %s, %v", variant, fs["throughput_mode"], fs["provisioned_throughput_in_mibps"], want.mode, want.mibps)
+			}
+		}
+	})
+
 	t.Run("efs with a customer key, against the emulator", func(t *testing.T) {
 		d := synthed["tls-domain-local"]
 		_, fs := one(t, d, "aws_efs_file_system")
