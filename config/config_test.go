@@ -869,3 +869,18 @@ func TestEFSThroughputMode(t *testing.T) {
 		}
 	}
 }
+
+// containerInsights=false leaves the running-task alarm a free metric that
+// tells no running task from some: refused with more than one replica.
+func TestContainerInsightsOffNeedsOneReplica(t *testing.T) {
+	if _, err := Load(nil, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false"}); err != nil {
+		t.Errorf("containerInsights=false, one replica: %v", err)
+	}
+	_, err := Load(nil, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2"})
+	if err == nil || !strings.Contains(err.Error(), "containerInsights (PROMAWS_CONTAINER_INSIGHTS): false leaves the running-task alarm only AWS/ECS's free metrics") {
+		t.Errorf("containerInsights=false with 2 replicas: %v, want refused naming the setting", err)
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}); err != nil {
+		t.Errorf("no alarms, nothing reads the metric: %v", err)
+	}
+}

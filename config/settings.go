@@ -182,6 +182,10 @@ type Settings struct {
 	// StorageMode is where the samples live: StorageEphemeral,
 	// StorageEFS or StorageAMP.
 	StorageMode string
+	// ContainerInsights turns CloudWatch Container Insights on for the
+	// cluster; without it the running-task alarm reads AWS/ECS's free
+	// CPUUtilization (replicas 1 only).
+	ContainerInsights bool
 	// EFSThroughputMode is the file system's throughput mode (StorageEFS):
 	// EFSElastic, EFSBursting or EFSProvisioned, with EFSProvisionedMibps.
 	EFSThroughputMode   string

@@ -659,6 +659,12 @@ func (v *validator) storage(s *Settings) {
 		v.workspaceRetention(s.Retention)
 	}
 	v.efsThroughput(s)
+	if !s.ContainerInsights && s.Alarms && s.Replicas > 1 {
+		// ECS reports its free metrics for a service only while one of its
+		// tasks runs (Amazon ECS Developer Guide, "Amazon ECS CloudWatch
+		// metrics"): they tell none running from some, not 1 of 2 from 2.
+		v.fail("containerInsights", "false leaves the running-task alarm only AWS/ECS's free metrics, which tell no running task from some but not %d replicas from fewer; keep containerInsights=true with replicas=%d, or set replicas=1", s.Replicas, s.Replicas)
+	}
 	switch {
 	case s.Replicas < 1 || s.Replicas > MaxReplicas:
 		v.fail("replicas", "%d is out of range; use 1 to %d", s.Replicas, MaxReplicas)

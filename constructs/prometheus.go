@@ -74,6 +74,10 @@ type PrometheusFargateServiceProps struct {
 	// "15d", or "1d" with Workspace, which keeps the history
 	// (defaults.Retention, defaults.AMPRetention). None with Agent.
 	Retention string
+	// NoContainerInsights turns CloudWatch Container Insights off for the
+	// cluster (it is billed as custom metrics); ServiceAlarms then needs
+	// WithoutContainerInsights. Default: false (on).
+	NoContainerInsights bool
 	// Agent runs Prometheus in agent mode (taskcontract.FlagAgent): it
 	// scrapes and remote-writes to Workspace, keeping only a WAL for that
 	// (no TSDB, no rules, no alerts, no query API: the workspace's ruler
@@ -211,7 +215,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	s.Cluster = ecscluster.NewEcsCluster(scope, jsii.String("cluster"), &ecscluster.EcsClusterConfig{
 		Name: jsii.String(p.Name),
 		Setting: &[]*ecscluster.EcsClusterSetting{{
-			Name: jsii.String("containerInsights"), Value: jsii.String("enabled"),
+			Name: jsii.String("containerInsights"), Value: jsii.String(map[bool]string{false: "enabled", true: "disabled"}[p.NoContainerInsights]),
 		}},
 		Tags: nameTag(p.Name),
 	})

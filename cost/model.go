@@ -129,7 +129,7 @@ func InventoryOf(s *config.Settings) (Inventory, error) {
 		AMP:                    s.StorageMode == config.StorageAMP,
 		Agent:                  s.AgentMode(),
 		WorkspaceRetentionDays: s.WorkspaceRetentionDays(),
-		ContainerInsights:      true, // the running-task alarm reads it (constructs/alarms.go)
+		ContainerInsights:      s.ContainerInsights, // the running-task alarm reads it, unless off (constructs/alarms.go)
 		LoadBalancer:           s.TLS(),
 	}
 	if !s.Private() {
@@ -289,7 +289,9 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 	if inv.PublicTaskIPs > 0 {
 		add(ItemPublicIPv4, float64(inv.PublicTaskIPs)*p.PublicIPv4.USD*HoursPerMonth, "%d × 730 h", inv.PublicTaskIPs)
 	}
-	add(ItemContainerInsights, float64(a.ContainerInsightsMetrics)*p.CustomMetric.USD, "%d metrics (see below)", a.ContainerInsightsMetrics)
+	if inv.ContainerInsights {
+		add(ItemContainerInsights, float64(a.ContainerInsightsMetrics)*p.CustomMetric.USD, "%d metrics (see below)", a.ContainerInsightsMetrics)
+	}
 	add(ItemAlarms, float64(inv.Alarms)*p.Alarm.USD, "%d alarms", inv.Alarms)
 	add(ItemSecrets, float64(inv.Secrets)*p.Secret.USD, "%d secret(s); read when a task starts", inv.Secrets)
 	if inv.AdvancedParameters > 0 {

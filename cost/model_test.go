@@ -46,12 +46,17 @@ func TestDemoNodesAreNotTheFleet(t *testing.T) {
 	}
 }
 
-// Container Insights is on for the running-task alarm, so every bill has it.
+// Container Insights is on for the running-task alarm by default, so every
+// default bill has it; containerInsights=false takes it off.
 func TestContainerInsightsIsPriced(t *testing.T) {
 	for _, m := range []string{config.StorageEFS, config.StorageAMP, config.StorageEphemeral} {
 		if got := mustBill(t, mode(m), 10).Line(ItemContainerInsights).USD; !near(got, 37*List.CustomMetric.USD) {
 			t.Errorf("%s: Container Insights %v, want 37 metrics", m, got)
 		}
+	}
+	on, off := mustBill(t, nil, 10), mustBill(t, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false"}, 10)
+	if off.Line(ItemContainerInsights).Item != "" || !near(on.Total()-off.Total(), 37*List.CustomMetric.USD) {
+		t.Errorf("containerInsights=false must save the 37 metrics: %v -> %v", on.Total(), off.Total())
 	}
 }
 

@@ -247,6 +247,8 @@ func addons() (string, error) {
 			"balancer-hours, its public IPv4 address in each of 2 zones, one more alarm; LCUs (a few people's dashboards) on top"},
 		{"Each replica beyond the first (`amp` only), at 1,000 targets", amp, merge(amp, map[string]string{"PROMAWS_REPLICAS": "2"}), 1000,
 			"a task and its public IPv4; no ingestion: AMP de-duplicates the replicas' samples"},
+		{"`containerInsights=false` (one task; the running-task alarm then reads AWS/ECS's free `CPUUtilization`)", efs, merge(efs, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false"}), 10,
+			"no Container Insights metrics: a saving"},
 		{"`grafana=true`", efs, merge(efs, map[string]string{"PROMAWS_GRAFANA": "true"}), 10,
 			"its secret and two Advanced parameters (dashboards); memory it needs is not sized here"},
 	}
@@ -375,6 +377,9 @@ func prices() (string, error) {
 
 // money writes dollars for a table: cents below $10, whole dollars from $100.
 func money(usd float64) string {
+	if usd <= -0.005 {
+		return "−" + money(-usd)
+	}
 	switch a := math.Abs(usd); {
 	case a < 0.005:
 		return "$0"

@@ -227,6 +227,7 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		AdminCidrs:              adminCidrs,
 		Retention:               s.TSDBRetention(),
 		Agent:                   s.AgentMode(),
+		NoContainerInsights:     !s.ContainerInsights,
 		EFS:                     m.EFS,
 		Workspace:               m.Workspace,
 		DesiredCount:            s.Replicas,
@@ -457,9 +458,10 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstr
 		ClusterArn:  prom.Cluster.Arn(),
 		ServiceName: prom.Service.Name(),
 		// Every replica should run; one missing is a degraded HA pair.
-		MinRunningTasks: s.Replicas,
-		Email:           s.AlarmEmail,
-		TopicArn:        s.AlarmTopicArn,
+		MinRunningTasks:          s.Replicas,
+		WithoutContainerInsights: !s.ContainerInsights,
+		Email:                    s.AlarmEmail,
+		TopicArn:                 s.AlarmTopicArn,
 		// Every parameter of the stack is /<stack>/<component>/<file>: a
 		// change to any of them is a change to what the task runs.
 		ParameterPrefix: "/" + s.StackName() + "/",

@@ -51,6 +51,8 @@ var variants = map[string]map[string]string{
 	// amp with a customer key: the key's owner says its policy admits
 	// aps.amazonaws.com (policy rule amp-alerts-key-usable).
 	"amp-kms": {"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_KMS_KEY_ARN": testKey, "PROMAWS_KMS_KEY_ALLOWS_APS": "true"},
+	// Container Insights off: the running-task alarm on a free metric.
+	"no-container-insights": {"PROMAWS_CONTAINER_INSIGHTS": "false"},
 	// The EFS throughput modes besides the default elastic.
 	"efs-bursting":    {"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"},
 	"efs-provisioned": {"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "8"},
