@@ -200,22 +200,7 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 	}
 	actions := &[]*string{a.TopicArn}
 
-	// Container Insights publishes RunningTaskCount once a minute per
-	// service. No data is breaching: a service with no task may report
-	// nothing at all. Without it, AWS/ECS's CPUUtilization has a sample a
-	// minute while a task runs and none otherwise.
-	running := &belowAlarm{
-		name: p.Name + "-not-running",
-		description: fmt.Sprintf("%s has run fewer than %d task(s) for %d minutes: Prometheus is down. "+
-			"See the service's events and stopped tasks in the ECS console.", p.Name, p.MinRunningTasks, DownMinutes),
-		namespace: "ECS/ContainerInsights", metric: "RunningTaskCount", statistic: "Maximum",
-		dimensions: &map[string]*string{"ClusterName": p.ClusterName, "ServiceName": p.ServiceName},
-		threshold:  p.MinRunningTasks, minutes: DownMinutes, actions: actions,
-	}
-	if p.WithoutContainerInsights {
-		running.namespace, running.metric, running.statistic = "AWS/ECS", "CPUUtilization", "SampleCount"
-	}
-	a.NotRunning = newBelowAlarm(scope, "not-running", running)
+	a.NotRunning = notRunningAlarm(scope, &p, actions)
 	if p.LoadBalancerArnSuffix != nil {
 		a.NoHealthyTarget = newBelowAlarm(scope, "no-healthy-target", &belowAlarm{
 			name: p.Name + "-no-healthy-target",
@@ -252,6 +237,27 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 		})
 	}
 	return a
+}
+
+// notRunningAlarm fires when the service has run fewer than
+// MinRunningTasks tasks for DownMinutes. Container Insights publishes
+// RunningTaskCount once a minute per service. No data is breaching: a
+// service with no task may report nothing at all. Without it, AWS/ECS's
+// CPUUtilization has a sample a minute while a task runs and none
+// otherwise.
+func notRunningAlarm(scope constructs.Construct, p *ServiceAlarmsProps, actions *[]*string) cloudwatchmetricalarm.CloudwatchMetricAlarm {
+	running := &belowAlarm{
+		name: p.Name + "-not-running",
+		description: fmt.Sprintf("%s has run fewer than %d task(s) for %d minutes: Prometheus is down. "+
+			"See the service's events and stopped tasks in the ECS console.", p.Name, p.MinRunningTasks, DownMinutes),
+		namespace: "ECS/ContainerInsights", metric: "RunningTaskCount", statistic: "Maximum",
+		dimensions: &map[string]*string{"ClusterName": p.ClusterName, "ServiceName": p.ServiceName},
+		threshold:  p.MinRunningTasks, minutes: DownMinutes, actions: actions,
+	}
+	if p.WithoutContainerInsights {
+		running.namespace, running.metric, running.statistic = "AWS/ECS", "CPUUtilization", "SampleCount"
+	}
+	return newBelowAlarm(scope, "not-running", running)
 }
 
 // healthCheckRule forwards each task the scheduler stops for a failed
