@@ -11,6 +11,7 @@ package alerting
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -114,4 +115,40 @@ func WithECS(rules []byte) []byte {
 		out = append(out, '\n')
 	}
 	return append(append(out, '\n'), groups...)
+}
+
+// ServerOnly are the alerts that read what only a Prometheus server has,
+// its TSDB: Prometheus in agent mode (storageMode=amp, whose workspace
+// evaluates the rules on what the agents send) exposes none of those
+// series, so these could never fire there.
+var ServerOnly = []string{"PrometheusTSDBCompactionsFailing"}
+
+// ForAgent is rules without ServerOnly's alerts (each with the comment
+// lines just above it and the blank line after it), every other byte as it
+// is: the rules of the workspace's ruler when the tasks run in agent mode.
+func ForAgent(rules []byte) ([]byte, error) {
+	lines := strings.SplitAfter(string(rules), "\n")
+	for _, alert := range ServerOnly {
+		at := slices.IndexFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "- alert: "+alert })
+		if at < 0 {
+			return nil, fmt.Errorf("alerting: no alert %s in the rules", alert)
+		}
+		indent := lines[at][:strings.Index(lines[at], "-")]
+		start := at
+		for start > 0 && strings.HasPrefix(lines[start-1], indent+"#") {
+			start--
+		}
+		end := at + 1
+		for ; end < len(lines); end++ {
+			l := lines[end]
+			if strings.TrimSpace(l) == "" {
+				continue
+			}
+			if lead := len(l) - len(strings.TrimLeft(l, " ")); lead <= len(indent) {
+				break // the next rule, its comment, or the next group
+			}
+		}
+		lines = append(lines[:start], lines[end:]...)
+	}
+	return []byte(strings.Join(lines, "")), nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -452,5 +453,57 @@ func TestECSRules(t *testing.T) {
 				t.Errorf("%s %v: %v\n%s", bin, args, err, out)
 			}
 		}
+	}
+}
+
+// The workspace's ruler with the tasks in agent mode (storageMode=amp):
+// every rule of rules.yml byte for byte, but those that read a server's
+// TSDB, which an agent does not have (no rule left reads a
+// prometheus_tsdb_* series); promtool accepts the file.
+func TestForAgent(t *testing.T) {
+	out, err := ForAgent(Rules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all, agent ruleFile
+	if err := yaml.Unmarshal(Rules(), &all); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(out, &agent); err != nil {
+		t.Fatalf("the agent's rules are not YAML: %v\n%s", err, out)
+	}
+	var want, got []rule
+	for _, g := range all.Groups {
+		for _, r := range g.Rules {
+			if !slices.Contains(ServerOnly, r.Alert) {
+				want = append(want, r)
+			}
+		}
+	}
+	for _, g := range agent.Groups {
+		for _, r := range g.Rules {
+			got = append(got, r)
+			if strings.Contains(r.Expr, "prometheus_tsdb_") {
+				t.Errorf("%s reads a prometheus_tsdb_ series, which Prometheus in agent mode does not have: %s", r.Alert, r.Expr)
+			}
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the agent's rules must be rules.yml's without %v, each unchanged:\n%s", ServerOnly, out)
+	}
+	if len(got) != len(want) || len(want) == 0 {
+		t.Errorf("%d rules, want %d", len(got), len(want))
+	}
+	file := filepath.Join(t.TempDir(), "agent.yml")
+	if err := os.WriteFile(file, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range promtools(t) {
+		if out, err := promtool(t, bin, "check", "rules", file); err != nil {
+			t.Errorf("%s check rules: %v\n%s", bin, err, out)
+		}
+	}
+	if bytes.Count(out, []byte("\n\n\n")) > bytes.Count(Rules(), []byte("\n\n\n")) {
+		t.Error("removing an alert left a double blank line")
 	}
 }

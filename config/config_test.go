@@ -492,25 +492,62 @@ func TestAlertmanagerURLs(t *testing.T) {
 
 func TestStorageModesAndRetention(t *testing.T) {
 	for _, c := range []struct {
-		env  map[string]string
-		want string
+		env       map[string]string
+		local     string // the task's TSDB retention; "" in agent mode
+		agent     bool
+		workspace int // the workspace's retention in days; 0 without one
 	}{
-		{map[string]string{}, "15d"},
-		{map[string]string{"PROMAWS_STORAGE_MODE": "ephemeral"}, "15d"},
-		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "4"}, "1d"},
-		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "6h"}, "6h"},
-		{map[string]string{"PROMAWS_RETENTION": "30d"}, "30d"},
+		{map[string]string{}, "15d", false, 0},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "ephemeral"}, "15d", false, 0},
+		{map[string]string{"PROMAWS_RETENTION": "30d"}, "30d", false, 0},
+		// amp: the workspace keeps retention (15d by default), the task
+		// runs in agent mode and keeps no TSDB.
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "4"}, "", true, 15},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "90d"}, "", true, 90},
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "3y"}, "", true, 1095},
+		// amp with your own Alertmanagers: the task evaluates the rules,
+		// so it keeps a server's TSDB of 1d; the workspace keeps retention.
+		{map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": "2w", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}, "1d", false, 14},
 	} {
 		s, err := Load(nil, c.env)
 		if err != nil {
 			t.Fatalf("%v: %v", c.env, err)
 		}
-		if got := s.TSDBRetention(); got != c.want {
-			t.Errorf("%v: local retention %s, want %s", c.env, got, c.want)
+		if got := s.TSDBRetention(); got != c.local {
+			t.Errorf("%v: local retention %q, want %q", c.env, got, c.local)
+		}
+		if got := s.AgentMode(); got != c.agent {
+			t.Errorf("%v: agent mode %v, want %v", c.env, got, c.agent)
+		}
+		if got := s.WorkspaceRetentionDays(); got != c.workspace {
+			t.Errorf("%v: workspace retention %d days, want %d", c.env, got, c.workspace)
 		}
 	}
 	if s := Defaults(); s.StorageMode != StorageEFS || s.Replicas != 1 {
 		t.Errorf("defaults: storageMode %s, replicas %d; want efs, 1 (docs/operations.md, Storage and high availability)", s.StorageMode, s.Replicas)
+	}
+}
+
+// TestWorkspaceRetentionIsWholeDaysInAMPsRange: with storageMode=amp,
+// retention is the workspace's, which AMP keeps in whole days from 1 to
+// 1095; anything else is refused naming the setting, its variable and
+// the fix, before anything is written.
+func TestWorkspaceRetentionIsWholeDaysInAMPsRange(t *testing.T) {
+	for _, bad := range []string{"6h", "36h", "0d", "1096d", "4y", "15 days"} {
+		_, err := Load(nil, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_RETENTION": bad})
+		if err == nil {
+			t.Errorf("retention=%s with storageMode=amp: accepted, want refused", bad)
+			continue
+		}
+		for _, want := range []string{"retention (PROMAWS_RETENTION)", "whole days", "15d"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("retention=%s: error lacks %q: %v", bad, want, err)
+			}
+		}
+	}
+	// The same values keep their meaning for a local TSDB.
+	if _, err := Load(nil, map[string]string{"PROMAWS_RETENTION": "6h"}); err != nil {
+		t.Errorf("retention=6h with efs: %v", err)
 	}
 }
 
@@ -797,5 +834,53 @@ func TestTaskSizeWarnings(t *testing.T) {
 	}
 	if _, err := Load(nil, map[string]string{"PROMAWS_EXPECTED_TARGETS": "-1"}); err == nil || !strings.Contains(err.Error(), "expectedTargets (PROMAWS_EXPECTED_TARGETS)") {
 		t.Errorf("a negative fleet must be refused by name, got %v", err)
+	}
+}
+
+// The EFS throughput mode: elastic by default, bursting, or provisioned
+// with a throughput in EFS's range; anything else, or a mode for a file
+// system the stack does not create, is refused naming the setting.
+func TestEFSThroughputMode(t *testing.T) {
+	if s := Defaults(); s.EFSThroughputMode != EFSElastic || s.EFSProvisionedMibps != 0 {
+		t.Errorf("default: %s, %d MiB/s; want elastic, none provisioned", s.EFSThroughputMode, s.EFSProvisionedMibps)
+	}
+	for _, good := range []map[string]string{
+		{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"},
+		{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "5"},
+		{"PROMAWS_STORAGE_MODE": "amp"},
+	} {
+		if _, err := Load(nil, good); err != nil {
+			t.Errorf("%v: %v", good, err)
+		}
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "burst"}, "efsThroughputMode (PROMAWS_EFS_THROUGHPUT_MODE): \"burst\" is not an EFS throughput mode; use one of elastic, bursting, provisioned"},
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting", "PROMAWS_STORAGE_MODE": "amp"}, "efsThroughputMode (PROMAWS_EFS_THROUGHPUT_MODE): bursting applies to storageMode=efs"},
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned"}, "efsProvisionedMibps (PROMAWS_EFS_PROVISIONED_MIBPS): 0 MiB/s cannot be provisioned"},
+		{map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "4000"}, "4000 MiB/s cannot be provisioned"},
+		{map[string]string{"PROMAWS_EFS_PROVISIONED_MIBPS": "5"}, "efsProvisionedMibps (PROMAWS_EFS_PROVISIONED_MIBPS): 5 MiB/s is provisioned only with efsThroughputMode=provisioned"},
+	} {
+		_, err := Load(nil, c.env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v; want an error with %q", c.env, err, c.want)
+		}
+	}
+}
+
+// containerInsights=false leaves the running-task alarm a free metric that
+// tells no running task from some: refused with more than one replica.
+func TestContainerInsightsOffNeedsOneReplica(t *testing.T) {
+	if _, err := Load(nil, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false"}); err != nil {
+		t.Errorf("containerInsights=false, one replica: %v", err)
+	}
+	_, err := Load(nil, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2"})
+	if err == nil || !strings.Contains(err.Error(), "containerInsights (PROMAWS_CONTAINER_INSIGHTS): false leaves the running-task alarm only AWS/ECS's free metrics") {
+		t.Errorf("containerInsights=false with 2 replicas: %v, want refused naming the setting", err)
+	}
+	if _, err := Load(nil, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false", "PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ALARMS": "false", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}); err != nil {
+		t.Errorf("no alarms, nothing reads the metric: %v", err)
 	}
 }

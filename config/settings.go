@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/sizing"
@@ -172,13 +173,23 @@ type Settings struct {
 	// targets are scraped and how often EC2 is asked for the node list.
 	ScrapeInterval  string
 	RefreshInterval string
-	// Retention is how long the local TSDB keeps samples; empty means
-	// DefaultRetention, or AMPRetention with StorageMode amp.
+	// Retention is how long samples are kept: by the local TSDB (efs,
+	// ephemeral), or by the AMP workspace in whole days (amp; see
+	// TSDBRetention and WorkspaceRetentionDays); empty means
+	// DefaultRetention.
 	Retention string
 
 	// StorageMode is where the samples live: StorageEphemeral,
 	// StorageEFS or StorageAMP.
 	StorageMode string
+	// ContainerInsights turns CloudWatch Container Insights on for the
+	// cluster; without it the running-task alarm reads AWS/ECS's free
+	// CPUUtilization (replicas 1 only).
+	ContainerInsights bool
+	// EFSThroughputMode is the file system's throughput mode (StorageEFS):
+	// EFSElastic, EFSBursting or EFSProvisioned, with EFSProvisionedMibps.
+	EFSThroughputMode   string
+	EFSProvisionedMibps int
 	// Replicas is how many Prometheus tasks scrape the same targets; more
 	// than one is allowed only with StorageAMP.
 	Replicas int
@@ -263,25 +274,91 @@ const (
 // StorageModes lists the valid StorageMode values.
 var StorageModes = []string{StorageEphemeral, StorageEFS, StorageAMP}
 
-// Default local retentions (Retention empty).
+// EFS throughput modes (EFSThroughputMode): Amazon EFS User Guide,
+// "Throughput modes" (https://docs.aws.amazon.com/efs/latest/ug/performance.html#throughput-modes).
+const (
+	// EFSElastic scales with the workload and bills every GB read and
+	// written.
+	EFSElastic = "elastic"
+	// EFSBursting bills no I/O: a baseline of 50 KiB/s per GiB stored,
+	// bursts to 100 MiB/s while credits last.
+	EFSBursting = "bursting"
+	// EFSProvisioned bills EFSProvisionedMibps every hour.
+	EFSProvisioned = "provisioned"
+)
+
+// EFSThroughputModes lists the valid EFSThroughputMode values.
+var EFSThroughputModes = []string{EFSElastic, EFSBursting, EFSProvisioned}
+
+// EFS's range of provisioned throughput, MiB/s (EFS API reference,
+// CreateFileSystem, ProvisionedThroughputInMibps: 1 to 3414, the upper
+// limit depending on the region).
+const (
+	MinEFSProvisionedMibps = 1
+	MaxEFSProvisionedMibps = 3414
+)
+
+// Default retentions (Retention empty).
 const (
 	DefaultRetention = defaults.Retention
-	// AMPRetention: the workspace holds the history; locally only enough
-	// for rules and the UI's recent view, and to ride out a remote-write
-	// outage (the WAL buffers about 2 hours on its own).
+	// AMPRetention is the task's local TSDB with storageMode amp and your
+	// own Alertmanagers (AlertDeliveryExternal): the task evaluates the
+	// rules, which need the recent samples; the workspace holds the
+	// history.
 	AMPRetention = defaults.AMPRetention
 )
 
-// TSDBRetention is the local retention Prometheus runs with.
+// AMP's range of a workspace's retention, in days: at least 1 (the API's
+// minimum), at most 1095, three years (Amazon Managed Service for
+// Prometheus User Guide, "Configure your workspace":
+// https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-workspace-configuration.html).
+// A workspace left unconfigured keeps 150 days.
+const (
+	MinWorkspaceRetentionDays = 1
+	MaxWorkspaceRetentionDays = 1095
+)
+
+// AgentMode reports whether Prometheus runs in agent mode (--agent): with
+// storageMode amp and the workspace's alert delivery, the task only scrapes
+// and remote-writes (no local TSDB, no rules, no query API); the
+// workspace's ruler evaluates the rules. With alertmanagerUrls the task
+// evaluates the rules itself and keeps a server's TSDB (AMPRetention).
+func (s *Settings) AgentMode() bool {
+	return s.StorageMode == StorageAMP && s.AlertDelivery() == AlertDeliveryAMP
+}
+
+// TSDBRetention is the local TSDB's retention Prometheus runs with: ""
+// in agent mode (no TSDB), AMPRetention with storageMode amp otherwise
+// (the workspace keeps Retention), else Retention or DefaultRetention.
 func (s *Settings) TSDBRetention() string {
 	switch {
-	case s.Retention != "":
-		return s.Retention
+	case s.AgentMode():
+		return ""
 	case s.StorageMode == StorageAMP:
 		return AMPRetention
+	case s.Retention != "":
+		return s.Retention
 	default:
 		return DefaultRetention
 	}
+}
+
+// WorkspaceRetentionDays is how many days the AMP workspace keeps samples
+// (storageMode amp): Retention, or DefaultRetention, in whole days; 0
+// without a workspace. Validation holds it to AMP's range.
+func (s *Settings) WorkspaceRetentionDays() int {
+	if s.StorageMode != StorageAMP {
+		return 0
+	}
+	r := s.Retention
+	if r == "" {
+		r = DefaultRetention
+	}
+	d, ok := ParseDuration(r)
+	if !ok {
+		return 0
+	}
+	return int(d / (24 * time.Hour))
 }
 
 // Local reports whether the settings select the local (emulator) profile.

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/defaults"
 	"github.com/prometheus-aws/prometheus-aws/constructs/imageref"
@@ -169,7 +170,7 @@ func (s *Settings) Validate() error {
 	}
 	v.boundedDuration("scrapeInterval", s.ScrapeInterval)
 	v.boundedDuration("refreshInterval", s.RefreshInterval)
-	if s.Retention != "" {
+	if s.Retention != "" && s.StorageMode != StorageAMP {
 		v.boundedDuration("retention", s.Retention)
 	}
 	v.storage(s)
@@ -654,12 +655,53 @@ func (v *validator) storage(s *Settings) {
 		v.fail("storageMode", "%q is not a storage mode; use one of %s (docs/operations.md, Storage and high availability, compares them)", s.StorageMode, strings.Join(StorageModes, ", "))
 		return
 	}
+	if s.StorageMode == StorageAMP && s.Retention != "" {
+		v.workspaceRetention(s.Retention)
+	}
+	v.efsThroughput(s)
+	if !s.ContainerInsights && s.Alarms && s.Replicas > 1 {
+		// ECS reports its free metrics for a service only while one of its
+		// tasks runs (Amazon ECS Developer Guide, "Amazon ECS CloudWatch
+		// metrics"): they tell none running from some, not 1 of 2 from 2.
+		v.fail("containerInsights", "false leaves the running-task alarm only AWS/ECS's free metrics, which tell no running task from some but not %d replicas from fewer; keep containerInsights=true with replicas=%d, or set replicas=1", s.Replicas, s.Replicas)
+	}
 	switch {
 	case s.Replicas < 1 || s.Replicas > MaxReplicas:
 		v.fail("replicas", "%d is out of range; use 1 to %d", s.Replicas, MaxReplicas)
 	case s.Replicas > 1 && s.StorageMode != StorageAMP:
 		why := map[string]string{StorageEFS: "EFS holds one writer's TSDB", StorageEphemeral: "each task would keep its own diverging copy"}[s.StorageMode]
 		v.fail("replicas", "%d replicas need storageMode=amp, which de-duplicates them (with %s, %s); set storageMode=amp, or replicas=1", s.Replicas, s.StorageMode, why)
+	}
+}
+
+// efsThroughput checks the file system's throughput mode: one EFS knows,
+// the provisioned throughput exactly with provisioned, and neither set
+// without EFS to apply to.
+func (v *validator) efsThroughput(s *Settings) {
+	switch {
+	case !slices.Contains(EFSThroughputModes, s.EFSThroughputMode):
+		v.fail("efsThroughputMode", "%q is not an EFS throughput mode; use one of %s (docs/cost.md, EFS throughput mode)", s.EFSThroughputMode, strings.Join(EFSThroughputModes, ", "))
+	case s.StorageMode != StorageEFS && s.EFSThroughputMode != EFSElastic:
+		v.fail("efsThroughputMode", "%s applies to storageMode=efs, but storageMode is %s and creates no file system; clear it, or set storageMode=efs", s.EFSThroughputMode, s.StorageMode)
+	case s.EFSThroughputMode == EFSProvisioned && (s.EFSProvisionedMibps < MinEFSProvisionedMibps || s.EFSProvisionedMibps > MaxEFSProvisionedMibps):
+		v.fail("efsProvisionedMibps", "%d MiB/s cannot be provisioned; with efsThroughputMode=provisioned give %d to %d MiB/s (the upper limit depends on the region)", s.EFSProvisionedMibps, MinEFSProvisionedMibps, MaxEFSProvisionedMibps)
+	case s.EFSThroughputMode != EFSProvisioned && s.EFSProvisionedMibps != 0:
+		v.fail("efsProvisionedMibps", "%d MiB/s is provisioned only with efsThroughputMode=provisioned (it is %s); set efsThroughputMode=provisioned, or clear it", s.EFSProvisionedMibps, s.EFSThroughputMode)
+	}
+}
+
+// workspaceRetention checks retention as the AMP workspace's: whole days
+// within AMP's range (MinWorkspaceRetentionDays to
+// MaxWorkspaceRetentionDays).
+func (v *validator) workspaceRetention(val string) {
+	d, ok := ParseDuration(val)
+	day := 24 * time.Hour
+	switch {
+	case !ok:
+		v.fail("retention", "%q is not a Prometheus duration; with storageMode=amp it is the workspace's retention in whole days, e.g. 15d or 90d", val)
+	case d%day != 0 || d < MinWorkspaceRetentionDays*day || d > MaxWorkspaceRetentionDays*day:
+		v.fail("retention", "%s is not a workspace retention: with storageMode=amp the AMP workspace keeps the samples, in whole days from %dd to %dd (AMP's range); use e.g. %s, 90d or %dd",
+			val, MinWorkspaceRetentionDays, MaxWorkspaceRetentionDays, DefaultRetention, MaxWorkspaceRetentionDays)
 	}
 }
 

@@ -33,6 +33,13 @@ type ServiceAlarmsProps struct {
 	// row, is an outage. Follow the service's desired count here when it
 	// runs more than one task. Default: 1.
 	MinRunningTasks int
+	// WithoutContainerInsights makes NotRunning read AWS/ECS's free
+	// CPUUtilization (its SampleCount) instead of Container Insights'
+	// RunningTaskCount: ECS reports it for a service only while a task of
+	// it runs (Amazon ECS Developer Guide, "Amazon ECS CloudWatch
+	// metrics"), so no data is no running task. It cannot count tasks, so
+	// it needs MinRunningTasks 1. Default: false.
+	WithoutContainerInsights bool
 	// LoadBalancerArnSuffix and TargetGroupArnSuffix (the arn_suffix
 	// attributes) name the load balancer in front of the service. When set,
 	// a third alarm fires when the target group has fewer healthy targets
@@ -176,6 +183,8 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 		panic(fmt.Sprintf("ServiceAlarms %s: Topic excludes TopicArn and KmsKeyArn; encrypt the topic when creating it", id))
 	case p.MinRunningTasks < 0:
 		panic(fmt.Sprintf("ServiceAlarms %s: MinRunningTasks %d is negative", id, p.MinRunningTasks))
+	case p.WithoutContainerInsights && p.MinRunningTasks > 1:
+		panic(fmt.Sprintf("ServiceAlarms %s: WithoutContainerInsights tells no running task from some, not %d from fewer; use Container Insights", id, p.MinRunningTasks))
 	}
 	p.MinRunningTasks = intOr(p.MinRunningTasks, 1)
 
@@ -191,17 +200,7 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 	}
 	actions := &[]*string{a.TopicArn}
 
-	// Container Insights publishes RunningTaskCount once a minute per
-	// service. No data is breaching: a service with no task may report
-	// nothing at all.
-	a.NotRunning = newBelowAlarm(scope, "not-running", &belowAlarm{
-		name: p.Name + "-not-running",
-		description: fmt.Sprintf("%s has run fewer than %d task(s) for %d minutes: Prometheus is down. "+
-			"See the service's events and stopped tasks in the ECS console.", p.Name, p.MinRunningTasks, DownMinutes),
-		namespace: "ECS/ContainerInsights", metric: "RunningTaskCount",
-		dimensions: &map[string]*string{"ClusterName": p.ClusterName, "ServiceName": p.ServiceName},
-		threshold:  p.MinRunningTasks, minutes: DownMinutes, actions: actions,
-	})
+	a.NotRunning = notRunningAlarm(scope, &p, actions)
 	if p.LoadBalancerArnSuffix != nil {
 		a.NoHealthyTarget = newBelowAlarm(scope, "no-healthy-target", &belowAlarm{
 			name: p.Name + "-no-healthy-target",
@@ -238,6 +237,27 @@ func NewServiceAlarms(scope constructs.Construct, id string, props *ServiceAlarm
 		})
 	}
 	return a
+}
+
+// notRunningAlarm fires when the service has run fewer than
+// MinRunningTasks tasks for DownMinutes. Container Insights publishes
+// RunningTaskCount once a minute per service. No data is breaching: a
+// service with no task may report nothing at all. Without it, AWS/ECS's
+// CPUUtilization has a sample a minute while a task runs and none
+// otherwise.
+func notRunningAlarm(scope constructs.Construct, p *ServiceAlarmsProps, actions *[]*string) cloudwatchmetricalarm.CloudwatchMetricAlarm {
+	running := &belowAlarm{
+		name: p.Name + "-not-running",
+		description: fmt.Sprintf("%s has run fewer than %d task(s) for %d minutes: Prometheus is down. "+
+			"See the service's events and stopped tasks in the ECS console.", p.Name, p.MinRunningTasks, DownMinutes),
+		namespace: "ECS/ContainerInsights", metric: "RunningTaskCount", statistic: "Maximum",
+		dimensions: &map[string]*string{"ClusterName": p.ClusterName, "ServiceName": p.ServiceName},
+		threshold:  p.MinRunningTasks, minutes: DownMinutes, actions: actions,
+	}
+	if p.WithoutContainerInsights {
+		running.namespace, running.metric, running.statistic = "AWS/ECS", "CPUUtilization", "SampleCount"
+	}
+	return newBelowAlarm(scope, "not-running", running)
 }
 
 // healthCheckRule forwards each task the scheduler stops for a failed
@@ -398,8 +418,10 @@ func newLogCountAlarm(scope constructs.Construct, l *logCountAlarm) (cloudwatchl
 type belowAlarm struct {
 	name, description, namespace, metric string
 	dimensions                           *map[string]*string
-	threshold, minutes                   int
-	actions                              *[]*string
+	// statistic of the metric; default Maximum.
+	statistic          string
+	threshold, minutes int
+	actions            *[]*string
 }
 
 // newBelowAlarm alarms when every one-minute period of the last minutes
@@ -413,7 +435,7 @@ func newBelowAlarm(scope constructs.Construct, id string, b *belowAlarm) cloudwa
 		Namespace:          jsii.String(b.namespace),
 		MetricName:         jsii.String(b.metric),
 		Dimensions:         b.dimensions,
-		Statistic:          jsii.String("Maximum"),
+		Statistic:          jsii.String(orDefault(b.statistic, "Maximum")),
 		Period:             jsii.Number(60),
 		EvaluationPeriods:  jsii.Number(b.minutes),
 		DatapointsToAlarm:  jsii.Number(b.minutes),

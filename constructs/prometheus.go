@@ -2,6 +2,8 @@ package constructs
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -70,8 +72,20 @@ type PrometheusFargateServiceProps struct {
 	LogRetentionDays int
 	// Retention is the TSDB retention flag value, e.g. "15d". Default:
 	// "15d", or "1d" with Workspace, which keeps the history
-	// (defaults.Retention, defaults.AMPRetention).
+	// (defaults.Retention, defaults.AMPRetention). None with Agent.
 	Retention string
+	// NoContainerInsights turns CloudWatch Container Insights off for the
+	// cluster (it is billed as custom metrics); ServiceAlarms then needs
+	// WithoutContainerInsights. Default: false (on).
+	NoContainerInsights bool
+	// Agent runs Prometheus in agent mode (taskcontract.FlagAgent): it
+	// scrapes and remote-writes to Workspace, keeping only a WAL for that
+	// (no TSDB, no rules, no alerts, no query API: the workspace's ruler
+	// and Grafana's SigV4 data source take their place). Needs Workspace,
+	// and a ConfigYAML, RulesYAML and alert delivery that agent mode
+	// accepts: no rule_files, alerting or remote_read, no Alertmanager or
+	// Alertmanagers. Default: false (a Prometheus server).
+	Agent bool
 	// DesiredCount is the number of tasks. More than one needs Workspace:
 	// each task keeps its own TSDB and the workspace de-duplicates them
 	// (EFS allows one writer). Default: 1.
@@ -201,7 +215,7 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	s.Cluster = ecscluster.NewEcsCluster(scope, jsii.String("cluster"), &ecscluster.EcsClusterConfig{
 		Name: jsii.String(p.Name),
 		Setting: &[]*ecscluster.EcsClusterSetting{{
-			Name: jsii.String("containerInsights"), Value: jsii.String("enabled"),
+			Name: jsii.String("containerInsights"), Value: jsii.String(map[bool]string{false: "enabled", true: "disabled"}[p.NoContainerInsights]),
 		}},
 		Tags: nameTag(p.Name),
 	})
@@ -241,6 +255,31 @@ func NewPrometheusFargateService(scope constructs.Construct, id string, props *P
 	return s
 }
 
+// checkAgentProps refuses what agent mode cannot run: Prometheus refuses
+// rule_files, alerting and remote_read in the configuration ("field ... is
+// not allowed in agent mode") and every TSDB flag, and an agent's only
+// output is remote write.
+func checkAgentProps(id string, p *PrometheusFargateServiceProps) {
+	var wrong []string
+	if p.Workspace == nil {
+		wrong = append(wrong, "no Workspace to remote-write to")
+	}
+	if p.Retention != "" {
+		wrong = append(wrong, "Retention "+p.Retention+" (no TSDB: the workspace keeps the samples, AMPWorkspaceProps.RetentionDays)")
+	}
+	if p.RulesYAML != "" || p.Alertmanager != nil || len(p.Alertmanagers) > 0 {
+		wrong = append(wrong, "rules or Alertmanagers (no rules are evaluated: give them to the workspace, AMPWorkspace.AddAlerting)")
+	}
+	for _, key := range []string{"rule_files", "alerting", "remote_read"} {
+		if regexp.MustCompile(`(?m)^` + key + `:`).MatchString(p.ConfigYAML) {
+			wrong = append(wrong, "ConfigYAML has "+key)
+		}
+	}
+	if len(wrong) > 0 {
+		panic(fmt.Sprintf("PrometheusFargateService %s: Agent (agent mode) cannot run with %s", id, strings.Join(wrong, "; ")))
+	}
+}
+
 // checkPrometheusProps refuses props a program got wrong: required values
 // unset, or two ways of doing one thing.
 func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
@@ -253,7 +292,9 @@ func checkPrometheusProps(id string, p *PrometheusFargateServiceProps) {
 	p.Cpu = intOr(p.Cpu, defaults.TaskCpu)
 	p.Memory = intOr(p.Memory, defaults.TaskMemory)
 	p.LogRetentionDays = intOr(p.LogRetentionDays, defaults.LogRetentionDays)
-	if p.Retention == "" {
+	if p.Agent {
+		checkAgentProps(id, p)
+	} else if p.Retention == "" {
 		p.Retention = defaults.Retention
 		if p.Workspace != nil {
 			p.Retention = defaults.AMPRetention

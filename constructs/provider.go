@@ -8,9 +8,11 @@ import (
 // AWSProviderConstraint is the AWS provider version these constructs need.
 // The prebuilt bindings were generated for 5.84.0 and write that exact
 // version; the basic auth password needs 5.88 (write-only
-// secret_string_wo), and every later 5.x is accepted, so both a registry
-// install and a local mirror (5.100.0 here) resolve.
-const AWSProviderConstraint = "~> 5.88"
+// secret_string_wo), and the AMP workspace's retention 5.100
+// (aws_prometheus_workspace_configuration is new in 5.100.0, provider
+// CHANGELOG); every later 5.x is accepted, so both a registry install and
+// a local mirror (5.100.0 here) resolve.
+const AWSProviderConstraint = "~> 5.100"
 
 // RequireAWSProvider sets stack's AWS provider constraint to
 // AWSProviderConstraint. Call it on every stack that uses these

@@ -15,6 +15,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusrulegroupnamespace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/prometheusworkspace"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 )
@@ -41,6 +42,15 @@ type EFSStorageProps struct {
 	// BackupOff turns off AWS Backup's daily backup of the file system.
 	// Default: false (backups on).
 	BackupOff bool
+	// ThroughputMode is the file system's throughput mode: "elastic",
+	// "bursting" or "provisioned" with ProvisionedMibps (Amazon EFS User
+	// Guide, "Throughput modes"). Default: "elastic" (it follows
+	// compaction bursts without the credit budget of bursting, which a
+	// small file system runs dry; every GB read and written is billed).
+	ThroughputMode string
+	// ProvisionedMibps is the provisioned throughput (MiB/s), with
+	// ThroughputMode "provisioned" only. Default: 0.
+	ProvisionedMibps int
 }
 
 // EFSStorage is an encrypted EFS file system for one Prometheus TSDB: mount
@@ -73,18 +83,28 @@ func NewEFSStorage(scope constructs.Construct, id string, props *EFSStorageProps
 	p.Uid = intOr(p.Uid, taskcontract.UID)
 	p.Gid = intOr(p.Gid, taskcontract.GID)
 	p.Path = orDefault(p.Path, taskcontract.StoragePath)
+	p.ThroughputMode = orDefault(p.ThroughputMode, "elastic")
+	switch {
+	case p.ThroughputMode != "elastic" && p.ThroughputMode != "bursting" && p.ThroughputMode != "provisioned":
+		panic(fmt.Sprintf("EFSStorage %s: ThroughputMode %q is none of elastic, bursting, provisioned", id, p.ThroughputMode))
+	case (p.ThroughputMode == "provisioned") != (p.ProvisionedMibps > 0):
+		panic(fmt.Sprintf("EFSStorage %s: ProvisionedMibps %d goes with ThroughputMode provisioned, and only with it (ThroughputMode %s)", id, p.ProvisionedMibps, p.ThroughputMode))
+	}
+	var provisioned *float64
+	if p.ProvisionedMibps > 0 {
+		provisioned = jsii.Number(p.ProvisionedMibps)
+	}
 
 	scope = constructs.NewConstruct(scope, jsii.String(id))
 	e := &EFSStorage{Construct: scope, name: p.Name, uid: p.Uid, gid: p.Gid}
 	e.SecurityGroup = newSecurityGroup(scope, p.Name+"-efs-sg", "EFS mount targets: NFS from Prometheus only", p.VpcId)
 	e.FileSystem = efsfilesystem.NewEfsFileSystem(scope, jsii.String("file-system"), &efsfilesystem.EfsFileSystemConfig{
-		CreationToken: jsii.String(p.Name + "-tsdb"),
-		Encrypted:     jsii.Bool(true),
-		KmsKeyId:      optional(p.KmsKeyArn),
-		// Elastic throughput follows compaction bursts without the credit
-		// budget of bursting mode, which a small file system runs dry.
-		ThroughputMode: jsii.String("elastic"),
-		Tags:           nameTag(p.Name + "-tsdb"),
+		CreationToken:                jsii.String(p.Name + "-tsdb"),
+		Encrypted:                    jsii.Bool(true),
+		KmsKeyId:                     optional(p.KmsKeyArn),
+		ThroughputMode:               jsii.String(p.ThroughputMode),
+		ProvisionedThroughputInMibps: provisioned,
+		Tags:                         nameTag(p.Name + "-tsdb"),
 	})
 	for i, subnetID := range *p.SubnetIds {
 		e.MountTargets = append(e.MountTargets, efsmounttarget.NewEfsMountTarget(scope, jsii.String(fmt.Sprintf("mount-target-%d", i)), &efsmounttarget.EfsMountTargetConfig{
@@ -190,6 +210,11 @@ type AMPWorkspaceProps struct {
 	// KmsKeyArn encrypts the workspace with a customer key. Default: ""
 	// (AWS-owned key).
 	KmsKeyArn string
+	// RetentionDays is how many days the workspace keeps samples, 1 to
+	// 1095 (AMP's range: Amazon Managed Service for Prometheus User Guide,
+	// "Configure your workspace"). Default: 0 (no workspace configuration:
+	// AMP's default, 150 days).
+	RetentionDays int
 }
 
 // AMPWorkspace is an Amazon Managed Service for Prometheus workspace that
@@ -198,7 +223,19 @@ type AMPWorkspaceProps struct {
 type AMPWorkspace struct {
 	constructs.Construct
 	Workspace prometheusworkspace.PrometheusWorkspace
+	// Configuration is the workspace's configuration (its retention); nil
+	// without RetentionDays. A raw aws_prometheus_workspace_configuration:
+	// the bindings (cdktf-provider-aws-go v19.50.0) are generated from
+	// provider 5.84, which predates the resource (new in 5.100.0, hence
+	// AWSProviderConstraint).
+	Configuration cdktf.TerraformResource
 }
+
+// AMP's range of a workspace's retention, in days.
+const (
+	minWorkspaceRetentionDays = 1
+	maxWorkspaceRetentionDays = 1095
+)
 
 // NewAMPWorkspace creates the workspace.
 func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceProps) *AMPWorkspace {
@@ -210,6 +247,18 @@ func NewAMPWorkspace(scope constructs.Construct, id string, props *AMPWorkspaceP
 		KmsKeyArn: optional(props.KmsKeyArn),
 		Tags:      nameTag(props.Name),
 	})
+	if d := props.RetentionDays; d != 0 {
+		if d < minWorkspaceRetentionDays || d > maxWorkspaceRetentionDays {
+			panic(fmt.Sprintf("AMPWorkspace %s: RetentionDays %d is outside AMP's %d to %d days", id, d, minWorkspaceRetentionDays, maxWorkspaceRetentionDays))
+		}
+		// UpdateWorkspaceConfiguration; the provider's delete leaves the
+		// setting to the workspace (deleted with it).
+		w.Configuration = cdktf.NewTerraformResource(scope, jsii.String("configuration"), &cdktf.TerraformResourceConfig{
+			TerraformResourceType: jsii.String("aws_prometheus_workspace_configuration"),
+		})
+		w.Configuration.AddOverride(jsii.String("workspace_id"), w.Workspace.Id())
+		w.Configuration.AddOverride(jsii.String("retention_period_in_days"), jsii.Number(d))
+	}
 	return w
 }
 

@@ -20,14 +20,19 @@ import (
 // custom image and the no-Docker deployment.
 func prometheusContainer(p PrometheusFargateServiceProps, logGroup string, auth *basicAuth) cd.Container {
 	env, secrets, health := containerEnvironment(p, auth)
+	// The extra flags: the TSDB's retention, or agent mode, where the
+	// entrypoint keeps the agent's WAL in the data volume instead.
+	flag := tc.FlagRetention + p.Retention
+	if p.Agent {
+		flag = tc.FlagAgent
+	}
 	return cd.Container{
-		Name:       tc.ContainerName,
-		Image:      p.Image,
-		Essential:  true,
-		User:       tc.User, // nobody, as in the official image
-		EntryPoint: []string{tc.Shell, "-c"},
-		Command: []string{TerraformLiteral(tc.Entrypoint), tc.ScriptName,
-			tc.FlagRetention + p.Retention},
+		Name:                   tc.ContainerName,
+		Image:                  p.Image,
+		Essential:              true,
+		User:                   tc.User, // nobody, as in the official image
+		EntryPoint:             []string{tc.Shell, "-c"},
+		Command:                []string{TerraformLiteral(tc.Entrypoint), tc.ScriptName, flag},
 		ReadonlyRootFilesystem: true,
 		MountPoints: []cd.MountPoint{
 			{SourceVolume: tc.DataVolume, ContainerPath: tc.StoragePath},

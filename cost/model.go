@@ -45,9 +45,6 @@ type Assumptions struct {
 	// AMPBytesPerSample: estimate; AMP bills storage for samples
 	// ("typically 1 or 2 bytes") and their series' metadata.
 	AMPBytesPerSample float64
-	// AMPRetentionDays: the workspace's retention, AMP's default (150 days)
-	// as the stack leaves it.
-	AMPRetentionDays int
 	// RuleSamplesPerTarget: estimate; query samples the alert rules
 	// (alerting/rules.yml) read per target and evaluation, which the AMP
 	// ruler bills as queries.
@@ -73,18 +70,31 @@ var Defaults = Assumptions{
 	WALHours:                 3,
 	BackupDays:               35,
 	AMPBytesPerSample:        2,
-	AMPRetentionDays:         150,
 	RuleSamplesPerTarget:     40,
 	ContainerInsightsMetrics: 37,
 	ConfigSyncSeconds:        15,
 	OTLPBytesPerDataPoint:    200,
 }
 
+// AMPDefaultRetentionDays is how long a workspace without a configured
+// retention keeps samples (Amazon Managed Service for Prometheus User
+// Guide, "Configure your workspace").
+const AMPDefaultRetentionDays = 150
+
 // Inventory is what the settings deploy that has a price.
 type Inventory struct {
 	Tasks         int
 	PublicTaskIPs int
 	EFS, AMP      bool
+	// Agent: Prometheus runs in agent mode (amp): a WAL, no TSDB.
+	Agent bool
+	// WorkspaceRetentionDays is the workspace's configured retention (0:
+	// none configured, AMPDefaultRetentionDays).
+	WorkspaceRetentionDays int
+	// EFSThroughputMode and EFSProvisionedMibps are the file system's
+	// (EFS only).
+	EFSThroughputMode   string
+	EFSProvisionedMibps int
 	// AdvancedParameters are SSM parameters over the Standard tier's 4 KB
 	// (the rule groups; Grafana's two larger dashboards).
 	AdvancedParameters int
@@ -114,20 +124,25 @@ func InventoryOf(s *config.Settings) (Inventory, error) {
 		return Inventory{}, err
 	}
 	inv := Inventory{
-		Tasks:             s.Replicas,
-		EFS:               s.StorageMode == config.StorageEFS,
-		AMP:               s.StorageMode == config.StorageAMP,
-		ContainerInsights: true, // the running-task alarm reads it (constructs/alarms.go)
-		LoadBalancer:      s.TLS(),
+		Tasks:                  s.Replicas,
+		EFS:                    s.StorageMode == config.StorageEFS,
+		AMP:                    s.StorageMode == config.StorageAMP,
+		Agent:                  s.AgentMode(),
+		WorkspaceRetentionDays: s.WorkspaceRetentionDays(),
+		ContainerInsights:      s.ContainerInsights, // the running-task alarm reads it, unless off (constructs/alarms.go)
+		LoadBalancer:           s.TLS(),
 	}
 	if !s.Private() {
 		inv.PublicTaskIPs = s.Replicas
 	}
+	if inv.EFS {
+		inv.EFSThroughputMode, inv.EFSProvisionedMibps = s.EFSThroughputMode, s.EFSProvisionedMibps
+	}
 	if pconstructs.SSMTier(pconstructs.ConfigParameterSize(string(yaml), inv.AMP)) == "Advanced" {
 		inv.AdvancedParameters++
 	}
-	if !inv.AMP {
-		inv.AdvancedParameters += 2 // the nodes and prometheus rule groups, 6 to 7 KB each
+	if s.AlertDelivery() != config.AlertDeliveryAMP {
+		inv.AdvancedParameters += 2 // the task evaluates the nodes and prometheus rule groups, 6 to 7 KB each
 	}
 	if s.Grafana {
 		inv.AdvancedParameters += 2 // the fleet and Prometheus dashboards
@@ -181,8 +196,15 @@ type Bill struct {
 	Targets int
 	Size    sizing.Size
 	Lines   []Line
-	// Samples ingested a month, and the local TSDB's size (GB).
+	// Samples ingested a month, and the local TSDB's size (GB; the WAL's in
+	// agent mode).
 	Samples, LocalGB float64
+	// EFSMeteredMiBps is the file system's average metered I/O (writes
+	// and reads), EFSBaselineMiBps what Bursting Throughput allows
+	// continuously for its size (EFS only).
+	EFSMeteredMiBps, EFSBaselineMiBps float64
+	// RetentionDays is how long the workspace keeps samples (amp).
+	RetentionDays int
 }
 
 // Total is the sum of the lines.
@@ -214,6 +236,8 @@ const (
 	ItemEFSStorage        = "EFS storage"
 	ItemEFSWrites         = "EFS writes (Elastic Throughput)"
 	ItemEFSReads          = "EFS reads (Elastic Throughput)"
+	ItemEFSIO             = "EFS I/O (Bursting Throughput: none billed)"
+	ItemEFSProvisioned    = "EFS Provisioned Throughput"
 	ItemEFSBackup         = "EFS backups (AWS Backup)"
 	ItemAMPIngest         = "AMP ingestion"
 	ItemAMPStorage        = "AMP storage"
@@ -225,6 +249,11 @@ const (
 
 const gb = 1e9 // AWS's data-transfer GB; storage is within 7 % of it
 
+const (
+	mib = 1 << 20
+	gib = 1 << 30
+)
+
 // Estimate prices a month of the deployment s for a fleet of targets
 // node_exporter targets (s.NodeCount, the demo nodes, is left out: a fleet
 // of your own sets nodeCount=0). The task is the size s has when it holds
@@ -233,10 +262,6 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 	interval, ok := config.ParseDuration(s.ScrapeInterval)
 	if !ok || interval <= 0 {
 		return Bill{}, fmt.Errorf("scrapeInterval %q is not a duration", s.ScrapeInterval)
-	}
-	retention, ok := config.ParseDuration(s.TSDBRetention())
-	if !ok {
-		return Bill{}, fmt.Errorf("retention %q is not a duration", s.TSDBRetention())
 	}
 	inv, err := InventoryOf(s)
 	if err != nil {
@@ -264,7 +289,9 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 	if inv.PublicTaskIPs > 0 {
 		add(ItemPublicIPv4, float64(inv.PublicTaskIPs)*p.PublicIPv4.USD*HoursPerMonth, "%d × 730 h", inv.PublicTaskIPs)
 	}
-	add(ItemContainerInsights, float64(a.ContainerInsightsMetrics)*p.CustomMetric.USD, "%d metrics (see below)", a.ContainerInsightsMetrics)
+	if inv.ContainerInsights {
+		add(ItemContainerInsights, float64(a.ContainerInsightsMetrics)*p.CustomMetric.USD, "%d metrics (see below)", a.ContainerInsightsMetrics)
+	}
 	add(ItemAlarms, float64(inv.Alarms)*p.Alarm.USD, "%d alarms", inv.Alarms)
 	add(ItemSecrets, float64(inv.Secrets)*p.Secret.USD, "%d secret(s); read when a task starts", inv.Secrets)
 	if inv.AdvancedParameters > 0 {
@@ -273,10 +300,21 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 			"%d parameters; config-sync reads them every %d s (%s calls)", inv.AdvancedParameters, a.ConfigSyncSeconds, count(reads))
 	}
 
-	// The local TSDB: blocks over the retention, the WAL, the head's chunks.
-	days := retention.Hours() / 24
 	perDay := perSecond * 86400
-	b.LocalGB = (perDay*days*a.BlockBytesPerSample + perSecond*3600*a.WALHours*(a.WALBytesPerSample+a.BlockBytesPerSample)) / gb
+	var retention time.Duration
+	if inv.Agent {
+		// Agent mode keeps only the WAL remote write reads from.
+		b.LocalGB = perSecond * 3600 * a.WALHours * a.WALBytesPerSample / gb
+	} else {
+		// The local TSDB: blocks over the retention, the WAL, the head's
+		// chunks.
+		var ok bool
+		if retention, ok = config.ParseDuration(s.TSDBRetention()); !ok {
+			return Bill{}, fmt.Errorf("retention %q is not a duration", s.TSDBRetention())
+		}
+		b.LocalGB = (perDay*retention.Hours()/24*a.BlockBytesPerSample + perSecond*3600*a.WALHours*(a.WALBytesPerSample+a.BlockBytesPerSample)) / gb
+	}
+	days := retention.Hours() / 24
 	if inv.EFS {
 		// Every sample is written to the WAL, to the head's chunk files, to
 		// the 2 h block and to each larger block compaction makes of it;
@@ -285,8 +323,28 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 		written := a.WALBytesPerSample + a.BlockBytesPerSample*float64(2+levels)
 		read := a.BlockBytesPerSample * float64(1+levels)
 		add(ItemEFSStorage, b.LocalGB*p.EFSStorage.USD, "%.1f GB: %g days of blocks at %g B a sample, and %g h of WAL", b.LocalGB, days, a.BlockBytesPerSample, a.WALHours)
-		add(ItemEFSWrites, samples*written/gb*p.EFSWrite.USD, "%s samples × %g B: WAL %g, head chunks, 2 h block and %d compactions %g each", count(samples), written, a.WALBytesPerSample, levels, a.BlockBytesPerSample)
-		add(ItemEFSReads, samples*read/gb*p.EFSRead.USD, "%s samples × %g B read back by compaction; queries on top", count(samples), read)
+		// Bursting allows 50 KiB/s per GiB stored continuously (Amazon
+		// EFS User Guide, "Throughput modes"; AWS re:Post, "Choose the
+		// correct Amazon EFS throughput mode"); reads and writes are both
+		// metered (counted in full here, which EFS may not do).
+		b.EFSMeteredMiBps = samples * (written + read) / secondsPerMonth / mib
+		b.EFSBaselineMiBps = b.LocalGB * gb / gib * 50 / 1024
+		switch inv.EFSThroughputMode {
+		case config.EFSBursting:
+			carries := "within it: burst credits refill between compactions"
+			if b.EFSMeteredMiBps > b.EFSBaselineMiBps {
+				carries = "ABOVE it: the file system runs out of burst credits and is throttled"
+			}
+			add(ItemEFSIO, 0, "%.2f MiB/s metered on average against a baseline of %.2f MiB/s (50 KiB/s per GiB stored), %s", b.EFSMeteredMiBps, b.EFSBaselineMiBps, carries)
+		case config.EFSProvisioned:
+			// Billed on what is provisioned above the Bursting baseline
+			// the storage allows.
+			billed := max(0, float64(inv.EFSProvisionedMibps)-b.EFSBaselineMiBps) * mib / 1e6
+			add(ItemEFSProvisioned, billed*p.EFSProvisioned.USD, "%d MiB/s provisioned, less the %.2f MiB/s the storage allows, × 730 h; %.2f MiB/s metered on average", inv.EFSProvisionedMibps, b.EFSBaselineMiBps, b.EFSMeteredMiBps)
+		default:
+			add(ItemEFSWrites, samples*written/gb*p.EFSWrite.USD, "%s samples × %g B: WAL %g, head chunks, 2 h block and %d compactions %g each", count(samples), written, a.WALBytesPerSample, levels, a.BlockBytesPerSample)
+			add(ItemEFSReads, samples*read/gb*p.EFSRead.USD, "%s samples × %g B read back by compaction; queries on top", count(samples), read)
+		}
 		backupGB := perDay * a.BlockBytesPerSample * (days + 2*float64(a.BackupDays)) / gb
 		add(ItemEFSBackup, backupGB*p.EFSBackup.USD, "%.1f GB: daily incremental backups kept %d days of blocks that live %g days", backupGB, a.BackupDays, days)
 	}
@@ -295,8 +353,13 @@ func Estimate(s *config.Settings, targets int, p Prices, a Assumptions) (Bill, e
 		// labels; AMP keeps one replica's and bills ingestion and storage
 		// once (AMP User Guide, "Deduplicating high availability metrics").
 		add(ItemAMPIngest, tiered(samples, 1e7, p.AMPIngest), "%s samples, tiered; once whatever replicas (de-duplicated)", count(samples))
-		stored := perDay * float64(a.AMPRetentionDays) * a.AMPBytesPerSample / gb
-		add(ItemAMPStorage, stored*p.AMPStorage.USD, "%.0f GB: %d days (AMP's default retention) at %g B a sample", stored, a.AMPRetentionDays, a.AMPBytesPerSample)
+		kept, how := inv.WorkspaceRetentionDays, "`retention`"
+		if kept == 0 {
+			kept, how = AMPDefaultRetentionDays, "AMP's default retention"
+		}
+		b.RetentionDays = kept
+		stored := perDay * float64(kept) * a.AMPBytesPerSample / gb
+		add(ItemAMPStorage, stored*p.AMPStorage.USD, "%.1f GB: %d days (%s) at %g B a sample", stored, kept, how, a.AMPBytesPerSample)
 		qsp := float64(targets) * a.RuleSamplesPerTarget * secondsPerMonth / interval.Seconds()
 		add(ItemAMPQuery, qsp/1e9*p.AMPQuery.USD, "%s query samples (rules every %s); dashboards on top", count(qsp), s.ScrapeInterval)
 	}

@@ -46,12 +46,17 @@ func TestDemoNodesAreNotTheFleet(t *testing.T) {
 	}
 }
 
-// Container Insights is on for the running-task alarm, so every bill has it.
+// Container Insights is on for the running-task alarm by default, so every
+// default bill has it; containerInsights=false takes it off.
 func TestContainerInsightsIsPriced(t *testing.T) {
 	for _, m := range []string{config.StorageEFS, config.StorageAMP, config.StorageEphemeral} {
 		if got := mustBill(t, mode(m), 10).Line(ItemContainerInsights).USD; !near(got, 37*List.CustomMetric.USD) {
 			t.Errorf("%s: Container Insights %v, want 37 metrics", m, got)
 		}
+	}
+	on, off := mustBill(t, nil, 10), mustBill(t, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false"}, 10)
+	if off.Line(ItemContainerInsights).Item != "" || !near(on.Total()-off.Total(), 37*List.CustomMetric.USD) {
+		t.Errorf("containerInsights=false must save the 37 metrics: %v -> %v", on.Total(), off.Total())
 	}
 }
 
@@ -145,5 +150,59 @@ func TestPricesNameTheirSource(t *testing.T) {
 		if p.Region != "eu-central-1" && p.Region != "all regions" && !p.Check {
 			t.Errorf("%q is a %s figure and must be marked to be checked", p.What, p.Region)
 		}
+	}
+}
+
+// storageMode=amp: the workspace keeps `retention` (15d by default), not
+// AMP's 150-day default, and the task runs in agent mode with only a WAL.
+func TestAMPPricesTheRetentionAndTheAgent(t *testing.T) {
+	def := mustBill(t, mode(config.StorageAMP), 1000)
+	long := mustBill(t, merge(mode(config.StorageAMP), map[string]string{"PROMAWS_RETENTION": "90d"}), 1000)
+	if def.RetentionDays != 15 || long.RetentionDays != 90 {
+		t.Errorf("the workspace keeps %d days by default and %d with retention=90d; want 15 and 90", def.RetentionDays, long.RetentionDays)
+	}
+	if r := long.Line(ItemAMPStorage).USD / def.Line(ItemAMPStorage).USD; !near(r, 6) {
+		t.Errorf("AMP storage at 90 days / 15 days = %v, want 6", r)
+	}
+	if !strings.Contains(def.Line(ItemAMPStorage).Detail, "15 days (`retention`)") {
+		t.Errorf("AMP storage must say it keeps retention's 15 days: %s", def.Line(ItemAMPStorage).Detail)
+	}
+	perSecond := float64(1000*Defaults.SeriesPerTarget+Defaults.SelfSeries) / 30
+	if wal := perSecond * 3600 * Defaults.WALHours * Defaults.WALBytesPerSample / 1e9; !near(def.LocalGB, wal) {
+		t.Errorf("agent mode keeps %v GB locally, want the WAL's %v GB alone (no TSDB blocks)", def.LocalGB, wal)
+	}
+	// With your own Alertmanagers the task is a server again: its 1d TSDB
+	// and the rule groups' Advanced parameters.
+	own := mustBill(t, merge(mode(config.StorageAMP), map[string]string{"PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}), 1000)
+	if own.LocalGB <= def.LocalGB || own.Line(ItemSSM).USD == 0 {
+		t.Errorf("amp with alertmanagerUrls: local %v GB (agent %v), SSM %v; want a 1d TSDB and the rule parameters", own.LocalGB, def.LocalGB, own.Line(ItemSSM).USD)
+	}
+}
+
+// efsThroughputMode: bursting bills no I/O and says whether its baseline
+// (50 KiB/s per GiB stored) carries the average; provisioned bills what
+// is provisioned above that baseline; elastic bills every GB.
+func TestEFSThroughputModes(t *testing.T) {
+	elastic := mustBill(t, nil, 5000)
+	bursting := mustBill(t, map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"}, 5000)
+	if elastic.Line(ItemEFSWrites).USD == 0 || bursting.Line(ItemEFSWrites).USD != 0 || bursting.Line(ItemEFSReads).USD != 0 {
+		t.Errorf("elastic bills writes (%v), bursting none (%v, reads %v)", elastic.Line(ItemEFSWrites).USD, bursting.Line(ItemEFSWrites).USD, bursting.Line(ItemEFSReads).USD)
+	}
+	if io := elastic.Line(ItemEFSWrites).USD + elastic.Line(ItemEFSReads).USD; !near(elastic.Total()-bursting.Total(), io) {
+		t.Errorf("bursting saves %v, want the I/O lines' %v", elastic.Total()-bursting.Total(), io)
+	}
+	if d := bursting.Line(ItemEFSIO).Detail; !strings.Contains(d, "within it") || bursting.EFSMeteredMiBps >= bursting.EFSBaselineMiBps {
+		t.Errorf("at the default retention the baseline carries the I/O: %s", d)
+	}
+	if want := elastic.LocalGB * 1e9 / (1 << 30) * 50 / 1024; !near(bursting.EFSBaselineMiBps, want) {
+		t.Errorf("baseline %v MiB/s, want 50 KiB/s per GiB of %v GB = %v", bursting.EFSBaselineMiBps, elastic.LocalGB, want)
+	}
+	short := mustBill(t, map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting", "PROMAWS_RETENTION": "12h"}, 5000)
+	if d := short.Line(ItemEFSIO).Detail; !strings.Contains(d, "ABOVE it") {
+		t.Errorf("12h of retention: the I/O outgrows the baseline, and the line must say so: %s", d)
+	}
+	prov := mustBill(t, map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "20"}, 5000)
+	if want := (20 - prov.EFSBaselineMiBps) * (1 << 20) / 1e6 * List.EFSProvisioned.USD; !near(prov.Line(ItemEFSProvisioned).USD, want) || prov.Line(ItemEFSWrites).USD != 0 {
+		t.Errorf("20 MiB/s provisioned: %v, want (20 - baseline %v) MiB/s × $%v = %v, and no I/O billed", prov.Line(ItemEFSProvisioned).USD, prov.EFSBaselineMiBps, List.EFSProvisioned.USD, want)
 	}
 }

@@ -23,6 +23,7 @@ var Sections = []Section{
 	{"summary", summary},
 	{"efs", func() (string, error) { return lineItems(config.StorageEFS) }},
 	{"amp", func() (string, error) { return lineItems(config.StorageAMP) }},
+	{"efsthroughput", efsThroughput},
 	{"addons", addons},
 	{"private", private},
 	{"sizing", sizingTable},
@@ -150,13 +151,60 @@ func lineItems(storage string) (string, error) {
 	b.WriteString(" |\n")
 	if storage == config.StorageAMP {
 		big := bills[len(bills)-1]
-		fmt.Fprintf(&b, "\nIn `amp` mode the task still keeps a local TSDB (`retention` 1d) on its ephemeral storage: %.0f GB at %s targets, "+
-			"against the 20 GiB a Fargate task gets by default (the stack asks for no more).\n", big.LocalGB, thousands(big.Targets))
+		fmt.Fprintf(&b, "\nIn `amp` mode the task runs Prometheus in agent mode: no TSDB, only the write-ahead log remote write reads from, "+
+			"about %.1f GB at %s targets (%g h of samples at %g B; the agent keeps up to 4 h while the workspace is unreachable) on its ephemeral storage, "+
+			"against the 20 GiB a Fargate task gets by default (the stack asks for no more). The workspace keeps the samples `retention` days (%d by default), "+
+			"not AMP's %d-day default.\n", big.LocalGB, thousands(big.Targets), Defaults.WALHours, Defaults.WALBytesPerSample,
+			big.RetentionDays, AMPDefaultRetentionDays)
 	}
 	return b.String(), nil
 }
 
-// addon is the difference an option makes to the bill of base.
+// efsThroughput compares the file system's throughput modes per fleet:
+// what elastic bills for the I/O, whether bursting's baseline carries it
+// (none billed), what provisioning the average costs.
+func efsThroughput() (string, error) {
+	var b strings.Builder
+	b.WriteString("| Targets | EFS storage | Metered I/O, average | `bursting` baseline (50 KiB/s per GiB) | `elastic` (default): I/O a month | `bursting`: I/O a month | `provisioned` at the average (rounded up): a month |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	var ratio float64
+	for _, n := range Fleets {
+		el, err := bill(mode(config.StorageEFS), n)
+		if err != nil {
+			return "", err
+		}
+		ratio = el.EFSBaselineMiBps / el.EFSMeteredMiBps
+		io := el.Line(ItemEFSWrites).USD + el.Line(ItemEFSReads).USD
+		bursting := "$0, within the baseline"
+		if el.EFSMeteredMiBps > el.EFSBaselineMiBps {
+			bursting = "throttled: above the baseline"
+		}
+		mibps := int(math.Ceil(el.EFSMeteredMiBps))
+		pr, err := bill(map[string]string{"PROMAWS_EFS_THROUGHPUT_MODE": config.EFSProvisioned, "PROMAWS_EFS_PROVISIONED_MIBPS": fmt.Sprint(mibps)}, n)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "| %s | %.1f GB | %.2f MiB/s | %.2f MiB/s | %s | %s | %s (%d MiB/s) |\n", thousands(n), el.LocalGB, el.EFSMeteredMiBps, el.EFSBaselineMiBps,
+			money(io), bursting, money(pr.Line(ItemEFSProvisioned).USD), mibps)
+	}
+	// The longest retention (whole hours) at which the I/O outgrows the
+	// baseline of the largest fleet.
+	last := Fleets[len(Fleets)-1]
+	hours := 0
+	for h := 2; h <= 15*24; h++ {
+		r, err := bill(map[string]string{"PROMAWS_RETENTION": fmt.Sprintf("%dh", h)}, last)
+		if err != nil {
+			return "", err
+		}
+		if r.EFSMeteredMiBps > r.EFSBaselineMiBps {
+			hours = h
+		}
+	}
+	fmt.Fprintf(&b, "\nWith the default `retention` (%s) the stored blocks give `bursting` a baseline about %.0f× the average I/O at every fleet size "+
+		"(both grow with the samples). A shorter `retention` shrinks the baseline more than the I/O: at %s targets the I/O outgrows it "+
+		"with `retention` of %d hours or less, where `bursting` would be throttled.\n", config.DefaultRetention, ratio, thousands(last), hours)
+	return b.String(), nil
+}
+
 func addon(base, with map[string]string, targets int) (float64, error) {
 	b0, err := bill(base, targets)
 	if err != nil {
@@ -199,6 +247,8 @@ func addons() (string, error) {
 			"balancer-hours, its public IPv4 address in each of 2 zones, one more alarm; LCUs (a few people's dashboards) on top"},
 		{"Each replica beyond the first (`amp` only), at 1,000 targets", amp, merge(amp, map[string]string{"PROMAWS_REPLICAS": "2"}), 1000,
 			"a task and its public IPv4; no ingestion: AMP de-duplicates the replicas' samples"},
+		{"`containerInsights=false` (one task; the running-task alarm then reads AWS/ECS's free `CPUUtilization`)", efs, merge(efs, map[string]string{"PROMAWS_CONTAINER_INSIGHTS": "false"}), 10,
+			"no Container Insights metrics: a saving"},
 		{"`grafana=true`", efs, merge(efs, map[string]string{"PROMAWS_GRAFANA": "true"}), 10,
 			"its secret and two Advanced parameters (dashboards); memory it needs is not sized here"},
 	}
@@ -285,15 +335,15 @@ func assumptions() (string, error) {
 	def := config.Defaults()
 	rows := [][3]string{
 		{"Series per node_exporter target", fmt.Sprint(a.SeriesPerTarget), "measured: BENCHMARKS.md, section 5 (a real node_exporter page). Real figure: `count({job=\"node\"}) / count(up{job=\"node\"})`"},
-		{"Prometheus's own series", thousands(a.SelfSeries), "estimate. Real figure: `prometheus_tsdb_head_series` with no nodes"},
+		{"Prometheus's own series", thousands(a.SelfSeries), "estimate. Real figure: `prometheus_tsdb_head_series` (`prometheus_agent_active_series` in agent mode, `amp`) with no nodes"},
 		{"Scrape and rule interval", def.ScrapeInterval, "the `scrapeInterval` default"},
-		{"Local retention", fmt.Sprintf("%s (`efs`), %s (`amp`)", config.DefaultRetention, config.AMPRetention), "the `retention` defaults"},
+		{"Retention", fmt.Sprintf("%s: the local TSDB (`efs`), the workspace (`amp`)", config.DefaultRetention), "the `retention` default; with `amp` the task runs in agent mode and keeps no TSDB"},
 		{"Memory per active series", fmt.Sprintf("%.2f KiB, ×%g headroom", sizing.MiBPerSeries*1024, sizing.Headroom), "measured after ONE scrape (BENCHMARKS.md, section 5): a lower bound until it is measured under the enforced memory limit after two hours of scraping (`sizing.MiBPerSeries`)"},
 		{"TSDB block bytes per sample", fmt.Sprintf("%g B", a.BlockBytesPerSample), "Prometheus storage docs: 1 to 2 bytes a sample on average; the upper end"},
 		{"WAL bytes per sample", fmt.Sprintf("%g B, %g h kept", a.WALBytesPerSample, a.WALHours), "estimate: a WAL sample record before compression"},
 		{"EFS bytes written and read per sample", "WAL, head chunks, the 2 h block and each compaction (2 with 15d); read: what compaction reads back", "estimate from how the TSDB writes. **Real figure**: the file system's `DataWriteIOBytes` and `DataReadIOBytes` (or `MeteredIOBytes`, what Elastic Throughput bills), Sum per day, in CloudWatch namespace `AWS/EFS`, divided by the samples a day (`rate(prometheus_tsdb_head_samples_appended_total[1d]) * 86400`)"},
 		{"EFS backup storage", fmt.Sprintf("blocks of retention + %d days × 2", a.BackupDays), fmt.Sprintf("estimate: the default plan's daily incremental backups, kept %d days (EFS User Guide, \"Backing up EFS file systems\"). Real figure: the recovery points in AWS Backup's vault", a.BackupDays)},
-		{"AMP bytes per stored sample", fmt.Sprintf("%g B, %d days", a.AMPBytesPerSample, a.AMPRetentionDays), "estimate (AMP pricing: samples typically 1 or 2 bytes, plus metadata); AMP's default retention, which the stack leaves as is"},
+		{"AMP bytes per stored sample", fmt.Sprintf("%g B", a.AMPBytesPerSample), fmt.Sprintf("estimate (AMP pricing: samples typically 1 or 2 bytes, plus metadata), kept `retention` days (the stack sets the workspace's retention; AMP's default would be %d)", AMPDefaultRetentionDays)},
 		{"Rule query samples per target", fmt.Sprint(a.RuleSamplesPerTarget), "estimate from `alerting/rules.yml` (filesystem, CPU rate over 5m, memory, up)"},
 		{"Container Insights metrics", fmt.Sprint(a.ContainerInsightsMetrics), "the documented list (table below). Real figure: `aws cloudwatch list-metrics --namespace ECS/ContainerInsights`"},
 		{"CloudWatch bytes per OTLP data point", fmt.Sprintf("%g B", a.OTLPBytesPerDataPoint), "estimate: a node_exporter series' name and labels with resource attributes. Real figure: CloudWatch's usage metrics once a collector runs"},
@@ -327,6 +377,9 @@ func prices() (string, error) {
 
 // money writes dollars for a table: cents below $10, whole dollars from $100.
 func money(usd float64) string {
+	if usd <= -0.005 {
+		return "−" + money(-usd)
+	}
 	switch a := math.Abs(usd); {
 	case a < 0.005:
 		return "$0"

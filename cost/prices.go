@@ -30,6 +30,7 @@ type Tier struct {
 type Prices struct {
 	FargateVCPU, FargateGB                        Price
 	EFSStorage, EFSRead, EFSWrite, EFSBackup      Price
+	EFSProvisioned                                Price
 	AMPIngest                                     []Tier
 	AMPStorage, AMPQuery                          Price
 	CustomMetric, Alarm                           Price
@@ -76,6 +77,8 @@ var List = Prices{
 		Found: usEast1Only, Check: true},
 	EFSWrite: Price{What: "EFS Elastic Throughput, writes", USD: 0.06, Unit: "GB transferred", Region: "us-east-1", Source: efsPage,
 		Found: usEast1Only, Check: true},
+	EFSProvisioned: Price{What: "EFS Provisioned Throughput, above what the storage allows in Bursting", USD: 6.00, Unit: "MB/s-month", Region: "us-east-1", Source: efsPage,
+		Found: "us-east-1 figure, quoted by secondary sources (a book and a cost guide); the eu-central-1 figure was not found", Check: true},
 	EFSBackup: Price{What: "AWS Backup, EFS warm backup storage", USD: 0.05, Unit: "GB-month", Region: "us-east-1", Source: backupPage,
 		Found: usEast1Only, Check: true},
 
@@ -136,7 +139,7 @@ var List = Prices{
 
 // All lists every price, in the order the page shows them.
 func (p Prices) All() []Price {
-	out := []Price{p.FargateVCPU, p.FargateGB, p.EFSStorage, p.EFSRead, p.EFSWrite, p.EFSBackup}
+	out := []Price{p.FargateVCPU, p.FargateGB, p.EFSStorage, p.EFSRead, p.EFSWrite, p.EFSProvisioned, p.EFSBackup}
 	for _, t := range p.AMPIngest {
 		out = append(out, t.Price)
 	}

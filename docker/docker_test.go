@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -512,4 +516,98 @@ func blockedOn(file string, pgid int) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// TestEntrypointAgentMode: with --agent among the task's flags
+// (storageMode=amp), the entrypoint names the storage folder as the agent's
+// WAL (--storage.agent.path) and passes no --storage.tsdb.* flag, under
+// every shell; and the real Prometheus, started through it, runs as an
+// agent: ready, remote-writing, its targets API
+// served, the query API refused, a WAL in the data folder and no head
+// chunks of a server.
+func TestEntrypointAgentMode(t *testing.T) {
+	for shell, sh := range shells(t) {
+		t.Run(shell, func(t *testing.T) {
+			r := runEntrypoint(t, append(slices.Clone(sh), "-c", taskcontract.Entrypoint, taskcontract.ScriptName, taskcontract.FlagAgent),
+				"PROMETHEUS_CONFIG_YAML=global: {}", "PROMETHEUS_STORAGE_PATH=@DIR@/data")
+			if r.err != nil {
+				t.Fatalf("%v\n%s", r.err, r.out)
+			}
+			want := []string{
+				"--config.file=" + filepath.Join(r.dir, "run", "prometheus.yml"),
+				taskcontract.FlagAgentStoragePath + filepath.Join(r.dir, "data"),
+				"--web.listen-address=:9090",
+				taskcontract.FlagAgent,
+			}
+			if got := r.argv(t); !slices.Equal(got, want) {
+				t.Errorf("prometheus argv in agent mode\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+
+	t.Run("the real Prometheus", func(t *testing.T) {
+		bin, err := tools.Find("prometheus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Loopback only: the generated amp configuration would call EC2
+		// and AMP (promconfig's tests check it with promtool check config
+		// --agent); this one has what agent mode is about, a self-scrape
+		// and remote write, to a receiver on loopback.
+		var writes atomic.Int64
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writes.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		defer recv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		dir, data := t.TempDir(), t.TempDir()
+		port, err := proc.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		script, _ := filepath.Abs("entrypoint.sh")
+		p, err := proc.Start(ctx, proc.Spec{Name: "agent", Path: "busybox", Dir: dir, Args: []string{"sh", script, taskcontract.FlagAgent},
+			Env: []string{"PATH=" + os.Getenv("PATH"), "PROMETHEUS_BIN=" + bin, "PROMETHEUS_STORAGE_PATH=" + data,
+				"PROMETHEUS_PORT=" + fmt.Sprint(port), "PROMETHEUS_REPLICA=test",
+				"PROMETHEUS_CONFIG_YAML=" + fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: [\"127.0.0.1:%d\"]\nremote_write:\n  - url: %s/api/v1/remote_write\n", port, recv.URL),
+				"PROMETHEUS_RUNTIME_DIR=" + filepath.Join(dir, "run")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Stop()
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		if err := p.WaitHTTP(ctx, base+"/-/ready"); err != nil {
+			t.Fatalf("Prometheus in agent mode is not ready: %v\n%s", err, p.LogTail(30))
+		}
+		get := func(path string) (int, string) {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(body)
+		}
+		if code, body := get("/api/v1/targets"); code != http.StatusOK {
+			t.Errorf("/api/v1/targets: HTTP %d %s; agent mode serves it", code, body)
+		}
+		if code, body := get("/api/v1/query?query=up"); code == http.StatusOK || !strings.Contains(body, "unavailable with Prometheus Agent") {
+			t.Errorf("/api/v1/query: HTTP %d %s; want it refused, as agent mode does", code, body)
+		}
+		for writes.Load() == 0 {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the agent sent no remote write:\n%s", p.LogTail(30))
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if st, err := os.Stat(filepath.Join(data, "wal")); err != nil || !st.IsDir() {
+			t.Errorf("no WAL in the data folder %s: %v", data, err)
+		}
+		if _, err := os.Stat(filepath.Join(data, "chunks_head")); err == nil {
+			t.Error("the data folder has a server's head chunks: Prometheus runs as a server, not an agent")
+		}
+	})
 }

@@ -29,7 +29,10 @@
 //   - TestAMPRemoteWrite (amp, 2 replicas): workspace, task role limited to
 //     it, remote_write URL; the task's writes SigV4-verified with the task
 //     role's credentials (a tampered body refused), cluster and __replica__
-//     decoded from the write request.
+//     decoded from the write request; the tasks in agent mode (query API
+//     refused), the workspace's retention (15 days) and ruler (rules.yml
+//     less alerting.ServerOnly), every series those rules read received,
+//     verify's configuration and discovery checks passing on an agent.
 //   - TestSecureAccess: HTTPS load balancer with a DNS-validated
 //     certificate, customer KMS key, flow logs: apply, clean re-plan,
 //     destroy.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus-aws/prometheus-aws/bench"
 	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
+	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 )
 
 // TestRemoteWriteFaults: storageMode=amp, one task, its remote write going
@@ -25,7 +26,9 @@ import (
 // expression measures the lag), and once the receiver answers again it
 // holds the samples of the whole fault: no stretch of the self-scrape's up
 // series without a sample longer than two scrape intervals. The same
-// Prometheus process throughout.
+// Prometheus process throughout. Prometheus runs in agent mode, as amp's
+// task does: it serves no query API, so its figures are read from its own
+// /metrics (agentMetrics).
 func TestRemoteWriteFaults(t *testing.T) {
 	h := newHarness(t)
 	d := h.deploy(t, "rwfaults", map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_NODE_COUNT": "1"})
@@ -61,10 +64,10 @@ type remoteWriteFaults struct {
 	interval time.Duration // the scrape interval
 }
 
-// Remote write's figures, from Prometheus's self-scrape.
+// Remote write's figures, from the agent's /metrics.
 const (
-	samplesRetried = `sum(prometheus_remote_storage_samples_retried_total{job="prometheus"})`
-	samplesFailed  = `sum(prometheus_remote_storage_samples_failed_total{job="prometheus"})`
+	samplesRetried = "prometheus_remote_storage_samples_retried_total"
+	samplesFailed  = "prometheus_remote_storage_samples_failed_total"
 )
 
 // fault makes the receiver refuse with fail until Prometheus has held
@@ -72,7 +75,8 @@ const (
 // dropping), then lets it accept, and measures the longest stretch of the
 // fault without a sample at the receiver once it has caught up.
 func (rw *remoteWriteFaults) fault(t *testing.T, name string, fail int) {
-	retried, failed := rw.p.mustScalar(t, samplesRetried), rw.p.mustScalar(t, samplesFailed)
+	m := rw.p.agentMetrics(t)
+	retried, failed := m.sum(t, samplesRetried), m.sum(t, samplesFailed)
 	lag := remoteWriteLag(t)
 	injected := rw.recv.setFail(fail)
 	// Retried, the samples of three scrapes are held back: the shipped
@@ -80,7 +84,8 @@ func (rw *remoteWriteFaults) fault(t *testing.T, name string, fail int) {
 	// refused in turn.
 	var nowRetried, nowFailed, behind float64
 	waitFor(t, rw.p.ctx, 4*time.Minute, rw.p, func() (bool, string) {
-		nowRetried, nowFailed, behind = rw.p.scalar(t, samplesRetried), rw.p.scalar(t, samplesFailed), rw.p.scalar(t, lag)
+		m := rw.p.agentMetrics(t)
+		nowRetried, nowFailed, behind = m.sum(t, samplesRetried), m.sum(t, samplesFailed), lag(m)
 		scrapes := rw.recv.refusedScrapes()
 		retrying := nowRetried > retried && behind >= 3*rw.interval.Seconds()
 		dropping := nowFailed > failed && scrapes >= 3
@@ -102,8 +107,9 @@ func (rw *remoteWriteFaults) fault(t *testing.T, name string, fail int) {
 	}
 	lost := max(0, (gap - rw.interval).Seconds())
 	catchUp := caught.Sub(cleared).Seconds()
+	after := rw.p.agentMetrics(t)
 	t.Logf("remote write refused with %s for %s (%d requests): %v samples retried, %v failed, PrometheusRemoteWriteBehind's lag %v s; longest stretch without a sample %s; caught up %.1f s after",
-		name, cleared.Sub(injected).Round(time.Second), rw.recv.refusals(), rw.p.mustScalar(t, samplesRetried)-retried, rw.p.mustScalar(t, samplesFailed)-failed, behind, gap, catchUp)
+		name, cleared.Sub(injected).Round(time.Second), rw.recv.refusals(), after.sum(t, samplesRetried)-retried, after.sum(t, samplesFailed)-failed, behind, gap, catchUp)
 	recordAPIFault(t, bench.FaultRecord{
 		Fault:              "remote write refused with " + name,
 		Injected:           fmt.Sprintf("the workspace's stand-in answered every remote write with %s for %s (three scrapes' samples)", name, cleared.Sub(injected).Round(time.Second)),
@@ -117,16 +123,61 @@ func (rw *remoteWriteFaults) fault(t *testing.T, name string, fail int) {
 	}
 }
 
-// remoteWriteLag is PrometheusRemoteWriteBehind's expression, as shipped,
-// without its threshold: the lag it alerts on, in seconds.
-func remoteWriteLag(t *testing.T) string {
+// remoteWriteLag is PrometheusRemoteWriteBehind's expression, as shipped
+// (the workspace's ruler evaluates it), without its threshold: the lag it
+// alerts on, in seconds, worked out from an agent's /metrics, which has
+// no query API. The shipped form is (max_over_time(A[5m]) - ignoring
+// (remote_name, url) group_right max_over_time(B[5m])) > threshold; both
+// gauges only grow within a process, so each max_over_time is the latest
+// value, and the worst queue's lag is max(A) - min(B).
+func remoteWriteLag(t *testing.T) func(agentMetrics) float64 {
 	t.Helper()
 	expr := shippedRuleExpr(t, "PrometheusRemoteWriteBehind")
-	threshold := regexp.MustCompile(`\)\s*>\s*[0-9.]+\s*$`)
-	if !threshold.MatchString(expr) {
-		t.Fatalf("PrometheusRemoteWriteBehind's expression is no longer (lag) > threshold:\n%s", expr)
+	shape := regexp.MustCompile(`^\(\s*max_over_time\((\w+)\{job="prometheus"\}\[5m\]\)\s*-\s*ignoring \(remote_name, url\) group_right\s*max_over_time\((\w+)\{job="prometheus"\}\[5m\]\)\s*\)\s*>\s*[0-9.]+\s*$`)
+	m := shape.FindStringSubmatch(expr)
+	if m == nil {
+		t.Fatalf("PrometheusRemoteWriteBehind's expression is no longer (max_over_time(A[5m]) - ignoring (remote_name, url) group_right max_over_time(B[5m])) > threshold: read its lag another way\n%s", expr)
 	}
-	return "max(" + threshold.ReplaceAllString(expr, ")") + ")"
+	newest, sent := m[1], m[2]
+	return func(a agentMetrics) float64 {
+		hi, ok1 := a.Metrics.Max(newest, nil)
+		var lo float64
+		ok2 := false
+		for _, s := range a.Metrics[sent] {
+			if !ok2 || s.Value < lo {
+				lo, ok2 = s.Value, true
+			}
+		}
+		if !ok1 || !ok2 {
+			return -1
+		}
+		return hi - lo
+	}
+}
+
+// agentMetrics is an agent's /metrics at one moment.
+type agentMetrics struct{ promapi.Metrics }
+
+// agentMetrics reads the task's own /metrics (what an agent serves of
+// itself; its query API answers "unavailable with Prometheus Agent").
+func (p *prometheus) agentMetrics(t *testing.T) agentMetrics {
+	t.Helper()
+	m, err := p.api.Metrics(p.ctx)
+	if err != nil {
+		t.Fatalf("reading /metrics: %v\nprometheus log:\n%s", err, p.logTail())
+	}
+	return agentMetrics{m}
+}
+
+// sum is the sum of a counter's series; a counter the page lacks fails
+// the test.
+func (a agentMetrics) sum(t *testing.T, name string) float64 {
+	t.Helper()
+	v, ok := a.Sum(name, nil)
+	if !ok {
+		t.Fatalf("/metrics has no %s", name)
+	}
+	return v
 }
 
 // dropConnection makes the receiver close the connection unanswered.

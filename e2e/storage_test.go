@@ -21,15 +21,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/amp"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/golang/snappy"
 	"google.golang.org/protobuf/encoding/protowire"
+	"gopkg.in/yaml.v3"
 
+	"github.com/prometheus-aws/prometheus-aws/alerting"
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/internal/fargate"
 	rig "github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
+	"github.com/prometheus-aws/prometheus-aws/verify"
 )
 
 // TestAMPRemoteWrite applies storageMode=amp with two replicas against the
@@ -42,6 +47,11 @@ import (
 // credentials and carry the HA labels AMP de-duplicates on, the same
 // cluster and a replica of each task's own. The de-duplication itself
 // happens in AMP, beyond the emulator (docs/DESIGN.md names the blind spot).
+// The tasks run Prometheus in agent mode (no query API, a WAL and no TSDB),
+// and what the workspace's ruler evaluates reaches it: every series its
+// rules read arrives at the receiver. The workspace keeps retention's days
+// (its configuration, which the emulator's front answers for moto), and
+// verify reads an agent's configuration and discovery from what it serves.
 func TestAMPRemoteWrite(t *testing.T) {
 	h := newHarness(t)
 	d := h.deploy(t, "amp", map[string]string{
@@ -102,6 +112,32 @@ func TestAMPRemoteWrite(t *testing.T) {
 		}
 	})
 
+	t.Run("the workspace keeps retention's days", func(t *testing.T) {
+		out, err := amp.NewFromConfig(h.aws).DescribeWorkspaceConfiguration(h.ctx, &amp.DescribeWorkspaceConfigurationInput{WorkspaceId: aws.String(workspaceID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := aws.ToInt32(out.WorkspaceConfiguration.RetentionPeriodInDays), int32(s.WorkspaceRetentionDays()); got != want || want != 15 {
+			t.Errorf("the workspace keeps %d days, want retention's %d (15d by default), not AMP's 150", got, want)
+		}
+	})
+
+	var ruler []byte // the rules the workspace's ruler evaluates
+	t.Run("the workspace's ruler holds the rules, less those an agent cannot feed", func(t *testing.T) {
+		ns, err := amp.NewFromConfig(h.aws).DescribeRuleGroupsNamespace(h.ctx, &amp.DescribeRuleGroupsNamespaceInput{WorkspaceId: aws.String(workspaceID), Name: aws.String(s.StackName())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := alerting.ForAgent(alerting.Rules())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ruler = ns.RuleGroupsNamespace.Data
+		if got := string(ruler); got != string(want) {
+			t.Errorf("the workspace's rule groups namespace is not rules.yml less %v:\n%s", alerting.ServerOnly, got)
+		}
+	})
+
 	t.Run("two replicas run", func(t *testing.T) {
 		svc, err := ecs.NewFromConfig(h.aws).DescribeServices(h.ctx, &ecs.DescribeServicesInput{
 			Cluster: aws.String(out["cluster_name"]), Services: []string{out["service_name"]},
@@ -114,16 +150,16 @@ func TestAMPRemoteWrite(t *testing.T) {
 		}
 	})
 
+	recv := &remoteWriteReceiver{}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	// Both of the service's tasks (desired count 2), as ECS would run them:
+	// each its own task id, both from the one task definition.
+	proms := []*prometheus{
+		h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()}),
+		h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()}),
+	}
 	t.Run("the service's two tasks write signed samples with one cluster and distinct replica labels", func(t *testing.T) {
-		recv := &remoteWriteReceiver{}
-		srv := httptest.NewServer(recv)
-		t.Cleanup(srv.Close)
-		// Both of the service's tasks (desired count 2), as ECS would run
-		// them: each its own task id, both from the one task definition.
-		proms := []*prometheus{
-			h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()}),
-			h.startPrometheusWith(t, s, rig.TaskOptions{RemoteWrite: srv.Listener.Addr().String()}),
-		}
 		running, err := ecs.NewFromConfig(h.aws).ListTasks(h.ctx, &ecs.ListTasksInput{Cluster: aws.String(out["cluster_name"]), ServiceName: aws.String(out["service_name"])})
 		if err != nil || len(running.TaskArns) != 2 {
 			t.Fatalf("the service must run its two tasks: %v %v", running, err)
@@ -166,6 +202,73 @@ func TestAMPRemoteWrite(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("the tasks run Prometheus in agent mode", func(t *testing.T) {
+		for _, p := range proms {
+			var flags map[string]string
+			if err := p.api.Get(p.ctx, "/api/v1/status/flags", &flags); err != nil {
+				t.Fatal(err)
+			}
+			if flags["agent"] != "true" || flags["storage.agent.path"] != taskcontract.StoragePath {
+				t.Errorf("task %s: --agent %q, --storage.agent.path %q; want true and the data volume %s", p.task.Task.ID, flags["agent"], flags["storage.agent.path"], taskcontract.StoragePath)
+			}
+			if _, err := p.api.Query(p.ctx, "up"); err == nil || !strings.Contains(err.Error(), "unavailable with Prometheus Agent") {
+				t.Errorf("task %s: the query API answered (%v); an agent refuses it", p.task.Task.ID, err)
+			}
+		}
+	})
+
+	t.Run("every series the workspace's rules read arrives", func(t *testing.T) {
+		if ruler == nil {
+			t.Fatal("the workspace's rules were not read")
+		}
+		read := seriesRead(t, ruler)
+		var missing []string
+		waitFor(t, h.ctx, 2*time.Minute, proms[0], func() (bool, string) {
+			got := recv.names()
+			missing = slices.DeleteFunc(slices.Clone(read), func(n string) bool { return got[n] })
+			return len(missing) == 0, fmt.Sprintf("the rules read %v; not received yet: %v", read, missing)
+		})
+		t.Logf("the workspace's rules read %d series names, all received: %v", len(read), read)
+	})
+
+	t.Run("verify reads an agent's configuration and discovery", func(t *testing.T) {
+		v := &verifier{h: h, d: d, p: proms[0]}
+		results := v.run(t, verify.Options{Wait: 2 * time.Minute, Interval: 3 * time.Second})
+		want := map[string]verify.Status{"configuration served": verify.Pass, "discovery": verify.Pass, "storage": verify.Skip}
+		for _, r := range results {
+			if w, ok := want[r.Check]; ok && r.Status != w {
+				t.Errorf("%s is %s (%s), want %s", r.Check, r.Status, r.Detail, w)
+			}
+		}
+	})
+}
+
+// seriesRead are the metric names the rules' expressions read of the nodes
+// (node_*, up) and of Prometheus itself (prometheus_*), sorted.
+func seriesRead(t *testing.T, rules []byte) []string {
+	t.Helper()
+	var file struct {
+		Groups []struct {
+			Rules []struct{ Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(rules, &file); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	name := regexp.MustCompile(`\b(up|node_[a-zA-Z0-9_]+|prometheus_[a-zA-Z0-9_]+)\b`)
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			for _, n := range name.FindAllString(r.Expr, -1) {
+				names[n] = true
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("the rules read no series")
+	}
+	return slices.Sorted(maps.Keys(names))
 }
 
 // verifySigV4 recomputes the request's AWS Signature Version 4 over body
@@ -267,11 +370,19 @@ func eachField(b []byte, f func(protowire.Number, []byte) error) error {
 
 // remoteWriteReceiver keeps, per __replica__ label, the first
 // remote-write request whose series carry it and the cluster labels they
-// carried.
+// carried, and every metric name received.
 type remoteWriteReceiver struct {
 	mu        sync.Mutex
 	byReplica map[string]*received
 	replicas  map[string]map[string]bool // replica -> cluster labels
+	received  map[string]bool            // metric names
+}
+
+// names are the metric names received so far.
+func (r *remoteWriteReceiver) names() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.received)
 }
 
 type received struct {
@@ -310,9 +421,10 @@ func (r *remoteWriteReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request
 	got := &received{host: req.Host, path: req.URL.Path, header: req.Header.Clone(), raw: raw, body: body}
 	r.mu.Lock()
 	if r.replicas == nil {
-		r.byReplica, r.replicas = map[string]*received{}, map[string]map[string]bool{}
+		r.byReplica, r.replicas, r.received = map[string]*received{}, map[string]map[string]bool{}, map[string]bool{}
 	}
 	for _, labels := range series {
+		r.received[labels["__name__"]] = true
 		replica := labels[promconfig.ReplicaLabel]
 		if r.byReplica[replica] == nil {
 			r.byReplica[replica], r.replicas[replica] = got, map[string]bool{}

@@ -315,6 +315,8 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		t.Fatal(err)
 	}
 	variants["amp local"] = ampLocal
+	agent := map[string]bool{"amp": true, "amp local": true}
+	variants["amp with your own Alertmanagers"] = Generate(settings(t, map[string]string{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com"}))
 	dir := t.TempDir()
 	// rule_files names RulesFile beside the config; alerting/ checks the
 	// real rules with it, an empty set is enough here.
@@ -330,8 +332,14 @@ func TestPromtoolAcceptsEveryVariant(t *testing.T) {
 		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := exec.Command(promtool, "check", "config", file).CombinedOutput(); err != nil {
-			t.Errorf("%s: promtool check config failed: %v\n%s\n%s", name, err, out, data)
+		args := []string{"check", "config", file}
+		if agent[name] {
+			// storageMode=amp's task runs in agent mode, which refuses
+			// rule_files, alerting and remote_read.
+			args = append(args, "--agent")
+		}
+		if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
+			t.Errorf("%s: promtool %s failed: %v\n%s\n%s", name, strings.Join(args[:2], " "), err, out, data)
 		}
 	}
 }

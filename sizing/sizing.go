@@ -29,6 +29,11 @@ const (
 // two hours until its first compaction (and series churn adds more). Replace
 // it with the figure measured under the runner's enforced memory limit after
 // at least two hours of scraping; this constant is the one place to change.
+//
+// A server's figure, applied to agent mode too (storageMode=amp): an agent
+// keeps no head chunks, so it should need less, but no measurement says how
+// much; until one does, the agent is sized like a server (an upper bound for
+// it, as far as this lower bound goes).
 const MiBPerSeries = float64(MeasuredLoadedMiB-MeasuredBaselineMiB) / (MeasuredTargets * SeriesPerTarget)
 
 // BaselineMiB is Prometheus's resident memory with (almost) no targets.

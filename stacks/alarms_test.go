@@ -58,6 +58,42 @@ func TestRunningTaskAlarm(t *testing.T) {
 	}
 }
 
+// containerInsights=false: the cluster reports no Container Insights
+// metrics (none billed), and the running-task alarm reads AWS/ECS's free
+// CPUUtilization, which ECS reports for the service only while a task
+// runs: a minute without a sample is a minute without a running task.
+var noContainerInsights = declare("no-container-insights", env{"PROMAWS_CONTAINER_INSIGHTS": "false"})
+
+func TestRunningTaskAlarmWithoutContainerInsights(t *testing.T) {
+	d := noContainerInsights.doc(t)
+	_, cluster := one(t, d, "aws_ecs_cluster")
+	if s := mustJSON(t, cluster["setting"]); !strings.Contains(s, `"name":"containerInsights","value":"disabled"`) {
+		t.Errorf("Container Insights must be off: %s", s)
+	}
+	a := alarmsByMetric(d)["CPUUtilization"]
+	want := map[string]any{
+		"namespace": "AWS/ECS", "statistic": "SampleCount", "comparison_operator": "LessThanThreshold", "threshold": 1.0,
+		"treat_missing_data": "breaching", "period": 60.0, "evaluation_periods": 5.0, "datapoints_to_alarm": 5.0,
+	}
+	for k, v := range want {
+		if a[k] != v {
+			t.Errorf("running-task alarm %s = %v, want %v", k, a[k], v)
+		}
+	}
+	clusterName, _ := one(t, d, "aws_ecs_cluster")
+	service, _ := one(t, d, "aws_ecs_service")
+	if dims, _ := a["dimensions"].(map[string]any); len(dims) != 2 || dims["ServiceName"] != policy.Ref("aws_ecs_service", service, "name") || dims["ClusterName"] != policy.Ref("aws_ecs_cluster", clusterName, "name") {
+		t.Errorf("the alarm must watch this cluster's Prometheus service: %v", dims)
+	}
+	if alarmsByMetric(d)["RunningTaskCount"] != nil {
+		t.Error("no alarm may read Container Insights when it is off")
+	}
+	_, def := one(t, byDefault.doc(t), "aws_ecs_cluster")
+	if s := mustJSON(t, def["setting"]); !strings.Contains(s, `"value":"enabled"`) {
+		t.Errorf("Container Insights is on by default: %s", s)
+	}
+}
+
 func TestHealthCheckRule(t *testing.T) {
 	d := byDefault.doc(t)
 	rule, r := named(t, d, "aws_cloudwatch_event_rule", "-unhealthy")

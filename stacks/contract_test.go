@@ -30,9 +30,12 @@ func TestContainerDefinitionsKeepTheContract(t *testing.T) {
 			t.Errorf("%s: entryPoint %s, want %s", v, got, want)
 		}
 		command, _ := c["command"].([]any)
-		if len(command) != 3 || unescape(policy.Str(command[0])) != taskcontract.Entrypoint || command[1] != taskcontract.ScriptName ||
-			command[2] != taskcontract.FlagRetention+s.TSDBRetention() {
-			t.Errorf("%s: command must be [script, %s, %s...], got %d parts", v, taskcontract.ScriptName, taskcontract.FlagRetention, len(command))
+		flag := taskcontract.FlagRetention + s.TSDBRetention()
+		if s.AgentMode() {
+			flag = taskcontract.FlagAgent
+		}
+		if len(command) != 3 || unescape(policy.Str(command[0])) != taskcontract.Entrypoint || command[1] != taskcontract.ScriptName || command[2] != flag {
+			t.Errorf("%s: command must be [script, %s, %s], got %d parts ending %v", v, taskcontract.ScriptName, flag, len(command), command[len(command)-1])
 		}
 		mounts := mustJSON(t, c["mountPoints"])
 		if mounts != mustJSON(t, []map[string]any{{"containerPath": taskcontract.StoragePath, "readOnly": false, "sourceVolume": taskcontract.DataVolume},

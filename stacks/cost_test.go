@@ -1,15 +1,19 @@
 package stacks
 
 import (
+	"encoding/json"
+	"slices"
 	"testing"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/cost"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 )
 
 // TestCostModelSeesWhatIsDeployed holds the cost model's inventory (what
 // docs/cost.md prices) to the synthesized stack, variant by variant: tasks
-// and their addresses, EFS or the workspace, Advanced parameters, secrets,
+// and their addresses, EFS or the workspace (its retention, and Prometheus
+// in agent mode), Advanced parameters, secrets,
 // alarms, Container Insights, NAT gateways, interface endpoints per zone,
 // the load balancer and its addresses. A resource the stack gains or loses
 // fails here until cost.InventoryOf (and so the page) follows.
@@ -39,7 +43,28 @@ func inventory(d *policy.Doc) cost.Inventory {
 		}
 	}
 	inv.EFS = len(d.Of("aws_efs_file_system")) > 0
+	for _, fs := range d.Of("aws_efs_file_system") {
+		inv.EFSThroughputMode = policy.Str(fs["throughput_mode"])
+		inv.EFSProvisionedMibps = int(policy.Num(fs["provisioned_throughput_in_mibps"]))
+	}
 	inv.AMP = len(d.Of("aws_prometheus_workspace")) > 0
+	for _, c := range d.Of("aws_prometheus_workspace_configuration") {
+		inv.WorkspaceRetentionDays = int(policy.Num(c["retention_period_in_days"]))
+	}
+	for _, task := range d.Of("aws_ecs_task_definition") {
+		var defs []struct {
+			Name    string   `json:"name"`
+			Command []string `json:"command"`
+		}
+		if err := json.Unmarshal([]byte(policy.Str(task["container_definitions"])), &defs); err != nil {
+			panic(err)
+		}
+		for _, c := range defs {
+			if c.Name == taskcontract.ContainerName && slices.Contains(c.Command, taskcontract.FlagAgent) {
+				inv.Agent = true
+			}
+		}
+	}
 	for _, p := range d.Of("aws_ssm_parameter") {
 		if policy.Str(p["tier"]) == "Advanced" {
 			inv.AdvancedParameters++

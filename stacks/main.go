@@ -194,16 +194,19 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 	switch s.StorageMode {
 	case config.StorageEFS:
 		m.EFS = pconstructs.NewEFSStorage(stack, "storage", &pconstructs.EFSStorageProps{
-			Name:      s.StackName(),
-			VpcId:     m.Network.Vpc.Id(),
-			SubnetIds: m.Network.SubnetIds(),
-			KmsKeyArn: s.KmsKeyArn,
+			Name:             s.StackName(),
+			VpcId:            m.Network.Vpc.Id(),
+			SubnetIds:        m.Network.SubnetIds(),
+			KmsKeyArn:        s.KmsKeyArn,
+			ThroughputMode:   s.EFSThroughputMode,
+			ProvisionedMibps: s.EFSProvisionedMibps,
 		})
 	case config.StorageAMP:
 		m.Workspace = pconstructs.NewAMPWorkspace(stack, "storage", &pconstructs.AMPWorkspaceProps{
-			Name:      s.StackName(),
-			Region:    s.Region,
-			KmsKeyArn: s.KmsKeyArn,
+			Name:          s.StackName(),
+			Region:        s.Region,
+			KmsKeyArn:     s.KmsKeyArn,
+			RetentionDays: s.WorkspaceRetentionDays(),
 		})
 	}
 	topicArn := m.alertTopic(s)
@@ -223,6 +226,8 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		LogRetentionDays:        s.LogRetentionDays,
 		AdminCidrs:              adminCidrs,
 		Retention:               s.TSDBRetention(),
+		Agent:                   s.AgentMode(),
+		NoContainerInsights:     !s.ContainerInsights,
 		EFS:                     m.EFS,
 		Workspace:               m.Workspace,
 		DesiredCount:            s.Replicas,
@@ -242,7 +247,11 @@ func NewMain(scope constructs.Construct, s *config.Settings) (*Main, error) {
 		ConfigSyncEndpointURL: configSyncEndpoint(s),
 	})
 	if s.AlertDelivery() == config.AlertDeliveryAMP {
-		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(ampRules(s)), ampDefinition(amYAML), topicArn, m.prometheusURL())
+		rules, err := ampRules(s)
+		if err != nil {
+			return nil, err
+		}
+		m.AMPAlerting = m.Workspace.AddAlerting(s.StackName(), string(rules), ampDefinition(amYAML), topicArn, m.prometheusURL())
 	}
 	if s.Alarms {
 		m.Alarms = newAlarms(stack, s, m)
@@ -455,9 +464,10 @@ func newAlarms(stack cdktf.TerraformStack, s *config.Settings, m *Main) *pconstr
 		ClusterArn:  prom.Cluster.Arn(),
 		ServiceName: prom.Service.Name(),
 		// Every replica should run; one missing is a degraded HA pair.
-		MinRunningTasks: s.Replicas,
-		Email:           s.AlarmEmail,
-		TopicArn:        s.AlarmTopicArn,
+		MinRunningTasks:          s.Replicas,
+		WithoutContainerInsights: !s.ContainerInsights,
+		Email:                    s.AlarmEmail,
+		TopicArn:                 s.AlarmTopicArn,
 		// Every parameter of the stack is /<stack>/<component>/<file>: a
 		// change to any of them is a change to what the task runs.
 		ParameterPrefix: "/" + s.StackName() + "/",
@@ -563,10 +573,15 @@ func ecsDiscoveryProps(s *config.Settings) *pconstructs.ECSDiscoveryProps {
 }
 
 // ampRules are the rules the workspace's ruler evaluates: rules.yml, with
-// ECS discovery's group when it is on.
-func ampRules(s *config.Settings) []byte {
+// ECS discovery's group when it is on, without the alerts that read a
+// server's TSDB when the tasks run in agent mode (alerting.ServerOnly).
+func ampRules(s *config.Settings) ([]byte, error) {
+	r := alerting.Rules()
 	if s.ECSDiscovery {
-		return alerting.WithECS(alerting.Rules())
+		r = alerting.WithECS(r)
 	}
-	return alerting.Rules()
+	if s.AgentMode() {
+		return alerting.ForAgent(r)
+	}
+	return r, nil
 }

@@ -46,8 +46,8 @@ func TestEveryConceptIsDeployed(t *testing.T) {
 func TestProviderConstraintAcceptsMirror(t *testing.T) {
 	d := byDefault.doc(t)
 	got := policy.Str(policy.Path(d.Raw, "terraform", "required_providers", "aws", "version"))
-	if got != "~> 5.88" {
-		t.Fatalf("aws provider constraint %q must be ~> 5.88 (write-only secrets; 5.100.0 mirror and registry both resolve)", got)
+	if got != "~> 5.100" {
+		t.Fatalf("aws provider constraint %q must be ~> 5.100 (write-only secrets from 5.88, the AMP workspace configuration from 5.100; the 5.100.0 mirror and the registry both resolve)", got)
 	}
 	region := policy.Str(policy.Path(d.Raw, "provider", "aws", "region"))
 	if region != "eu-central-1" {

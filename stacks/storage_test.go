@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus-aws/prometheus-aws/constructs/taskcontract"
 	"github.com/prometheus-aws/prometheus-aws/policy"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
 )
@@ -39,6 +40,12 @@ func dataVolume(t *testing.T, d *policy.Doc) map[string]any {
 var (
 	ephemeral = declare("ephemeral", env{"PROMAWS_STORAGE_MODE": "ephemeral"})
 	amp       = declare("amp", env{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_REPLICAS": "2", "PROMAWS_ENVIRONMENT": "prod"})
+	// The EFS throughput modes besides the default elastic.
+	efsBursting    = declare("efs-bursting", env{"PROMAWS_EFS_THROUGHPUT_MODE": "bursting"})
+	efsProvisioned = declare("efs-provisioned", env{"PROMAWS_EFS_THROUGHPUT_MODE": "provisioned", "PROMAWS_EFS_PROVISIONED_MIBPS": "8"})
+	// amp with your own Alertmanagers: the task evaluates the rules (a
+	// server with a 1d TSDB), the workspace keeps retention.
+	ampOwnAlertmanagers = declare("amp-own-alertmanagers", env{"PROMAWS_STORAGE_MODE": "amp", "PROMAWS_ALERTMANAGER_URLS": "https://am.example.com", "PROMAWS_RETENTION": "90d"})
 )
 
 func TestStorageModes(t *testing.T) {
@@ -93,6 +100,19 @@ func TestStorageModes(t *testing.T) {
 		}
 	})
 
+	t.Run("efs throughput modes: elastic by default, bursting, provisioned", func(t *testing.T) {
+		for _, c := range []struct {
+			v     *variant
+			mode  string
+			mibps float64
+		}{{byDefault, "elastic", 0}, {efsBursting, "bursting", 0}, {efsProvisioned, "provisioned", 8}} {
+			_, fs := one(t, c.v.doc(t), "aws_efs_file_system")
+			if fs["throughput_mode"] != c.mode || policy.Num(fs["provisioned_throughput_in_mibps"]) != c.mibps {
+				t.Errorf("%s: throughput_mode %v, provisioned %v MiB/s; want %s, %v", c.v.name, fs["throughput_mode"], fs["provisioned_throughput_in_mibps"], c.mode, c.mibps)
+			}
+		}
+	})
+
 	t.Run("efs with a customer key, against the emulator", func(t *testing.T) {
 		d := tlsDomainLocal.doc(t)
 		_, fs := one(t, d, "aws_efs_file_system")
@@ -126,11 +146,46 @@ func TestStorageModes(t *testing.T) {
 		if policy.Num(svc["desired_count"]) != 2 || policy.Num(svc["deployment_minimum_healthy_percent"]) != 50 {
 			t.Errorf("two replicas, replaced one at a time: %v %v", svc["desired_count"], svc["deployment_minimum_healthy_percent"])
 		}
-		if !strings.Contains(containerCommand(t, d), "--storage.tsdb.retention.time=1d") {
-			t.Error("amp mode keeps a short local retention (1d)")
-		}
 		if len(d.Of("aws_efs_file_system")) != 0 || policy.Path(dataVolume(t, d), "efs_volume_configuration") != nil {
 			t.Error("amp mode mounts no EFS")
+		}
+	})
+
+	t.Run("amp: Prometheus in agent mode, the workspace keeps retention", func(t *testing.T) {
+		d := amp.doc(t)
+		// Agent mode: the task's one extra flag is --agent (the entrypoint
+		// then keeps the agent's WAL in the data volume); no TSDB flag,
+		// which Prometheus refuses in agent mode.
+		if cmd := containerCommand(t, d); !strings.HasSuffix(cmd, " "+taskcontract.FlagAgent) || strings.Contains(cmd, " --storage.tsdb.") {
+			t.Errorf("amp: the Prometheus container's flags must be --agent and no TSDB flag: ...%s", cmd[strings.LastIndex(cmd, " "):])
+		}
+		for _, key := range []string{"rule_files:", "alerting:", "remote_read:"} {
+			if strings.Contains(configValue(t, d), "\n"+key) {
+				t.Errorf("amp: the configuration has %s, which agent mode refuses", key)
+			}
+		}
+		wsName, _ := one(t, d, "aws_prometheus_workspace")
+		_, cfg := one(t, d, "aws_prometheus_workspace_configuration")
+		if cfg["workspace_id"] != policy.Ref("aws_prometheus_workspace", wsName, "id") || policy.Num(cfg["retention_period_in_days"]) != 15 {
+			t.Errorf("amp: the workspace must keep retention (15d by default) as its configuration's retention_period_in_days: %v", cfg)
+		}
+	})
+
+	t.Run("amp with your own Alertmanagers: a server with 1d, the workspace keeps retention", func(t *testing.T) {
+		d := ampOwnAlertmanagers.doc(t)
+		if cmd := containerCommand(t, d); !strings.HasSuffix(cmd, " "+taskcontract.FlagRetention+"1d") || strings.Contains(cmd, taskcontract.FlagAgent) {
+			t.Errorf("amp with alertmanagerUrls evaluates the rules in the task: a server keeping 1d, got ...%s", cmd[strings.LastIndex(cmd, " "):])
+		}
+		if _, cfg := one(t, d, "aws_prometheus_workspace_configuration"); policy.Num(cfg["retention_period_in_days"]) != 90 {
+			t.Errorf("retention=90d: the workspace must keep 90 days: %v", cfg)
+		}
+	})
+
+	t.Run("no workspace configuration without a workspace", func(t *testing.T) {
+		for _, v := range []*variant{byDefault, ephemeral} {
+			if n := len(v.doc(t).Of("aws_prometheus_workspace_configuration")); n != 0 {
+				t.Errorf("%s: %d workspace configurations, want none", v.name, n)
+			}
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,9 +107,19 @@ func checkConfiguration(ctx context.Context, t *Target, _ Options) Result {
 // servedPrometheus compares what Prometheus serves with the parameters;
 // "" when equal.
 func servedPrometheus(ctx context.Context, t *Target, params []parameter) string {
-	ok, err := t.Prometheus.Scalar(ctx, "prometheus_config_last_reload_successful")
-	if err != nil {
-		return fmt.Sprintf("reading prometheus_config_last_reload_successful: %v", err)
+	var ok string
+	if t.Settings.AgentMode() {
+		// No query API in agent mode: its own /metrics.
+		v, found, err := agentGauge(ctx, t.Prometheus, "prometheus_config_last_reload_successful", nil)
+		if err != nil || !found {
+			return fmt.Sprintf("reading prometheus_config_last_reload_successful from /metrics: %v (found %v)", err, found)
+		}
+		ok = strconv.FormatFloat(v, 'g', -1, 64)
+	} else {
+		var err error
+		if ok, err = t.Prometheus.Scalar(ctx, "prometheus_config_last_reload_successful"); err != nil {
+			return fmt.Sprintf("reading prometheus_config_last_reload_successful: %v", err)
+		}
 	}
 	if ok != "1" {
 		return "Prometheus's last configuration reload failed (prometheus_config_last_reload_successful 0): it runs an older configuration than the parameters hold"
@@ -117,9 +128,13 @@ func servedPrometheus(ctx context.Context, t *Target, params []parameter) string
 	if err != nil {
 		return fmt.Sprintf("reading /api/v1/status/config: %v", err)
 	}
-	groups, err := t.Prometheus.Rules(ctx)
-	if err != nil {
-		return fmt.Sprintf("reading /api/v1/rules: %v", err)
+	// The rules Prometheus evaluates, when it evaluates any: none in agent
+	// mode (the workspace's ruler does), whose rules API is refused.
+	var groups []promapi.RuleGroup
+	if slices.ContainsFunc(params, func(p parameter) bool { return kind(p.name) == "rules" }) {
+		if groups, err = t.Prometheus.Rules(ctx); err != nil {
+			return fmt.Sprintf("reading /api/v1/rules: %v", err)
+		}
 	}
 	for _, p := range params {
 		switch kind(p.name) {
@@ -214,6 +229,12 @@ func sameScalar(served, generated any, at string) bool {
 	if strings.HasSuffix(at, "_file") || strings.Contains(at, "rule_files[") || strings.Contains(at, "templates[") {
 		return path.Base(s) == path.Base(g) // resolved against the configuration's folder
 	}
+	if strings.HasPrefix(at, "global.external_labels.") && strings.Contains(g, "${") {
+		// Prometheus 3 expands ${VAR} in external labels from its
+		// environment (the configuration docs, <global>'s
+		// external_labels): amp's __replica__ is the task's id.
+		return expansion(g).MatchString(s)
+	}
 	if sd, err := model.ParseDuration(s); err == nil {
 		if gd, err := model.ParseDuration(g); err == nil {
 			return sd == gd
@@ -225,6 +246,16 @@ func sameScalar(served, generated any, at string) bool {
 		}
 	}
 	return false
+}
+
+// expansion matches what a value with ${VAR} references can expand to:
+// the literal parts as they are, anything in place of each reference.
+func expansion(v string) *regexp.Regexp {
+	parts := regexp.MustCompile(`\$\{[^}]*\}`).Split(v, -1)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 }
 
 func zero(v any) bool {

@@ -59,3 +59,21 @@ func TestJSONReport(t *testing.T) {
 		}
 	}
 }
+
+// Prometheus 3 expands ${VAR} in external labels from its environment
+// (storageMode=amp's __replica__ is ${PROMETHEUS_REPLICA}, the task id), so
+// the served value is the expansion: any value there matches, a different
+// literal part does not.
+func TestContainsSeesThroughExpandedExternalLabels(t *testing.T) {
+	generated := "global:\n  external_labels:\n    __replica__: ${PROMETHEUS_REPLICA}\n    cluster: prometheus-aws-dev\n    tag: task-${PROMETHEUS_REPLICA}\n"
+	served := "global:\n  external_labels:\n    __replica__: df4e76162853ac4cadf2d58222dc4db6\n    cluster: prometheus-aws-dev\n    tag: task-df4e\n"
+	if d := contains(served, generated); d != "" {
+		t.Errorf("an expanded external label: %s", d)
+	}
+	if d := contains(strings.Replace(served, "task-df4e", "job-df4e", 1), generated); !strings.Contains(d, "external_labels.tag is job-df4e") {
+		t.Errorf("a literal part that differs must be named: %q", d)
+	}
+	if d := contains(strings.Replace(served, "cluster: prometheus-aws-dev", "cluster: other", 1), generated); !strings.Contains(d, "external_labels.cluster is other") {
+		t.Errorf("a label without ${...} is compared as it is: %q", d)
+	}
+}

@@ -93,11 +93,24 @@ func checkDiscovery(ctx context.Context, t *Target, _ Options) Result {
 			"targets down: %s", strings.Join(down, "; "))
 	}
 	window := recentWindow(s.RefreshInterval, s.ScrapeInterval)
-	failures, err := t.Prometheus.Scalar(ctx, fmt.Sprintf(`sum(increase(prometheus_sd_refresh_failures_total{mechanism="ec2"}[%s])) or vector(0)`, window))
-	if err != nil {
-		return fail("", "reading prometheus_sd_refresh_failures_total: %v", err)
+	var n float64
+	if s.AgentMode() {
+		// No query API in agent mode: the counter read from /metrics
+		// twice, a refresh apart (at once when it never moved).
+		refresh, _ := model.ParseDuration(s.RefreshInterval)
+		window = refresh
+		n, err = agentIncrease(ctx, t.Prometheus, "prometheus_sd_refresh_failures_total", map[string]string{"mechanism": "ec2"}, time.Duration(refresh))
+		if err != nil {
+			return fail("", "reading prometheus_sd_refresh_failures_total: %v", err)
+		}
+	} else {
+		failures, err := t.Prometheus.Scalar(ctx, fmt.Sprintf(`sum(increase(prometheus_sd_refresh_failures_total{mechanism="ec2"}[%s])) or vector(0)`, window))
+		if err != nil {
+			return fail("", "reading prometheus_sd_refresh_failures_total: %v", err)
+		}
+		n, _ = strconv.ParseFloat(failures, 64)
 	}
-	if n, _ := strconv.ParseFloat(failures, 64); n > 0 {
+	if n > 0 {
 		return fail("the container log names the error (throttling, permissions, an unreachable region)",
 			"EC2 discovery refreshes failed %.0f times in the last %s", n, window)
 	}

@@ -117,6 +117,14 @@ const (
 	FlagListenAddress = "--web.listen-address=:"
 	FlagWebConfigFile = "--web.config.file="
 	FlagRetention     = "--storage.tsdb.retention.time="
+	// FlagAgent runs Prometheus in agent mode (storageMode=amp): scrape and
+	// remote write only, a WAL instead of a TSDB, no rules, no query API.
+	// The task passes it among the extra flags; the entrypoint then names
+	// the storage folder with FlagAgentStoragePath, since Prometheus refuses
+	// every --storage.tsdb.* flag in agent mode ("can not be used in agent
+	// mode") and the other way round.
+	FlagAgent            = "--agent"
+	FlagAgentStoragePath = "--storage.agent.path="
 	// FlagAutoReload and FlagAutoReloadInterval make Prometheus reload
 	// when the configuration or a rule file it names changes (checksums,
 	// every AutoReloadInterval); a file that fails to load leaves the

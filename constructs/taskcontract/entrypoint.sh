@@ -3,7 +3,9 @@
 # run time. POSIX sh only: the official image is busybox-based (no bash).
 #
 # One script, two calling conventions; in both, "$@" holds only the extra
-# Prometheus flags (e.g. --storage.tsdb.retention.time=15d), appended last:
+# Prometheus flags (e.g. --storage.tsdb.retention.time=15d), appended last.
+# With --agent among them (storageMode=amp), Prometheus runs in agent mode
+# and the storage folder is its WAL (--storage.agent.path), not a TSDB:
 #   - as a file, by the image in this folder:
 #       ENTRYPOINT ["/bin/sh", "/etc/prometheus/entrypoint.sh"], CMD [flags...]
 #       i.e. sh entrypoint.sh flags...          ($0 = the script's path)
@@ -36,7 +38,8 @@
 #                               /etc/prometheus/prometheus.yml)
 #   PROMETHEUS_RUNTIME_DIR      where they are written (default /tmp/prometheus,
 #                               created private: umask 077)
-#   PROMETHEUS_STORAGE_PATH     TSDB folder (default /prometheus)
+#   PROMETHEUS_STORAGE_PATH     TSDB folder, or the agent's WAL folder with
+#                               --agent (default /prometheus)
 #   PROMETHEUS_PORT             listen port (default 9090)
 #   PROMETHEUS_BIN              the binary (default /bin/prometheus)
 #   PROMETHEUS_LOCK_WAIT_SECONDS  how long to wait for another Prometheus to
@@ -151,13 +154,22 @@ if command -v flock >/dev/null 2>&1 && [ -d "$storage_path" ] && [ -w "$storage_
   fi
 fi
 
+# Agent mode keeps a WAL for remote write where the server keeps its TSDB;
+# each mode refuses the other's storage flags.
+storage_flag=--storage.tsdb.path=
+for arg in "$@"; do
+  case $arg in
+  --agent) storage_flag=--storage.agent.path= ;;
+  esac
+done
+
 # Fixed flags first, the caller's extra flags last.
 if [ -n "$web_config_file" ]; then
   set -- "--web.config.file=$web_config_file" "$@"
 fi
 set -- \
   "--config.file=$config_file" \
-  "--storage.tsdb.path=$storage_path" \
+  "$storage_flag$storage_path" \
   "--web.listen-address=:${PROMETHEUS_PORT:-9090}" \
   "$@"
 

@@ -302,11 +302,21 @@ func callerAccount(req *Request) (string, error) {
 // (Credential=<key>/<date>/<region>/<service>/aws4_request), as moto reads
 // it; us-east-1 when unsigned.
 func signingRegion(r *http.Request) string {
-	_, scope, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-	if parts := strings.Split(scope, "/"); ok && len(parts) > 2 && parts[2] != "" {
+	if parts := credentialScope(r); len(parts) > 2 && parts[2] != "" {
 		return parts[2]
 	}
 	return "us-east-1"
+}
+
+// credentialScope is a SigV4 request's Credential, split at "/": key,
+// date, region, service, "aws4_request"; nil when unsigned.
+func credentialScope(r *http.Request) []string {
+	_, scope, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return nil
+	}
+	scope, _, _ = strings.Cut(scope, ",")
+	return strings.Split(scope, "/")
 }
 
 func invalidParameter(field, value, rule string) Answer {

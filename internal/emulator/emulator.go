@@ -55,9 +55,11 @@ type Emulator struct {
 	Process *proc.Process
 	client  *http.Client
 	// front answers at endpoint, cache the pull through cache API moto
-	// lacks (both nil on an Attach handle).
-	front *front
-	cache *pullThroughCache
+	// lacks and workspaces the AMP workspace configuration API (all nil on
+	// an Attach handle).
+	front      *front
+	cache      *pullThroughCache
+	workspaces *workspaceConfigs
 }
 
 // CheckLoopbackOnly returns an error unless this network namespace has no
@@ -111,8 +113,8 @@ func Start(ctx context.Context, o Options) (*Emulator, error) {
 	}
 	motoURL, err := e.startMoto(ctx, moto, o, cert, key)
 	if err == nil {
-		e.cache = newPullThroughCache()
-		e.front, err = startFront(l, motoURL, cert, key, e.client, e.cache.override)
+		e.cache, e.workspaces = newPullThroughCache(), newWorkspaceConfigs()
+		e.front, err = startFront(l, motoURL, cert, key, e.client, e.cache.override, e.workspaces.override)
 	}
 	if err == nil {
 		err = proc.WaitHTTPWith(ctx, e.client, e.endpoint+"/moto-api/", e.Process)
@@ -201,10 +203,12 @@ func (e *Emulator) Stop() {
 }
 
 // Reset wipes every resource in the emulator (the pull through cache
-// rules only on the handle that started it, which holds them).
+// rules and workspace configurations only on the handle that started it,
+// which holds them).
 func (e *Emulator) Reset() error {
 	if e.cache != nil {
 		e.cache.reset()
+		e.workspaces.reset()
 	}
 	resp, err := e.client.Post(e.endpoint+"/moto-api/reset", "application/json", nil)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // Override answers. It is where the harness fills the emulator's gaps that
 // no resource form or local-profile setting can (ECS runs no tasks in moto:
 // the local Fargate runner's tasks are answered from the runner), and where
-// the emulator fills the APIs moto lacks (ecrcache.go), so every client
+// the emulator fills the APIs moto lacks (ecrcache.go, ampconfig.go), so every client
 // (Terraform, the SDK, the task, make verify) sees one AWS.
 
 // Request is a request to the emulator, its body read.
@@ -36,6 +36,9 @@ type Request struct {
 	// headers: in its caller's name, since moto takes the account from
 	// the access key they carry.
 	ask func(target string, body []byte) (*http.Response, []byte, error)
+	// askREST sends moto another call of a REST protocol (method, path, no
+	// body), in its caller's name likewise.
+	askREST func(method, path string) (*http.Response, []byte, error)
 }
 
 // Forward asks moto and returns its answer (status, headers, body).
@@ -105,6 +108,12 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		other := r.Clone(r.Context())
 		other.Header.Set("X-Amz-Target", target)
 		return f.ask(other, body)
+	}
+	req.askREST = func(method, path string) (*http.Response, []byte, error) {
+		other := r.Clone(r.Context())
+		other.Method, other.URL.Path, other.URL.RawQuery = method, path, ""
+		other.Header.Del("Content-Type")
+		return f.ask(other, nil)
 	}
 	for _, o := range append(f.current(), f.builtin...) {
 		if a, ok := o(req); ok {

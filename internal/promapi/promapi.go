@@ -1,5 +1,6 @@
-// Package promapi reads the few Prometheus HTTP API answers the demo and the
-// end-to-end tests need: active targets and instant queries.
+// Package promapi reads the few Prometheus HTTP API answers the demo, make
+// verify and the end-to-end tests need: active targets, instant queries, and
+// Prometheus's own /metrics (all an agent serves of itself).
 package promapi
 
 import (
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -306,4 +308,130 @@ func (c *Client) RuntimeInfo(ctx context.Context) (RuntimeInfo, error) {
 		return RuntimeInfo{}, fmt.Errorf("/api/v1/status/runtimeinfo: no startTime")
 	}
 	return info, nil
+}
+
+// Metrics is Prometheus's own /metrics page: every sample line, by series
+// name. An agent (--agent) serves it while its query API answers
+// "unavailable with Prometheus Agent", so what a query would read of
+// Prometheus itself is read here.
+type Metrics map[string][]MetricSample
+
+// MetricSample is one line of the page: its labels and value.
+type MetricSample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+// Metrics reads /metrics (the text exposition format, which Prometheus
+// serves to a client that asks for no other).
+func (c *Client) Metrics(ctx context.Context) (Metrics, error) {
+	body, err := c.fetch(ctx, "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	return ParseMetrics(string(body))
+}
+
+// ParseMetrics reads the text exposition format: `name{label="value",...}
+// value [timestamp]` lines, # lines skipped.
+func ParseMetrics(text string) (Metrics, error) {
+	m := Metrics{}
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, rest := line, ""
+		if i := strings.IndexAny(line, "{ "); i >= 0 {
+			name, rest = line[:i], line[i:]
+		}
+		labels := map[string]string{}
+		if strings.HasPrefix(rest, "{") {
+			var err error
+			if labels, rest, err = parseLabels(rest[1:]); err != nil {
+				return nil, fmt.Errorf("/metrics line %d: %v: %s", n+1, err, line)
+			}
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			return nil, fmt.Errorf("/metrics line %d has no value: %s", n+1, line)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("/metrics line %d: %v: %s", n+1, err, line)
+		}
+		m[name] = append(m[name], MetricSample{Labels: labels, Value: v})
+	}
+	return m, nil
+}
+
+// parseLabels reads `name="value",...}` (escapes \\, \" and \n) and
+// returns what follows the brace.
+func parseLabels(s string) (map[string]string, string, error) {
+	labels := map[string]string{}
+	for {
+		s = strings.TrimLeft(s, " ,")
+		if strings.HasPrefix(s, "}") {
+			return labels, s[1:], nil
+		}
+		eq := strings.Index(s, "=\"")
+		if eq < 0 {
+			return nil, "", fmt.Errorf("a label without =\"")
+		}
+		name := strings.TrimSpace(s[:eq])
+		s = s[eq+2:]
+		var v strings.Builder
+		for {
+			if s == "" {
+				return nil, "", fmt.Errorf("label %s is not closed", name)
+			}
+			c := s[0]
+			s = s[1:]
+			if c == '"' {
+				break
+			}
+			if c == '\\' && s != "" {
+				c, s = s[0], s[1:]
+				if c == 'n' {
+					c = '\n'
+				}
+			}
+			v.WriteByte(c)
+		}
+		labels[name] = v.String()
+	}
+}
+
+// Sum adds up the samples of name whose labels include match; ok is false
+// when there is none.
+func (m Metrics) Sum(name string, match map[string]string) (sum float64, ok bool) {
+	for _, s := range m.matching(name, match) {
+		sum, ok = sum+s.Value, true
+	}
+	return sum, ok
+}
+
+// Max is the largest sample of name whose labels include match; ok is
+// false when there is none.
+func (m Metrics) Max(name string, match map[string]string) (max float64, ok bool) {
+	for _, s := range m.matching(name, match) {
+		if !ok || s.Value > max {
+			max, ok = s.Value, true
+		}
+	}
+	return max, ok
+}
+
+func (m Metrics) matching(name string, match map[string]string) []MetricSample {
+	var out []MetricSample
+next:
+	for _, s := range m[name] {
+		for k, v := range match {
+			if s.Labels[k] != v {
+				continue next
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }
