@@ -98,9 +98,12 @@ docker-config: ## Regenerate docker/prometheus.yml (default settings), docker/ru
 	cp alerting/rules.yml docker/rules.yml
 	cp constructs/taskcontract/entrypoint.sh docker/entrypoint.sh
 
+# UNIT_FLAGS: more go test flags for make unit, e.g. UNIT_FLAGS=-run=TestX
+# (the e2e pipeline test selects one test: make test runs them all itself).
+UNIT_FLAGS ?=
 .PHONY: unit
-unit: ## Fast tests: settings, config generation, synth policies (no emulator)
-	$(NETNS) PROMAWS_SKIP_E2E=1 go test -count=1 $$(go list ./... | grep -v /e2e)
+unit: ## Fast tests: settings, config generation, synth policies (no emulator); UNIT_FLAGS="-run X" selects
+	$(NETNS) PROMAWS_SKIP_E2E=1 go test -count=1 $(UNIT_FLAGS) $$(go list ./... | grep -v /e2e)
 
 .PHONY: test
 test: ## All tests: unit, synth policies, terraform validate, emulator end-to-end

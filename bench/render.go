@@ -161,7 +161,8 @@ var Sections = []Section{
 			"section 3 (2 nodes), as someone changing `nodeCount` plans before applying: the nodes are one Auto Scaling group, " +
 			"so the plan is one in-place update of it (checked: changes exactly when the count differs from 2) and Terraform " +
 			"reads the same resources whatever the count; the counts are planned in turn, run by run. Discovery of 1,000: that many tagged instances are " +
-			"started in batches of 100 while Prometheus runs (refresh 5s, shipped scrape interval 30s); every target is scraped " +
+			"started in batches of 100 while Prometheus runs (refresh 5s, shipped scrape interval 30s; its task at 1 vCPU and 4 GiB, " +
+			"as the default 1 GiB task holds fewer than 1,000 targets under its enforced memory limit: section 5b); every target is scraped " +
 			"from one local server that replays a page of a real node_exporter (the one `make tools` builds), so each target " +
 			"adds node_exporter's series while one process serving a thousand scrapes is not what is timed. The clock starts " +
 			"when the last batch is running and stops when all 1,000 are targets and when all are up (launching takes longer " +

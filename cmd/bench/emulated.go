@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/internal/promapi"
 	"github.com/prometheus-aws/prometheus-aws/promconfig"
+	"github.com/prometheus-aws/prometheus-aws/sizing"
 	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
@@ -270,6 +271,12 @@ func (d *deployment) scalePlans(ctx context.Context) error {
 // namespace of its own (several can run at once), scraping target when that
 // is set (else its own node_exporter).
 func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, target string) (*harness.PrometheusTask, error) {
+	return d.startPrometheusSized(ctx, refresh, scrape, target, nil)
+}
+
+// startPrometheusSized is startPrometheus with the task at size (nil: the
+// stack's own).
+func (d *deployment) startPrometheusSized(ctx context.Context, refresh, scrape, target string, size *sizing.Size) (*harness.PrometheusTask, error) {
 	s := *d.Settings
 	s.RefreshInterval, s.ScrapeInterval = refresh, scrape
 	yaml, err := stacks.PrometheusConfig(&s)
@@ -282,7 +289,11 @@ func (d *deployment) startPrometheus(ctx context.Context, refresh, scrape, targe
 	}
 	d.startMu.Lock() // one parameter: each task reads it as it starts
 	defer d.startMu.Unlock()
-	p, err := d.fargate.RunPrometheus(ctx, &s, harness.TaskOptions{NodeExporter: target, Dir: dir, ConfigYAML: yaml})
+	o := harness.TaskOptions{NodeExporter: target, Dir: dir, ConfigYAML: yaml}
+	if size != nil {
+		o.CPU, o.Memory = strconv.Itoa(size.CPU), strconv.Itoa(size.MemoryMiB)
+	}
+	p, err := d.fargate.RunPrometheus(ctx, &s, o)
 	if err != nil {
 		return nil, fmt.Errorf("the Prometheus task: %w (run make tools)", err)
 	}
@@ -637,6 +648,13 @@ func series(page []byte) int {
 	return n
 }
 
+// manySize is the task size discoverMany runs Prometheus at: the runner
+// enforces the task's memory as Fargate does, and the default task (1 GiB)
+// holds fewer than 1,000 node_exporter targets (section 5b); 4 GiB leaves
+// Prometheus's own memory limit (90% of the task's) out of the way, so the
+// memory it reports is what it uses, as before the limit was enforced.
+var manySize = sizing.Size{CPU: 1024, MemoryMiB: 4096}
+
 // discoverMany measures discovery of b.many tagged instances and
 // Prometheus's memory with them, with a fresh Prometheus each run (its
 // memory keeps the series of earlier runs' targets otherwise). Every target
@@ -672,7 +690,7 @@ func (d *deployment) discoverMany(ctx context.Context) error {
 	d.b.res.Instances = d.b.many
 	d.b.mu.Unlock()
 	return d.b.repeat(0, d.b.manyRuns, func(int) (map[string]float64, error) {
-		l, err := d.startPrometheus(ctx, refresh, scrape, target)
+		l, err := d.startPrometheusSized(ctx, refresh, scrape, target, &manySize)
 		if err != nil {
 			return nil, err
 		}

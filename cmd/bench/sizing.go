@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/prometheus-aws/prometheus-aws/bench"
 	"github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/sizing"
-	"github.com/prometheus-aws/prometheus-aws/stacks"
 )
 
 // The sizing runs (BENCHMARKS.md section 5b): task sizes, the fleet's step
@@ -175,20 +173,7 @@ func (d *deployment) hold(ctx context.Context, p *harness.PrometheusTask, ids []
 // startSized runs the stack's Prometheus task at size s, with the sizing
 // runs' intervals, its nodes scraped at target.
 func (d *deployment) startSized(ctx context.Context, target string, s sizing.Size) (*harness.PrometheusTask, error) {
-	settings := *d.Settings
-	settings.RefreshInterval, settings.ScrapeInterval = sizingRefresh, sizingScrape
-	yaml, err := stacks.PrometheusConfig(&settings)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(d.b.work, "prometheus-")
-	if err != nil {
-		return nil, err
-	}
-	d.startMu.Lock()
-	defer d.startMu.Unlock()
-	return d.fargate.RunPrometheus(ctx, &settings, harness.TaskOptions{NodeExporter: target, Dir: dir, ConfigYAML: yaml,
-		CPU: strconv.Itoa(s.CPU), Memory: strconv.Itoa(s.MemoryMiB)})
+	return d.startPrometheusSized(ctx, sizingRefresh, sizingScrape, target, &s)
 }
 
 // sizingSubnet is a subnet with room for every fleet (a /16: moto hands
