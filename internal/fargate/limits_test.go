@@ -67,15 +67,15 @@ func TestMemoryLimitLikeFargate(t *testing.T) {
 
 // The task's cpu is a CFS quota on its cgroup (256 units: a quarter of a
 // CPU's time per period), its memory the cgroup's limit; the container's
-// cgroup sits below the task's.
+// cgroup sits below the task's, and reads the task's memory as its limit.
 func TestTaskSizeIsTheCgroupLimit(t *testing.T) {
 	ctx := setup(t)
-	task, err := runner.Run(ctx, taskDef(nil, busybox("c", "trap 'exit 0' TERM; echo up; cat /proc/self/cgroup; while :; do sleep 1; done")), RunOptions{Region: region})
+	task, err := runner.Run(ctx, taskDef(nil, busybox("c", "trap 'exit 0' TERM; echo up; cat /proc/self/cgroup; echo limit $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); while :; do sleep 1; done")), RunOptions{Region: region})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer task.Stop("test over")
-	log := waitLog(t, ctx, task, task.Container("c"), "memory:")
+	log := waitLog(t, ctx, task, task.Container("c"), "limit ")
 	read := func(ctrl, file string) string {
 		b, err := os.ReadFile(filepath.Join(task.cgroup.Dir(ctrl), file))
 		if err != nil {
@@ -88,6 +88,11 @@ func TestTaskSizeIsTheCgroupLimit(t *testing.T) {
 	}
 	if got := read("memory", "memory.limit_in_bytes"); got != "536870912" {
 		t.Errorf("memory 512 must be a limit of 536870912 bytes, got %s", got)
+	}
+	// Inside, the container reads the task's memory as its limit, as a
+	// program on Fargate reads its VM's (Prometheus sets GOMEMLIMIT so).
+	if !strings.Contains(log, "limit 536870912") {
+		t.Errorf("the container must read the task's 512 MiB as its memory limit:\n%s", log)
 	}
 	if !strings.Contains(log, "memory:"+task.cgroup.Container("c")) {
 		t.Errorf("the container's process must be in the container's cgroup %s, below the task's:\n%s", task.cgroup.Container("c"), log)

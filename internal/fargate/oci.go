@@ -142,13 +142,24 @@ func hasEnv(env []string, name string) bool {
 }
 
 // resources are the container's own limits, below the task's (the task's
-// cgroup holds the task size): memory (hard) and memoryReservation (soft)
-// in MiB, cpu units as CPU shares, as the ECS agent gives them to Docker.
+// cgroup holds the task size): memory (hard; the task's when the container
+// sets none) and memoryReservation (soft) in MiB, cpu units as CPU shares,
+// as the ECS agent gives them to Docker.
 // No device but runc's defaults.
 func (c *Container) resources() *specs.LinuxResources {
 	res := &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}
 	mib := func(n int32) *int64 { v := int64(n) * 1024 * 1024; return &v }
-	if m := aws.ToInt32(c.def.Memory); m > 0 {
+	// A container without memory of its own gets the task's as its limit
+	// too (the task's cgroup enforces it either way): a program reading its
+	// limit sees the task size, as on Fargate, where the task's VM has that
+	// memory. Prometheus 3 sets its Go memory limit from it (90%); with the
+	// host's 24 GiB instead it collected too late and was killed far below
+	// what the task holds on AWS.
+	m := aws.ToInt32(c.def.Memory)
+	if m <= 0 {
+		m = int32(c.t.memory)
+	}
+	if m > 0 {
 		res.Memory = &specs.LinuxMemory{Limit: mib(m), Swap: mib(m)}
 	}
 	if r := aws.ToInt32(c.def.MemoryReservation); r > 0 {
@@ -165,7 +176,7 @@ func (c *Container) resources() *specs.LinuxResources {
 }
 
 // defaultMounts are runc's (runc spec), as Docker's: /proc, a minimal
-// /dev, /sys read-only.
+// /dev, /sys and the container's cgroups read-only.
 func defaultMounts() []specs.Mount {
 	return []specs.Mount{
 		{Destination: "/proc", Type: "proc", Source: "proc"},
@@ -174,6 +185,9 @@ func defaultMounts() []specs.Mount {
 		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
 		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		// The container's own cgroups, read-only: where a program reads its
+		// memory limit (Prometheus's GOMEMLIMIT).
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 	}
 }
 
