@@ -196,7 +196,7 @@ tools-bench: ## Install the cdktf CLI (npm): make bench times it, make test depl
 	@scripts/install-tools.sh bench
 
 .PHONY: bench
-bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~12 min; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
+bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~40 min, sizing ~25 of it: BENCH_FLAGS="-skip sizing"; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
 	$(NETNS) go run ./cmd/bench $(BENCH_FLAGS)
 
 .PHONY: bench-test

@@ -119,7 +119,7 @@ func TestSmallTaskWarnsButSynthesizes(t *testing.T) {
 	if err != nil || s == nil {
 		t.Fatalf("a size warning must not refuse the settings: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"prometheus-aws: warning: taskMemory=1024 (PROMAWS_TASK_MEMORY)", "5000 targets (expectedTargets)", "use taskCpu=2048 taskMemory=9216"} {
+	for _, want := range []string{"prometheus-aws: warning: taskMemory=1024 (PROMAWS_TASK_MEMORY)", "5000 targets (expectedTargets)", "use taskCpu=1024 taskMemory=8192"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

@@ -33,8 +33,9 @@ const (
 		"interval setting; no warm-up instance (the warm-up is Prometheus's first refresh)"
 	noteScalePlan = fewer + "section 3's plans are the precise figure; no warm-up run (the make plan runs just before " +
 		"warmed Terraform, the provider and the emulator)"
-	noteSizing = fewer + "each run grows fleets of thousands of instances until Prometheus is killed; \"killed at\" 0 means the " +
-		"last step still held"
+	noteSizing = "one run: a run probes fleets of hundreds to thousands of instances, each on a fresh task (20 to 30 minutes); " +
+		"measured on 2 cores while make test ran beside it, which slows Prometheus's collection: to renew on an idle machine; " +
+		"\"killed at\" 0 means the last step still held"
 	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
 		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
 )

@@ -522,8 +522,7 @@ func (s *Settings) Targets() int {
 }
 
 // Warnings are settings that synthesize but will likely fail in use: a task
-// too small for the fleet it is to scrape (sizing.NeedMiB, a lower bound
-// until it is measured after hours of scraping).
+// too small for the fleet it is to scrape (sizing.NeedMiB).
 func (s *Settings) Warnings() []string {
 	var out []string
 	targets := s.Targets()
@@ -533,8 +532,8 @@ func (s *Settings) Warnings() []string {
 		return nil
 	}
 	why := fmt.Sprintf("taskMemory=%d (PROMAWS_TASK_MEMORY) is likely too small for %d targets (%s): their ~%s series need about %d MiB "+
-		"(%d series a node_exporter target and %.2f KiB a series, measured after one scrape, a lower bound; ×%.0f headroom; docs/cost.md, Sizing)",
-		s.TaskMemory, targets, s.targetsSource(), thousands(series), need, sizing.SeriesPerTarget, sizing.MiBPerSeries*1024, sizing.Headroom)
+		"(%d series a node_exporter target; %.0f MiB plus %.2f KiB a series, measured under the enforced memory limit; ×%g headroom; docs/cost.md, Sizing)",
+		s.TaskMemory, targets, s.targetsSource(), thousands(series), need, sizing.SeriesPerTarget, sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.Headroom)
 	if size, ok := sizing.Smallest(need, s.TaskCPU); ok {
 		out = append(out, fmt.Sprintf("%s; use %s (PROMAWS_TASK_CPU=%d PROMAWS_TASK_MEMORY=%d).", why, size, size.CPU, size.MemoryMiB))
 	} else {

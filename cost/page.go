@@ -311,10 +311,13 @@ func private() (string, error) {
 func sizingTable() (string, error) {
 	def := config.Defaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "The rule: a task needs %g × (%d MiB + %.2f KiB × active series) of memory, where %.2f KiB = (%d − %d) MiB / (%s × %d) series. "+
+	fmt.Fprintf(&b, "The rule: a task needs %g × (%.0f MiB + %.2f KiB × active series) of memory: the line through two measurements "+
+		"(BENCHMARKS.md, section 5b), tasks whose memory is enforced as Fargate does, started fresh with the whole fleet and soaked 3 minutes: "+
+		"%d MiB held %s targets of %d series, %d MiB held %s; ×%g is headroom for the head's two hours before its first compaction (an estimate). "+
 		"The default task (`taskCpu=%d`, `taskMemory=%d`) holds about %s targets by it.\n\n",
-		sizing.Headroom, sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.MiBPerSeries*1024, sizing.MeasuredLoadedMiB, sizing.MeasuredBaselineMiB,
-		thousands(sizing.MeasuredTargets), sizing.SeriesPerTarget, def.TaskCPU, def.TaskMemory, thousands(sizing.MaxSeries(def.TaskMemory)/sizing.SeriesPerTarget))
+		sizing.Headroom, sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.SmallTaskMiB, thousands(sizing.SmallHeldTargets), sizing.SeriesPerTarget,
+		sizing.LargeTaskMiB, thousands(sizing.LargeHeldTargets), sizing.Headroom,
+		def.TaskCPU, def.TaskMemory, thousands(sizing.MaxSeries(def.TaskMemory)/sizing.SeriesPerTarget))
 	b.WriteString("| Targets | Active series | Memory needed (MiB) | Smallest task that holds them | Task a month |\n|--:|--:|--:|---|--:|\n")
 	for _, n := range []int{100, 500, 1000, 2000, 5000, 10000, 20000, 50000} {
 		series := n*sizing.SeriesPerTarget + Defaults.SelfSeries
@@ -338,7 +341,7 @@ func assumptions() (string, error) {
 		{"Prometheus's own series", thousands(a.SelfSeries), "estimate. Real figure: `prometheus_tsdb_head_series` (`prometheus_agent_active_series` in agent mode, `amp`) with no nodes"},
 		{"Scrape and rule interval", def.ScrapeInterval, "the `scrapeInterval` default"},
 		{"Retention", fmt.Sprintf("%s: the local TSDB (`efs`), the workspace (`amp`)", config.DefaultRetention), "the `retention` default; with `amp` the task runs in agent mode and keeps no TSDB"},
-		{"Memory per active series", fmt.Sprintf("%.2f KiB, ×%g headroom", sizing.MiBPerSeries*1024, sizing.Headroom), "measured after ONE scrape (BENCHMARKS.md, section 5): a lower bound until it is measured under the enforced memory limit after two hours of scraping (`sizing.MiBPerSeries`)"},
+		{"Memory per active series", fmt.Sprintf("%.0f MiB + %.2f KiB a series, ×%g headroom", sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.Headroom), "measured under the enforced memory limit (BENCHMARKS.md, section 5b: a 1 GiB task full at 384 targets, a 2 GiB one at 1,280) over a 3-minute soak; the headroom for the two hours before the head's first compaction is an estimate until a two-hour soak measures it (`sizing.MiBPerSeries`, `sizing.BaselineMiB`, `sizing.Headroom`)"},
 		{"TSDB block bytes per sample", fmt.Sprintf("%g B", a.BlockBytesPerSample), "Prometheus storage docs: 1 to 2 bytes a sample on average; the upper end"},
 		{"WAL bytes per sample", fmt.Sprintf("%g B, %g h kept", a.WALBytesPerSample, a.WALHours), "estimate: a WAL sample record before compression"},
 		{"EFS bytes written and read per sample", "WAL, head chunks, the 2 h block and each compaction (2 with 15d); read: what compaction reads back", "estimate from how the TSDB writes. **Real figure**: the file system's `DataWriteIOBytes` and `DataReadIOBytes` (or `MeteredIOBytes`, what Elastic Throughput bills), Sum per day, in CloudWatch namespace `AWS/EFS`, divided by the samples a day (`rate(prometheus_tsdb_head_samples_appended_total[1d]) * 86400`)"},

@@ -11,38 +11,45 @@ import (
 	"slices"
 )
 
-// The measurement behind MiBPerSeries: BENCHMARKS.md, section 5 ("Scale"),
-// one run. Prometheus's VmRSS with the stack's own nodes as targets, and
-// after discovering MeasuredTargets more node_exporter targets of
-// SeriesPerTarget series each, ONE scrape of each.
+// The measurements behind MiBPerSeries and BaselineMiB: BENCHMARKS.md,
+// section 5b ("Sizing under the task's memory limit"), make bench's sizing
+// part. Tasks of SmallTaskMiB and LargeTaskMiB, their memory enforced as
+// Fargate does (the local runner on runc), each started fresh with the
+// whole fleet as a replaced task starts, held SmallHeldTargets and
+// LargeHeldTargets node_exporter targets of SeriesPerTarget series each
+// over a 3-minute soak, and were killed for memory with one step more (128
+// and 256 targets).
 const (
-	SeriesPerTarget     = 480
-	MeasuredTargets     = 1000
-	MeasuredBaselineMiB = 70
-	MeasuredLoadedMiB   = 881
+	SeriesPerTarget  = 480
+	SmallTaskMiB     = 1024
+	SmallHeldTargets = 384
+	LargeTaskMiB     = 2048
+	LargeHeldTargets = 1280
 )
 
-// MiBPerSeries is Prometheus's resident memory per active series:
-// (881 - 70) MiB / (1,000 × 480) series ≈ 0.00169 MiB (1.73 KiB).
+// MiBPerSeries is the task memory an active series takes when the task is
+// full, the slope between the two measurements: 1,024 MiB / (896 × 480)
+// series ≈ 0.0024 MiB (2.44 KiB). BaselineMiB is the rest, what a full
+// task spends besides its series (Prometheus itself, the page cache of its
+// TSDB files, which the limit counts, its Go memory limit's slack):
+// ≈ 585 MiB. Prometheus 3 sets its Go memory limit to 90% of the task's.
 //
-// A LOWER BOUND: measured after one scrape, while the head grows for about
-// two hours until its first compaction (and series churn adds more). Replace
-// it with the figure measured under the runner's enforced memory limit after
-// at least two hours of scraping; this constant is the one place to change.
-//
-// A server's figure, applied to agent mode too (storageMode=amp): an agent
-// keeps no head chunks, so it should need less, but no measurement says how
-// much; until one does, the agent is sized like a server (an upper bound for
-// it, as far as this lower bound goes).
-const MiBPerSeries = float64(MeasuredLoadedMiB-MeasuredBaselineMiB) / (MeasuredTargets * SeriesPerTarget)
+// Measured over a 3-minute soak; the head grows for about two hours until
+// its first compaction (Headroom covers that, an estimate until a two-hour
+// soak under the limit measures it; these constants are the one place to
+// change). A server's figures, applied to agent mode too (storageMode=amp):
+// an agent keeps no head chunks, so it needs less (one 6-minute run outside
+// the runner: 22% less), sized like a server until measured.
+const (
+	MiBPerSeries = float64(LargeTaskMiB-SmallTaskMiB) / ((LargeHeldTargets - SmallHeldTargets) * SeriesPerTarget)
+	BaselineMiB  = SmallTaskMiB - SmallHeldTargets*SeriesPerTarget*MiBPerSeries
+)
 
-// BaselineMiB is Prometheus's resident memory with (almost) no targets.
-const BaselineMiB = MeasuredBaselineMiB
-
-// Headroom multiplies the resident estimate into the task memory asked for:
-// Go's default GOGC=100 lets the heap grow to twice the live data before a
-// collection, and compactions and queries allocate on top of the head.
-const Headroom = 2.0
+// Headroom multiplies the memory at which a task is full into the task
+// memory asked for: the head's growth over the two hours before its first
+// compaction (a 30 s scrape adds ~240 samples a series, about 1.3 bytes
+// each), compactions and queries. An estimate.
+const Headroom = 1.25
 
 // NeedMiB is the task memory (MiB, rounded up) Prometheus needs for series
 // active series.

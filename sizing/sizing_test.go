@@ -2,11 +2,14 @@ package sizing
 
 import "testing"
 
-// The per-series figure is the one BENCHMARKS.md section 5 measured:
-// (881 - 70) MiB over 1,000 targets of 480 series.
-func TestMiBPerSeriesIsTheMeasurement(t *testing.T) {
-	if got, want := MiBPerSeries, 811.0/480000; got != want {
-		t.Fatalf("MiBPerSeries = %v, want %v", got, want)
+// The figures are the line through BENCHMARKS.md section 5b's two
+// measurements: without headroom, each task size is full at the fleet it
+// held.
+func TestFiguresAreTheMeasurements(t *testing.T) {
+	for _, m := range []struct{ mib, held int }{{SmallTaskMiB, SmallHeldTargets}, {LargeTaskMiB, LargeHeldTargets}} {
+		if got := (float64(m.mib) - BaselineMiB) / MiBPerSeries / SeriesPerTarget; got < float64(m.held)-0.5 || got > float64(m.held)+0.5 {
+			t.Errorf("a %d MiB task is full at %.1f targets by the figures, measured %d", m.mib, got, m.held)
+		}
 	}
 }
 

@@ -4,7 +4,7 @@
 // with the latest `make test` wall times that make test recorded itself
 // and the latest figures the fault tests recorded (e2e/faults_*_test.go).
 //
-// Run it through `make bench` (10 to 15 minutes on 2 cores, with the load): it talks to
+// Run it through `make bench` (about 40 minutes on 2 cores, 25 of them the sizing part, which -skip sizing leaves out): it talks to
 // the AWS emulator, so it refuses to run outside the loopback-only network
 // namespace of scripts/netns.sh. Quick look: `make bench BENCH_FLAGS="-runs 1
 // -warmup 0 -instances 100 -skip cold-build -out /tmp/b.md -json /tmp/b.json"`.
