@@ -618,6 +618,17 @@ func nodeExporterPage(ctx context.Context, dir string) ([]byte, error) {
 	return io.ReadAll(resp.Body)
 }
 
+// replayedNodeExporter serves one page of a real node_exporter as every
+// target's /metrics until ctx ends: the page and the address.
+func (d *deployment) replayedNodeExporter(ctx context.Context) ([]byte, string, error) {
+	page, err := nodeExporterPage(ctx, d.b.work)
+	if err != nil {
+		return nil, "", fmt.Errorf("node_exporter page: %w", err)
+	}
+	target, err := replay(ctx, page)
+	return page, target, err
+}
+
 // replay serves page as /metrics on a free loopback port until ctx ends,
 // and returns its address.
 func replay(ctx context.Context, page []byte) (string, error) {
@@ -662,17 +673,13 @@ var manySize = sizing.Size{CPU: 1024, MemoryMiB: 4096}
 // as node_exporter, without one node_exporter serving a thousand scrapes
 // being what is measured.
 func (d *deployment) discoverMany(ctx context.Context) error {
-	subnet, err := d.bigSubnet(ctx)
+	subnet, err := d.bigSubnet(ctx, "10.250.0.0/16", "10.250.0.0/20")
 	if err != nil {
 		return err
 	}
-	page, err := nodeExporterPage(ctx, d.b.work)
-	if err != nil {
-		return fmt.Errorf("node_exporter page: %w", err)
-	}
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	target, err := replay(rctx, page)
+	page, target, err := d.replayedNodeExporter(rctx)
 	if err != nil {
 		return err
 	}
@@ -772,18 +779,19 @@ func (d *deployment) reload(ctx context.Context) error {
 	}, units)
 }
 
-// bigSubnet creates a VPC with a /20 subnet outside the stack (and its
-// Terraform state) for the many instances: the stack's /24 subnets hold
-// too few addresses. Discovery filters by tag, not by VPC.
-func (d *deployment) bigSubnet(ctx context.Context) (string, error) {
-	vpc, err := d.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.250.0.0/16")})
+// bigSubnet creates a VPC (vpcCIDR) with a subnet (subnetCIDR) outside the
+// stack (and its Terraform state) for many instances: the stack's /24
+// subnets hold too few addresses, and moto hands out no address twice,
+// terminated instances included. Discovery filters by tag, not by VPC.
+func (d *deployment) bigSubnet(ctx context.Context, vpcCIDR, subnetCIDR string) (string, error) {
+	vpc, err := d.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(vpcCIDR)})
 	if err != nil {
-		return "", fmt.Errorf("ec2 CreateVpc for the bench instances: %w", err)
+		return "", fmt.Errorf("ec2 CreateVpc %s for the bench instances: %w", vpcCIDR, err)
 	}
-	sub, err := d.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.250.0.0/20"),
+	sub, err := d.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(subnetCIDR),
 		AvailabilityZone: aws.String(d.Settings.Region + "a")})
 	if err != nil {
-		return "", fmt.Errorf("ec2 CreateSubnet for the bench instances: %w", err)
+		return "", fmt.Errorf("ec2 CreateSubnet %s for the bench instances: %w", subnetCIDR, err)
 	}
 	return aws.ToString(sub.Subnet.SubnetId), nil
 }

@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-
 	"github.com/prometheus-aws/prometheus-aws/bench"
 	"github.com/prometheus-aws/prometheus-aws/internal/harness"
 	"github.com/prometheus-aws/prometheus-aws/sizing"
@@ -47,17 +44,14 @@ func sizingKey(s sizing.Size, what string) string {
 // run out. The largest fleet held then runs on a fresh task for the soak:
 // it must not be killed, and the task's peak memory is recorded.
 func (d *deployment) sizing(ctx context.Context) error {
-	subnet, err := d.sizingSubnet(ctx)
+	// A /16 subnet: room for every fleet.
+	subnet, err := d.bigSubnet(ctx, "10.251.0.0/16", "10.251.0.0/16")
 	if err != nil {
 		return err
 	}
-	page, err := nodeExporterPage(ctx, d.b.work)
-	if err != nil {
-		return fmt.Errorf("node_exporter page: %w", err)
-	}
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	target, err := replay(rctx, page)
+	page, target, err := d.replayedNodeExporter(rctx)
 	if err != nil {
 		return err
 	}
@@ -174,19 +168,4 @@ func (d *deployment) hold(ctx context.Context, p *harness.PrometheusTask, ids []
 // runs' intervals, its nodes scraped at target.
 func (d *deployment) startSized(ctx context.Context, target string, s sizing.Size) (*harness.PrometheusTask, error) {
 	return d.startPrometheusSized(ctx, sizingRefresh, sizingScrape, target, &s)
-}
-
-// sizingSubnet is a subnet with room for every fleet (a /16: moto hands
-// out no address twice, terminated instances included).
-func (d *deployment) sizingSubnet(ctx context.Context) (string, error) {
-	vpc, err := d.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.251.0.0/16")})
-	if err != nil {
-		return "", fmt.Errorf("ec2 CreateVpc for the sizing fleet: %w", err)
-	}
-	sub, err := d.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.251.0.0/16"),
-		AvailabilityZone: aws.String(d.Settings.Region + "a")})
-	if err != nil {
-		return "", fmt.Errorf("ec2 CreateSubnet for the sizing fleet: %w", err)
-	}
-	return aws.ToString(sub.Subnet.SubnetId), nil
 }
