@@ -199,6 +199,10 @@ tools-bench: ## Install the cdktf CLI (npm): make bench times it, make test depl
 bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~40 min, sizing ~25 of it: BENCH_FLAGS="-skip sizing"; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
 	$(NETNS) go run ./cmd/bench $(BENCH_FLAGS)
 
+.PHONY: bench-soak
+bench-soak: tools tools-bench $(APP) ## The two-hour soak of fleets on the default task size, into BENCHMARKS.md 5c and bench/soak.csv (~2 h 15 min)
+	$(NETNS) go run ./cmd/bench -soak-for 2h -update -skip synth,scale-synth,cli,build,cold-build,plan,discovery,reload,disc1000,scale-plan,sizing $(BENCH_FLAGS)
+
 .PHONY: bench-test
 bench-test: ## make test timed from empty Go and tools caches, then warm, into BENCHMARKS.md (~40 min)
 	@scripts/bench-make-test.sh

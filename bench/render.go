@@ -36,9 +36,32 @@ const (
 	noteSizing = "one run: a run probes fleets of hundreds to thousands of instances, each on a fresh task (20 to 30 minutes); " +
 		"measured on 2 cores while make test ran beside it, which slows Prometheus's collection: to renew on an idle machine; " +
 		"\"killed at\" 0 means the last step still held"
+	noteSoak = "one run of two hours, the four fleets at once on 2 cores (make bench-soak)"
 	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
 		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
 )
+
+// SoakFleets are the soak part's fleets (targets, one task each).
+var SoakFleets = []int{192, 256, 320, 384}
+
+// SoakMinutes is the soak's length that make bench-soak asks for.
+const SoakMinutes = 120
+
+func soakRows() []Row {
+	var rows []Row
+	for _, n := range SoakFleets {
+		key := func(what string) string { return "soak." + strconv.Itoa(n) + "." + what }
+		rows = append(rows,
+			Row{fmt.Sprintf("%d targets: minutes held (of %d)", n, SoakMinutes), key("minutes"), noteSoak},
+			Row{fmt.Sprintf("%d targets: peak memory", n), key("peak"), noteSoak},
+			Row{fmt.Sprintf("%d targets: RSS early", n), key("rss_early"), noteSoak},
+			Row{fmt.Sprintf("%d targets: RSS at the end", n), key("rss_end"), noteSoak},
+			Row{fmt.Sprintf("%d targets: heap in use early", n), key("heap_early"), noteSoak},
+			Row{fmt.Sprintf("%d targets: heap in use at the end", n), key("heap_end"), noteSoak},
+		)
+	}
+	return rows
+}
 
 // RatioRow is median(Num)/median(Den), both measured in the same run.
 type RatioRow struct {
@@ -215,6 +238,19 @@ var Sections = []Section{
 			{"1 vCPU, 2 GiB: killed for memory at (targets)", "sizing.2048.killed_at", noteSizing},
 			{"1 vCPU, 2 GiB: peak memory, soak of the fleet held", "sizing.2048.peak", noteSizing},
 		},
+	},
+	{
+		Title: "5c. Two hours on the default task size",
+		Method: "The sizing part's fleets held 3 minutes; the head grows until its first compaction, so `make bench-soak` runs " +
+			"fleets on the default task size (0.5 vCPU, 1 GiB, its memory enforced as in 5b) for two hours of scraping: each " +
+			"fleet on a task of its own, all at once (cmd/bench/soak.go), the fleets bracketing the sizing rule's fleet for this " +
+			"size (docs/cost.md, Sizing) and 5b's 3-minute figure; targets as in 5b, refresh 30s, scrape 10s. \"minutes held\" " +
+			"counts from the moment every target was up to the end of the soak (120) or the kill for memory. RSS is the task " +
+			"cgroup's anonymous memory (`total_rss`: Prometheus's heap and stacks; the page cache of its TSDB files, which the " +
+			"kernel reclaims before it kills, is left out), read 3 minutes after every target was up (\"early\") and at the " +
+			"end; heap is Prometheus's `go_memstats_heap_inuse_bytes` at the same moments. The minute-by-minute readings are in " +
+			"bench/soak.csv.",
+		Rows: soakRows(),
 	},
 	{
 		Title: "6. make test",

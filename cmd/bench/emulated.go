@@ -47,7 +47,7 @@ type deployment struct {
 // In this order: the many instances last, as moto keeps them terminated.
 var emulatorSubparts = []struct{ part, prefix string }{
 	{"plan", "plan."}, {"scale-plan", "scale.plan."}, {"discovery", "discovery."}, {"reload", "reload."}, {"disc1000", "scale.disc1000."},
-	{"sizing", "sizing."},
+	{"sizing", "sizing."}, {"soak", "soak."},
 }
 
 // emulatorParts runs everything that needs the emulator: make plan,
@@ -65,7 +65,7 @@ func (b *bencher) emulatorParts() error {
 	if len(todo) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, time.Hour)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Hour+b.soakFor)
 	defer cancel()
 	var d *deployment
 	err := b.phase("emulator: start, apply the default stack", func() error {
@@ -119,6 +119,7 @@ func (b *bencher) emulatorParts() error {
 		"disc1000":   {fmt.Sprintf("discovery of %d instances", b.many), d.discoverMany},
 		"scale-plan": {"scale: plan 1, 10, 100 nodes", d.scalePlans},
 		"sizing":     {"sizing: the largest fleet each task size holds under its memory limit", d.sizing},
+		"soak":       {fmt.Sprintf("soak: fleets on the default task size for %s", b.soakFor), d.soak},
 	}
 	var errs []error
 	for _, sub := range emulatorSubparts {

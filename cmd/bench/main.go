@@ -34,7 +34,7 @@ import (
 )
 
 // Parts that -skip accepts.
-var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "reload", "disc1000", "scale-plan", "sizing"}
+var parts = []string{"synth", "scale-synth", "cli", "build", "cold-build", "plan", "discovery", "reload", "disc1000", "scale-plan", "sizing", "soak"}
 
 type bencher struct {
 	ctx    context.Context
@@ -48,6 +48,9 @@ type bencher struct {
 	scales                                 []int
 	many                                   int // instances of the discovery-at-scale test
 	skip                                   map[string]bool
+	// The soak part's length (0: not run) and its per-minute readings.
+	soakFor time.Duration
+	soakCSV string
 
 	mu   sync.Mutex // guards res against the load sampler
 	res  *bench.Results
@@ -71,6 +74,8 @@ func run() int {
 	skip := flag.String("skip", "", "comma-separated parts to leave out: "+strings.Join(parts, ","))
 	scales := flag.String("scales", "1,10,100", "node counts of the scale synth and plan")
 	renderOnly := flag.Bool("render", false, "only render -out from the -json file and the latest make test and fault records (after editing bench/render.go, make bench-test or the fault tests)")
+	soakFor := flag.Duration("soak-for", 0, "length of the soak part (BENCHMARKS.md 5c; make bench-soak runs 2h); 0 leaves it out")
+	soakCSV := flag.String("soak-csv", "bench/soak.csv", "the soak part's per-minute readings to write")
 	update := flag.Bool("update", false, "keep the values of -skip'ped parts from the existing -json file (to redo one part)")
 	flag.Parse()
 
@@ -87,7 +92,13 @@ func run() int {
 		return fail("-warmup must be at least 0")
 	}
 	b := &bencher{runs: *runs, warmup: *warmup, coldRuns: *coldRuns, cliRuns: *cliRuns, scaleRuns: min(*scaleRuns, *runs),
-		many: *many, manyRuns: *manyRuns, skip: map[string]bool{}}
+		many: *many, manyRuns: *manyRuns, skip: map[string]bool{}, soakFor: *soakFor, soakCSV: *soakCSV}
+	if *soakFor < 0 {
+		return fail("-soak-for must be 0 (no soak) or a duration such as 2h")
+	}
+	if *soakFor == 0 {
+		b.skip["soak"] = true // only when asked: it takes hours
+	}
 	for _, p := range strings.Split(*skip, ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue

@@ -364,6 +364,15 @@ func (t *Task) MemoryPeakMiB() float64 {
 	return t.cgroup.PeakMiB()
 }
 
+// Memory is what the task's containers use together now (zero before
+// the task has a cgroup or after it is gone).
+func (t *Task) Memory() cgroup.Memory {
+	if t.cgroup == nil {
+		return cgroup.Memory{}
+	}
+	return t.cgroup.Memory()
+}
+
 // Done is closed once the task has stopped.
 func (t *Task) Done() <-chan struct{} { return t.stopped }
 

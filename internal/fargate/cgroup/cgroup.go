@@ -121,6 +121,34 @@ func (g *Task) PeakMiB() float64 {
 	return float64(n) / (1 << 20)
 }
 
+// Memory is what a task's cgroup charges now, in MiB: Usage (what its
+// limit is checked against), of which RSS is anonymous memory (the Go
+// heap, stacks) and Cache the page cache (TSDB and WAL files), which the
+// kernel reclaims before it kills for memory.
+type Memory struct{ Usage, RSS, Cache float64 }
+
+// Memory reads memory.usage_in_bytes and memory.stat's total_rss and
+// total_cache; zero when unreadable (the task gone).
+func (g *Task) Memory() Memory {
+	mib := func(s string) float64 {
+		n, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		return float64(n) / (1 << 20)
+	}
+	var m Memory
+	if data, err := os.ReadFile(filepath.Join(g.Dir("memory"), "memory.usage_in_bytes")); err == nil {
+		m.Usage = mib(string(data))
+	}
+	data, _ := os.ReadFile(filepath.Join(g.Dir("memory"), "memory.stat"))
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "total_rss "); ok {
+			m.RSS = mib(v)
+		} else if v, ok := strings.CutPrefix(line, "total_cache "); ok {
+			m.Cache = mib(v)
+		}
+	}
+	return m
+}
+
 // Remove deletes the task's cgroup folders once no process is left in
 // them (the runtime deletes the containers' own), in every hierarchy: the
 // OCI runtime creates a container's path in each one mounted, so the
