@@ -162,9 +162,9 @@ func TestPrometheusIsWatched(t *testing.T) {
 	// address: the moved block must carry it (and its confirmed
 	// subscriptions) over, not destroy and create it.
 	step(t, "a deployment from before alert delivery keeps its topic: moved, not replaced", func(t *testing.T) {
-		state, err := dep.TF.Show(h.ctx)
-		if err != nil || state.Values == nil {
-			t.Fatalf("terraform show: %v", err)
+		state, err := dep.State(h.ctx)
+		if err != nil || state == nil {
+			t.Fatalf("terraform state: %v (or nothing applied)", err)
 		}
 		current := ""
 		for _, r := range state.Values.RootModule.Resources {

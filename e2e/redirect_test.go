@@ -14,9 +14,9 @@ import (
 // blind spot); the listener AWS would act on is.
 func assertHTTPRedirects(t *testing.T, h *harness, dep *deployment) {
 	t.Helper()
-	state, err := dep.TF.Show(h.ctx)
-	if err != nil || state.Values == nil {
-		t.Fatalf("terraform show: %v", err)
+	state, err := dep.State(h.ctx)
+	if err != nil || state == nil {
+		t.Fatalf("terraform state: %v (or nothing applied)", err)
 	}
 	var arns []string
 	for _, r := range state.Values.RootModule.Resources {

@@ -65,9 +65,9 @@ func TestSecureAccess(t *testing.T) {
 	})
 
 	step(t, "the applied resources are the secure ones", func(t *testing.T) {
-		state, err := dep.TF.Show(h.ctx)
-		if err != nil || state.Values == nil {
-			t.Fatalf("terraform show: %v", err)
+		state, err := dep.State(h.ctx)
+		if err != nil || state == nil {
+			t.Fatalf("terraform state: %v (or nothing applied)", err)
 		}
 		byType := map[string][]*tfjson.StateResource{}
 		for _, r := range state.Values.RootModule.Resources {
@@ -170,9 +170,9 @@ func assertOnlyLoadBalancerIngress(t *testing.T, h *harness, dep *deployment) {
 	taskGroup := net.AwsvpcConfiguration.SecurityGroups[0]
 
 	// The load balancer's group, as the provider read it back.
-	state, err := dep.TF.Show(h.ctx)
-	if err != nil || state.Values == nil {
-		t.Fatalf("terraform show: %v", err)
+	state, err := dep.State(h.ctx)
+	if err != nil || state == nil {
+		t.Fatalf("terraform state: %v (or nothing applied)", err)
 	}
 	var lbGroups []string
 	for _, r := range state.Values.RootModule.Resources {

@@ -349,9 +349,9 @@ func ssoFixture(t *testing.T, h *harness) (*tfexec.Terraform, string) {
 // stateByType is the applied state's resources by type.
 func stateByType(t *testing.T, h *harness, dep *deployment) map[string][]*tfjson.StateResource {
 	t.Helper()
-	state, err := dep.TF.Show(h.ctx)
-	if err != nil || state.Values == nil {
-		t.Fatalf("terraform show: %v", err)
+	state, err := dep.State(h.ctx)
+	if err != nil || state == nil {
+		t.Fatalf("terraform state: %v (or nothing applied)", err)
 	}
 	byType := map[string][]*tfjson.StateResource{}
 	for _, r := range state.Values.RootModule.Resources {
@@ -379,11 +379,11 @@ func assertSignInFirst(t *testing.T, what, mode string, actions []any) {
 func destroyAll(t *testing.T, h *harness, dep *deployment, fixture *tfexec.Terraform) {
 	t.Helper()
 	dep.destroy(t)
-	state, err := dep.TF.Show(h.ctx)
+	state, err := dep.State(h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if state.Values != nil && len(state.Values.RootModule.Resources) != 0 {
+	if state != nil && len(state.Values.RootModule.Resources) != 0 {
 		t.Errorf("resources left after destroy: %d", len(state.Values.RootModule.Resources))
 	}
 	if err := fixture.Destroy(h.ctx); err != nil {

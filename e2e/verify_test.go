@@ -168,7 +168,7 @@ type verifier struct {
 
 func (v *verifier) target(t *testing.T) *verify.Target {
 	t.Helper()
-	state, err := v.d.TF.Show(v.h.ctx)
+	state, err := v.d.State(v.h.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

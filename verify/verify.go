@@ -61,7 +61,7 @@ func skip(fix, format string, a ...any) Result {
 // Target is the deployment under check and the ways to reach it.
 type Target struct {
 	Settings *config.Settings
-	// State is `terraform show -json` of the stack: what it generated.
+	// State is the stack's Terraform state (ReadState): what it generated.
 	State *tfjson.State
 	// AWS reaches the stack's region with the caller's credentials.
 	AWS aws.Config

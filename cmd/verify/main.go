@@ -93,7 +93,7 @@ func target(ctx context.Context, dir string) (*verify.Target, error) {
 	return &verify.Target{Settings: s, State: state, AWS: cfg}, nil
 }
 
-// readState is `terraform show -json` in the stack's folder, after an init
+// readState is the stack's state (`terraform state pull`, verify.ParseState) in its folder, after an init
 // when the folder has none (a fresh checkout of the pipeline's artifact).
 func readState(ctx context.Context, dir string) (*verify.State, error) {
 	if _, err := os.Stat(filepath.Join(dir, "cdk.tf.json")); err != nil {
@@ -112,11 +112,11 @@ func readState(ctx context.Context, dir string) (*verify.State, error) {
 			return nil, fmt.Errorf("terraform init in %s: %w", dir, err)
 		}
 	}
-	state, err := tf.Show(ctx)
+	state, err := verify.ReadState(ctx, tf)
 	if err != nil {
-		return nil, fmt.Errorf("terraform show in %s: %w", dir, err)
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	if state.Values == nil {
+	if state == nil || len(state.Values.RootModule.Resources) == 0 {
 		return nil, fmt.Errorf("the state of %s is empty: apply the stack first (make deploy)", dir)
 	}
 	return state, nil
