@@ -36,7 +36,8 @@ const (
 	noteSizing = "one run: a run probes fleets of hundreds to thousands of instances, each on a fresh task (20 to 30 minutes); " +
 		"measured on 2 cores while make test ran beside it, which slows Prometheus's collection: to renew on an idle machine; " +
 		"\"killed at\" 0 means the last step still held"
-	noteSoak = "one run of two hours, the four fleets at once on 2 cores (make bench-soak)"
+	noteSoak = "one run of two hours, the four fleets at once on 2 cores (make bench-soak), with make bench-test's two make " +
+		"test runs beside it for its first hour"
 	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
 		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
 )
@@ -56,6 +57,8 @@ func soakRows() []Row {
 			Row{fmt.Sprintf("%d targets: peak memory", n), key("peak"), noteSoak},
 			Row{fmt.Sprintf("%d targets: RSS early", n), key("rss_early"), noteSoak},
 			Row{fmt.Sprintf("%d targets: RSS at the end", n), key("rss_end"), noteSoak},
+			Row{fmt.Sprintf("%d targets: most RSS over the soak", n), key("rss_max"), noteSoak},
+			Row{fmt.Sprintf("%d targets: head series", n), key("series"), noteSoak},
 			Row{fmt.Sprintf("%d targets: heap in use early", n), key("heap_early"), noteSoak},
 			Row{fmt.Sprintf("%d targets: heap in use at the end", n), key("heap_end"), noteSoak},
 		)
@@ -227,8 +230,8 @@ var Sections = []Section{
 			"or 12 probes have held. The largest fleet held then runs on a fresh task for a 3-minute soak, which it must survive " +
 			"(else the step below is the one held), and \"peak\" is the task cgroup's `memory.max_usage_in_bytes` over it (page " +
 			"cache included, as the limit counts it). Prometheus 3 sets its Go memory limit to 90% of the cgroup's, so it " +
-			"collects harder before it is killed. The soak is bounded: the head grows for about two hours until its first " +
-			"compaction, so a fleet near \"held\" needs headroom over longer runs (docs/cost.md, Sizing).",
+			"collects harder before it is killed. The soak is bounded: the head grows until its first compaction (after three " +
+			"hours); section 5c scrapes fleets up to the 1 GiB task's \"held\" for two hours.",
 		Rows: []Row{
 			{"series per target (node_exporter page)", "sizing.series_per_target", noteSizing},
 			{"0.5 vCPU, 1 GiB: largest fleet held (targets)", "sizing.1024.held", noteSizing},
@@ -243,7 +246,8 @@ var Sections = []Section{
 		Title: "5c. Two hours on the default task size",
 		Method: "The sizing part's fleets held 3 minutes; the head grows until its first compaction, so `make bench-soak` runs " +
 			"fleets on the default task size (0.5 vCPU, 1 GiB, its memory enforced as in 5b) for two hours of scraping: each " +
-			"fleet on a task of its own, all at once (cmd/bench/soak.go), the fleets bracketing the sizing rule's fleet for this " +
+			"fleet on a task of its own stack (tasks of one stack share its configuration parameter and EFS folder), all at " +
+			"once (cmd/bench/soak.go), the fleets bracketing the sizing rule's fleet for this " +
 			"size (docs/cost.md, Sizing) and 5b's 3-minute figure; targets as in 5b, refresh 30s, scrape 10s. \"minutes held\" " +
 			"counts from the moment every target was up to the end of the soak (120) or the kill for memory. RSS is the task " +
 			"cgroup's anonymous memory (`total_rss`: Prometheus's heap and stacks; the page cache of its TSDB files, which the " +

@@ -103,7 +103,8 @@ func (d *deployment) soak(ctx context.Context) error {
 	}
 	for _, n := range bench.SoakFleets {
 		units[soakKey(n, "minutes")] = bench.Count
-		for _, k := range []string{"peak", "rss_early", "rss_end", "heap_early", "heap_end"} {
+		units[soakKey(n, "series")] = bench.Count
+		for _, k := range []string{"peak", "rss_early", "rss_end", "rss_max", "heap_early", "heap_end"} {
 			units[soakKey(n, k)] = bench.MiB
 		}
 	}
@@ -158,6 +159,7 @@ func (d *deployment) soakOne(ctx context.Context, subnet, target string, n int, 
 			logf("  soak %d: killed for memory after %.0f minutes", n, time.Since(start).Minutes())
 			res["minutes"], res["peak"] = time.Since(start).Minutes(), p.Task.MemoryPeakMiB()
 			res["rss_end"], res["heap_end"] = lastOf(got)
+			res["rss_max"], res["series"] = most(got)
 			return res, nil
 		default:
 		}
@@ -169,6 +171,7 @@ func (d *deployment) soakOne(ctx context.Context, subnet, target string, n int, 
 		if time.Since(start) >= d.b.soakFor {
 			res["minutes"], res["peak"] = d.b.soakFor.Minutes(), p.Task.MemoryPeakMiB()
 			res["rss_end"], res["heap_end"] = s.mem[1], s.heap
+			res["rss_max"], res["series"] = most(got)
 			logf("  soak %d: held %s (peak %.0f MiB, RSS %.0f MiB early, %.0f at the end)", n, d.b.soakFor, res["peak"], res["rss_early"], res["rss_end"])
 			return res, nil
 		}
@@ -192,6 +195,15 @@ func (d *deployment) stackOf(ctx context.Context, name string) (*deployment, err
 		return nil, fmt.Errorf("stack %s: %w", name, err)
 	}
 	return &deployment{Deployment: dep, b: d.b, ec2: d.ec2, fargate: d.fargate}, nil
+}
+
+// most is the most anonymous memory (cgroup RSS) of the readings, and the
+// most head series.
+func most(got []soakSample) (rss, series float64) {
+	for _, s := range got {
+		rss, series = max(rss, s.mem[1]), max(series, s.series)
+	}
+	return rss, series
 }
 
 func lastOf(got []soakSample) (rss, heap float64) {
