@@ -197,10 +197,12 @@ tools-bench: ## Install the cdktf CLI (npm): make bench times it, make test depl
 
 .PHONY: bench
 bench: tools tools-bench $(APP) ## Benchmarks into BENCHMARKS.md + bench/results.json (~40 min, sizing ~25 of it: BENCH_FLAGS="-skip sizing"; quick look: BENCH_FLAGS="-runs 1 -warmup 0 -out /tmp/b.md -json /tmp/b.json")
+	go mod download
 	$(NETNS) go run ./cmd/bench $(BENCH_FLAGS)
 
 .PHONY: bench-soak
 bench-soak: tools tools-bench $(APP) ## The two-hour soak of fleets on the default task size, into BENCHMARKS.md 5c and bench/soak.csv (~2 h 15 min)
+	go mod download
 	$(NETNS) go run ./cmd/bench -soak-for 2h -update -skip synth,scale-synth,cli,build,cold-build,plan,discovery,reload,disc1000,scale-plan,sizing $(BENCH_FLAGS)
 
 .PHONY: bench-test

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus-aws/prometheus-aws/sizing"
 )
 
 // TestBadInputWritesNothing feeds dangerous or malformed settings, from the
@@ -119,7 +121,12 @@ func TestSmallTaskWarnsButSynthesizes(t *testing.T) {
 	if err != nil || s == nil {
 		t.Fatalf("a size warning must not refuse the settings: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"prometheus-aws: warning: taskMemory=1024 (PROMAWS_TASK_MEMORY)", "5000 targets (expectedTargets)", "use taskCpu=1024 taskMemory=8192"} {
+	// The size to use is sizing's rule's (config's tests hold the rule).
+	size, ok := sizing.Smallest(sizing.NeedMiB(5000*sizing.SeriesPerTarget), s.TaskCPU)
+	if !ok {
+		t.Fatal("5,000 targets must fit a Fargate size")
+	}
+	for _, want := range []string{"prometheus-aws: warning: taskMemory=1024 (PROMAWS_TASK_MEMORY)", "5000 targets (expectedTargets)", "use " + size.String()} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

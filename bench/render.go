@@ -36,8 +36,8 @@ const (
 	noteSizing = "one run: a run probes fleets of hundreds to thousands of instances, each on a fresh task (20 to 30 minutes); " +
 		"measured on 2 cores while make test ran beside it, which slows Prometheus's collection: to renew on an idle machine; " +
 		"\"killed at\" 0 means the last step still held"
-	noteSoak = "one run of two hours, the four fleets at once on 2 cores (make bench-soak), with make bench-test's two make " +
-		"test runs beside it for its first hour"
+	noteSoak = "one run of two hours, the four fleets at once on 2 cores (make bench-soak), with a CI run (.ci/run's make test) " +
+		"beside it for its first hour (load average up to 44 on 2 cores): Prometheus then missed some readings' 20 s"
 	noteMany = fewer + "each run launches the 1,000 instances anew (one to two minutes); no warm-up run (each run " +
 		"starts a fresh Prometheus, which first discovers the stack's own nodes)"
 )
@@ -249,11 +249,13 @@ var Sections = []Section{
 			"fleet on a task of its own stack (tasks of one stack share its configuration parameter and EFS folder), all at " +
 			"once (cmd/bench/soak.go), the fleets bracketing the sizing rule's fleet for this " +
 			"size (docs/cost.md, Sizing) and 5b's 3-minute figure; targets as in 5b, refresh 30s, scrape 10s. \"minutes held\" " +
-			"counts from the moment every target was up to the end of the soak (120) or the kill for memory. RSS is the task " +
+			"counts from the moment every target was up to the end of the soak (120) or the kill for memory. \"peak\" is the " +
+			"task cgroup's `memory.max_usage_in_bytes`, page cache included: the cache of the TSDB's files fills toward the limit " +
+			"and the kernel reclaims it before it kills, so a peak near the limit is not a near kill. RSS is the task " +
 			"cgroup's anonymous memory (`total_rss`: Prometheus's heap and stacks; the page cache of its TSDB files, which the " +
 			"kernel reclaims before it kills, is left out), read 3 minutes after every target was up (\"early\") and at the " +
-			"end; heap is Prometheus's `go_memstats_heap_inuse_bytes` at the same moments. The minute-by-minute readings are in " +
-			"bench/soak.csv.",
+			"end; heap is Prometheus's `go_memstats_heap_inuse_bytes` at the same moments (early: the first reading from 3 " +
+			"minutes on that Prometheus answered within 20 s; end: its last answer). The minute-by-minute readings are in bench/soak.csv, blank where Prometheus did not answer.",
 		Rows: soakRows(),
 	},
 	{

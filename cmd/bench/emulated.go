@@ -56,7 +56,9 @@ var emulatorSubparts = []struct{ part, prefix string }{
 func (b *bencher) emulatorParts() error {
 	var todo []string
 	for _, p := range emulatorSubparts {
-		if b.skip[p.part] {
+		if p.part == "soak" && b.soakFor == 0 {
+			b.res.Skip("not run: make bench-soak runs it (two hours)", prefixed(p.prefix)...)
+		} else if b.skip[p.part] {
 			b.res.Skip("skipped (-skip "+p.part+")", prefixed(p.prefix)...)
 		} else {
 			todo = append(todo, p.part)

@@ -47,6 +47,9 @@ type soakSample struct {
 	series   float64 // prometheus_tsdb_head_series
 	chunks   float64 // prometheus_tsdb_head_chunks
 	upTarget int
+	// Whether Prometheus answered the reading (a loaded machine can make
+	// it miss the 20 s): a failed read is a blank in bench/soak.csv, not 0.
+	metricsRead, targetsRead bool
 }
 
 // soak runs every fleet of bench.SoakFleets at soakSize at once for d.b.soakFor,
@@ -165,12 +168,12 @@ func (d *deployment) soakOne(ctx context.Context, subnet, target string, n int, 
 		}
 		got = append(got, s)
 		record(s)
-		if _, ok := res["rss_early"]; !ok && time.Since(start) >= soakEarly {
+		if _, ok := res["rss_early"]; !ok && time.Since(start) >= soakEarly && s.metricsRead {
 			res["rss_early"], res["heap_early"] = s.mem[1], s.heap
 		}
 		if time.Since(start) >= d.b.soakFor {
 			res["minutes"], res["peak"] = d.b.soakFor.Minutes(), p.Task.MemoryPeakMiB()
-			res["rss_end"], res["heap_end"] = s.mem[1], s.heap
+			res["rss_end"], res["heap_end"] = lastOf(got)
 			res["rss_max"], res["series"] = most(got)
 			logf("  soak %d: held %s (peak %.0f MiB, RSS %.0f MiB early, %.0f at the end)", n, d.b.soakFor, res["peak"], res["rss_early"], res["rss_end"])
 			return res, nil
@@ -206,26 +209,37 @@ func most(got []soakSample) (rss, series float64) {
 	return rss, series
 }
 
+// lastOf is the last reading's RSS and the last heap Prometheus answered.
 func lastOf(got []soakSample) (rss, heap float64) {
 	if len(got) == 0 {
 		return 0, 0
 	}
-	s := got[len(got)-1]
-	return s.mem[1], s.heap
+	for i := len(got) - 1; i >= 0; i-- {
+		if got[i].metricsRead {
+			heap = got[i].heap
+			break
+		}
+	}
+	return got[len(got)-1].mem[1], heap
 }
 
-// readSoak reads the task's cgroup and Prometheus's own /metrics (a
-// failed read leaves Prometheus's figures at 0).
+// readSoak reads the task's cgroup and Prometheus's own /metrics and
+// targets.
 func readSoak(ctx context.Context, p *harness.PrometheusTask, n int, since time.Duration) soakSample {
 	m := p.Task.Memory()
 	s := soakSample{targets: n, minute: since.Minutes(), mem: [3]float64{m.Usage, m.RSS, m.Cache}, peak: p.Task.MemoryPeakMiB()}
 	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if metrics, err := p.API.Metrics(rctx); err == nil {
+	if metrics, err := p.API.Metrics(rctx); err != nil {
+		logf("  soak %d: metrics: %v", n, err)
+	} else {
+		// A page cut short parses as fewer metrics: all three or none.
+		s.metricsRead = true
 		first := func(name string) float64 {
 			if v := metrics[name]; len(v) > 0 {
 				return v[0].Value
 			}
+			s.metricsRead = false
 			return 0
 		}
 		s.heap = first("go_memstats_heap_inuse_bytes") / (1 << 20)
@@ -235,6 +249,7 @@ func readSoak(ctx context.Context, p *harness.PrometheusTask, n int, since time.
 	if err != nil {
 		logf("  soak %d: targets: %v", n, err)
 	}
+	s.targetsRead = err == nil
 	for _, t := range targets {
 		if t.Health == "up" {
 			s.upTarget++
@@ -251,9 +266,16 @@ func writeSoakCSV(path string, samples []soakSample) error {
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"targets", "minute", "usage_mib", "rss_mib", "cache_mib", "peak_mib", "heap_inuse_mib", "head_series", "head_chunks", "targets_up"})
 	for _, s := range samples {
+		heap, series, chunks, up := "", "", "", ""
+		if s.metricsRead {
+			heap, series, chunks = fmt.Sprintf("%.0f", s.heap), fmt.Sprintf("%.0f", s.series), fmt.Sprintf("%.0f", s.chunks)
+		}
+		if s.targetsRead {
+			up = strconv.Itoa(s.upTarget)
+		}
 		_ = w.Write([]string{strconv.Itoa(s.targets), fmt.Sprintf("%.1f", s.minute),
 			fmt.Sprintf("%.0f", s.mem[0]), fmt.Sprintf("%.0f", s.mem[1]), fmt.Sprintf("%.0f", s.mem[2]), fmt.Sprintf("%.0f", s.peak),
-			fmt.Sprintf("%.0f", s.heap), fmt.Sprintf("%.0f", s.series), fmt.Sprintf("%.0f", s.chunks), strconv.Itoa(s.upTarget)})
+			heap, series, chunks, up})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
