@@ -801,7 +801,7 @@ func TestTaskSizeWarnings(t *testing.T) {
 		"defaults":                 {env: nil},
 		"a fleet of 2,000":         {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "2000"}, want: []string{"taskMemory=1024 (PROMAWS_TASK_MEMORY)", "2000 targets (expectedTargets)", "use taskCpu=512 taskMemory=4096"}},
 		"keeps a larger CPU":       {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "2000", "PROMAWS_TASK_CPU": "2048", "PROMAWS_TASK_MEMORY": "5120"}, want: nil},
-		"grows the CPU for memory": {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "20000"}, want: []string{"~9,600,000 series", "use taskCpu=4096 taskMemory=29696", "PROMAWS_TASK_CPU=4096"}},
+		"grows the CPU for memory": {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "20000"}, want: []string{"~9,600,000 series", "use taskCpu=8192 taskMemory=36864", "PROMAWS_TASK_CPU=8192"}},
 		"the largest size":         {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "24000", "PROMAWS_TASK_CPU": "16384", "PROMAWS_TASK_MEMORY": "122880"}, want: nil},
 		"beyond the largest size":  {env: map[string]string{"PROMAWS_EXPECTED_TARGETS": "100000"}, want: []string{"no Fargate size holds that", "discoveryTagValue"}},
 		// The stack's own nodes (at most 100) fit the smallest task.

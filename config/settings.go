@@ -532,8 +532,10 @@ func (s *Settings) Warnings() []string {
 		return nil
 	}
 	why := fmt.Sprintf("taskMemory=%d (PROMAWS_TASK_MEMORY) is likely too small for %d targets (%s): their ~%s series need about %d MiB "+
-		"(%d series a node_exporter target; %.0f MiB plus %.2f KiB a series, measured under the enforced memory limit; ×%g headroom; docs/cost.md, Sizing)",
-		s.TaskMemory, targets, s.targetsSource(), thousands(series), need, sizing.SeriesPerTarget, sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.Headroom)
+		"(%d series a node_exporter target; the more of %.0f MiB + %.2f KiB a series for a fresh start and %.0f MiB + %.2f KiB a series after two hours, "+
+		"measured under the enforced memory limit; ×%g headroom; docs/cost.md, Sizing)",
+		s.TaskMemory, targets, s.targetsSource(), thousands(series), need, sizing.SeriesPerTarget, sizing.BaselineMiB, sizing.MiBPerSeries*1024,
+		sizing.SoakRSSBaseMiB, sizing.SoakRSSMiBPerSeries*1024, sizing.Headroom)
 	if size, ok := sizing.Smallest(need, s.TaskCPU); ok {
 		out = append(out, fmt.Sprintf("%s; use %s (PROMAWS_TASK_CPU=%d PROMAWS_TASK_MEMORY=%d).", why, size, size.CPU, size.MemoryMiB))
 	} else {

@@ -311,12 +311,19 @@ func private() (string, error) {
 func sizingTable() (string, error) {
 	def := config.Defaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "The rule: a task needs %g × (%.0f MiB + %.2f KiB × active series) of memory: the line through two measurements "+
-		"(BENCHMARKS.md, section 5b), tasks whose memory is enforced as Fargate does, started fresh with the whole fleet and soaked 3 minutes: "+
-		"%d MiB held %s targets of %d series, %d MiB held %s; ×%g is headroom for the head's two hours before its first compaction (an estimate). "+
-		"The default task (`taskCpu=%d`, `taskMemory=%d`) holds about %s targets by it.\n\n",
-		sizing.Headroom, sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.SmallTaskMiB, thousands(sizing.SmallHeldTargets), sizing.SeriesPerTarget,
-		sizing.LargeTaskMiB, thousands(sizing.LargeHeldTargets), sizing.Headroom,
+	crossover := (sizing.BaselineMiB - sizing.SoakRSSBaseMiB) / (sizing.SoakRSSMiBPerSeries - sizing.MiBPerSeries) / sizing.SeriesPerTarget
+	fmt.Fprintf(&b, "The rule: a task needs %g × the more of two lines of memory, both measured under the task's memory limit enforced as "+
+		"Fargate does. A fresh start with the whole fleet (BENCHMARKS.md, section 5b: %d MiB held %s targets of %d series, %d MiB held %s): "+
+		"%.0f MiB + %.2f KiB a series, the line through them. Two hours of scraping (section 5c: fleets up to %s targets on %d MiB tasks, "+
+		"%s): %.0f MiB + %.2f KiB a series, the most memory they could not give back (RSS) from minute %d on, an upper bound (with room, "+
+		"Go lets its heap grow to twice its live data); every reading of the whole two hours is under the rule (BENCHMARKS.md 5c says what "+
+		"else ran in the first hour). The fresh start decides small fleets, the two hours from about %s targets; beyond the fleets "+
+		"measured both lines are extrapolated. ×%g is for what no run here reaches, the first compaction (after three hours) and "+
+		"queries: an estimate. The default task (`taskCpu=%d`, `taskMemory=%d`) holds about %s targets by it.\n\n",
+		sizing.Headroom, sizing.SmallTaskMiB, thousands(sizing.SmallHeldTargets), sizing.SeriesPerTarget,
+		sizing.LargeTaskMiB, thousands(sizing.LargeHeldTargets), sizing.BaselineMiB, sizing.MiBPerSeries*1024,
+		thousands(sizing.SmallHeldTargets), sizing.SmallTaskMiB, soakKilled(), sizing.SoakRSSBaseMiB, sizing.SoakRSSMiBPerSeries*1024, sizing.SoakFitFromMinute,
+		thousands(int(math.Round(crossover/100))*100), sizing.Headroom,
 		def.TaskCPU, def.TaskMemory, thousands(sizing.MaxSeries(def.TaskMemory)/sizing.SeriesPerTarget))
 	b.WriteString("| Targets | Active series | Memory needed (MiB) | Smallest task that holds them | Task a month |\n|--:|--:|--:|---|--:|\n")
 	for _, n := range []int{100, 500, 1000, 2000, 5000, 10000, 20000, 50000} {
@@ -333,6 +340,14 @@ func sizingTable() (string, error) {
 	return b.String(), nil
 }
 
+// soakKilled says how the two-hour soak's fleets fared.
+func soakKilled() string {
+	if sizing.SoakKilled == 0 {
+		return "none was killed"
+	}
+	return fmt.Sprintf("%d of them killed for memory", sizing.SoakKilled)
+}
+
 func assumptions() (string, error) {
 	a := Defaults
 	def := config.Defaults()
@@ -341,7 +356,7 @@ func assumptions() (string, error) {
 		{"Prometheus's own series", thousands(a.SelfSeries), "estimate. Real figure: `prometheus_tsdb_head_series` (`prometheus_agent_active_series` in agent mode, `amp`) with no nodes"},
 		{"Scrape and rule interval", def.ScrapeInterval, "the `scrapeInterval` default"},
 		{"Retention", fmt.Sprintf("%s: the local TSDB (`efs`), the workspace (`amp`)", config.DefaultRetention), "the `retention` default; with `amp` the task runs in agent mode and keeps no TSDB"},
-		{"Memory per active series", fmt.Sprintf("%.0f MiB + %.2f KiB a series, ×%g headroom", sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.Headroom), "measured under the enforced memory limit (BENCHMARKS.md, section 5b: a 1 GiB task full at 384 targets, a 2 GiB one at 1,280) over a 3-minute soak; the headroom for the two hours before the head's first compaction is an estimate until a two-hour soak measures it (`sizing.MiBPerSeries`, `sizing.BaselineMiB`, `sizing.Headroom`)"},
+		{"Memory per active series", fmt.Sprintf("the more of %.0f MiB + %.2f KiB a series (fresh start) and %.0f MiB + %.2f KiB a series (two hours), ×%g headroom", sizing.BaselineMiB, sizing.MiBPerSeries*1024, sizing.SoakRSSBaseMiB, sizing.SoakRSSMiBPerSeries*1024, sizing.Headroom), fmt.Sprintf("measured under the enforced memory limit (BENCHMARKS.md, section 5b: a 1 GiB task full at 384 targets on a fresh start, a 2 GiB one at 1,280; section 5c: two hours of 192 to 384 targets on 1 GiB, %s); the headroom (the first compaction, queries) estimated (package `sizing`). Real figure: `process_resident_memory_bytes{job=\"prometheus\"}` against `taskMemory`", soakKilled())},
 		{"TSDB block bytes per sample", fmt.Sprintf("%g B", a.BlockBytesPerSample), "Prometheus storage docs: 1 to 2 bytes a sample on average; the upper end"},
 		{"WAL bytes per sample", fmt.Sprintf("%g B, %g h kept", a.WALBytesPerSample, a.WALHours), "estimate: a WAL sample record before compression"},
 		{"EFS bytes written and read per sample", "WAL, head chunks, the 2 h block and each compaction (2 with 15d); read: what compaction reads back", "estimate from how the TSDB writes. **Real figure**: the file system's `DataWriteIOBytes` and `DataReadIOBytes` (or `MeteredIOBytes`, what Elastic Throughput bills), Sum per day, in CloudWatch namespace `AWS/EFS`, divided by the samples a day (`rate(prometheus_tsdb_head_samples_appended_total[1d]) * 86400`)"},

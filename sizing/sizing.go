@@ -33,33 +33,61 @@ const (
 // task spends besides its series (Prometheus itself, the page cache of its
 // TSDB files, which the limit counts, its Go memory limit's slack):
 // ≈ 585 MiB. Prometheus 3 sets its Go memory limit to 90% of the task's.
+// A fresh start with the whole fleet is what fills a task first: the
+// first scrape of every target creates every series at once.
 //
-// Measured over a 3-minute soak; the head grows for about two hours until
-// its first compaction (Headroom covers that, an estimate until a two-hour
-// soak under the limit measures it; these constants are the one place to
-// change). A server's figures, applied to agent mode too (storageMode=amp):
-// an agent keeps no head chunks, so it needs less (one 6-minute run outside
+// A server's figures, applied to agent mode too (storageMode=amp): an
+// agent keeps no head chunks, so it needs less (one 6-minute run outside
 // the runner: 22% less), sized like a server until measured.
 const (
 	MiBPerSeries = float64(LargeTaskMiB-SmallTaskMiB) / ((LargeHeldTargets - SmallHeldTargets) * SeriesPerTarget)
 	BaselineMiB  = SmallTaskMiB - SmallHeldTargets*SeriesPerTarget*MiBPerSeries
 )
 
-// Headroom multiplies the memory at which a task is full into the task
-// memory asked for: the head's growth over the two hours before its first
-// compaction (a 30 s scrape adds ~240 samples a series, about 1.3 bytes
-// each), compactions and queries. An estimate.
+// The two-hour soak (BENCHMARKS.md section 5c, make bench-soak, readings
+// in bench/soak.csv): tasks of SmallTaskMiB, their memory enforced, each
+// with a fleet of 192 to 384 targets (bench.SoakFleets, up to
+// SmallHeldTargets, the most the fresh start held), scraped every 10 s for
+// two hours. The head grows over
+// those hours (each series' chunks, cut every 120 samples), until the
+// first compaction, which comes after three. SoakKilled fleets were killed
+// for memory within the two hours. SoakRSSMiBPerSeries and SoakRSSBaseMiB
+// are the least-squares line through each fleet's most anonymous memory
+// (cgroup RSS: what the kernel cannot reclaim, the page cache left out)
+// from minute SoakFitFromMinute to the end, against its head series: the
+// memory a series takes after two hours of scraping, when the task is not
+// full. From the second hour: in the first, a CI run shared the machine's
+// 2 cores (BENCHMARKS.md 5c), starving the tasks below their CPU share,
+// which a Fargate task's own VM does not; the rule with Headroom still
+// covers every reading of that hour (sizing's tests).
+// The most RSS is an upper bound of what a series needs: with the limit
+// far, Go lets its heap grow to twice the live data before it collects.
+const (
+	SoakFitFromMinute   = 60
+	SoakRSSMiBPerSeries = 0.002903888
+	SoakRSSBaseMiB      = 89.649
+	SoakKilled          = 0
+)
+
+// Headroom multiplies the memory the two lines give into the task memory
+// asked for: what no run here reaches, the first compaction (after three
+// hours) and queries. An estimate.
 const Headroom = 1.25
 
 // NeedMiB is the task memory (MiB, rounded up) Prometheus needs for series
-// active series.
+// active series: Headroom over the more of the two lines, the fresh start's
+// (which decides small fleets) and the two-hour soak's (steeper: it decides
+// from about 1,500 targets). Beyond the fleets measured (1,280 targets from
+// a fresh start, 384 over two hours) both lines are extrapolated.
 func NeedMiB(series int) int {
-	return int(math.Ceil(Headroom * (BaselineMiB + float64(series)*MiBPerSeries)))
+	s := float64(series)
+	return int(math.Ceil(Headroom * max(BaselineMiB+s*MiBPerSeries, SoakRSSBaseMiB+s*SoakRSSMiBPerSeries)))
 }
 
 // MaxSeries is how many active series a task of memMiB holds by NeedMiB.
 func MaxSeries(memMiB int) int {
-	n := (float64(memMiB)/Headroom - BaselineMiB) / MiBPerSeries
+	m := float64(memMiB) / Headroom
+	n := min((m-BaselineMiB)/MiBPerSeries, (m-SoakRSSBaseMiB)/SoakRSSMiBPerSeries)
 	if n < 0 {
 		return 0
 	}
