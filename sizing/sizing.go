@@ -48,9 +48,8 @@ const (
 // in bench/soak.csv): tasks of SmallTaskMiB, their memory enforced, each
 // with a fleet of 192 to 384 targets (bench.SoakFleets, up to
 // SmallHeldTargets, the most the fresh start held), scraped every 10 s for
-// two hours. The head grows over
-// those hours (each series' chunks, cut every 120 samples), until the
-// first compaction, which comes after three. SoakKilled fleets were killed
+// two hours. The head grows over those hours (each series' chunks, cut
+// every 120 samples), until the first compaction, which comes after three. SoakKilled fleets were killed
 // for memory within the two hours. SoakRSSMiBPerSeries and SoakRSSBaseMiB
 // are the least-squares line through each fleet's most anonymous memory
 // (cgroup RSS: what the kernel cannot reclaim, the page cache left out)
@@ -77,7 +76,7 @@ const Headroom = 1.25
 // NeedMiB is the task memory (MiB, rounded up) Prometheus needs for series
 // active series: Headroom over the more of the two lines, the fresh start's
 // (which decides small fleets) and the two-hour soak's (steeper: it decides
-// from about 1,500 targets). Beyond the fleets measured (1,280 targets from
+// large ones; docs/cost.md, Sizing, says from how many targets). Beyond the fleets measured (1,280 targets from
 // a fresh start, 384 over two hours) both lines are extrapolated.
 func NeedMiB(series int) int {
 	s := float64(series)
