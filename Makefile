@@ -117,12 +117,14 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 # GOTESTFLAGS=-json times each test. tools-lint: e2e runs the GitLab
 # pipeline's lint job (TestGitLabJobsRunLocally). PROMAWS_SKIP_E2E (make
 # unit's) is unset: leaked from a shell it would skip every e2e test, and
-# make test would pass (e2e TestMakeTestRunsTheE2ETests).
+# make test would pass (e2e TestMakeTestRunsTheE2ETests). -vet=off: make
+# lint runs go vet on every package, with all of its checks; the subset go
+# test runs would vet each package a second time.
 TEST_PARALLEL ?= 8
 .PHONY: test-steps
 test-steps: tools tools-lint tools-bench
 	go mod download
-	$(NETNS) env -u PROMAWS_SKIP_E2E go test -count=1 -timeout 80m -p 3 -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
+	$(NETNS) env -u PROMAWS_SKIP_E2E go test -count=1 -vet=off -timeout 80m -p 3 -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
 
 # How long make fuzz searches; the seed corpus runs in make test.
 FUZZTIME ?= 10m

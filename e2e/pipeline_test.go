@@ -35,7 +35,9 @@ func TestGitLabJobsRunLocally(t *testing.T) {
 		// The job's own AWS wiring runs (the token file, the role variable);
 		// the local profile's provider signs with the emulator's keys.
 		"AWS_PLAN_ROLE_ARN_DEV=arn:aws:iam::123456789012:role/prometheus-aws-dev-ci-plan",
-		"PROMAWS_ENDPOINT=" + h.emu.Endpoint(), "AWS_CA_BUNDLE=" + h.emu.CAFile,
+		// The local profile's provider takes the endpoint from
+		// AWS_ENDPOINT_URL, as Terraform runs against the emulator do.
+		"PROMAWS_ENDPOINT=" + h.emu.Endpoint(), "AWS_ENDPOINT_URL=" + h.emu.Endpoint(), "AWS_CA_BUNDLE=" + h.emu.CAFile,
 		// Filled caches: nothing in the namespace can download.
 		"TOOLS_BIN=" + tools.Bin(), "GOPROXY=off", "GOTOOLCHAIN=local",
 		"GOFLAGS=-mod=readonly",

@@ -2,9 +2,43 @@ package stacks
 
 import (
 	"github.com/aws/jsii-runtime-go"
+	provider "github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
 
 	"github.com/prometheus-aws/prometheus-aws/config"
 )
+
+// NoEndpointProxy is the local profile's provider proxy: a closed loopback
+// port. The emulator's endpoint reaches the provider from the environment
+// (AWS_ENDPOINT_URL, which the harness, the demo and make's local targets
+// set); a run without it would send its calls to AWS, and through this
+// proxy they fail on the machine instead. Calls to loopback (the emulator)
+// never take a proxy.
+const NoEndpointProxy = "http://127.0.0.1:9"
+
+// localProvider points the provider at the emulator (the local profile):
+// static test credentials, no metadata lookups, path-style S3, few retries.
+//
+// Named tweak, the endpoint from AWS_ENDPOINT_URL rather than an endpoints
+// block: provider 5.100 validates that block (303 attributes) in every walk
+// of every command at a cost that grows with the square of its size,
+// whatever is set in it; it was half of the provider's CPU in make test
+// (an apply of the default stack 17.3 CPU-s with it, 8.7 without:
+// docs/DESIGN.md, The local profile). AWS_ENDPOINT_URL reaches every
+// service; a call it does not reach fails at NoEndpointProxy.
+func localProvider(cfg *provider.AwsProviderConfig) {
+	cfg.AccessKey = jsii.String("test")
+	cfg.SecretKey = jsii.String("test")
+	cfg.SkipCredentialsValidation = jsii.Bool(true)
+	cfg.SkipMetadataApiCheck = jsii.String("true")
+	cfg.SkipRequestingAccountId = jsii.Bool(false) // the emulator's STS answers
+	cfg.S3UsePathStyle = jsii.Bool(true)
+	cfg.HttpProxy = jsii.String(NoEndpointProxy)
+	cfg.HttpsProxy = jsii.String(NoEndpointProxy)
+	cfg.NoProxy = jsii.String("127.0.0.1,localhost,::1")
+	// A call the emulator cannot answer fails fast: the default 25
+	// retries would take most of an hour to say so.
+	cfg.MaxRetries = jsii.Number(2)
+}
 
 // configSyncEndpoint is the SSM endpoint the config-sync sidecar's script
 // calls: the emulator's in the local profile, where the local runner's AWS

@@ -521,9 +521,8 @@ func basicAuthProps(s *config.Settings) *pconstructs.BasicAuthProps {
 	return &pconstructs.BasicAuthProps{User: s.BasicAuthUser, PasswordVersion: s.BasicAuthPasswordVersion}
 }
 
-// newProvider configures the AWS provider; with an endpoint set (the local
-// profile) every service the stack uses is pointed at the emulator, with
-// static test credentials and no metadata lookups.
+// newProvider configures the AWS provider; in the local profile it talks
+// to the emulator, with static test credentials and no metadata lookups.
 func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) provider.AwsProvider {
 	cfg := &provider.AwsProviderConfig{
 		Region: jsii.String(region),
@@ -534,21 +533,7 @@ func newProvider(stack cdktf.TerraformStack, s *config.Settings, region string) 
 		}}},
 	}
 	if s.Local() {
-		e := jsii.String(s.Endpoint)
-		cfg.AccessKey = jsii.String("test")
-		cfg.SecretKey = jsii.String("test")
-		cfg.SkipCredentialsValidation = jsii.Bool(true)
-		cfg.SkipMetadataApiCheck = jsii.String("true")
-		cfg.SkipRequestingAccountId = jsii.Bool(false) // the emulator's STS answers
-		cfg.S3UsePathStyle = jsii.Bool(true)
-		cfg.Endpoints = &[]*provider.AwsProviderEndpoints{{
-			Acm: e, Autoscaling: e, Cloudwatch: e, Cloudwatchlogs: e, Dynamodb: e, Ec2: e, Ecr: e, Ecs: e,
-			Efs: e, Elbv2: e, Events: e, Iam: e, Kms: e, Amp: e, Route53: e, S3: e, Secretsmanager: e, Sns: e, Ssm: e, Sts: e,
-		}}
-		// A service missing above would be sent to AWS itself; inside the
-		// test namespace that fails, and with the default 25 retries it
-		// would take most of an hour to say so.
-		cfg.MaxRetries = jsii.Number(2)
+		localProvider(cfg)
 	}
 	return provider.NewAwsProvider(stack, jsii.String("aws"), cfg)
 }

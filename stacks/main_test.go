@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -429,7 +431,7 @@ var localProfile = declare("local", env{"PROMAWS_ENDPOINT": "http://127.0.0.1:50
 
 func TestLocalProfileOnlyWhenAsked(t *testing.T) {
 	local := mustJSON(t, policy.Path(localProfile.doc(t).Raw, "provider", "aws"))
-	for _, want := range []string{"http://127.0.0.1:5000", `"skip_metadata_api_check":"true"`, `"access_key":"test"`} {
+	for _, want := range []string{`"skip_metadata_api_check":"true"`, `"access_key":"test"`} {
 		if !strings.Contains(local, want) {
 			t.Errorf("local profile provider lacks %s: %s", want, local)
 		}
@@ -527,54 +529,33 @@ const (
 	testOIDCSecret = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:prometheus-oidc-AbCdEf"
 )
 
-// endpointOf maps resource type prefixes to the provider endpoint the local
-// profile must set for them; longest prefix wins.
-var endpointOf = map[string]string{
-	"aws_acm_": "acm", "aws_autoscaling_": "autoscaling", "aws_cloudwatch_log_": "cloudwatchlogs",
-	"aws_cloudwatch_metric_alarm": "cloudwatch", "aws_cloudwatch_event_": "events", "aws_dynamodb_": "dynamodb", "aws_ecr_": "ecr", "aws_ecs_": "ecs",
-	"aws_efs_": "efs", "aws_lb": "elbv2", "aws_iam_": "iam", "aws_kms_": "kms", "aws_prometheus_": "amp",
-	"aws_route53_": "route53", "aws_s3_": "s3", "aws_secretsmanager_": "secretsmanager", "aws_sns_": "sns", "aws_ssm_": "ssm",
-	"aws_vpc": "ec2", "aws_subnet": "ec2", "aws_internet_gateway": "ec2", "aws_route": "ec2", "aws_security_group": "ec2",
-	"aws_launch_template": "ec2", "aws_flow_log": "ec2", "aws_availability_zones": "ec2",
-}
-
-// TestLocalProfileCoversEveryService: a service without an emulator
-// endpoint would send its calls to AWS itself.
-func TestLocalProfileCoversEveryService(t *testing.T) {
+// TestLocalProfileCallsOnlyLoopback: the local profile's provider has no
+// endpoints block (its validation costs seconds of CPU a terraform command:
+// localProvider) and sends whatever AWS_ENDPOINT_URL does not reach to a
+// closed loopback proxy; the AWS profile has neither.
+func TestLocalProfileCallsOnlyLoopback(t *testing.T) {
 	for _, v := range []*variant{localProfile, tlsDomainLocal} {
-		d := v.doc(t)
-		endpoints, _ := policy.Path(d.Raw, "provider", "aws").([]any)
-		if len(endpoints) != 1 {
-			t.Fatalf("%s: one aws provider expected", v)
+		providers, _ := policy.Path(v.doc(t).Raw, "provider", "aws").([]any)
+		if len(providers) != 1 {
+			t.Fatalf("%s: one aws provider expected, have %d", v, len(providers))
 		}
-		set, _ := policy.Path(endpoints[0], "endpoints").([]any)
-		if len(set) != 1 {
-			t.Fatalf("%s: local profile has no endpoints block", v)
+		p, _ := providers[0].(map[string]any)
+		if p["endpoints"] != nil {
+			t.Errorf("%s: the local profile's provider has an endpoints block; the endpoint comes from AWS_ENDPOINT_URL", v)
 		}
-		have, _ := set[0].(map[string]any)
-		var types []string
-		for typ := range d.Resources {
-			types = append(types, typ)
-		}
-		if data, ok := d.Raw["data"].(map[string]any); ok {
-			for typ := range data {
-				types = append(types, typ)
+		for _, k := range []string{"http_proxy", "https_proxy"} {
+			if p[k] != NoEndpointProxy {
+				t.Errorf("%s: %s is %v, want %s (a call AWS_ENDPOINT_URL does not reach must fail on loopback)", v, k, p[k], NoEndpointProxy)
 			}
 		}
-		for _, typ := range types {
-			best := ""
-			for prefix := range endpointOf {
-				if strings.HasPrefix(typ, prefix) && len(prefix) > len(best) {
-					best = prefix
-				}
-			}
-			if best == "" {
-				t.Errorf("%s: resource type %s has no known service: add it to endpointOf and to the local profile's endpoints", v, typ)
-				continue
-			}
-			if have[endpointOf[best]] != "http://127.0.0.1:5000" {
-				t.Errorf("%s: %s needs the %s endpoint in the local profile (newProvider)", v, typ, endpointOf[best])
-			}
+		if u, err := url.Parse(NoEndpointProxy); err != nil || !net.ParseIP(u.Hostname()).IsLoopback() {
+			t.Errorf("NoEndpointProxy %s is not on loopback", NoEndpointProxy)
+		}
+	}
+	real, _ := policy.Path(byDefault.doc(t).Raw, "provider", "aws").([]any)
+	for _, k := range []string{"endpoints", "http_proxy", "https_proxy", "no_proxy"} {
+		if p, _ := real[0].(map[string]any); p[k] != nil {
+			t.Errorf("the AWS profile's provider must not set %s: %v", k, p[k])
 		}
 	}
 }

@@ -32,7 +32,11 @@ func TestTerraformAppliesPullThroughCacheRule(t *testing.T) {
 		"provider": map[string]any{"aws": map[string]any{
 			"region": region, "access_key": "test", "secret_key": "test", "max_retries": 2,
 			"skip_credentials_validation": true, "skip_metadata_api_check": "true",
-			"endpoints": []any{map[string]any{"ecr": emu.Endpoint(), "sts": emu.Endpoint()}}}},
+			// The emulator's endpoint comes from emu.Env (AWS_ENDPOINT_URL),
+			// as for the stacks: an endpoints block costs seconds of CPU a
+			// command (stacks.localProvider); the proxy keeps any call it
+			// misses on loopback.
+			"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}}, // stacks.NoEndpointProxy
 		"resource": map[string]any{
 			"aws_ecr_pull_through_cache_rule": map[string]any{"quay": map[string]any{
 				"ecr_repository_prefix": "tf-test/quay", "upstream_registry_url": "quay.io"}},
