@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,13 +23,19 @@ import (
 )
 
 // skipReason, when set, skips every test. jsii is closed once at the end
-// (TestMain): every synth shares one provider load.
-var skipReason string
+// (TestMain): every synth shares one provider load. admit runs the tests
+// -parallel at a time, longest first.
+var (
+	skipReason string
+	admit      *admission
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv("PROMAWS_SKIP_E2E") == "1" {
 		skipReason = "PROMAWS_SKIP_E2E=1"
 	}
+	flag.Parse()
+	admit = newAdmission()
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
@@ -50,7 +57,10 @@ func newHarness(t *testing.T) *harness {
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
+	tk := admit.register(t.Name())
 	t.Parallel()
+	admit.wait(tk)
+	t.Cleanup(admit.release) // registered first: runs after the test's own cleanups
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	t.Cleanup(cancel)
 	emu, err := emulator.Start(ctx, emulator.Options{Dir: t.TempDir()})

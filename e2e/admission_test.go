@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"flag"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// longestFirst names the package's tests, longest first: their wall times
+// in a make test run (GOTESTFLAGS=-json, 2 cores, 2026-12-07). A test not
+// named starts after these.
+var longestFirst = []string{
+	"TestPromotion", "TestSingleSignOnOIDC", "TestGitLabJobsRunLocally", "TestRemoteState", "TestAPIFaults",
+	"TestSecureAccess", "TestSingleSignOnCognito", "TestVerify", "TestPrometheusIsWatched", "TestConfigReloadsInPlace",
+	"TestPrivateNetwork", "TestNoInternet", "TestLifecycle", "TestRemoteStateLockTable", "TestMultiRegionDiscovery",
+	"TestBasicAuthPasswordRotation", "TestRemoteWriteFaults", "TestTaskKilled", "TestAMPRemoteWrite",
+	"TestApplyPlanRefusesADestroyingPlan", "TestAlertDeliveryFailsForGood", "TestCdktfDeployDiffDestroy",
+	"TestReplacedParameterIsDelivered", "TestECSDiscovery", "TestDashboardsShowData", "TestAlertsReachTheTopic",
+	"TestUnavailableZoneFailsAtPlan",
+}
+
+// admission runs the package's tests n at a time (go test's -parallel),
+// longest first. Go's own limit admits the tests waiting for a slot in no
+// set order, and a long test admitted last ends the whole run minutes after
+// the others: TestAPIFaults, most of its nine minutes spent waiting out its
+// faults, started 14 minutes into a 24-minute make test and ended it alone.
+// Every test registers while the package runs its tests one by one (before
+// t.Parallel), so by the first wait all are known; TestMain lifts Go's limit
+// so that all of them reach this one.
+type admission struct {
+	mu      sync.Mutex
+	free    int
+	pending []*ticket
+}
+
+type ticket struct {
+	rank  int
+	ready chan struct{}
+}
+
+// newAdmission takes over the -parallel limit: it keeps the value for
+// itself and sets Go's own to one no run reaches.
+func newAdmission() *admission {
+	n := 1
+	if f := flag.Lookup("test.parallel"); f != nil {
+		if v, err := strconv.Atoi(f.Value.String()); err == nil && v > 0 {
+			n = v
+		}
+		_ = f.Value.Set("10000")
+	}
+	return &admission{free: n}
+}
+
+// register enters a test by name; call it before t.Parallel.
+func (a *admission) register(name string) *ticket {
+	rank := slices.Index(longestFirst, name)
+	if rank < 0 {
+		rank = len(longestFirst)
+	}
+	tk := &ticket{rank: rank, ready: make(chan struct{})}
+	a.mu.Lock()
+	a.pending = append(a.pending, tk)
+	a.mu.Unlock()
+	return tk
+}
+
+// wait blocks until tk holds a slot; release gives it back.
+func (a *admission) wait(tk *ticket) {
+	a.mu.Lock()
+	a.grant()
+	a.mu.Unlock()
+	<-tk.ready
+}
+
+func (a *admission) release() {
+	a.mu.Lock()
+	a.free++
+	a.grant()
+	a.mu.Unlock()
+}
+
+// grant hands the free slots to the longest pending tests; a.mu is held.
+func (a *admission) grant() {
+	for a.free > 0 && len(a.pending) > 0 {
+		best := 0
+		for i, tk := range a.pending {
+			if tk.rank < a.pending[best].rank {
+				best = i
+			}
+		}
+		close(a.pending[best].ready)
+		a.pending = slices.Delete(a.pending, best, best+1)
+		a.free--
+	}
+}
+
+// TestAdmissionStartsTheLongestFirst: one slot, three tests registered
+// shortest first; the slot goes to the longest, then by rank, a test
+// longestFirst does not name last.
+func TestAdmissionStartsTheLongestFirst(t *testing.T) {
+	a := &admission{free: 1}
+	tickets := map[string]*ticket{}
+	for _, name := range []string{"TestUnavailableZoneFailsAtPlan", "TestNotNamedAnywhere", "TestPromotion"} {
+		tickets[name] = a.register(name)
+	}
+	ready := func() []string {
+		var out []string
+		for name, tk := range tickets {
+			select {
+			case <-tk.ready:
+				out = append(out, name)
+			default:
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	a.mu.Lock()
+	a.grant() // what the first wait does
+	a.mu.Unlock()
+	for i, want := range [][]string{
+		{"TestPromotion"},
+		{"TestPromotion", "TestUnavailableZoneFailsAtPlan"},
+		{"TestNotNamedAnywhere", "TestPromotion", "TestUnavailableZoneFailsAtPlan"},
+	} {
+		if got := ready(); !slices.Equal(got, want) {
+			t.Fatalf("after %d releases: admitted %v, want %v", i, got, want)
+		}
+		a.release()
+	}
+}
