@@ -59,7 +59,10 @@ func newHarness(t *testing.T) *harness {
 	}
 	tk := admit.register(t.Name())
 	t.Parallel()
+	queued := time.Now()
 	admit.wait(tk)
+	// The test's elapsed time includes this wait; its own starts here.
+	t.Logf("admitted after %.0fs in the queue (longest first: e2e/admission_test.go)", time.Since(queued).Seconds())
 	t.Cleanup(admit.release) // registered first: runs after the test's own cleanups
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	t.Cleanup(cancel)
