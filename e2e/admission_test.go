@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -129,5 +134,43 @@ func TestAdmissionStartsTheLongestFirst(t *testing.T) {
 			t.Fatalf("after %d releases: admitted %v, want %v", i, got, want)
 		}
 		a.release()
+	}
+}
+
+// TestLongestFirstNamesEveryTest: every test of the package that takes a
+// harness is in longestFirst, and nothing else is: a new test left out
+// would start last, and a long one would then end the run alone.
+func TestLongestFirstNamesEveryTest(t *testing.T) {
+	files, err := filepath.Glob("*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uses []string
+	fset := token.NewFileSet()
+	for _, f := range files {
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range file.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil || !strings.HasPrefix(fn.Name.Name, "Test") || fn.Body == nil {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if call, ok := n.(*ast.CallExpr); ok {
+					if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "newHarness" {
+						uses = append(uses, fn.Name.Name)
+						return false
+					}
+				}
+				return true
+			})
+		}
+	}
+	uses = slices.Compact(slices.Sorted(slices.Values(uses)))
+	named := slices.Sorted(slices.Values(longestFirst))
+	if !slices.Equal(uses, named) {
+		t.Errorf("longestFirst must name exactly the tests that take a harness (put a new one where its wall time in a make test run puts it):\n  take a harness: %v\n  named:          %v", uses, named)
 	}
 }
