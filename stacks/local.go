@@ -9,9 +9,9 @@ import (
 
 // NoEndpointProxy is the local profile's provider proxy: a closed loopback
 // port. The emulator's endpoint reaches the provider from the environment
-// (AWS_ENDPOINT_URL, which the harness, the demo and make's local targets
-// set); a run without it would send its calls to AWS, and through this
-// proxy they fail on the machine instead. Calls to loopback (the emulator)
+// (AWS_ENDPOINT_URL: emulator.Env, which the harness and the demo give every
+// Terraform run); a run without it would send its calls to AWS, and through
+// this proxy they fail on the machine instead. Calls to loopback (the emulator)
 // never take a proxy.
 const NoEndpointProxy = "http://127.0.0.1:9"
 
