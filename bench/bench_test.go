@@ -179,7 +179,8 @@ func writeRecord(t *testing.T, dir string, rec MakeTestRecord) {
 // when there is nothing.
 func TestAddMakeTest(t *testing.T) {
 	dir := t.TempDir()
-	writeRecord(t, dir, MakeTestRecord{Date: "2026-11-20T10:00:00Z", Commit: "abc", State: "warm", Seconds: 600, LoadStart: 1, LoadEnd: 2, Cores: 2})
+	writeRecord(t, dir, MakeTestRecord{Date: "2026-11-20T10:00:00Z", Commit: "abc", State: "warm", Seconds: 600, LoadStart: 1, LoadEnd: 2, Cores: 2,
+		CPUSeconds: 900, CPUModel: "AMD EPYC"})
 	previous := &Results{}
 	old := previous.Metric(MakeTestKey("cold"), Seconds)
 	old.Values, old.RecordDate, old.Note = []float64{900}, "2026-11-01T00:00:00Z", "older record"
@@ -187,8 +188,9 @@ func TestAddMakeTest(t *testing.T) {
 	if err := AddMakeTest(r, previous, dir); err != nil {
 		t.Fatal(err)
 	}
-	if m := r.Lookup(MakeTestKey("warm")); len(m.Values) != 1 || m.Values[0] != 600 || !strings.Contains(m.Note, "2026-11-20T10:00:00Z at commit abc") {
-		t.Errorf("warm: want the record's 600 s with its provenance, got %+v", m)
+	if m := r.Lookup(MakeTestKey("warm")); len(m.Values) != 1 || m.Values[0] != 600 || !strings.Contains(m.Note, "2026-11-20T10:00:00Z at commit abc") ||
+		!strings.Contains(m.Note, "2 cores (AMD EPYC); 900 CPU-seconds, 1.50 cores busy") {
+		t.Errorf("warm: want the record's 600 s with its provenance, processor and CPU time, got %+v", m)
 	}
 	if m := r.Lookup(MakeTestKey("cold")); len(m.Values) != 1 || m.Values[0] != 900 || m.Note != "older record" {
 		t.Errorf("cold: want the previous results' value kept, got %+v", m)
@@ -223,5 +225,37 @@ func TestAddMakeTest(t *testing.T) {
 	}
 	if err := AddMakeTest(&Results{}, nil, dir); err == nil {
 		t.Error("a record of the wrong state must be an error")
+	}
+}
+
+// make test's record carries the CPU time of what it ran (its children,
+// however deep) and the processor: given warm caches, when the recorded
+// command burns a second of CPU in a grandchild, then the record says so.
+func TestRecordMakeTestCountsCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/cpuinfo"); err != nil {
+		t.Skip("no /proc/cpuinfo")
+	}
+	gocache, tools, records := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(gocache, "0123-d"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tools, "prometheus"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	busy := `timeout 1 sh -c 'while :; do :; done' || true`
+	cmd := exec.Command("bash", "../scripts/record-make-test.sh", "bash", "-c", busy)
+	cmd.Env = append(os.Environ(), "GOCACHE="+gocache, "PROMAWS_TOOLS_BIN="+tools, "PROMAWS_RECORDS="+records)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("record-make-test.sh: %v\n%s", err, out)
+	}
+	rec, err := ReadMakeTestRecord(records, "warm")
+	if err != nil || rec == nil {
+		t.Fatalf("no warm record: %v", err)
+	}
+	if rec.CPUSeconds < 1 || rec.CPUSeconds > rec.Seconds+1 {
+		t.Errorf("cpuSeconds %v for a run of %v s that kept a core busy for 1 s", rec.CPUSeconds, rec.Seconds)
+	}
+	if rec.CPUModel == "" || rec.CPUModel == "unknown" {
+		t.Errorf("cpuModel %q: want the processor's name from /proc/cpuinfo", rec.CPUModel)
 	}
 }

@@ -25,6 +25,12 @@ type MakeTestRecord struct {
 	LoadStart float64 `json:"loadStart"`
 	LoadEnd   float64 `json:"loadEnd"`
 	Cores     int     `json:"cores"`
+	// CPUSeconds is the user and system CPU time of the run's processes,
+	// and CPUModel the processor's name (older records have neither): the
+	// same commit's tests took 1,360 s on one 2-core machine and 584 s on
+	// another, and these tell a slower machine from a slower suite.
+	CPUSeconds float64 `json:"cpuSeconds,omitempty"`
+	CPUModel   string  `json:"cpuModel,omitempty"`
 }
 
 // RecordsDir is where make test writes its records: PROMAWS_RECORDS, else
@@ -93,6 +99,13 @@ func AddMakeTest(r, previous *Results, dir string) error {
 
 // Note is the provenance of the record, for the report.
 func (rec *MakeTestRecord) Note() string {
-	return fmt.Sprintf("1 run, recorded by `make test` itself when it ended on %s at commit %s, load average %.2f at its start and %.2f at its end on %d cores",
+	note := fmt.Sprintf("1 run, recorded by `make test` itself when it ended on %s at commit %s, load average %.2f at its start and %.2f at its end on %d cores",
 		rec.Date, rec.Commit, rec.LoadStart, rec.LoadEnd, rec.Cores)
+	if rec.CPUModel != "" {
+		note += " (" + rec.CPUModel + ")"
+	}
+	if rec.CPUSeconds > 0 {
+		note += fmt.Sprintf("; %.0f CPU-seconds, %.2f cores busy on average", rec.CPUSeconds, rec.CPUSeconds/rec.Seconds)
+	}
+	return note
 }

@@ -267,7 +267,11 @@ var Sections = []Section{
 			"Cold: the Go build cache and the tools cache (Prometheus, promtool, node_exporter) were empty, as on a fresh CI " +
 			"machine; the Go module cache is kept (downloads measure the network). Warm: both filled, e.g. a repeat run. " +
 			"`make bench-test` makes both records, cold with fresh temporary caches and then warm with the same caches again; " +
-			"any developer's or CI's `make test` from filled caches renews the warm one. No test has a timed assertion.",
+			"any developer's or CI's `make test` from filled caches renews the warm one. No test has a timed assertion. " +
+			"The suite is CPU-bound, so its wall time depends on the machine as much as on the tests: the same tests took " +
+			"1,360 s warm on one 2-core machine (commit 6a8da17) and 554 s on another (b301ccc, 2026-12-07); " +
+			"a record names its processor and the CPU-seconds the run used (from 2026-12-07 on), which tell a slower " +
+			"machine from a slower suite.",
 		Rows: []Row{
 			{"make test, cold (empty Go build cache and tools cache)", "maketest.cold.wall", ""},
 			{"make test, warm", "maketest.warm.wall", ""},
