@@ -26,9 +26,8 @@ type MakeTestRecord struct {
 	LoadEnd   float64 `json:"loadEnd"`
 	Cores     int     `json:"cores"`
 	// CPUSeconds is the user and system CPU time of the run's processes,
-	// and CPUModel the processor's name (older records have neither): the
-	// same commit's tests took 1,360 s on one 2-core machine and 584 s on
-	// another, and these tell a slower machine from a slower suite.
+	// and CPUModel the processor's name (older records have neither): they
+	// tell a slower machine from a slower suite.
 	CPUSeconds float64 `json:"cpuSeconds,omitempty"`
 	CPUModel   string  `json:"cpuModel,omitempty"`
 }

@@ -38,22 +38,21 @@ load_start=$(load)
 start=$(date +%s%N)
 "$@"
 end=$(date +%s%N)
-# The CPU time of the run (its processes' user and system seconds, bash's
-# times: the second line is the children's) and the processor: the same
-# tests took 1,360 s on one 2-core machine and 584 s on another, and only
-# these two tell a slower machine from a slower suite.
-# (times in this shell: a subshell's children are not the run.)
-times_out=$(mktemp)
-times >"$times_out"
-cpu_seconds=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, p, /m|s/); n += p[1] * 60 + p[2] }; printf "%.1f", n }' "$times_out")
-rm -f "$times_out"
-# (quotes and backslashes dropped: the name goes into JSON as it is)
-cpu_model=$(awk -F': *' '/^model name/ { gsub(/["\\]/, "", $2); print $2; exit }' /proc/cpuinfo)
 
 if [[ -z $state ]]; then
   echo "record-make-test: not recorded (Go build cache filled: $go_filled, tools cache filled: $tools_filled; records are of cold or warm starts only)"
   exit 0
 fi
+# The run's CPU time and the processor tell a slower machine from a slower
+# suite (BENCHMARKS.md section 6). bash's times: its second line is the
+# children's user and system time, so it runs in this shell (a subshell's
+# children are not the run). The processor's name goes into JSON as it is:
+# quotes and backslashes dropped.
+times_out=$(mktemp)
+times >"$times_out"
+cpu_seconds=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, p, /m|s/); n += p[1] * 60 + p[2] }; printf "%.1f", n }' "$times_out")
+rm -f "$times_out"
+cpu_model=$(awk -F': *' '/^model name/ { gsub(/["\\]/, "", $2); print $2; exit }' /proc/cpuinfo)
 commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [[ $commit != unknown ]] && ! git -C "$repo" diff --quiet HEAD 2>/dev/null; then
   commit+=-dirty
