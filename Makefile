@@ -114,16 +114,20 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 # once keep both cores busy through the waits (health checks, refreshes),
 # and the longest never waits for a slot. Three test binaries at once (-p 3)
 # let the other packages run beside the e2e one instead of after it.
-# GOTESTFLAGS=-json times each test. tools-lint: e2e runs the GitLab
-# pipeline's lint job (TestGitLabJobsRunLocally). PROMAWS_SKIP_E2E (make
+# GOTESTFLAGS=-json times each test. The tools are make tools, tools-lint
+# (e2e runs the GitLab pipeline's lint job: TestGitLabJobsRunLocally) and
+# tools-bench, installed while the tests compile beside them
+# (scripts/compile-beside.sh: from empty caches the builds leave a core
+# partly idle). PROMAWS_SKIP_E2E (make
 # unit's) is unset: leaked from a shell it would skip every e2e test, and
 # make test would pass (e2e TestMakeTestRunsTheE2ETests). -vet=off: make
 # lint runs go vet on every package, with all of its checks; the subset go
 # test runs would vet each package a second time.
 TEST_PARALLEL ?= 8
 .PHONY: test-steps
-test-steps: tools tools-lint tools-bench
+test-steps:
 	go mod download
+	@scripts/compile-beside.sh scripts/install-tools.sh core lint bench
 	$(NETNS) env -u PROMAWS_SKIP_E2E go test -count=1 -vet=off -timeout 80m -p 3 -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
 
 # How long make fuzz searches; the seed corpus runs in make test.

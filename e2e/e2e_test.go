@@ -67,8 +67,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -507,62 +505,6 @@ func assertEFSStorage(t *testing.T, h *harness, out map[string]string, subnets i
 		}
 		if !mounted {
 			t.Errorf("the task's volume %s must mount access point %s (%s) of %s with TLS and IAM authorization: %+v", volume, byPath[path], path, fsID, volumes)
-		}
-	}
-}
-
-// TestMakeTestRunsTheE2ETests: the go test of make test (test-steps) runs
-// with PROMAWS_SKIP_E2E unset whatever the caller's environment holds (a
-// value leaked from make unit's would skip every test of this package, and
-// make test would pass), while make unit sets it itself. The recipes make
-// prints are run as make would run them, with a fake go that reports the
-// variable.
-func TestMakeTestRunsTheE2ETests(t *testing.T) {
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := t.TempDir()
-	script := "#!/bin/sh\ncase $1 in list) echo example.com/pkg; exit 0 ;; esac\necho \"go $1 PROMAWS_SKIP_E2E=${PROMAWS_SKIP_E2E-unset}\"\n"
-	if err := os.WriteFile(filepath.Join(fake, "go"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var clean []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PROMAWS_SKIP_E2E=") {
-			clean = append(clean, kv)
-		}
-	}
-	for _, c := range []struct{ target, leaked, want string }{
-		{"test-steps", "PROMAWS_SKIP_E2E=1", "go test PROMAWS_SKIP_E2E=unset"},
-		{"unit", "", "go test PROMAWS_SKIP_E2E=1"},
-	} {
-		env := slices.Clone(clean)
-		if c.leaked != "" {
-			env = append(env, c.leaked)
-		}
-		cmd := exec.Command("make", "-n", "--no-print-directory", c.target)
-		cmd.Dir, cmd.Env = root, env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("make -n %s: %v", c.target, err)
-		}
-		var ran []string
-		for _, line := range strings.Split(string(out), "\n") {
-			if !strings.Contains(line, " go test ") {
-				continue
-			}
-			run := exec.Command("bash", "-c", line)
-			run.Dir = root
-			run.Env = append(env, "PATH="+fake+string(os.PathListSeparator)+os.Getenv("PATH"))
-			got, err := run.CombinedOutput()
-			if err != nil {
-				t.Fatalf("make %s's go test line %q: %v\n%s", c.target, line, err, got)
-			}
-			ran = append(ran, strings.TrimSpace(string(got)))
-		}
-		if !slices.Equal(ran, []string{c.want}) {
-			t.Errorf("from an environment with %q, make %s runs %q, want one go test seeing %q", c.leaked, c.target, ran, c.want)
 		}
 	}
 }

@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# install-tools.sh [core|demo|lint|bench|versions] [--with-chromium]
+# install-tools.sh [core|demo|lint|bench|versions]... [--with-chromium]
 #
 # Installs what `make test` (core), `make demo` (demo, a subset), `make lint` (lint) or
 # `make bench` (bench: the cdktf CLI it times) need on a Debian 12 machine,
-# and checks what it cannot install. Go tools are
+# and checks what it cannot install; several groups run in the order given
+# (make test: core lint bench). Go tools are
 # built once into TOOLS_BIN (default ~/.cache/prometheus-aws/bin, outside the
 # clone), so fresh clones and CI reruns find them ready. Idempotent: a second
 # run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-group=core
+groups=()
 chromium=0
 for arg in "$@"; do
   case $arg in
-    core | demo | lint | bench | versions) group=$arg ;;
+    core | demo | lint | bench | versions) groups+=("$arg") ;;
     --with-chromium) chromium=1 ;;
-    *) echo "usage: install-tools.sh [core|demo|lint|bench|versions] [--with-chromium]" >&2; exit 2 ;;
+    *) echo "usage: install-tools.sh [core|demo|lint|bench|versions]... [--with-chromium]" >&2; exit 2 ;;
   esac
 done
+[[ ${#groups[@]} -gt 0 ]] || groups=(core)
 
 TOOLS_BIN=${PROMAWS_TOOLS_BIN:-$HOME/.cache/prometheus-aws/bin}
 mkdir -p "$TOOLS_BIN"
@@ -432,11 +434,13 @@ versions() {
   echo "ALERTMANAGER_VERSION=$ALERTMANAGER_VERSION"
 }
 
-"$group"
-if [[ $group == demo ]]; then
-  echo "install-tools: demo tools ready"
-  say terraform "$(terraform version | head -1)"
-  say prometheus "$(prometheus --version 2>&1 | head -1)"
-  say alertmanager "$(alertmanager --version 2>&1 | head -1)"
-  say node_exporter "$(node_exporter --version 2>&1 | head -1)"
-fi
+for group in "${groups[@]}"; do
+  "$group"
+  if [[ $group == demo ]]; then
+    echo "install-tools: demo tools ready"
+    say terraform "$(terraform version | head -1)"
+    say prometheus "$(prometheus --version 2>&1 | head -1)"
+    say alertmanager "$(alertmanager --version 2>&1 | head -1)"
+    say node_exporter "$(node_exporter --version 2>&1 | head -1)"
+  fi
+done
