@@ -118,7 +118,8 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 # (e2e runs the GitLab pipeline's lint job: TestGitLabJobsRunLocally) and
 # tools-bench, installed while the tests compile beside them
 # (scripts/compile-beside.sh: from empty caches the builds leave a core
-# partly idle). PROMAWS_SKIP_E2E (make
+# partly idle); bench and lint first, their npm downloads (cdktf, Renovate)
+# beside the compile rather than alone after the Go builds. PROMAWS_SKIP_E2E (make
 # unit's) is unset: leaked from a shell it would skip every e2e test, and
 # make test would pass (e2e TestMakeTestRunsTheE2ETests). -vet=off: make
 # lint runs go vet on every package, with all of its checks; the subset go
@@ -127,7 +128,7 @@ TEST_PARALLEL ?= 8
 .PHONY: test-steps
 test-steps:
 	go mod download
-	@scripts/compile-beside.sh scripts/install-tools.sh core lint bench
+	@scripts/compile-beside.sh scripts/install-tools.sh bench lint core
 	$(NETNS) env -u PROMAWS_SKIP_E2E go test -count=1 -vet=off -timeout 80m -p 3 -parallel $(TEST_PARALLEL) $(GOTESTFLAGS) ./...
 
 # How long make fuzz searches; the seed corpus runs in make test.

@@ -4,7 +4,7 @@
 # Installs what `make test` (core), `make demo` (demo, a subset), `make lint` (lint) or
 # `make bench` (bench: the cdktf CLI it times) need on a Debian 12 machine,
 # and checks what it cannot install; several groups run in the order given
-# (make test: core lint bench). Go tools are
+# (make test: bench lint core). Go tools are
 # built once into TOOLS_BIN (default ~/.cache/prometheus-aws/bin, outside the
 # clone), so fresh clones and CI reruns find them ready. Idempotent: a second
 # run only checks.
@@ -370,6 +370,17 @@ core() {
 }
 
 lint() {
+  # Renovate's config validator (npm), run by make lint on renovate.json
+  # with the Node 22 of gitlab-ci-local (core installs it). First: its
+  # download waits on the network while make test's compile uses the cores
+  # (scripts/compile-beside.sh); after the Go builds it ran alone.
+  local rdir="$TOOLS_BIN/../renovate" rstamp="$TOOLS_BIN/.renovate.version"
+  if [[ ! -f $rdir/node_modules/renovate/dist/config-validator.js || ! -f $rstamp || $(cat "$rstamp") != "$RENOVATE_VERSION" ]]; then
+    need npm "install Node.js with npm: make lint validates renovate.json with Renovate's own validator"
+    echo "install-tools: npm install renovate@$RENOVATE_VERSION into $rdir (its config validator)"
+    npm install --prefix "$rdir" --no-audit --no-fund --no-update-notifier --loglevel=error "renovate@$RENOVATE_VERSION" >/dev/null
+    echo "$RENOVATE_VERSION" >"$rstamp"
+  fi
   go_tool tflint "github.com/terraform-linters/tflint@$TFLINT_VERSION"
   go_tool tfsec "github.com/aquasecurity/tfsec/cmd/tfsec@$TFSEC_VERSION"
   go_tool actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
@@ -384,15 +395,6 @@ lint() {
     mkdir -p "$plugins"
     (cd "$dir" && GOFLAGS=-mod=mod go build -o "$plugins/tflint-ruleset-aws" .)
     echo "$TFLINT_RULESET_AWS_VERSION" >"$stamp"
-  fi
-  # Renovate's config validator (npm), run by make lint on renovate.json
-  # with the Node 22 of gitlab-ci-local (core installs it).
-  local rdir="$TOOLS_BIN/../renovate" rstamp="$TOOLS_BIN/.renovate.version"
-  if [[ ! -f $rdir/node_modules/renovate/dist/config-validator.js || ! -f $rstamp || $(cat "$rstamp") != "$RENOVATE_VERSION" ]]; then
-    need npm "install Node.js with npm: make lint validates renovate.json with Renovate's own validator"
-    echo "install-tools: npm install renovate@$RENOVATE_VERSION into $rdir (its config validator)"
-    npm install --prefix "$rdir" --no-audit --no-fund --no-update-notifier --loglevel=error "renovate@$RENOVATE_VERSION" >/dev/null
-    echo "$RENOVATE_VERSION" >"$rstamp"
   fi
   echo "install-tools: lint tools ready"
   # shellcheck source=scripts/lib/tflint.sh
