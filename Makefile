@@ -119,7 +119,9 @@ test: ## All tests: unit, synth policies, terraform validate, emulator end-to-en
 # tools-bench, installed while the tests compile beside them
 # (scripts/compile-beside.sh: from empty caches the builds leave a core
 # partly idle); bench and lint first, their npm downloads (cdktf, Renovate)
-# beside the compile rather than alone after the Go builds. PROMAWS_SKIP_E2E (make
+# beside the compile rather than alone after the Go builds (install-tools.sh
+# itself, not $(MAKE) tools...: make -n runs lines naming $(MAKE), and
+# TestMakeTestRunsTheE2ETests's make -n would then compile). PROMAWS_SKIP_E2E (make
 # unit's) is unset: leaked from a shell it would skip every e2e test, and
 # make test would pass (e2e TestMakeTestRunsTheE2ETests). -vet=off: make
 # lint runs go vet on every package, with all of its checks; the subset go

@@ -156,6 +156,14 @@ func miniModule(t *testing.T) string {
 		"p/p_test.go": "package p\n\nimport (\n\t\"encoding/json\"\n\t\"testing\"\n)\n\nfunc TestF(t *testing.T) { json.Marshal(F()) }\n",
 		"p/x_test.go": "package p_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/mini/p\"\n)\n\nfunc TestX(t *testing.T) { p.F() }\n",
 	}
+	// The script as the repository holds it, its mode too: make runs it
+	// by its path.
+	const scriptPath = "scripts/compile-beside.sh"
+	script, err := os.ReadFile(filepath.Join("..", scriptPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[scriptPath] = string(script)
 	for name, body := range files {
 		path := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -165,21 +173,11 @@ func miniModule(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	// The script as the repository holds it, its mode too: make runs it
-	// by its path.
-	script, err := os.ReadFile("../scripts/compile-beside.sh")
+	info, err := os.Stat(filepath.Join("..", scriptPath))
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := os.Stat("../scripts/compile-beside.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "scripts", "compile-beside.sh")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, script, info.Mode().Perm()); err != nil {
+	if err := os.Chmod(filepath.Join(dir, scriptPath), info.Mode().Perm()); err != nil {
 		t.Fatal(err)
 	}
 	return dir
