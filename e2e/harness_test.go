@@ -93,7 +93,8 @@ func (h *harness) deploy(t *testing.T, name string, env map[string]string) *depl
 	for k, v := range env {
 		merged[k] = v
 	}
-	d, err := rig.NewDeployment(h.ctx, h.emu, rig.DeploymentOptions{Root: filepath.Join(h.dir, name), Env: merged})
+	d, err := rig.NewDeployment(h.ctx, h.emu, rig.DeploymentOptions{Root: filepath.Join(h.dir, name), Env: merged,
+		DropLockChecksums: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,13 @@ type DeploymentOptions struct {
 	Context map[string]any
 	// Synth synthesizes; default SynthInProcess.
 	Synth Synth
+	// DropLockChecksums removes the provider checksums from the stack's
+	// lock file after every init (tfenv.DropLockChecksums), so Terraform
+	// does not hash the 707 MB AWS provider again at each command (0.4 s
+	// of CPU; make test runs some 180 commands in its deployments).
+	// Default false: Terraform checks the provider as a user's does; the
+	// tests set it, the demo and make bench do not.
+	DropLockChecksums bool
 }
 
 // Deployment is the main stack synthesized with the local profile for one
@@ -106,6 +113,8 @@ type Deployment struct {
 	TF       *tfexec.Terraform
 	context  map[string]any
 	synth    Synth
+	// dropLockChecksums is DeploymentOptions.DropLockChecksums.
+	dropLockChecksums bool
 	// initFor is the stack's terraform block (backend, providers) at the
 	// last init: Apply inits again only when it changed.
 	initFor string
@@ -122,7 +131,8 @@ func NewDeployment(ctx context.Context, emu *emulator.Emulator, o DeploymentOpti
 	if err := os.MkdirAll(o.Root, 0o755); err != nil {
 		return nil, err
 	}
-	d := &Deployment{Emulator: emu, Root: o.Root, Env: map[string]string{}, context: o.Context, synth: o.Synth}
+	d := &Deployment{Emulator: emu, Root: o.Root, Env: map[string]string{}, context: o.Context, synth: o.Synth,
+		dropLockChecksums: o.DropLockChecksums}
 	if err := d.Resynth(ctx, o.Env); err != nil {
 		return nil, err
 	}
@@ -172,7 +182,7 @@ func (d *Deployment) SynthTo(ctx context.Context, outdir string, env map[string]
 	if err != nil {
 		return nil, err
 	}
-	return tf, tf.Init(ctx, tfexec.Upgrade(false))
+	return tf, d.init(ctx, tf)
 }
 
 func (d *Deployment) load(env map[string]string) (*config.Settings, map[string]string, error) {
@@ -207,10 +217,22 @@ func (d *Deployment) Init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.TF.Init(ctx, tfexec.Upgrade(false)); err != nil {
-		return fmt.Errorf("terraform init: %w", err)
+	if err := d.init(ctx, d.TF); err != nil {
+		return err
 	}
 	d.initFor = block
+	return nil
+}
+
+// init runs terraform init in tf's folder, then drops the lock file's
+// checksums when the options say so.
+func (d *Deployment) init(ctx context.Context, tf *tfexec.Terraform) error {
+	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+		return fmt.Errorf("terraform init in %s: %w", tf.WorkingDir(), err)
+	}
+	if d.dropLockChecksums {
+		return tfenv.DropLockChecksums(tf.WorkingDir())
+	}
 	return nil
 }
 

@@ -362,6 +362,32 @@ func ConfiguredMirror(env map[string]string) string {
 // LockFile is the dependency lock file Terraform keeps in a stack folder.
 const LockFile = ".terraform.lock.hcl"
 
+// lockHashes is a provider block's hashes attribute as Terraform writes
+// the lock file: `  hashes = [`, one checksum a line, `  ]`.
+var lockHashes = regexp.MustCompile(`(?m)^[ \t]*hashes[ \t]*=[ \t]*\[[^\]]*\][ \t]*\n`)
+
+// DropLockChecksums removes the providers' checksums from dir's lock file,
+// keeping their versions and constraints. Terraform checks an installed
+// provider against the lock's checksums at every command that loads
+// providers, and skips the check for a provider the lock records none for
+// (its "if any"): for the AWS provider that check hashes a 707 MB binary,
+// 0.4 s of CPU per command. For throw-away folders whose init has just
+// hashed the same package (the tests' deployments); never for a user's
+// folder, whose lock is theirs to commit. The next init writes the
+// checksums again.
+func DropLockChecksums(dir string) error {
+	path := filepath.Join(dir, LockFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("dropping the lock file's checksums: %w", err)
+	}
+	out := lockHashes.ReplaceAll(data, nil)
+	if strings.Contains(string(out), "hashes") {
+		return fmt.Errorf("dropping the lock file's checksums: %s keeps a hashes attribute in a layout this does not know (a newer Terraform?)", path)
+	}
+	return os.WriteFile(path, out, 0o644)
+}
+
 // LockFromMirror writes dir's lock file from the provider mirror when dir
 // has none, and reports whether it wrote one. Without it, cdktf-cli
 // 0.20.11 runs `terraform providers lock` after its first init, which

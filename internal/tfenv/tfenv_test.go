@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,72 @@ func TestValidateTogetherNamesTheInvalidStack(t *testing.T) {
 	}
 	if res["bad"] == nil || !strings.Contains(res["bad"].Error(), "no_such_argument") {
 		t.Errorf("bad: %v, want the unsupported argument named", res["bad"])
+	}
+}
+
+// Given a folder initialised from a mirror holding a provider, when the
+// provider's package changes, Terraform refuses to run against the lock's
+// checksums; when DropLockChecksums has removed them, it runs (so it no
+// longer hashes the package) and the lock keeps the version it selected.
+func TestDropLockChecksumsEndsTheProviderCheck(t *testing.T) {
+	bin, err := tools.Find("terraform")
+	if err != nil {
+		t.Skip(err)
+	}
+	root := t.TempDir()
+	pkg := filepath.Join(root, "mirror", "registry.terraform.io", "example", "fake", "1.0.0", runtime.GOOS+"_"+runtime.GOARCH)
+	plugin := filepath.Join(pkg, "terraform-provider-fake_v1.0.0")
+	rc := filepath.Join(root, "terraformrc")
+	dir := filepath.Join(root, "stack")
+	for path, data := range map[string]string{
+		plugin:                             "#!/bin/sh\nexit 1\n",
+		rc:                                 CLIConfig(filepath.Join(root, "mirror"), filepath.Join(root, "cache")),
+		filepath.Join(dir, "main.tf.json"): `{"terraform": {"required_providers": {"fake": {"source": "example/fake", "version": "1.0.0"}}}}`,
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tf, err := tfexec.NewTerraform(dir, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tf.SetEnv(map[string]string{"TF_CLI_CONFIG_FILE": rc}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(plugin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("# changed\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := tf.Output(ctx); err == nil || !strings.Contains(err.Error(), "does not match any of the checksums") {
+		t.Fatalf("with the checksums, a changed provider package: %v, want Terraform's checksum error", err)
+	}
+
+	if err := DropLockChecksums(dir); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := tf.Output(ctx); err != nil {
+		t.Errorf("without the checksums Terraform still checks the package: %v", err)
+	}
+	lock, err := os.ReadFile(filepath.Join(dir, LockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`provider "registry.terraform.io/example/fake"`, `version     = "1.0.0"`, `constraints = "1.0.0"`} {
+		if !strings.Contains(string(lock), want) {
+			t.Errorf("lock file lost %s:\n%s", want, lock)
+		}
 	}
 }
